@@ -1,0 +1,87 @@
+# Makefile - hive: build, test, demo, install
+#
+#   make            build build/hive-* (runs `make deps` first if the static libraries are missing)
+#   make deps       install missing Debian packages, build the static libgit2 and cJSON
+#   make check      every test suite; ends with "tests: N passed, N failed"
+#   make sanitize   the same suites on an ASan + UBSan build
+#   make demo       the main job on a throwaway repository
+#   make install    PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+BUILD ?= build
+DEPS := build/deps
+CC ?= cc
+
+TOOLS := hive-init
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:lib/%.c=$(BUILD)/obj/lib/%.o)
+BIN := $(TOOLS:%=$(BUILD)/%)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes -Wvla
+OPT ?= -O2 -g
+CFLAGS_ALL = $(WARN) $(OPT) $(EXTRA_CFLAGS) -D_GNU_SOURCE -I$(DEPS)/include \
+	$(shell pkg-config --cflags yaml-0.1 libcrypto 2>/dev/null)
+# Everything but libc is linked statically: no TLS library, no CA bundle, few relocations.
+LDLIBS_ALL = -L$(DEPS)/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto -lcjson \
+	-Wl,-Bdynamic -lpthread -ldl -lrt $(EXTRA_LDFLAGS)
+
+.PHONY: all deps check unit bats sanitize demo install uninstall clean distclean bench
+
+all: $(BIN)
+
+deps: $(DEPS)/lib/libgit2.a
+
+$(DEPS)/lib/libgit2.a $(DEPS)/lib/libcjson.a:
+	sh scripts/deps.sh $(DEPS)
+
+$(BUILD)/obj/lib/%.o: lib/%.c lib/*.h | $(DEPS)/lib/libgit2.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/libhive.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(BUILD)/obj/bin/%.o: bin/%.c lib/*.h | $(DEPS)/lib/libgit2.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(BUILD)/hive-%: $(BUILD)/obj/bin/hive-%.o $(BUILD)/libhive.a
+	$(CC) $(OPT) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libhive.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libhive.a $(LDLIBS_ALL) -lcmocka
+
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN)
+	@BUILD=$(BUILD) sh tests/run.sh
+
+sanitize: deps
+	@$(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g -fno-omit-frame-pointer" \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" check
+
+demo: deps all
+	@sh scripts/demo.sh $(BUILD)
+
+bench: deps all
+	@for b in tests/bench/*.sh; do sh "$$b" $(BUILD) || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%)
+	rm -f $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/man1/%,$(wildcard man/*.1))
+	rm -f $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/man7/%,$(wildcard man/*.7))
+
+clean:
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/libhive.a $(BIN) build/san
+
+distclean:
+	rm -rf build

@@ -1,0 +1,187 @@
+/* cictx.c - GitHub Actions, GitLab CI and generic CI context from the environment */
+#include "cictx.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static int env_is_true(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && (!strcmp(v, "true") || !strcmp(v, "1"));
+}
+
+enum hive_ci_provider hive_ci_provider(void)
+{
+	if (env_is_true("GITHUB_ACTIONS"))
+		return HIVE_CI_GITHUB;
+	if (env_is_true("GITLAB_CI"))
+		return HIVE_CI_GITLAB;
+	if (env_is_true("CI"))
+		return HIVE_CI_OTHER;
+	return HIVE_CI_NONE;
+}
+
+static void add_env(cJSON *obj, const char *key, const char *var)
+{
+	const char *v = getenv(var);
+
+	if (v && *v)
+		cJSON_AddStringToObject(obj, key, v);
+	else
+		cJSON_AddNullToObject(obj, key);
+}
+
+cJSON *hive_ci_context(void)
+{
+	const char *server, *repo, *run;
+	char url[2048];
+	cJSON *obj;
+
+	switch (hive_ci_provider()) {
+	case HIVE_CI_GITHUB:
+		obj = cJSON_CreateObject();
+		cJSON_AddStringToObject(obj, "provider", "github");
+		add_env(obj, "run_id", "GITHUB_RUN_ID");
+		add_env(obj, "run_attempt", "GITHUB_RUN_ATTEMPT");
+		add_env(obj, "job", "GITHUB_JOB");
+		add_env(obj, "workflow", "GITHUB_WORKFLOW");
+		server = getenv("GITHUB_SERVER_URL");
+		repo = getenv("GITHUB_REPOSITORY");
+		run = getenv("GITHUB_RUN_ID");
+		if (server && *server && repo && *repo && run && *run) {
+			snprintf(url, sizeof(url), "%s/%s/actions/runs/%s", server, repo, run);
+			cJSON_AddStringToObject(obj, "url", url);
+		} else {
+			cJSON_AddNullToObject(obj, "url");
+		}
+		return obj;
+	case HIVE_CI_GITLAB:
+		obj = cJSON_CreateObject();
+		cJSON_AddStringToObject(obj, "provider", "gitlab");
+		add_env(obj, "pipeline_id", "CI_PIPELINE_ID");
+		add_env(obj, "job_id", "CI_JOB_ID");
+		add_env(obj, "job", "CI_JOB_NAME");
+		add_env(obj, "url", "CI_JOB_URL");
+		return obj;
+	case HIVE_CI_OTHER:
+		obj = cJSON_CreateObject();
+		cJSON_AddStringToObject(obj, "provider", "ci");
+		return obj;
+	case HIVE_CI_NONE:
+		break;
+	}
+	return cJSON_CreateNull();
+}
+
+const char *hive_ci_session_id(char *buf, size_t size)
+{
+	const char *a, *b;
+
+	switch (hive_ci_provider()) {
+	case HIVE_CI_GITHUB:
+		a = getenv("GITHUB_RUN_ID");
+		b = getenv("GITHUB_RUN_ATTEMPT");
+		if (!a || !*a)
+			return NULL;
+		snprintf(buf, size, "gh-%.64s-%.32s", a, b && *b ? b : "1");
+		return buf;
+	case HIVE_CI_GITLAB:
+		a = getenv("CI_PIPELINE_ID");
+		if (!a || !*a)
+			return NULL;
+		snprintf(buf, size, "gl-%.64s", a);
+		return buf;
+	default:
+		return NULL;
+	}
+}
+
+/* Append one line to a file the runner gave us, in one write, undone on failure. */
+static int append_line(const char *path, const char *line, struct hive_err *err)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s", path);
+	if (fstat(fd, &st) < 0 ||
+	    hive_write_all_or_truncate(fd, line, strlen(line), st.st_size) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", path);
+		close(fd);
+		return HIVE_EENV;
+	}
+	close(fd);
+	return HIVE_OK;
+}
+
+/* Replace dir/hive.env atomically (temporary file, then rename). */
+static int write_dotenv(const char *dir, const char *id, struct hive_err *err)
+{
+	char path[4096], tmp[4200], line[256];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/hive.env", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.hive.env.%ld.tmp", dir, (long)getpid());
+	snprintf(line, sizeof(line), "HIVE_SESSION_ID=%s\n", id);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s", path);
+	if (hive_write_all_or_truncate(fd, line, strlen(line), 0) < 0 || fsync(fd) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", path);
+		close(fd);
+		unlink(tmp);
+		return HIVE_EENV;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", path);
+		unlink(tmp);
+		return HIVE_EENV;
+	}
+	return HIVE_OK;
+}
+
+int hive_ci_handoff(const char *id, const char *dotenv_dir, const char **wrote,
+		    struct hive_err *err)
+{
+	const char *env_file, *out_file;
+	char line[256];
+	int rc;
+
+	*wrote = NULL;
+	switch (hive_ci_provider()) {
+	case HIVE_CI_GITHUB:
+		env_file = getenv("GITHUB_ENV");
+		out_file = getenv("GITHUB_OUTPUT");
+		if (env_file && *env_file) {
+			snprintf(line, sizeof(line), "HIVE_SESSION_ID=%s\n", id);
+			if ((rc = append_line(env_file, line, err)))
+				return rc;
+			*wrote = "$GITHUB_ENV";
+		}
+		if (out_file && *out_file) {
+			snprintf(line, sizeof(line), "session_id=%s\n", id);
+			if ((rc = append_line(out_file, line, err)))
+				return rc;
+			*wrote = *wrote ? "$GITHUB_ENV and $GITHUB_OUTPUT" : "$GITHUB_OUTPUT";
+		}
+		return HIVE_OK;
+	case HIVE_CI_GITLAB:
+		if ((rc = write_dotenv(dotenv_dir, id, err)))
+			return rc;
+		*wrote = "hive.env";
+		return HIVE_OK;
+	default:
+		return HIVE_OK;
+	}
+}

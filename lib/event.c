@@ -1,0 +1,751 @@
+/* event.c - the event schema (SPEC 3), event building, KEY=VALUE parsing and secret redaction */
+#include "event.h"
+
+#include <cjson/cJSON.h>
+#include <ctype.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "util.h"
+
+enum type_class { T_UNKNOWN, T_SEED, T_INCIDENT, T_METRIC, T_INTERNAL, T_CUSTOM };
+
+static const char *seed_types[] = {"deployment_configured", "infrastructure_provisioned",
+				   "pipeline_updated", "monitoring_added", "security_hardened"};
+static const char *incident_types[] = {"incident_detected", "incident_responded",
+				       "incident_resolved"};
+static const char *actions[] = {"create", "update", "delete", NULL};
+static const char *statuses[] = {"success", "failure", NULL};
+static const char *builtin_platforms[] = {"AWS", "GCP", "Azure", "Docker", "K8s", NULL};
+static const char *severities[] = {"P1", "P2", "P3", "P4", NULL};
+static const char *details_keys[] = {"resource", "action", "platform", "configuration",
+				     "status"};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static enum type_class classify(const char *type, const struct hive_config *cfg)
+{
+	size_t i;
+
+	if (!type)
+		return T_UNKNOWN;
+	for (i = 0; i < N(seed_types); i++)
+		if (!strcmp(type, seed_types[i]))
+			return T_SEED;
+	for (i = 0; i < N(incident_types); i++)
+		if (!strcmp(type, incident_types[i]))
+			return T_INCIDENT;
+	if (!strcmp(type, "metric_recorded"))
+		return T_METRIC;
+	if (hive_event_type_is_internal(type))
+		return T_INTERNAL;
+	if (cfg && hive_strv_has(&cfg->types, type))
+		return T_CUSTOM;
+	return T_UNKNOWN;
+}
+
+int hive_event_type_known(const char *type, const struct hive_config *cfg)
+{
+	return classify(type, cfg) != T_UNKNOWN;
+}
+
+int hive_event_type_is_internal(const char *type)
+{
+	return type && (!strcmp(type, "session_started") || !strcmp(type, "session_completed"));
+}
+
+/* "a, b, c" (and the configured extras) for messages. */
+static void join(char *buf, size_t size, const char **list, const struct hive_strv *extra)
+{
+	size_t o = 0, i;
+
+	buf[0] = '\0';
+	for (i = 0; list[i] && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, "%s%s", i ? ", " : "", list[i]);
+	for (i = 0; extra && i < extra->n && o < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, ", %s", extra->v[i]);
+}
+
+static int in_list(const char *s, const char **list, const struct hive_strv *extra)
+{
+	size_t i;
+
+	for (i = 0; list[i]; i++)
+		if (!strcmp(s, list[i]))
+			return 1;
+	return extra && hive_strv_has(extra, s);
+}
+
+static const char *json_kind(const cJSON *v)
+{
+	if (!v)
+		return "missing";
+	if (cJSON_IsNull(v))
+		return "null";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsArray(v))
+		return "an array";
+	return "an object";
+}
+
+/* A required (or present optional) enum field. */
+static int check_enum(const cJSON *obj, const char *path, const char *key, const char **list,
+		      const struct hive_strv *extra, int required, struct hive_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char allowed[512], q[128];
+
+	if (!v && !required)
+		return HIVE_OK;
+	join(allowed, sizeof(allowed), list, extra);
+	if (!v)
+		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: missing (one of %s)", path, key,
+				    allowed);
+	if (!cJSON_IsString(v))
+		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: expected a string, got %s (one of %s)",
+				    path, key, json_kind(v), allowed);
+	if (!in_list(v->valuestring, list, extra))
+		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: %s is not one of %s", path, key,
+				    hive_quote(q, sizeof(q), v->valuestring), allowed);
+	return HIVE_OK;
+}
+
+static int check_string(const cJSON *obj, const char *path, const char *key, int required,
+			int nonempty, struct hive_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!v && !required)
+		return HIVE_OK;
+	if (!v)
+		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: missing (a %sstring)", path, key,
+				    nonempty ? "non-empty " : "");
+	if (!cJSON_IsString(v))
+		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: expected a string, got %s", path, key,
+				    json_kind(v));
+	if (nonempty && !*v->valuestring)
+		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: must not be empty", path, key);
+	return HIVE_OK;
+}
+
+static int check_incident(const cJSON *conf, struct hive_err *err)
+{
+	const cJSON *items, *it;
+	int rc, i = 0;
+
+	if ((rc = check_enum(conf, "details.configuration", "severity", severities, NULL, 1, err)) ||
+	    (rc = check_string(conf, "details.configuration", "impact", 0, 0, err)) ||
+	    (rc = check_string(conf, "details.configuration", "root_cause", 0, 0, err)))
+		return rc;
+	items = cJSON_GetObjectItemCaseSensitive(conf, "action_items");
+	if (!items)
+		return HIVE_OK;
+	if (cJSON_IsString(items))
+		return HIVE_OK;
+	if (!cJSON_IsArray(items))
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "details.configuration.action_items: expected an array of "
+				    "strings, got %s",
+				    json_kind(items));
+	cJSON_ArrayForEach(it, items)
+	{
+		if (!cJSON_IsString(it))
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "details.configuration.action_items[%d]: expected a "
+					    "string, got %s",
+					    i, json_kind(it));
+		i++;
+	}
+	return HIVE_OK;
+}
+
+static int check_metric(const cJSON *conf, struct hive_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(conf, "value");
+	int rc;
+
+	if ((rc = check_string(conf, "details.configuration", "name", 1, 1, err)))
+		return rc;
+	if (!cJSON_IsNumber(v))
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "details.configuration.value: expected a number, got %s "
+				    "(use value:=42, not value=42)",
+				    json_kind(v));
+	return check_string(conf, "details.configuration", "unit", 1, 0, err);
+}
+
+int hive_event_validate_details(const char *type, const cJSON *details,
+				const struct hive_config *cfg, struct hive_err *err)
+{
+	enum type_class cls = classify(type, cfg);
+	const struct hive_strv *platforms = cfg ? &cfg->platforms : NULL;
+	const cJSON *conf, *item;
+	int required = cls == T_SEED || cls == T_INCIDENT, rc;
+	char q[128];
+	size_t i;
+
+	if (cls == T_UNKNOWN) {
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "event_type: %s is not a known event type (built-in ones, or "
+				    "events.types in .hive.yml)",
+				    hive_quote(q, sizeof(q), type ? type : ""));
+	}
+	if (!cJSON_IsObject(details))
+		return hive_err_set(err, HIVE_EUSAGE, "details: expected an object, got %s",
+				    json_kind(details));
+	if (cls == T_INTERNAL) {
+		if (!strcmp(type, "session_completed"))
+			return check_enum(details, "details", "status", statuses, NULL, 1, err);
+		item = cJSON_GetObjectItemCaseSensitive(details, "requirements");
+		if (!cJSON_IsObject(item))
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "details.requirements: expected an object, got %s",
+					    json_kind(item));
+		return HIVE_OK;
+	}
+	cJSON_ArrayForEach(item, details)
+	{
+		for (i = 0; i < N(details_keys); i++)
+			if (!strcmp(item->string, details_keys[i]))
+				break;
+		if (i == N(details_keys))
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "details: unknown key %s (allowed: resource, action, "
+					    "platform, configuration, status; put anything else in "
+					    "configuration)",
+					    hive_quote(q, sizeof(q), item->string));
+	}
+	if ((rc = check_string(details, "details", "resource", required, 1, err)) ||
+	    (rc = check_enum(details, "details", "action", actions, NULL, required, err)) ||
+	    (rc = check_enum(details, "details", "platform", builtin_platforms, platforms, required,
+			     err)))
+		return rc;
+	conf = cJSON_GetObjectItemCaseSensitive(details, "configuration");
+	if (conf && !cJSON_IsObject(conf))
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "details.configuration: expected an object, got %s",
+				    json_kind(conf));
+	if ((rc = check_enum(details, "details", "status", statuses, NULL, required, err)))
+		return rc;
+	if (cls == T_INCIDENT) {
+		if (!conf)
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "details.configuration.severity: missing (one of P1, "
+					    "P2, P3, P4)");
+		return check_incident(conf, err);
+	}
+	if (cls == T_METRIC) {
+		if (!conf)
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "details.configuration: a metric needs name, value and "
+					    "unit");
+		return check_metric(conf, err);
+	}
+	return HIVE_OK;
+}
+
+static int is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)s[i]) || isupper((unsigned char)s[i]))
+			return 0;
+	return s[n] == '\0';
+}
+
+static int check_nullable_string(const cJSON *obj, const char *path, const char *key,
+				 struct hive_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (!v)
+		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: missing", path, key);
+	if (!cJSON_IsNull(v) && !cJSON_IsString(v))
+		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: expected a string or null, got %s",
+				    path, key, json_kind(v));
+	return HIVE_OK;
+}
+
+static int check_git(const cJSON *git, struct hive_err *err)
+{
+	static const char *keys[] = {"commit", "branch", "dirty", "tag", "remote"};
+	const cJSON *item, *commit, *dirty;
+	char q[128];
+	size_t i;
+	int rc;
+
+	if (cJSON_IsNull(git))
+		return HIVE_OK;
+	if (!cJSON_IsObject(git))
+		return hive_err_set(err, HIVE_EUSAGE, "git: expected an object or null, got %s",
+				    json_kind(git));
+	cJSON_ArrayForEach(item, git)
+	{
+		for (i = 0; i < N(keys) && strcmp(item->string, keys[i]); i++)
+			;
+		if (i == N(keys))
+			return hive_err_set(err, HIVE_EUSAGE, "git: unknown key %s",
+					    hive_quote(q, sizeof(q), item->string));
+	}
+	commit = cJSON_GetObjectItemCaseSensitive(git, "commit");
+	if ((rc = check_nullable_string(git, "git", "commit", err)))
+		return rc;
+	if (cJSON_IsString(commit) &&
+	    !is_hex(commit->valuestring, strlen(commit->valuestring) == 64 ? 64 : 40))
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "git.commit: %s is not a 40 or 64 digit lowercase hex id",
+				    hive_quote(q, sizeof(q), commit->valuestring));
+	dirty = cJSON_GetObjectItemCaseSensitive(git, "dirty");
+	if (!dirty || (!cJSON_IsNull(dirty) && !cJSON_IsBool(dirty)))
+		return hive_err_set(err, HIVE_EUSAGE, "git.dirty: expected true, false or null, got %s",
+				    json_kind(dirty));
+	if ((rc = check_nullable_string(git, "git", "branch", err)) ||
+	    (rc = check_nullable_string(git, "git", "tag", err)) ||
+	    (rc = check_nullable_string(git, "git", "remote", err)))
+		return rc;
+	return HIVE_OK;
+}
+
+static int check_ci(const cJSON *ci, struct hive_err *err)
+{
+	static const char *providers[] = {"github", "gitlab", "ci", NULL};
+	const cJSON *item;
+
+	if (cJSON_IsNull(ci))
+		return HIVE_OK;
+	if (!cJSON_IsObject(ci))
+		return hive_err_set(err, HIVE_EUSAGE, "ci: expected an object or null, got %s",
+				    json_kind(ci));
+	cJSON_ArrayForEach(item, ci)
+	{
+		if (!cJSON_IsString(item) && !cJSON_IsNull(item))
+			return hive_err_set(err, HIVE_EUSAGE, "ci.%s: expected a string or null, got %s",
+					    item->string, json_kind(item));
+	}
+	return check_enum(ci, "ci", "provider", providers, NULL, 1, err);
+}
+
+int hive_event_validate(const cJSON *event, const struct hive_config *cfg,
+			struct hive_err *err)
+{
+	static const char *keys[] = {"seq",    "timestamp", "event_type", "worker", "session_id",
+				     "details", "git",       "ci",	      "prev"};
+	const cJSON *item, *seq, *ts, *type, *worker, *sid, *prev;
+	int64_t ms;
+	char q[200];
+	size_t i;
+	int rc;
+
+	if (!cJSON_IsObject(event))
+		return hive_err_set(err, HIVE_EUSAGE, "an event is a JSON object, got %s",
+				    json_kind(event));
+	cJSON_ArrayForEach(item, event)
+	{
+		for (i = 0; i < N(keys) && strcmp(item->string, keys[i]); i++)
+			;
+		if (i == N(keys))
+			return hive_err_set(err, HIVE_EUSAGE, "unknown key %s",
+					    hive_quote(q, sizeof(q), item->string));
+	}
+	for (i = 0; i < N(keys); i++)
+		if (!cJSON_GetObjectItemCaseSensitive(event, keys[i]))
+			return hive_err_set(err, HIVE_EUSAGE, "%s: missing", keys[i]);
+	seq = cJSON_GetObjectItemCaseSensitive(event, "seq");
+	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1 ||
+	    seq->valuedouble != (double)(int64_t)seq->valuedouble)
+		return hive_err_set(err, HIVE_EUSAGE, "seq: expected a whole number from 1, got %s",
+				    json_kind(seq));
+	ts = cJSON_GetObjectItemCaseSensitive(event, "timestamp");
+	if (!cJSON_IsString(ts) || hive_time_parse(ts->valuestring, &ms) < 0)
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "timestamp: %s is not an RFC 3339 UTC time like "
+				    "2025-01-15T10:30:00.123Z",
+				    cJSON_IsString(ts) ? hive_quote(q, sizeof(q), ts->valuestring)
+						       : json_kind(ts));
+	type = cJSON_GetObjectItemCaseSensitive(event, "event_type");
+	if (!cJSON_IsString(type))
+		return hive_err_set(err, HIVE_EUSAGE, "event_type: expected a string, got %s",
+				    json_kind(type));
+	worker = cJSON_GetObjectItemCaseSensitive(event, "worker");
+	if (!cJSON_IsString(worker) ||
+	    hive_id_check("worker", worker->valuestring, strlen(worker->valuestring), err))
+		return cJSON_IsString(worker)
+			       ? HIVE_EUSAGE
+			       : hive_err_set(err, HIVE_EUSAGE, "worker: expected a string, got %s",
+					      json_kind(worker));
+	sid = cJSON_GetObjectItemCaseSensitive(event, "session_id");
+	if (!cJSON_IsString(sid) ||
+	    hive_id_check("session_id", sid->valuestring, strlen(sid->valuestring), err))
+		return cJSON_IsString(sid) ? HIVE_EUSAGE
+					   : hive_err_set(err, HIVE_EUSAGE,
+							  "session_id: expected a string, got %s",
+							  json_kind(sid));
+	prev = cJSON_GetObjectItemCaseSensitive(event, "prev");
+	if (!cJSON_IsNull(prev) &&
+	    !(cJSON_IsString(prev) && !strncmp(prev->valuestring, "sha256:", 7) &&
+	      strlen(prev->valuestring) == 71 && is_hex(prev->valuestring + 7, 64)))
+		return hive_err_set(err, HIVE_EUSAGE, "prev: expected null or \"sha256:<64 hex>\"");
+	if ((rc = hive_event_validate_details(type->valuestring,
+					      cJSON_GetObjectItemCaseSensitive(event, "details"),
+					      cfg, err)) ||
+	    (rc = check_git(cJSON_GetObjectItemCaseSensitive(event, "git"), err)) ||
+	    (rc = check_ci(cJSON_GetObjectItemCaseSensitive(event, "ci"), err)))
+		return rc;
+	return HIVE_OK;
+}
+
+void hive_event_normalize_details(const char *type, cJSON *details)
+{
+	cJSON *ordered[N(details_keys)] = {0}, *rest, *item;
+	size_t i;
+
+	if (!cJSON_IsObject(details) || hive_event_type_is_internal(type))
+		return;
+	if (!(rest = cJSON_CreateArray()))
+		return;
+	for (i = 0; i < N(details_keys); i++)
+		ordered[i] = cJSON_DetachItemFromObjectCaseSensitive(details, details_keys[i]);
+	while ((item = details->child)) /* detached items keep their names */
+		cJSON_AddItemToArray(rest, cJSON_DetachItemViaPointer(details, item));
+	for (i = 0; i < N(details_keys); i++) {
+		if (ordered[i])
+			cJSON_AddItemToArray(details, ordered[i]);
+		else if (i == 3)
+			cJSON_AddItemToObject(details, "configuration", cJSON_CreateObject());
+	}
+	while ((item = rest->child))
+		cJSON_AddItemToArray(details, cJSON_DetachItemViaPointer(rest, item));
+	cJSON_Delete(rest);
+}
+
+cJSON *hive_event_build(int64_t seq, const char *timestamp, const char *type,
+			const char *worker, const char *session_id, cJSON *details, cJSON *git,
+			cJSON *ci, const char *prev)
+{
+	cJSON *ev = cJSON_CreateObject();
+
+	if (!ev) {
+		cJSON_Delete(details);
+		cJSON_Delete(git);
+		cJSON_Delete(ci);
+		return NULL;
+	}
+	cJSON_AddNumberToObject(ev, "seq", (double)seq);
+	cJSON_AddStringToObject(ev, "timestamp", timestamp);
+	cJSON_AddStringToObject(ev, "event_type", type);
+	cJSON_AddStringToObject(ev, "worker", worker);
+	cJSON_AddStringToObject(ev, "session_id", session_id);
+	cJSON_AddItemToObject(ev, "details", details ? details : cJSON_CreateObject());
+	cJSON_AddItemToObject(ev, "git", git ? git : cJSON_CreateNull());
+	cJSON_AddItemToObject(ev, "ci", ci ? ci : cJSON_CreateNull());
+	if (prev)
+		cJSON_AddStringToObject(ev, "prev", prev);
+	else
+		cJSON_AddNullToObject(ev, "prev");
+	return ev;
+}
+
+int hive_event_apply_kv(cJSON *obj, const char *arg, struct hive_err *err)
+{
+	const char *eq = strchr(arg, '='), *value, *seg, *dot;
+	char key[512], q[600];
+	cJSON *parsed = NULL, *cur = obj, *next;
+	size_t klen;
+	int typed;
+
+	if (!eq || eq == arg)
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "%s: expected KEY=VALUE or KEY:=JSON",
+				    hive_quote(q, sizeof(q), arg));
+	typed = eq > arg && eq[-1] == ':';
+	klen = (size_t)(eq - arg) - (typed ? 1 : 0);
+	if (klen == 0 || klen >= sizeof(key))
+		return hive_err_set(err, HIVE_EUSAGE, "%s: the key is empty or too long",
+				    hive_quote(q, sizeof(q), arg));
+	memcpy(key, arg, klen);
+	key[klen] = '\0';
+	value = eq + 1;
+	if (typed) {
+		parsed = cJSON_ParseWithOpts(value, NULL, 1);
+		if (!parsed)
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "%s: the value after := is not valid JSON (quote strings, "
+					    "or use KEY=VALUE)",
+					    hive_quote(q, sizeof(q), arg));
+	} else {
+		parsed = cJSON_CreateString(value);
+	}
+	/* walk the dotted path, making objects as needed */
+	for (seg = key;; seg = dot + 1) {
+		char name[512];
+		dot = strchr(seg, '.');
+		if (dot == seg || (!dot && !*seg)) {
+			cJSON_Delete(parsed);
+			return hive_err_set(err, HIVE_EUSAGE, "%s: empty part in the dotted key",
+					    hive_quote(q, sizeof(q), key));
+		}
+		if (!dot) {
+			if (cJSON_GetObjectItemCaseSensitive(cur, seg))
+				cJSON_ReplaceItemInObjectCaseSensitive(cur, seg, parsed);
+			else
+				cJSON_AddItemToObject(cur, seg, parsed);
+			return HIVE_OK;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(dot - seg), seg);
+		next = cJSON_GetObjectItemCaseSensitive(cur, name);
+		if (!next) {
+			next = cJSON_AddObjectToObject(cur, name);
+		} else if (!cJSON_IsObject(next)) {
+			cJSON_Delete(parsed);
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "%s: %.*s is already set to a value that is not an object",
+					    hive_quote(q, sizeof(q), arg), (int)(dot - key), key);
+		}
+		cur = next;
+	}
+}
+
+/* --- secrets --------------------------------------------------------------------- */
+
+/* A built-in token shape. `hint` is a literal every match contains (a cheap prefilter
+ * before the regex); `group` > 0 redacts only that subexpression. */
+struct shape {
+	const char *rule, *hint, *regex;
+	int group;
+};
+
+static const struct shape shapes[] = {
+	{"aws_access_key", "A", "(A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}", 0},
+	{"github_token", "_", "(ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}", 0},
+	{"github_pat", "github_pat_", "github_pat_[A-Za-z0-9_]{22,}", 0},
+	{"gitlab_token", "glpat-", "glpat-[A-Za-z0-9_-]{20,}", 0},
+	{"slack_token", "xox", "xox[abposr]-[A-Za-z0-9-]{10,}", 0},
+	{"private_key", "PRIVATE KEY-----",
+	 "-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----[A-Za-z0-9+/=:,[:space:]\\\\-]*", 0},
+	{"jwt", "eyJ", "eyJ[A-Za-z0-9_-]{5,}\\.eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*", 0},
+	{"url_credentials", "://",
+	 "[A-Za-z][A-Za-z0-9+.-]*://([^]/@:[:space:][\"]+:[^]/@[:space:][\"]+)@", 1},
+};
+
+static const char *secret_keys[] = {"password",	  "passwd",	 "secret",
+				    "token",	  "api_key",	 "apikey",
+				    "private_key", "access_key", "client_secret"};
+
+struct hive_redactor {
+	regex_t re[N(shapes)];
+	int compiled;
+	const struct hive_config *cfg;
+};
+
+int hive_redactor_new(const struct hive_config *cfg, struct hive_redactor **out,
+		      struct hive_err *err)
+{
+	struct hive_redactor *r = calloc(1, sizeof(*r));
+	size_t i;
+
+	*out = NULL;
+	if (!r)
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	for (i = 0; i < N(shapes); i++) {
+		if (regcomp(&r->re[i], shapes[i].regex, REG_EXTENDED)) {
+			hive_redactor_free(r);
+			return hive_err_set(err, HIVE_EENV, "internal: bad regex for %s", shapes[i].rule);
+		}
+		r->compiled++;
+	}
+	r->cfg = cfg;
+	*out = r;
+	return HIVE_OK;
+}
+
+void hive_redactor_free(struct hive_redactor *r)
+{
+	int i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->compiled; i++)
+		regfree(&r->re[i]);
+	free(r);
+}
+
+/* Key name as lowercase words joined by '_': "clientSecret" and "client-secret" both
+ * become "client_secret". */
+static void key_words(const char *key, char *out, size_t size)
+{
+	size_t o = 0;
+	const char *p;
+
+	for (p = key; *p && o + 2 < size; p++) {
+		unsigned char c = (unsigned char)*p;
+		if (isupper(c) && p > key && islower((unsigned char)p[-1]))
+			out[o++] = '_';
+		out[o++] = (c == '-' || c == ' ' || c == '.') ? '_' : (char)tolower(c);
+	}
+	out[o] = '\0';
+}
+
+/* Does `name` (already lowercase words) occur in `words` on word boundaries? */
+static int has_words(const char *words, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p = words;
+
+	while ((p = strstr(p, name))) {
+		if ((p == words || p[-1] == '_') && (p[n] == '\0' || p[n] == '_'))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
+int hive_redactor_key_is_secret(const struct hive_redactor *r, const char *key)
+{
+	char words[512], name[512];
+	size_t i;
+
+	key_words(key, words, sizeof(words));
+	for (i = 0; i < N(secret_keys); i++)
+		if (has_words(words, secret_keys[i]))
+			return 1;
+	for (i = 0; r->cfg && i < r->cfg->redact_keys.n; i++) {
+		key_words(r->cfg->redact_keys.v[i], name, sizeof(name));
+		if (has_words(words, name))
+			return 1;
+	}
+	return 0;
+}
+
+/* First match of any rule in s[0..len): built-in shapes, then configured patterns. */
+static const char *find_match(const struct hive_redactor *r, const char *s, size_t len,
+			      regoff_t *so, regoff_t *eo)
+{
+	regmatch_t m[2];
+	const char *best = NULL;
+	size_t i;
+
+	*so = -1;
+	for (i = 0; i < N(shapes); i++) {
+		if (!memmem(s, len, shapes[i].hint, strlen(shapes[i].hint)))
+			continue;
+		m[0].rm_so = 0;
+		m[0].rm_eo = (regoff_t)len;
+		if (regexec(&r->re[i], s, 2, m, REG_STARTEND))
+			continue;
+		if (shapes[i].group)
+			m[0] = m[shapes[i].group];
+		if (*so < 0 || m[0].rm_so < *so) {
+			*so = m[0].rm_so;
+			*eo = m[0].rm_eo;
+			best = shapes[i].rule;
+		}
+	}
+	for (i = 0; r->cfg && i < r->cfg->npatterns; i++) {
+		m[0].rm_so = 0;
+		m[0].rm_eo = (regoff_t)len;
+		if (regexec(&r->cfg->patterns[i].re, s, 1, m, REG_STARTEND) ||
+		    m[0].rm_eo == m[0].rm_so)
+			continue;
+		if (*so < 0 || m[0].rm_so < *so) {
+			*so = m[0].rm_so;
+			*eo = m[0].rm_eo;
+			best = "pattern";
+		}
+	}
+	return best;
+}
+
+const char *hive_redactor_find(const struct hive_redactor *r, const char *s, size_t len,
+			       size_t *at)
+{
+	regoff_t so, eo;
+	const char *rule = find_match(r, s, len, &so, &eo);
+
+	if (rule && at)
+		*at = (size_t)so;
+	return rule;
+}
+
+/* Replace every token shape in *sp; returns the number of replacements, -1 on OOM. The
+ * string (owned by cJSON) is reallocated when something changes. */
+static int redact_string(const struct hive_redactor *r, char **sp)
+{
+	char *s = *sp, *out, repl[64];
+	size_t len = strlen(s), pos = 0, rl, nlen;
+	regoff_t so, eo;
+	const char *rule;
+	int count = 0;
+
+	while (pos < len && (rule = find_match(r, s + pos, len - pos, &so, &eo)) && eo > so) {
+		rl = (size_t)snprintf(repl, sizeof(repl), "[REDACTED:%s]", rule);
+		nlen = len - (size_t)(eo - so) + rl;
+		if (!(out = cJSON_malloc(nlen + 1)))
+			return -1;
+		memcpy(out, s, pos + (size_t)so);
+		memcpy(out + pos + (size_t)so, repl, rl);
+		memcpy(out + pos + (size_t)so + rl, s + pos + (size_t)eo,
+		       len - pos - (size_t)eo + 1);
+		cJSON_free(s);
+		*sp = s = out;
+		pos += (size_t)so + rl;
+		len = nlen;
+		count++;
+	}
+	return count;
+}
+
+static int redact_node(const struct hive_redactor *r, cJSON *node, int keys_too)
+{
+	cJSON *child;
+	int total = 0, n;
+
+	cJSON_ArrayForEach(child, node)
+	{
+		if (keys_too && child->string && !cJSON_IsNull(child) &&
+		    hive_redactor_key_is_secret(r, child->string) &&
+		    !(cJSON_IsString(child) && !strncmp(child->valuestring, "[REDACTED", 9))) {
+			cJSON *repl = cJSON_CreateString("[REDACTED]");
+			if (!repl)
+				return -1;
+			cJSON_ReplaceItemViaPointer(node, child, repl);
+			child = repl;
+			total++;
+			continue;
+		}
+		if (child->string && !(child->type & cJSON_StringIsConst)) {
+			if ((n = redact_string(r, &child->string)) < 0)
+				return -1;
+			total += n;
+		}
+		if (cJSON_IsString(child)) {
+			if ((n = redact_string(r, &child->valuestring)) < 0)
+				return -1;
+			total += n;
+		} else if (cJSON_IsArray(child) || cJSON_IsObject(child)) {
+			if ((n = redact_node(r, child, keys_too)) < 0)
+				return -1;
+			total += n;
+		}
+	}
+	return total;
+}
+
+int hive_redact(const struct hive_redactor *r, cJSON *obj, int keys_too)
+{
+	int n;
+
+	if (cJSON_IsString(obj)) {
+		n = redact_string(r, &obj->valuestring);
+		return n;
+	}
+	return redact_node(r, obj, keys_too);
+}

@@ -1,0 +1,83 @@
+/* event.h - build, redact and validate events: the one schema both hive-emit and hive-check use */
+#ifndef HIVE_EVENT_H
+#define HIVE_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "err.h"
+
+struct cJSON;
+
+/* Is type an event type hive knows (built in, or in the config's events.types)? */
+int hive_event_type_known(const char *type, const struct hive_config *cfg);
+
+/* Is type written only by the tools (session_started, session_completed)? */
+int hive_event_type_is_internal(const char *type);
+
+/*
+ * Validate the `details` of an event of the given type (SPEC 3). HIVE_OK, or HIVE_EUSAGE
+ * with a message naming the field and the allowed values:
+ * `details.action: "destroy" is not one of create, update, delete`.
+ */
+int hive_event_validate_details(const char *type, const struct cJSON *details,
+				const struct hive_config *cfg, struct hive_err *err);
+
+/*
+ * Validate a whole event line as read back from EVENTS.jsonl: every key of SPEC 3 with
+ * its type, no others, and the details rules above. HIVE_OK or HIVE_EUSAGE.
+ */
+int hive_event_validate(const struct cJSON *event, const struct hive_config *cfg,
+			struct hive_err *err);
+
+/*
+ * Put details in canonical order (resource, action, platform, configuration, status,
+ * then anything else) and give `configuration` its default {}. Modifies in place.
+ */
+void hive_event_normalize_details(const char *type, struct cJSON *details);
+
+/*
+ * Build a complete event in SPEC 3's key order. Takes ownership of details, git and ci
+ * (each may be a JSON null); prev NULL means line 1. Returns NULL when out of memory.
+ */
+struct cJSON *hive_event_build(int64_t seq, const char *timestamp, const char *type,
+			       const char *worker, const char *session_id, struct cJSON *details,
+			       struct cJSON *git, struct cJSON *ci, const char *prev);
+
+/*
+ * Apply `KEY=VALUE` (a string) or `KEY:=JSON` (a typed value) to obj; dotted keys
+ * (`tags.team=infra`) make nested objects. HIVE_EUSAGE on a malformed argument or JSON.
+ */
+int hive_event_apply_kv(struct cJSON *obj, const char *arg, struct hive_err *err);
+
+/* --- secrets --------------------------------------------------------------------- */
+
+struct hive_redactor;
+
+/* Compile the built-in token shapes, plus the config's redact.keys and redact.patterns
+ * (borrowed from cfg, which must outlive the redactor). */
+int hive_redactor_new(const struct hive_config *cfg, struct hive_redactor **out,
+		      struct hive_err *err);
+void hive_redactor_free(struct hive_redactor *r);
+
+/* Is this key name a secret's (password, token, api_key, … as words of the name,
+ * case-insensitive, camelCase and - understood; plus redact.keys)? */
+int hive_redactor_key_is_secret(const struct hive_redactor *r, const char *key);
+
+/*
+ * Redact obj in place: values under secret key names become "[REDACTED]" (when obj is a
+ * details object and keys_too); substrings matching a token shape become
+ * "[REDACTED:<rule>]" in every string, keys included. Returns the number of values
+ * changed, or -1 when out of memory.
+ */
+int hive_redact(const struct hive_redactor *r, struct cJSON *obj, int keys_too);
+
+/*
+ * Find the first token shape in s[0..len) (a raw line is fine). Returns the rule name
+ * (borrowed) and sets *at to the match offset, or NULL when there is none.
+ */
+const char *hive_redactor_find(const struct hive_redactor *r, const char *s, size_t len,
+			       size_t *at);
+
+#endif

@@ -1,0 +1,760 @@
+/* log.c - session folder, lock, last-line lookup, append with truncate-on-failure, STATE.json, line reader */
+#include "log.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define STATE_MAX (64 * 1024 * 1024)
+
+int hive_id_check(const char *what, const char *id, size_t len, struct hive_err *err)
+{
+	char q[300];
+	size_t i;
+
+	if (!id || len == 0)
+		return hive_err_set(err, HIVE_EUSAGE, "%s is empty", what);
+	if (len > HIVE_ID_MAX)
+		return hive_err_set(err, HIVE_EUSAGE, "%s is %zu characters long (at most %d)", what,
+				    len, HIVE_ID_MAX);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)id[i];
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '_' || c == '-')
+			continue;
+		if (c == '\0')
+			return hive_err_set(err, HIVE_EUSAGE, "%s contains a NUL byte", what);
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "%s %s: only letters, digits, '.', '_' and '-' are allowed", what,
+				    hive_quote(q, sizeof(q), id));
+	}
+	if (id[0] == '.' || id[0] == '-')
+		return hive_err_set(err, HIVE_EUSAGE, "%s %s must not start with '%c'", what,
+				    hive_quote(q, sizeof(q), id), id[0]);
+	return HIVE_OK;
+}
+
+int hive_id_generate(char out[32], struct hive_err *err)
+{
+	unsigned char rnd[4];
+	struct tm tm;
+	time_t now = time(NULL);
+
+	if (hive_random(rnd, sizeof(rnd)) < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "getrandom");
+	gmtime_r(&now, &tm);
+	strftime(out, 32, "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(out + 16, 16, "-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+	return HIVE_OK;
+}
+
+/* Open name inside dirfd as a directory, refusing a symbolic link. */
+static int open_dir_nofollow(int dirfd, const char *name, const char *shown, struct hive_err *err)
+{
+	struct stat st;
+	int fd;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1; /* errno tells the caller */
+	if (S_ISLNK(st.st_mode)) {
+		hive_err_set(err, HIVE_EENV, "%s: is a symbolic link (refused)", shown);
+		errno = ELOOP;
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		hive_err_set(err, HIVE_EENV, "%s: not a directory", shown);
+		errno = ENOTDIR;
+		return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+	return fd;
+}
+
+static struct hive_session *session_new(const char *root, const char *id)
+{
+	struct hive_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->dirfd = s->lockfd = s->eventsfd = -1;
+	s->id = strdup(id);
+	if (asprintf(&s->dir, "%s/sessions/%s", root, id) < 0)
+		s->dir = NULL;
+	if (!s->id || !s->dir) {
+		hive_session_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Open the files of an opened session folder: EVENTS.jsonl for append. */
+static int session_open_files(struct hive_session *s, struct hive_err *err)
+{
+	s->eventsfd = openat(s->dirfd, "EVENTS.jsonl",
+			     O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (s->eventsfd < 0) {
+		if (errno == ELOOP)
+			return hive_err_set(err, HIVE_EENV,
+					    "%s/EVENTS.jsonl: is a symbolic link (refused)", s->dir);
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+	}
+	return HIVE_OK;
+}
+
+int hive_session_open(const char *root, const char *id, struct hive_session **out,
+		      struct hive_err *err)
+{
+	struct hive_session *s = NULL;
+	int rootfd = -1, sessfd = -1, rc = HIVE_EENV;
+	char shown[4200];
+
+	*out = NULL;
+	if ((rc = hive_id_check("session id", id, strlen(id), err)))
+		return rc;
+	rc = HIVE_EENV;
+	if (!(s = session_new(root, id)))
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0) {
+		if (errno == ENOENT)
+			rc = hive_err_set(err, HIVE_EUSAGE,
+					  "session %s does not exist (no %s): run hive-init first", id,
+					  root);
+		else
+			hive_err_sys(err, HIVE_EENV, errno, "%s", root);
+		goto out;
+	}
+	snprintf(shown, sizeof(shown), "%s/sessions", root);
+	if ((sessfd = open_dir_nofollow(rootfd, "sessions", shown, err)) < 0) {
+		if (errno == ENOENT)
+			rc = hive_err_set(err, HIVE_EUSAGE,
+					  "session %s does not exist: run hive-init first", id);
+		goto out;
+	}
+	if ((s->dirfd = open_dir_nofollow(sessfd, id, s->dir, err)) < 0) {
+		if (errno == ENOENT)
+			rc = hive_err_set(err, HIVE_EUSAGE,
+					  "session %s does not exist: run hive-init first", id);
+		goto out;
+	}
+	if ((rc = session_open_files(s, err)))
+		goto out;
+	*out = s;
+	s = NULL;
+out:
+	if (sessfd >= 0)
+		close(sessfd);
+	if (rootfd >= 0)
+		close(rootfd);
+	hive_session_close(s);
+	return rc;
+}
+
+/* mkdir -p for the root; records in *made how many trailing components it created so a
+ * failure can remove them again. */
+static int mkdir_parents(const char *path, int *made, struct hive_err *err)
+{
+	char buf[4096], *p;
+	size_t n = strlen(path);
+
+	*made = 0;
+	if (n == 0 || n >= sizeof(buf))
+		return hive_err_set(err, HIVE_EUSAGE, "root path is empty or too long");
+	memcpy(buf, path, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	for (p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0755) == 0)
+				(*made)++;
+			else if (errno != EEXIST)
+				return hive_err_sys(err, HIVE_EENV, errno, "%s", buf);
+			else
+				*made = 0; /* only a trailing run of new folders is ours */
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return HIVE_OK;
+}
+
+static void rmdir_parents(const char *path, int made)
+{
+	char buf[4096], *slash;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	while (made-- > 0) {
+		if (rmdir(buf) < 0)
+			return;
+		if (!(slash = strrchr(buf, '/')) || slash == buf)
+			return;
+		*slash = '\0';
+	}
+}
+
+static int write_new_file(int dirfd, const char *name, const char *buf, size_t len,
+			  const char *shown, struct hive_err *err)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, name);
+	if ((len && hive_write_all_or_truncate(fd, buf, len, 0) < 0) || fsync(fd) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, name);
+		close(fd);
+		return HIVE_EENV;
+	}
+	close(fd);
+	return HIVE_OK;
+}
+
+int hive_session_create(const char *root, const char *id, const char *first_line, size_t len,
+			const cJSON *state, int (*before_publish)(void *arg, struct hive_err *err),
+			void *arg, int *created, struct hive_session **out, struct hive_err *err)
+{
+	static const char *files[] = {"STATE.json", "EVENTS.jsonl", ".lock"};
+	unsigned char rnd[4];
+	char tmp[HIVE_ID_MAX + 64], shown[4200], *state_text = NULL;
+	int rootfd = -1, sessfd = -1, tmpfd = -1, made_root = 0, made_sessions = 0, rc;
+	struct stat st;
+	size_t i;
+
+	*out = NULL;
+	*created = 0;
+	if ((rc = hive_id_check("session id", id, strlen(id), err)))
+		return rc;
+	rc = HIVE_EENV;
+	if (mkdir_parents(root, &made_root, err))
+		return HIVE_EENV;
+	if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", root);
+		goto out;
+	}
+	snprintf(shown, sizeof(shown), "%s/sessions", root);
+	if (mkdirat(rootfd, "sessions", 0755) == 0)
+		made_sessions = 1;
+	else if (errno != EEXIST) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+		goto out;
+	}
+	if ((sessfd = open_dir_nofollow(rootfd, "sessions", shown, err)) < 0)
+		goto out;
+	if (fstatat(sessfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		rc = hive_session_open(root, id, out, err);
+		goto out;
+	}
+
+	if (hive_random(rnd, sizeof(rnd)) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "getrandom");
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), ".tmp-%s-%ld-%02x%02x%02x%02x", id, (long)getpid(), rnd[0],
+		 rnd[1], rnd[2], rnd[3]);
+	if (mkdirat(sessfd, tmp, 0755) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, tmp);
+		goto out;
+	}
+	if ((tmpfd = open_dir_nofollow(sessfd, tmp, shown, err)) < 0)
+		goto undo;
+	if (!(state_text = cJSON_PrintUnformatted(state))) {
+		hive_err_set(err, HIVE_EENV, "out of memory");
+		goto undo;
+	}
+	if (write_new_file(tmpfd, ".lock", NULL, 0, shown, err) ||
+	    write_new_file(tmpfd, "EVENTS.jsonl", first_line, len, shown, err) ||
+	    write_new_file(tmpfd, "STATE.json", state_text, strlen(state_text), shown, err))
+		goto undo;
+	if (fsync(tmpfd) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+		goto undo;
+	}
+	if (before_publish && (rc = before_publish(arg, err)))
+		goto undo;
+	if (renameat2(sessfd, tmp, sessfd, id, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST || errno == ENOTEMPTY) {
+			/* another hive-init won the race: use its session */
+			for (i = 0; i < 3; i++)
+				unlinkat(tmpfd, files[i], 0);
+			unlinkat(sessfd, tmp, AT_REMOVEDIR);
+			made_root = made_sessions = 0;
+			rc = hive_session_open(root, id, out, err);
+			goto out;
+		}
+		hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, id);
+		rc = HIVE_EENV;
+		goto undo;
+	}
+	fsync(sessfd);
+	made_root = made_sessions = 0;
+	*created = 1;
+	rc = hive_session_open(root, id, out, err);
+	goto out;
+undo:
+	if (rc == HIVE_OK)
+		rc = HIVE_EENV;
+	if (tmpfd >= 0)
+		for (i = 0; i < 3; i++)
+			unlinkat(tmpfd, files[i], 0);
+	unlinkat(sessfd, tmp, AT_REMOVEDIR);
+out:
+	free(state_text);
+	if (tmpfd >= 0)
+		close(tmpfd);
+	if (sessfd >= 0)
+		close(sessfd);
+	if (made_sessions && rootfd >= 0)
+		unlinkat(rootfd, "sessions", AT_REMOVEDIR);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (made_root)
+		rmdir_parents(root, made_root);
+	return rc;
+}
+
+void hive_session_close(struct hive_session *s)
+{
+	if (!s)
+		return;
+	hive_session_unlock(s);
+	if (s->eventsfd >= 0)
+		close(s->eventsfd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s->id);
+	free(s->dir);
+	free(s);
+}
+
+double hive_lock_timeout(void)
+{
+	const char *v = getenv("HIVE_LOCK_TIMEOUT");
+	char *end;
+	double t;
+
+	if (v && *v) {
+		t = strtod(v, &end);
+		if (!*end && t >= 0 && t < 86400)
+			return t;
+	}
+	return 10.0;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int hive_session_lock(struct hive_session *s, double timeout_s, struct hive_err *err)
+{
+	struct sigaction sa, old;
+	struct itimerval it, off = {{0, 0}, {0, 0}};
+	double deadline;
+	int fd, r, saved;
+
+	if (s->lockfd >= 0)
+		return HIVE_OK;
+	fd = openat(s->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return hive_err_set(err, HIVE_EENV, "%s/.lock: is a symbolic link (refused)",
+					    s->dir);
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/.lock", s->dir);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		goto locked;
+	if (errno != EWOULDBLOCK) {
+		saved = errno;
+		close(fd);
+		return hive_err_sys(err, HIVE_EENV, saved, "%s/.lock", s->dir);
+	}
+	/* Wait in a blocking flock (woken at once when the holder lets go), interrupted by
+	 * a repeating timer so the deadline is checked even if a tick lands early. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm; /* no SA_RESTART: flock returns EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_usec = 50000;
+	it.it_interval.tv_usec = 50000;
+	setitimer(ITIMER_REAL, &it, NULL);
+	deadline = now_s() + timeout_s;
+	for (;;) {
+		r = flock(fd, LOCK_EX);
+		saved = errno;
+		if (r == 0 || saved != EINTR || now_s() >= deadline)
+			break;
+	}
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (r < 0) {
+		close(fd);
+		if (saved == EINTR)
+			return hive_err_set(err, HIVE_EENV,
+					    "%s/.lock: still held by another process after %gs "
+					    "(HIVE_LOCK_TIMEOUT)",
+					    s->dir, timeout_s);
+		return hive_err_sys(err, HIVE_EENV, saved, "%s/.lock", s->dir);
+	}
+locked:
+	s->lockfd = fd;
+	return HIVE_OK;
+}
+
+void hive_session_unlock(struct hive_session *s)
+{
+	if (s && s->lockfd >= 0) {
+		close(s->lockfd); /* closing the only descriptor releases the flock */
+		s->lockfd = -1;
+	}
+}
+
+int hive_log_tail(struct hive_session *s, struct hive_tail *t, struct hive_err *err)
+{
+	char *buf = NULL, last;
+	struct stat st;
+	off_t start, end;
+	size_t cap = 0, n;
+	cJSON *obj = NULL, *seq;
+	int rc = HIVE_EENV;
+	char *nl;
+
+	memset(t, 0, sizeof(*t));
+	if (fstat(s->eventsfd, &st) < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+	t->size = st.st_size;
+	if (st.st_size == 0)
+		return HIVE_OK;
+	if (pread(s->eventsfd, &last, 1, st.st_size - 1) != 1)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+	if (last != '\n')
+		return hive_err_set(err, HIVE_EENV,
+				    "%s/EVENTS.jsonl: the last line is cut off (no newline): run "
+				    "hive-check --repair",
+				    s->dir);
+	/* Read backwards in growing windows until the previous newline is in view. */
+	end = st.st_size - 1; /* the last line's newline */
+	for (cap = 4096;; cap *= 4) {
+		if (cap > HIVE_LINE_MAX + 2)
+			cap = HIVE_LINE_MAX + 2;
+		start = end > (off_t)cap ? end - (off_t)cap : 0;
+		free(buf);
+		if (!(buf = malloc((size_t)(end - start) + 1)))
+			return hive_err_set(err, HIVE_EENV, "out of memory");
+		n = (size_t)(end - start);
+		if (pread(s->eventsfd, buf, n, start) != (ssize_t)n) {
+			hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+			goto out;
+		}
+		buf[n] = '\0';
+		nl = memrchr(buf, '\n', n);
+		if (nl || start == 0)
+			break;
+		if (cap >= HIVE_LINE_MAX + 2) {
+			hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: the last line is over %d bytes",
+				     s->dir, HIVE_LINE_MAX);
+			goto out;
+		}
+	}
+	nl = nl ? nl + 1 : buf;
+	n = (size_t)(buf + n - nl);
+	hive_sha256(nl, n, t->last_hash);
+	obj = hive_json_parse(nl, n);
+	seq = cJSON_GetObjectItemCaseSensitive(obj, "seq");
+	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1) {
+		hive_err_set(err, HIVE_EENV,
+			     "%s/EVENTS.jsonl: the last line is not an event with a seq: run "
+			     "hive-check",
+			     s->dir);
+		goto out;
+	}
+	t->last_seq = (int64_t)seq->valuedouble;
+	rc = HIVE_OK;
+out:
+	cJSON_Delete(obj);
+	free(buf);
+	return rc;
+}
+
+int hive_log_append(struct hive_session *s, const struct hive_tail *t, const char *buf,
+		    size_t len, struct hive_err *err)
+{
+	int saved;
+
+	if (hive_write_all_or_truncate(s->eventsfd, buf, len, t->size) < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl: append failed, log left as it was", s->dir);
+	if (fsync(s->eventsfd) < 0) {
+		saved = errno;
+		if (ftruncate(s->eventsfd, t->size) < 0) {
+			/* the original failure is what we report */
+		}
+		return hive_err_sys(err, HIVE_EENV, saved, "%s/EVENTS.jsonl: fsync failed, append undone", s->dir);
+	}
+	return HIVE_OK;
+}
+
+int hive_state_read(struct hive_session *s, cJSON **out, struct hive_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	rc = hive_read_file(s->dirfd, "STATE.json", 1, STATE_MAX, &buf, &len, err);
+	if (rc == HIVE_EUSAGE && strstr(err->msg, "No such file")) {
+		err->status = HIVE_OK;
+		err->msg[0] = '\0';
+		return HIVE_OK;
+	}
+	if (rc) {
+		hive_err_prefix(err, "%s", s->dir);
+		err->status = HIVE_EENV;
+		return HIVE_EENV;
+	}
+	*out = hive_json_parse(buf, len);
+	if (*out && !cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	free(buf);
+	return HIVE_OK;
+}
+
+int hive_state_write(struct hive_session *s, const cJSON *state, struct hive_err *err)
+{
+	char tmp[64], *text;
+	size_t len;
+	int fd, rc = HIVE_EENV;
+
+	if (!(text = cJSON_PrintUnformatted(state)))
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	len = strlen(text);
+	snprintf(tmp, sizeof(tmp), ".STATE.json.%ld.tmp", (long)getpid());
+	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s/STATE.json", s->dir);
+		goto out;
+	}
+	if (hive_write_all_or_truncate(fd, text, len, 0) < 0 || write(fd, "\n", 1) != 1 ||
+	    fsync(fd) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s/STATE.json", s->dir);
+		close(fd);
+		unlinkat(s->dirfd, tmp, 0);
+		goto out;
+	}
+	close(fd);
+	if (renameat(s->dirfd, tmp, s->dirfd, "STATE.json") < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s/STATE.json", s->dir);
+		unlinkat(s->dirfd, tmp, 0);
+		goto out;
+	}
+	rc = HIVE_OK;
+out:
+	free(text);
+	return rc;
+}
+
+/* --- line reader ------------------------------------------------------------------ */
+
+struct hive_lines {
+	int fd;          /* -1 for a memory reader */
+	const char *mem; /* memory reader: the whole input */
+	size_t memlen, mempos;
+	char *buf;       /* fd reader: buffered bytes */
+	size_t cap, start, end;
+	int eof;
+	size_t lineno;
+};
+
+#define CHUNK (256 * 1024)
+
+int hive_lines_from_fd(int fd, struct hive_lines **out, struct hive_err *err)
+{
+	struct hive_lines *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (!r || !(r->buf = malloc(CHUNK))) {
+		free(r);
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	}
+	r->fd = fd;
+	r->cap = CHUNK;
+	*out = r;
+	return HIVE_OK;
+}
+
+int hive_lines_from_mem(const char *buf, size_t len, struct hive_lines **out,
+			struct hive_err *err)
+{
+	struct hive_lines *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (!r)
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	r->fd = -1;
+	r->mem = buf;
+	r->memlen = len;
+	*out = r;
+	return HIVE_OK;
+}
+
+static int lines_next_mem(struct hive_lines *r, const char **line, size_t *len,
+			  enum hive_line_kind *kind)
+{
+	const char *p, *nl;
+	size_t left;
+
+	if (r->mempos >= r->memlen)
+		return 0;
+	p = r->mem + r->mempos;
+	left = r->memlen - r->mempos;
+	nl = memchr(p, '\n', left);
+	*line = p;
+	*len = nl ? (size_t)(nl - p) : left;
+	*kind = nl ? HIVE_LINE_OK : HIVE_LINE_NO_NEWLINE;
+	r->mempos += *len + (nl ? 1 : 0);
+	if (*len > HIVE_LINE_MAX) {
+		*len = HIVE_LINE_MAX;
+		*kind = HIVE_LINE_TOO_LONG;
+	}
+	r->lineno++;
+	return 1;
+}
+
+/* Fill the buffer with more input; returns bytes read, 0 at EOF, -1 on error. */
+static ssize_t lines_fill(struct hive_lines *r)
+{
+	ssize_t n;
+
+	if (r->start > 0 && r->start == r->end)
+		r->start = r->end = 0;
+	if (r->end == r->cap && r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->end == r->cap) {
+		size_t cap = r->cap * 2;
+		char *b;
+		if (cap > HIVE_LINE_MAX + CHUNK)
+			cap = HIVE_LINE_MAX + CHUNK;
+		if (cap == r->cap)
+			return -2; /* full: the caller handles an over-long line */
+		if (!(b = realloc(r->buf, cap)))
+			return -1;
+		r->buf = b;
+		r->cap = cap;
+	}
+	do
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		r->end += (size_t)n;
+	return n;
+}
+
+int hive_lines_next(struct hive_lines *r, const char **line, size_t *len,
+		    enum hive_line_kind *kind, struct hive_err *err)
+{
+	char *nl;
+	size_t scanned = 0;
+	ssize_t n;
+
+	if (r->fd < 0)
+		return lines_next_mem(r, line, len, kind);
+	for (;;) {
+		nl = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
+		if (nl) {
+			*line = r->buf + r->start;
+			*len = (size_t)(nl - *line);
+			*kind = HIVE_LINE_OK;
+			r->start = (size_t)(nl - r->buf) + 1;
+			if (*len > HIVE_LINE_MAX) {
+				*len = HIVE_LINE_MAX;
+				*kind = HIVE_LINE_TOO_LONG;
+			}
+			r->lineno++;
+			return 1;
+		}
+		scanned = r->end - r->start;
+		if (r->eof) {
+			if (r->start == r->end)
+				return 0;
+			*line = r->buf + r->start;
+			*len = r->end - r->start;
+			*kind = *len > HIVE_LINE_MAX ? HIVE_LINE_TOO_LONG : HIVE_LINE_NO_NEWLINE;
+			if (*len > HIVE_LINE_MAX)
+				*len = HIVE_LINE_MAX;
+			r->start = r->end;
+			r->lineno++;
+			return 1;
+		}
+		n = lines_fill(r);
+		if (n == -2) {
+			/* A line longer than the buffer: report its head, skip to its end. */
+			size_t keep = r->end - r->start;
+			*line = r->buf + r->start;
+			*len = keep > HIVE_LINE_MAX ? HIVE_LINE_MAX : keep;
+			*kind = HIVE_LINE_TOO_LONG;
+			r->lineno++;
+			for (;;) {
+				r->start = r->end = 0;
+				do
+					n = read(r->fd, r->buf, r->cap);
+				while (n < 0 && errno == EINTR);
+				if (n <= 0) {
+					r->eof = 1;
+					break;
+				}
+				r->end = (size_t)n;
+				if ((nl = memchr(r->buf, '\n', r->end))) {
+					r->start = (size_t)(nl - r->buf) + 1;
+					break;
+				}
+			}
+			/* *line now points into a reused buffer: hand back a copy's worth of
+			 * nothing but the kind; callers only report the line number. */
+			*line = "";
+			*len = 0;
+			return 1;
+		}
+		if (n < 0)
+			return hive_err_sys(err, HIVE_EENV, errno, "read"), -1;
+		if (n == 0)
+			r->eof = 1;
+	}
+}
+
+size_t hive_lines_number(const struct hive_lines *r)
+{
+	return r->lineno;
+}
+
+void hive_lines_free(struct hive_lines *r)
+{
+	if (!r)
+		return;
+	free(r->buf);
+	free(r);
+}

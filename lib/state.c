@@ -1,0 +1,183 @@
+/* state.c - fold events into the STATE.json view; rebuild it from the log when it lags */
+#include "state.h"
+
+#include <cjson/cJSON.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+static cJSON *dup_or_null(const cJSON *v)
+{
+	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+}
+
+static void set(cJSON *obj, const char *key, cJSON *value)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, value);
+	else
+		cJSON_AddItemToObject(obj, key, value);
+}
+
+static const char *str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static cJSON *new_state(const cJSON *event)
+{
+	const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "details");
+	cJSON *st = cJSON_CreateObject(), *ev, *dep;
+
+	cJSON_AddItemToObject(st, "session_id",
+			      dup_or_null(cJSON_GetObjectItemCaseSensitive(event, "session_id")));
+	cJSON_AddItemToObject(st, "worker",
+			      dup_or_null(cJSON_GetObjectItemCaseSensitive(event, "worker")));
+	cJSON_AddStringToObject(st, "status", "active");
+	cJSON_AddItemToObject(st, "started_at",
+			      dup_or_null(cJSON_GetObjectItemCaseSensitive(event, "timestamp")));
+	cJSON_AddNullToObject(st, "updated_at");
+	cJSON_AddNullToObject(st, "completed_at");
+	cJSON_AddItemToObject(st, "git", dup_or_null(cJSON_GetObjectItemCaseSensitive(event, "git")));
+	cJSON_AddItemToObject(st, "ci", dup_or_null(cJSON_GetObjectItemCaseSensitive(event, "ci")));
+	cJSON_AddItemToObject(st, "worker_profile",
+			      dup_or_null(cJSON_GetObjectItemCaseSensitive(details, "worker_profile")));
+	cJSON_AddItemToObject(st, "requirements",
+			      dup_or_null(cJSON_GetObjectItemCaseSensitive(details, "requirements")));
+	ev = cJSON_AddObjectToObject(st, "events");
+	cJSON_AddNumberToObject(ev, "count", 0);
+	cJSON_AddNumberToObject(ev, "last_seq", 0);
+	cJSON_AddNullToObject(ev, "last_hash");
+	cJSON_AddObjectToObject(ev, "by_type");
+	cJSON_AddNumberToObject(ev, "failures", 0);
+	dep = cJSON_AddObjectToObject(st, "deployment");
+	cJSON_AddStringToObject(dep, "status", "pending");
+	cJSON_AddNullToObject(dep, "environment");
+	cJSON_AddNullToObject(dep, "version");
+	return st;
+}
+
+static void bump(cJSON *obj, const char *key, double by)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (cJSON_IsNumber(v))
+		cJSON_SetNumberValue(v, v->valuedouble + by);
+	else
+		set(obj, key, cJSON_CreateNumber(by));
+}
+
+int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash,
+		     struct hive_err *err)
+{
+	const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "details");
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(details, "configuration");
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(event, "seq");
+	const char *type = str(event, "event_type"), *ts = str(event, "timestamp"), *status, *v;
+	cJSON *st = *state, *ev, *dep;
+
+	if (!st) {
+		if (!(st = *state = new_state(event)))
+			return hive_err_set(err, HIVE_EENV, "out of memory");
+	}
+	if (!(ev = cJSON_GetObjectItemCaseSensitive(st, "events")) || !cJSON_IsObject(ev))
+		return hive_err_set(err, HIVE_EENV, "STATE.json: no events object");
+	set(st, "updated_at", ts ? cJSON_CreateString(ts) : cJSON_CreateNull());
+	bump(ev, "count", 1);
+	set(ev, "last_seq", cJSON_CreateNumber(cJSON_IsNumber(seq) ? seq->valuedouble : 0));
+	set(ev, "last_hash", cJSON_CreateString(line_hash));
+	if (type) {
+		cJSON *by = cJSON_GetObjectItemCaseSensitive(ev, "by_type");
+		if (!cJSON_IsObject(by)) {
+			set(ev, "by_type", cJSON_CreateObject());
+			by = cJSON_GetObjectItemCaseSensitive(ev, "by_type");
+		}
+		bump(by, type, 1);
+	}
+	status = str(details, "status");
+	if (status && !strcmp(status, "failure") && type && strcmp(type, "session_completed"))
+		bump(ev, "failures", 1);
+	if (type && !strcmp(type, "deployment_configured")) {
+		if (!(dep = cJSON_GetObjectItemCaseSensitive(st, "deployment")) || !cJSON_IsObject(dep)) {
+			set(st, "deployment", cJSON_CreateObject());
+			dep = cJSON_GetObjectItemCaseSensitive(st, "deployment");
+		}
+		set(dep, "status", cJSON_CreateString(status ? status : "pending"));
+		if ((v = str(conf, "environment")))
+			set(dep, "environment", cJSON_CreateString(v));
+		else if (!cJSON_GetObjectItemCaseSensitive(dep, "environment"))
+			set(dep, "environment", cJSON_CreateNull());
+		if ((v = str(conf, "version")))
+			set(dep, "version", cJSON_CreateString(v));
+		else if (!cJSON_GetObjectItemCaseSensitive(dep, "version"))
+			set(dep, "version", cJSON_CreateNull());
+	}
+	if (type && !strcmp(type, "session_completed")) {
+		set(st, "status",
+		    cJSON_CreateString(status && !strcmp(status, "failure") ? "failed" : "completed"));
+		set(st, "completed_at", ts ? cJSON_CreateString(ts) : cJSON_CreateNull());
+	}
+	return HIVE_OK;
+}
+
+int hive_state_rebuild(struct hive_session *s, cJSON **out, struct hive_err *err)
+{
+	struct hive_lines *r = NULL;
+	enum hive_line_kind kind;
+	char hash[HIVE_HASH_SIZE];
+	const char *line;
+	size_t len;
+	cJSON *st = NULL, *ev;
+	int rc, got;
+
+	*out = NULL;
+	if (lseek(s->eventsfd, 0, SEEK_SET) < 0)
+		return hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: cannot seek", s->dir);
+	if ((rc = hive_lines_from_fd(s->eventsfd, &r, err)))
+		return rc;
+	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
+		if (kind != HIVE_LINE_OK || !(ev = hive_json_parse(line, len))) {
+			rc = hive_err_set(err, HIVE_EENV,
+					  "%s/EVENTS.jsonl:%zu: not a whole JSON line: run hive-check",
+					  s->dir, hive_lines_number(r));
+			goto out;
+		}
+		hive_sha256(line, len, hash);
+		rc = hive_state_apply(&st, ev, hash, err);
+		cJSON_Delete(ev);
+		if (rc)
+			goto out;
+	}
+	if (got < 0) {
+		rc = HIVE_EENV;
+		goto out;
+	}
+	*out = st;
+	st = NULL;
+	rc = HIVE_OK;
+out:
+	cJSON_Delete(st);
+	hive_lines_free(r);
+	return rc;
+}
+
+int hive_state_matches_tail(const cJSON *state, long long last_seq, const char *last_hash)
+{
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(state, "events");
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(ev, "last_seq");
+	const char *hash = str(ev, "last_hash");
+
+	return cJSON_IsNumber(seq) && (long long)seq->valuedouble == last_seq && hash &&
+	       !strcmp(hash, last_hash);
+}
+
+int hive_state_is_closed(const cJSON *state)
+{
+	const char *status = str(state, "status");
+
+	return status && strcmp(status, "active") != 0;
+}

@@ -1,0 +1,244 @@
+/* util.c - SHA-256 through libcrypto, RFC 3339 times, string vectors, file reads */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <cjson/cJSON.h>
+#include <openssl/sha.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void hive_sha256(const void *buf, size_t len, char out[HIVE_HASH_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	size_t i;
+
+	SHA256(buf, len, md);
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < sizeof(md); i++) {
+		out[7 + 2 * i] = hex[md[i] >> 4];
+		out[8 + 2 * i] = hex[md[i] & 15];
+	}
+	out[7 + 2 * sizeof(md)] = '\0';
+}
+
+void hive_time_format(int64_t ms, char out[32])
+{
+	time_t secs = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + 19, 13, ".%03dZ", (int)(ms % 1000));
+}
+
+void hive_now_rfc3339(char out[32])
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	hive_time_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, out);
+}
+
+static int digits(const char *s, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+int hive_time_parse(const char *s, int64_t *ms_out)
+{
+	int y, mo, d, h, mi, sec, ms = 0, scale = 100;
+	struct tm tm;
+	const char *p;
+	time_t t;
+
+	if (!s || strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
+	    s[7] != '-' || digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
+	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
+	    digits(s + 17, 2, &sec))
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			ms += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (strcmp(p, "Z") && strcmp(p, "z") && strcmp(p, "+00:00"))
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	*ms_out = (int64_t)t * 1000 + ms;
+	return 0;
+}
+
+int hive_strv_push(struct hive_strv *sv, const char *s)
+{
+	char *copy;
+
+	if (sv->n + 1 >= sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 8;
+		char **v = realloc(sv->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		sv->v = v;
+		sv->cap = cap;
+	}
+	if (!(copy = strdup(s)))
+		return -1;
+	sv->v[sv->n++] = copy;
+	sv->v[sv->n] = NULL;
+	return 0;
+}
+
+int hive_strv_has(const struct hive_strv *sv, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s))
+			return 1;
+	return 0;
+}
+
+void hive_strv_clear(struct hive_strv *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+int hive_read_file(int dirfd, const char *path, int nofollow, size_t max, char **out,
+		   size_t *len_out, struct hive_err *err)
+{
+	int fd, rc = HIVE_EENV;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+
+	*out = NULL;
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return hive_err_set(err, HIVE_EENV, "%s: is a symbolic link", path);
+		return hive_err_sys(err, errno == ENOENT ? HIVE_EUSAGE : HIVE_EENV, errno, "%s",
+				    path);
+	}
+	if (fstat(fd, &st) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		hive_err_set(err, HIVE_EUSAGE, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		hive_err_set(err, HIVE_EUSAGE, "%s: larger than %zu bytes", path, max);
+		goto out;
+	}
+	if (!(buf = malloc((size_t)st.st_size + 1))) {
+		hive_err_set(err, HIVE_EENV, "out of memory");
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			hive_err_sys(err, HIVE_EENV, errno, "%s", path);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (len_out)
+		*len_out = len;
+	rc = HIVE_OK;
+out:
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+int hive_write_all_or_truncate(int fd, const void *buf, size_t len, off_t old_size)
+{
+	ssize_t n;
+	int saved;
+
+	do
+		n = write(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)len)
+		return 0;
+	saved = n < 0 ? errno : ENOSPC;
+	if (ftruncate(fd, old_size) < 0) {
+		/* nothing better to do: report the original failure */
+	}
+	errno = saved;
+	return -1;
+}
+
+int hive_random(void *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = getrandom((char *)buf + got, n - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+struct cJSON *hive_json_parse(const char *line, size_t len)
+{
+	const char *end = NULL;
+	cJSON *item = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+
+	if (!item)
+		return NULL;
+	while (end < line + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+		end++;
+	if (end != line + len) {
+		cJSON_Delete(item);
+		return NULL;
+	}
+	return item;
+}

@@ -1,0 +1,61 @@
+/* util.h - small shared helpers: SHA-256, timestamps, string vectors, whole-file reads */
+#ifndef HIVE_UTIL_H
+#define HIVE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "err.h"
+
+/* "sha256:" + 64 lowercase hex + NUL */
+#define HIVE_HASH_SIZE 72
+
+/* The one hash function: out = "sha256:<hex of SHA-256(buf[0..len))>". */
+void hive_sha256(const void *buf, size_t len, char out[HIVE_HASH_SIZE]);
+
+/* The current UTC time as RFC 3339 with milliseconds: 2025-01-15T10:30:00.123Z. */
+void hive_now_rfc3339(char out[32]);
+
+/* Format a time (seconds + milliseconds) the same way. */
+void hive_time_format(int64_t ms_since_epoch, char out[32]);
+
+/* Parse an RFC 3339 UTC timestamp ("…Z" or "…+00:00", fraction optional) into
+ * milliseconds since the epoch. Returns 0, or -1 when s is not such a timestamp. */
+int hive_time_parse(const char *s, int64_t *ms_out);
+
+/* A growable NULL-terminated vector of owned strings. */
+struct hive_strv {
+	char **v;   /* v[n] == NULL */
+	size_t n;
+	size_t cap;
+};
+
+/* Append a copy of s. Returns 0, or -1 when out of memory. */
+int hive_strv_push(struct hive_strv *sv, const char *s);
+/* 1 when s is in sv (exact match), else 0. */
+int hive_strv_has(const struct hive_strv *sv, const char *s);
+void hive_strv_clear(struct hive_strv *sv);
+
+/* Read a whole regular file (not through a symlink when nofollow) into a NUL-terminated
+ * buffer the caller frees. ENOENT is HIVE_EUSAGE when missing_is_usage, else HIVE_EENV. */
+int hive_read_file(int dirfd, const char *path, int nofollow, size_t max, char **out,
+		   size_t *len_out, struct hive_err *err);
+
+/* Write all of buf with one write(2) and, if it fails or is short, truncate fd back to
+ * `old_size` (the caller's file length before the write). Returns 0 or -1 with errno. */
+int hive_write_all_or_truncate(int fd, const void *buf, size_t len, off_t old_size);
+
+/* Fill buf with n random bytes from getrandom(2). Returns 0 or -1. */
+int hive_random(void *buf, size_t n);
+
+
+
+struct cJSON;
+
+/* Parse exactly one JSON value from line[0..len) (not NUL-terminated), allowing only
+ * whitespace after it. Returns a new item the caller owns, or NULL when it is not JSON
+ * or has trailing garbage. (cJSON's own "require NUL" mode needs the NUL inside len.) */
+struct cJSON *hive_json_parse(const char *line, size_t len);
+#endif

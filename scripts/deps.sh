@@ -1,0 +1,84 @@
+#!/bin/sh
+# deps.sh - install hive's build and test dependencies; build the static libgit2 and cJSON
+#
+# Usage: scripts/deps.sh PREFIX
+# Does nothing that is already done: missing Debian packages are installed with apt-get
+# (directly as root, through sudo otherwise); libgit2 1.5.1 and cJSON are built once from
+# Debian's own source packages into PREFIX (see README, "Why a static libgit2").
+set -eu
+
+prefix=${1:?usage: deps.sh PREFIX}
+case $prefix in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
+
+packages="build-essential pkg-config cmake dpkg-dev libyaml-dev libssl-dev zlib1g-dev
+libhttp-parser-dev libcmocka-dev bats bats-assert bats-support git jq"
+
+say() { printf 'deps: %s\n' "$*" >&2; }
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=
+for p in $packages; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	say "installing:$missing"
+	as_root apt-get update -qq
+	# shellcheck disable=SC2086
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+[ -f "$prefix/lib/libgit2.a" ] && [ -f "$prefix/lib/libcjson.a" ] && exit 0
+
+# Debian's source packages: apt-get source needs a deb-src entry. Add one for the
+# suites the machine already uses, in a file of our own, only when none exists.
+src_list=/etc/apt/sources.list.d/hive-deb-src.sources
+if ! apt-cache showsrc libgit2 2>/dev/null | grep -q '^Package: libgit2'; then
+	say "adding a deb-src entry ($src_list) for apt-get source"
+	# shellcheck disable=SC1091
+	codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+	as_root sh -c "cat > $src_list" <<SRC
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: $codename $codename-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	as_root apt-get update -qq
+fi
+
+work=$prefix/src
+rm -rf "$work"
+mkdir -p "$work"
+cd "$work"
+
+say "fetching Debian source packages libgit2 and cjson"
+apt-get source -qq libgit2 cjson >/dev/null 2>&1 || {
+	apt-get source libgit2 cjson >&2
+	exit 1
+}
+lg2=$(find . -maxdepth 1 -type d -name 'libgit2-*' | head -n 1)
+cj=$(find . -maxdepth 1 -type d -name 'cjson-*' | head -n 1)
+
+# libgit2: static, no network transports (hive never fetches or pushes), so no TLS
+# library and no CA bundle parsed at start-up.
+say "building libgit2 ($lg2) without HTTPS, SSH and GSSAPI"
+cmake -S "$lg2" -B "$work/libgit2-build" -DCMAKE_BUILD_TYPE=Release \
+	-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
+	-DBUILD_SHARED_LIBS=OFF -DBUILD_TESTS=OFF -DBUILD_CLI=OFF -DBUILD_EXAMPLES=OFF \
+	-DUSE_HTTPS=OFF -DUSE_SSH=OFF -DUSE_GSSAPI=OFF -DUSE_NTLMCLIENT=OFF -DUSE_ICONV=OFF \
+	-DUSE_SHA1=CollisionDetection -DUSE_SHA256=Builtin -DREGEX_BACKEND=regcomp \
+	-DUSE_HTTP_PARSER=system -DCMAKE_POSITION_INDEPENDENT_CODE=ON >"$work/libgit2-cmake.log" 2>&1 ||
+	{ cat "$work/libgit2-cmake.log" >&2; exit 1; }
+cmake --build "$work/libgit2-build" -j "$(nproc)" >"$work/libgit2-build.log" 2>&1 ||
+	{ tail -50 "$work/libgit2-build.log" >&2; exit 1; }
+cmake --install "$work/libgit2-build" >/dev/null
+
+say "building cJSON ($cj)"
+mkdir -p "$prefix/include/cjson" "$prefix/lib"
+cp "$cj/cJSON.h" "$prefix/include/cjson/"
+cc -O2 -fPIC -c "$cj/cJSON.c" -o "$work/cJSON.o"
+ar rcs "$prefix/lib/libcjson.a" "$work/cJSON.o"
+say "done: $prefix"
