@@ -36,9 +36,9 @@ int hive_cli_parse(struct hive_ctx *ctx, const struct hive_cli_tool *t, int argc
 	for (i = 0; t->longopts && t->longopts[i].name && n < 63; i++)
 		longopts[n++] = t->longopts[i];
 	memset(&longopts[n], 0, sizeof(longopts[n]));
-	/* '+': stop at the first operand, so event fields such as `-x=1` stay operands;
-	 * ':': report a missing argument distinctly */
-	snprintf(shortopts, sizeof(shortopts), "+:C:qh%s", t->shortopts ? t->shortopts : "");
+	/* options may follow operands (hive-emit TYPE --resource R k=v), as with git;
+	 * "--" ends them. ':' reports a missing argument distinctly. */
+	snprintf(shortopts, sizeof(shortopts), ":C:qh%s", t->shortopts ? t->shortopts : "");
 	opterr = 0;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {

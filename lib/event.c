@@ -542,26 +542,27 @@ static const char *secret_keys[] = {"password",	  "passwd",	 "secret",
 
 struct hive_redactor {
 	regex_t re[N(shapes)];
-	int compiled;
+	unsigned char state[N(shapes)]; /* 0 not compiled yet, 1 compiled, 2 failed */
 	const struct hive_config *cfg;
 };
+
+/* Shape i's regex, compiled on first use: glibc's regcomp costs more than the rest of a
+ * hive-emit run, and most events never contain a shape's hint literal. */
+static const regex_t *shape_re(struct hive_redactor *r, size_t i)
+{
+	if (r->state[i] == 0)
+		r->state[i] = regcomp(&r->re[i], shapes[i].regex, REG_EXTENDED) ? 2 : 1;
+	return r->state[i] == 1 ? &r->re[i] : NULL;
+}
 
 int hive_redactor_new(const struct hive_config *cfg, struct hive_redactor **out,
 		      struct hive_err *err)
 {
 	struct hive_redactor *r = calloc(1, sizeof(*r));
-	size_t i;
 
 	*out = NULL;
 	if (!r)
 		return hive_err_set(err, HIVE_EENV, "out of memory");
-	for (i = 0; i < N(shapes); i++) {
-		if (regcomp(&r->re[i], shapes[i].regex, REG_EXTENDED)) {
-			hive_redactor_free(r);
-			return hive_err_set(err, HIVE_EENV, "internal: bad regex for %s", shapes[i].rule);
-		}
-		r->compiled++;
-	}
 	r->cfg = cfg;
 	*out = r;
 	return HIVE_OK;
@@ -569,12 +570,13 @@ int hive_redactor_new(const struct hive_config *cfg, struct hive_redactor **out,
 
 void hive_redactor_free(struct hive_redactor *r)
 {
-	int i;
+	size_t i;
 
 	if (!r)
 		return;
-	for (i = 0; i < r->compiled; i++)
-		regfree(&r->re[i]);
+	for (i = 0; i < N(shapes); i++)
+		if (r->state[i] == 1)
+			regfree(&r->re[i]);
 	free(r);
 }
 
@@ -626,9 +628,10 @@ int hive_redactor_key_is_secret(const struct hive_redactor *r, const char *key)
 }
 
 /* First match of any rule in s[0..len): built-in shapes, then configured patterns. */
-static const char *find_match(const struct hive_redactor *r, const char *s, size_t len,
+static const char *find_match(struct hive_redactor *r, const char *s, size_t len,
 			      regoff_t *so, regoff_t *eo)
 {
+	const regex_t *re;
 	regmatch_t m[2];
 	const char *best = NULL;
 	size_t i;
@@ -639,7 +642,7 @@ static const char *find_match(const struct hive_redactor *r, const char *s, size
 			continue;
 		m[0].rm_so = 0;
 		m[0].rm_eo = (regoff_t)len;
-		if (regexec(&r->re[i], s, 2, m, REG_STARTEND))
+		if (!(re = shape_re(r, i)) || regexec(re, s, 2, m, REG_STARTEND))
 			continue;
 		if (shapes[i].group)
 			m[0] = m[shapes[i].group];
@@ -664,7 +667,7 @@ static const char *find_match(const struct hive_redactor *r, const char *s, size
 	return best;
 }
 
-const char *hive_redactor_find(const struct hive_redactor *r, const char *s, size_t len,
+const char *hive_redactor_find(struct hive_redactor *r, const char *s, size_t len,
 			       size_t *at)
 {
 	regoff_t so, eo;
@@ -677,7 +680,7 @@ const char *hive_redactor_find(const struct hive_redactor *r, const char *s, siz
 
 /* Replace every token shape in *sp; returns the number of replacements, -1 on OOM. The
  * string (owned by cJSON) is reallocated when something changes. */
-static int redact_string(const struct hive_redactor *r, char **sp)
+static int redact_string(struct hive_redactor *r, char **sp)
 {
 	char *s = *sp, *out, repl[64];
 	size_t len = strlen(s), pos = 0, rl, nlen;
@@ -703,7 +706,7 @@ static int redact_string(const struct hive_redactor *r, char **sp)
 	return count;
 }
 
-static int redact_node(const struct hive_redactor *r, cJSON *node, int keys_too)
+static int redact_node(struct hive_redactor *r, cJSON *node, int keys_too)
 {
 	cJSON *child;
 	int total = 0, n;
@@ -716,6 +719,9 @@ static int redact_node(const struct hive_redactor *r, cJSON *node, int keys_too)
 			cJSON *repl = cJSON_CreateString("[REDACTED]");
 			if (!repl)
 				return -1;
+			repl->string = child->string; /* the key moves to the replacement */
+			repl->type |= child->type & cJSON_StringIsConst;
+			child->string = NULL;
 			cJSON_ReplaceItemViaPointer(node, child, repl);
 			child = repl;
 			total++;
@@ -739,7 +745,7 @@ static int redact_node(const struct hive_redactor *r, cJSON *node, int keys_too)
 	return total;
 }
 
-int hive_redact(const struct hive_redactor *r, cJSON *obj, int keys_too)
+int hive_redact(struct hive_redactor *r, cJSON *obj, int keys_too)
 {
 	int n;
 

@@ -55,8 +55,8 @@ int hive_event_apply_kv(struct cJSON *obj, const char *arg, struct hive_err *err
 
 struct hive_redactor;
 
-/* Compile the built-in token shapes, plus the config's redact.keys and redact.patterns
- * (borrowed from cfg, which must outlive the redactor). */
+/* A redactor for the built-in token shapes (each compiled on first use), plus the
+ * config's redact.keys and redact.patterns (borrowed from cfg, which must outlive it). */
 int hive_redactor_new(const struct hive_config *cfg, struct hive_redactor **out,
 		      struct hive_err *err);
 void hive_redactor_free(struct hive_redactor *r);
@@ -71,13 +71,13 @@ int hive_redactor_key_is_secret(const struct hive_redactor *r, const char *key);
  * "[REDACTED:<rule>]" in every string, keys included. Returns the number of values
  * changed, or -1 when out of memory.
  */
-int hive_redact(const struct hive_redactor *r, struct cJSON *obj, int keys_too);
+int hive_redact(struct hive_redactor *r, struct cJSON *obj, int keys_too);
 
 /*
  * Find the first token shape in s[0..len) (a raw line is fine). Returns the rule name
  * (borrowed) and sets *at to the match offset, or NULL when there is none.
  */
-const char *hive_redactor_find(const struct hive_redactor *r, const char *s, size_t len,
+const char *hive_redactor_find(struct hive_redactor *r, const char *s, size_t len,
 			       size_t *at);
 
 #endif

@@ -291,25 +291,29 @@ static int tag_cb(const char *name, git_oid *oid, void *payload)
 	return 0;
 }
 
+/* remote: the URL of the branch's upstream remote, else origin's, credentials removed.
+ * Read from one config snapshot (git_remote_lookup would take one per call). */
 static cJSON *remote_json(git_repository *repo, const cJSON *branch)
 {
-	git_buf name = {0};
-	git_remote *remote = NULL;
-	char ref[1024], clean[2048];
-	const char *remote_name = "origin";
+	git_config *cfg = NULL;
+	const char *name = "origin", *v, *url = NULL;
+	char key[1200], clean[2048];
 	cJSON *out = NULL;
 
+	if (git_repository_config_snapshot(&cfg, repo) < 0)
+		goto out;
 	if (cJSON_IsString(branch)) {
-		snprintf(ref, sizeof(ref), "refs/heads/%s", branch->valuestring);
-		if (git_branch_upstream_remote(&name, repo, ref) == 0 && name.ptr)
-			remote_name = name.ptr;
+		snprintf(key, sizeof(key), "branch.%s.remote", branch->valuestring);
+		if (git_config_get_string(&v, cfg, key) == 0 && *v && strcmp(v, "."))
+			name = v;
 	}
-	if (git_remote_lookup(&remote, repo, remote_name) == 0 && git_remote_url(remote)) {
-		hive_git_strip_credentials(git_remote_url(remote), clean, sizeof(clean));
+	snprintf(key, sizeof(key), "remote.%s.url", name);
+	if (git_config_get_string(&url, cfg, key) == 0 && url) {
+		hive_git_strip_credentials(url, clean, sizeof(clean));
 		out = cJSON_CreateString(clean);
 	}
-	git_remote_free(remote);
-	git_buf_dispose(&name);
+out:
+	git_config_free(cfg);
 	git_error_clear();
 	return out ? out : cJSON_CreateNull();
 }

@@ -1,6 +1,9 @@
 /* log.c - session folder, lock, last-line lookup, append with truncate-on-failure, STATE.json, line reader */
 #include "log.h"
 
+#include "event.h"
+#include "state.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -757,4 +760,129 @@ void hive_lines_free(struct hive_lines *r)
 		return;
 	free(r->buf);
 	free(r);
+}
+
+/* --- the append critical section ----------------------------------------------- */
+
+struct outbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static int outbuf_add(struct outbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *np;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (!(np = realloc(b->p, cap)))
+			return -1;
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+int hive_log_append_events(struct hive_session *s, const struct hive_pending *events, size_t n,
+			   const cJSON *git, const cJSON *ci, int closed_ok, char **written,
+			   size_t *written_len, cJSON **state_out, struct hive_err *err)
+{
+	struct hive_tail tail;
+	struct outbuf out = {0};
+	cJSON *state = NULL, *ev = NULL;
+	const cJSON *w;
+	char prev[HIVE_HASH_SIZE], ts[32], *text = NULL;
+	const char *worker;
+	size_t i, len;
+	int rc;
+
+	*written = NULL;
+	*written_len = 0;
+	if (state_out)
+		*state_out = NULL;
+	if ((rc = hive_session_lock(s, hive_lock_timeout(), err)))
+		return rc;
+	if ((rc = hive_log_tail(s, &tail, err)) || (rc = hive_state_read(s, &state, err)))
+		goto out;
+	if (tail.size == 0) {
+		rc = hive_err_set(err, HIVE_EENV,
+				  "%s/EVENTS.jsonl: empty (no session_started): run hive-init", s->dir);
+		goto out;
+	}
+	if (!state || !hive_state_matches_tail(state, tail.last_seq, tail.last_hash)) {
+		/* a process died between its append and its STATE.json: rebuild the view */
+		cJSON_Delete(state);
+		if ((rc = hive_state_rebuild(s, &state, err)))
+			goto out;
+	}
+	if (!closed_ok && hive_state_is_closed(state)) {
+		rc = hive_err_set(err, HIVE_EUSAGE,
+				  "session %s is %s: no more events can be added (start a new one "
+				  "with hive-init)",
+				  s->id, cJSON_GetObjectItemCaseSensitive(state, "status")->valuestring);
+		goto out;
+	}
+	w = cJSON_GetObjectItemCaseSensitive(state, "worker");
+	worker = cJSON_IsString(w) ? w->valuestring : "devops-worker";
+	memcpy(prev, tail.last_hash, sizeof(prev));
+	hive_now_rfc3339(ts);
+	for (i = 0; i < n; i++) {
+		ev = hive_event_build(tail.last_seq + 1 + (int64_t)i, ts, events[i].type, worker, s->id,
+				      cJSON_Duplicate(events[i].details, 1),
+				      git ? cJSON_Duplicate(git, 1) : cJSON_CreateNull(),
+				      ci ? cJSON_Duplicate(ci, 1) : cJSON_CreateNull(), prev);
+		if (!ev || !(text = cJSON_PrintUnformatted(ev))) {
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
+			goto out;
+		}
+		len = strlen(text);
+		if (len > HIVE_LINE_MAX) {
+			rc = hive_err_set(err, HIVE_EUSAGE,
+					  "event %zu would be %zu bytes, over the %d-byte line limit",
+					  i + 1, len, HIVE_LINE_MAX);
+			goto out;
+		}
+		hive_sha256(text, len, prev);
+		if ((rc = hive_state_apply(&state, ev, prev, err)))
+			goto out;
+		if (outbuf_add(&out, text, len) < 0 || outbuf_add(&out, "\n", 1) < 0) {
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
+			goto out;
+		}
+		cJSON_free(text);
+		text = NULL;
+		cJSON_Delete(ev);
+		ev = NULL;
+	}
+	if (n == 0)
+		goto done;
+	if ((rc = hive_log_append(s, &tail, out.p, out.len, err)))
+		goto out;
+	if ((rc = hive_state_write(s, state, err))) {
+		/* keep the log and its view in step: undo the append we still hold the lock for */
+		if (ftruncate(s->eventsfd, tail.size) == 0)
+			fsync(s->eventsfd);
+		hive_err_prefix(err, "events not added");
+		goto out;
+	}
+done:
+	*written = out.p ? out.p : strdup("");
+	*written_len = out.len;
+	out.p = NULL;
+	if (state_out) {
+		*state_out = state;
+		state = NULL;
+	}
+	rc = HIVE_OK;
+out:
+	hive_session_unlock(s);
+	cJSON_free(text);
+	cJSON_Delete(ev);
+	cJSON_Delete(state);
+	free(out.p);
+	return rc;
 }

@@ -111,4 +111,27 @@ size_t hive_lines_number(const struct hive_lines *r);
 
 void hive_lines_free(struct hive_lines *r);
 
+
+/* --- the append critical section, shared by hive-emit and hive-runbook --finish --- */
+
+/* One event to append: its type and details (owned by the caller, borrowed here). */
+struct hive_pending {
+	const char *type;
+	struct cJSON *details;
+};
+
+/*
+ * Append events to the session as one all-or-nothing write, under the session lock:
+ * read the tail, bring STATE.json up to date (rebuilding it from the log when it lags),
+ * refuse a completed or failed session (HIVE_EUSAGE) unless closed_ok, stamp each event
+ * (seq, timestamp, the session's worker and id, git, ci, prev), append them with one
+ * write(2) + fsync, and rewrite STATE.json. If STATE.json cannot be written the append
+ * is undone (HIVE_EENV). A line over HIVE_LINE_MAX is HIVE_EUSAGE naming its index.
+ * On success *written holds the lines exactly as written (caller frees) and, when
+ * state_out is not NULL, *state_out the new view (caller frees).
+ */
+int hive_log_append_events(struct hive_session *s, const struct hive_pending *events, size_t n,
+			   const struct cJSON *git, const struct cJSON *ci, int closed_ok,
+			   char **written, size_t *written_len, struct cJSON **state_out,
+			   struct hive_err *err);
 #endif
