@@ -1,0 +1,64 @@
+#!/bin/sh
+# demo.sh - the main job on a throwaway repository: start a session, log work, show the record
+#
+# Usage: scripts/demo.sh BUILD_DIR   (run by `make demo`)
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-build}" && pwd)
+PATH=$build:$PATH
+export PATH
+
+demo=$(mktemp -d "${TMPDIR:-/tmp}/hive-demo.XXXXXX")
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$ %s\n' "$*" >&2; "$@"; }
+
+step "A throwaway repository with infrastructure in it: $demo"
+cd "$demo"
+git init -q -b main
+git config user.name "Demo Engineer"
+git config user.email "demo@example.com"
+mkdir -p infra .github/workflows .claude/agents k8s
+printf 'resource "aws_s3_bucket" "logs" {\n  bucket = "acme-logs"\n}\n' > infra/main.tf
+printf 'FROM nginx:1.27-alpine\nCOPY site /usr/share/nginx/html\n' > Dockerfile
+printf 'name: ci\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n' > .github/workflows/ci.yml
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n' > k8s/web.yaml
+cp "$top/tests/fixtures/devops-worker.md" .claude/agents/devops-worker.md
+git add . && git commit -qm "infrastructure for the demo"
+git remote add origin https://deploy:s3cr3t@github.com/acme/web.git
+
+step "Startup protocol: hive-init creates the session and hands its id on"
+show hive-init --session demo-1
+export HIVE_SESSION_ID=demo-1
+step "Running it again changes nothing (a CI retry never duplicates session_started)"
+show hive-init
+
+step "Logging protocol: an AI agent records an infrastructure change"
+show hive-emit infrastructure_provisioned --resource acme-logs --action create \
+	--platform AWS --status success module=infra/main.tf region=eu-west-1 \
+	tags.team=platform tags.cost-center=cc-42 | jq -c '{seq, event_type, prev}'
+
+step "A CI step records a deployment; the secret it was handed never reaches the disk"
+show hive-emit deployment_configured --resource web --action update --platform K8s \
+	--status success image=web:1.4.2 environment=production version=1.4.2 replicas:=3 \
+	rollback="kubectl rollout undo deployment/web" \
+	api_token=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB | jq -c .details.configuration
+
+step "Monitoring protocol: a stream of events, appended all together or not at all"
+printf '%s\n' \
+	'{"event_type":"metric_recorded","details":{"resource":"web","configuration":{"name":"monthly_cost","value":41.5,"unit":"usd"}}}' \
+	'{"event_type":"monitoring_added","details":{"resource":"web","action":"create","platform":"K8s","configuration":{"health_check":"/healthz"},"status":"success"}}' |
+	hive-emit - | jq -c '{seq, event_type}'
+
+step "A bad event is refused with a clear message, and nothing is written"
+show hive-emit deployment_configured --resource web --action destroy --platform K8s \
+	--status success || echo "(exit status $?)"
+
+step "What was recorded: Docs/hive-mind/sessions/demo-1/"
+ls -A Docs/hive-mind/sessions/demo-1
+step "STATE.json (the view kept in step with the log)"
+jq '{session_id, status, git, requirements, events, deployment}' Docs/hive-mind/sessions/demo-1/STATE.json
+step "EVENTS.jsonl: one line per event, each chained to the previous by its SHA-256"
+jq -c '{seq, event_type, prev: (.prev // "null" | .[0:23])}' Docs/hive-mind/sessions/demo-1/EVENTS.jsonl
+
+printf '\nThe demo repository is kept at %s\n' "$demo"
