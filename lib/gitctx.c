@@ -10,7 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "gitindex.h"
 
 struct hive_git {
 	git_repository *repo;
@@ -90,6 +95,9 @@ int hive_git_open(const char *cwd, struct hive_git **out, struct hive_err *err)
 
 	*out = NULL;
 	git_libgit2_init();
+	/* Like git, trust the object database on read: re-hashing every object read (the
+	 * default in libgit2) doubled the cost of diffing HEAD against the index. */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	if (!(g = calloc(1, sizeof(*g))))
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 
@@ -213,51 +221,304 @@ static int stop_at_first(const git_diff *diff, const git_diff_delta *delta,
 	return -1;
 }
 
-/* dirty: tracked changes in the index or the work tree against HEAD. Untracked files
- * and submodules are not scanned. Returns 0/1 in *dirty, or a status on failure. */
-static int scan_dirty(struct hive_git *g, const git_oid *head, int *dirty, struct hive_err *err)
+/* The index file git would read: GIT_INDEX_FILE, else <gitdir>/index. */
+static void index_path(git_repository *repo, char *out, size_t size)
+{
+	const char *env = getenv("GIT_INDEX_FILE");
+
+	if (env && *env)
+		snprintf(out, size, "%s", env);
+	else
+		snprintf(out, size, "%sindex", git_repository_path(repo));
+}
+
+/* The stat comparison settings git takes from core.* (git's ie_match_stat). */
+struct stat_rules {
+	int filemode;  /* core.filemode: the executable bit counts */
+	int trustctime; /* core.trustctime */
+	int minimal;   /* core.checkStat=minimal: only mtime seconds, size and type */
+	int symlinks;  /* core.symlinks */
+};
+
+static int config_bool(git_config *cfg, const char *key, int dflt)
+{
+	int v;
+
+	return cfg && git_config_get_bool(&v, cfg, key) == 0 ? v : dflt;
+}
+
+/* One thread's share of the work-tree scan. */
+struct scan_job {
+	const struct hive_index *idx;
+	const struct stat_rules *rules;
+	int wdfd;
+	size_t from, to;
+	atomic_int *dirty;   /* set by whoever finds a change first; all stop */
+	size_t *recheck;     /* entries whose stat data cannot decide: compare contents */
+	size_t nrecheck, cap;
+	int oom;
+};
+
+static void add_recheck(struct scan_job *j, size_t i)
+{
+	if (j->nrecheck == j->cap) {
+		size_t cap = j->cap ? j->cap * 2 : 64;
+		size_t *n = realloc(j->recheck, cap * sizeof(*n));
+		if (!n) {
+			j->oom = 1;
+			return;
+		}
+		j->recheck = n;
+		j->cap = cap;
+	}
+	j->recheck[j->nrecheck++] = i;
+}
+
+/* Compare entries [from, to) with lstat, as git does; record those only a content
+ * comparison can decide (racily clean, or stat data changed). */
+static void *scan_slice(void *arg)
+{
+	struct scan_job *j = arg;
+	const struct hive_index *idx = j->idx;
+	const struct stat_rules *r = j->rules;
+	struct stat st;
+	size_t i;
+
+	for (i = j->from; i < j->to && !atomic_load_explicit(j->dirty, memory_order_relaxed); i++) {
+		const struct hive_index_entry *e = &idx->e[i];
+		uint32_t type = e->mode & S_IFMT;
+		int changed = 0;
+
+		if (HIVE_INDEX_STAGE(e)) { /* an unresolved merge */
+			atomic_store(j->dirty, 1);
+			break;
+		}
+		if (type == 0160000 || type == S_IFDIR || (e->flags & HIVE_INDEX_ASSUME_VALID) ||
+		    (e->xflags & HIVE_INDEX_SKIP_WORKTREE))
+			continue; /* submodules, sparse directories, entries git is told to trust */
+		if (e->xflags & HIVE_INDEX_INTENT_TO_ADD) {
+			atomic_store(j->dirty, 1);
+			break;
+		}
+		if (fstatat(j->wdfd, e->path, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT || errno == ENOTDIR)
+				atomic_store(j->dirty, 1); /* deleted */
+			else
+				add_recheck(j, i); /* let the content check report the error */
+			continue;
+		}
+		if (type == S_IFREG) {
+			if (!S_ISREG(st.st_mode) || (r->filemode && ((e->mode ^ st.st_mode) & 0100))) {
+				atomic_store(j->dirty, 1);
+				break;
+			}
+		} else if (type == S_IFLNK) {
+			if (!S_ISLNK(st.st_mode) && (r->symlinks || !S_ISREG(st.st_mode))) {
+				atomic_store(j->dirty, 1);
+				break;
+			}
+		}
+		changed |= e->mtime_s != (uint32_t)st.st_mtim.tv_sec;
+		changed |= e->size != (uint32_t)st.st_size;
+		if (!r->minimal) {
+			changed |= e->mtime_ns != (uint32_t)st.st_mtim.tv_nsec;
+			changed |= r->trustctime && (e->ctime_s != (uint32_t)st.st_ctim.tv_sec ||
+						     e->ctime_ns != (uint32_t)st.st_ctim.tv_nsec);
+			changed |= e->ino != (uint32_t)st.st_ino || e->uid != (uint32_t)st.st_uid ||
+				   e->gid != (uint32_t)st.st_gid;
+		}
+		/* racily clean: modified in the same instant the index was written */
+		if (changed || e->mtime_s > (uint32_t)idx->mtime.tv_sec ||
+		    (e->mtime_s == (uint32_t)idx->mtime.tv_sec &&
+		     e->mtime_ns >= (uint32_t)idx->mtime.tv_nsec))
+			add_recheck(j, i);
+	}
+	return NULL;
+}
+
+/* Does entry e's content in the work tree differ from its blob? 1, 0, or -1 on error
+ * (with err filled). Filters (core.autocrlf, .gitattributes) apply as in git. */
+static int content_differs(struct hive_git *g, const struct hive_index_entry *e,
+			   struct hive_err *err)
+{
+	git_oid want, got;
+	char target[4096], full[8192];
+	ssize_t n;
+
+	git_oid_fromraw(&want, e->oid);
+	if ((e->mode & S_IFMT) == S_IFLNK) {
+		snprintf(full, sizeof(full), "%s/%s", g->workdir, e->path);
+		n = readlink(full, target, sizeof(target));
+		if (n >= 0) {
+			if (git_odb_hash(&got, target, (size_t)n, GIT_OBJECT_BLOB) < 0)
+				return git_fail(err, HIVE_EENV, "cannot hash a symlink"), -1;
+			return !git_oid_equal(&got, &want);
+		}
+	}
+	if (git_repository_hashfile(&got, g->repo, e->path, GIT_OBJECT_BLOB, NULL) < 0) {
+		git_fail(err, HIVE_EENV, "cannot read a tracked file");
+		hive_err_prefix(err, "%s", e->path);
+		return -1;
+	}
+	return !git_oid_equal(&got, &want);
+}
+
+/* Work tree against the index: a parallel lstat pass (git's preload-index), then content
+ * comparisons, serially, for the few entries stat data cannot decide. */
+static int scan_worktree(struct hive_git *g, const struct hive_index *idx,
+			 const struct stat_rules *rules, int *dirty, struct hive_err *err)
+{
+	struct scan_job jobs[8];
+	pthread_t threads[8];
+	atomic_int found = 0;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthreads = idx->n < 4096 ? 1 : (size_t)(cpus < 1 ? 1 : cpus > 8 ? 8 : cpus);
+	size_t t, k, started = 0;
+	int wdfd, rc = HIVE_OK, r;
+
+	*dirty = 0;
+	if ((wdfd = open(g->workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "git: %s", g->workdir);
+	memset(jobs, 0, sizeof(jobs));
+	for (t = 0; t < nthreads; t++) {
+		jobs[t].idx = idx;
+		jobs[t].rules = rules;
+		jobs[t].wdfd = wdfd;
+		jobs[t].dirty = &found;
+		jobs[t].from = idx->n * t / nthreads;
+		jobs[t].to = idx->n * (t + 1) / nthreads;
+	}
+	for (t = 1; t < nthreads; t++)
+		if (pthread_create(&threads[t], NULL, scan_slice, &jobs[t]) == 0)
+			started = t;
+		else
+			break;
+	/* slices whose thread did not start are scanned here */
+	for (k = started + 1; k < nthreads; k++)
+		scan_slice(&jobs[k]);
+	scan_slice(&jobs[0]);
+	for (t = 1; t <= started; t++)
+		pthread_join(threads[t], NULL);
+	close(wdfd);
+	*dirty = atomic_load(&found);
+	for (t = 0; t < nthreads && !*dirty; t++) {
+		if (jobs[t].oom) {
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
+			break;
+		}
+		for (k = 0; k < jobs[t].nrecheck && !*dirty; k++) {
+			if ((r = content_differs(g, &idx->e[jobs[t].recheck[k]], err)) < 0) {
+				rc = HIVE_EENV;
+				break;
+			}
+			*dirty = r;
+		}
+		if (rc)
+			break;
+	}
+	for (t = 0; t < nthreads; t++)
+		free(jobs[t].recheck);
+	return rc;
+}
+
+/* Index against HEAD with libgit2, stopping at the first difference: the slow path,
+ * taken only when the index's cache-tree cannot answer. */
+static int diff_head_index(struct hive_git *g, const git_oid *head_tree, int *dirty,
+			   struct hive_err *err)
 {
 	git_diff_options opts;
-	git_commit *commit = NULL;
 	git_tree *tree = NULL;
 	git_index *index = NULL;
 	git_diff *diff = NULL;
-	int rc = HIVE_OK, found = 0, r;
+	int found = 0, r, rc = HIVE_OK;
 
 	*dirty = 0;
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
-	if (git_repository_index(&index, g->repo) < 0)
-		return index_fail(g->repo, err);
 	opts.flags = GIT_DIFF_SKIP_BINARY_CHECK;
 	opts.ignore_submodules = GIT_SUBMODULE_IGNORE_ALL;
 	opts.notify_cb = stop_at_first;
 	opts.payload = &found;
-	if (head && (git_commit_lookup(&commit, g->repo, head) < 0 ||
-		     git_commit_tree(&tree, commit) < 0)) {
+	if (git_repository_index(&index, g->repo) < 0)
+		return index_fail(g->repo, err);
+	if (git_tree_lookup(&tree, g->repo, head_tree) < 0) {
 		rc = git_fail(err, HIVE_EENV, "cannot read HEAD's tree");
 		goto out;
 	}
 	r = git_diff_tree_to_index(&diff, g->repo, tree, index, &opts);
-	git_diff_free(diff);
-	diff = NULL;
-	if (r < 0 && !found) {
+	if (r < 0 && !found)
 		rc = git_fail(err, HIVE_EENV, "cannot compare HEAD with the index");
-		goto out;
-	}
-	if (!found && g->workdir) {
-		r = git_diff_index_to_workdir(&diff, g->repo, index, &opts);
-		if (r < 0 && !found) {
-			rc = git_fail(err, HIVE_EENV, "cannot compare the index with the work tree");
-			goto out;
-		}
-	}
 	*dirty = found;
 out:
 	git_error_clear();
 	git_diff_free(diff);
 	git_tree_free(tree);
-	git_commit_free(commit);
 	git_index_free(index);
+	return rc;
+}
+
+/* dirty: tracked changes in the index or the work tree against HEAD. Untracked files
+ * and submodules are not scanned. The index is read directly so its cache-tree can say
+ * "index equals HEAD" at once (as git does); the work tree is compared by stat data in
+ * parallel. Returns 0/1 in *dirty, or a status on failure. */
+static int scan_dirty(struct hive_git *g, const git_oid *head, int *dirty, struct hive_err *err)
+{
+	struct hive_index *idx = NULL;
+	struct stat_rules rules;
+	git_config *cfg = NULL;
+	git_commit *commit = NULL;
+	git_oid tree_id;
+	char path[4096];
+	int rc, staged_known = 0;
+	git_buf buf = {0};
+
+	*dirty = 0;
+	index_path(g->repo, path, sizeof(path));
+	if ((rc = hive_index_read(path, &idx, err)))
+		return rc;
+	if (idx->split) {
+		rc = hive_err_set(err, HIVE_EENV,
+				  "git: %s is a split index (core.splitIndex), which hive cannot "
+				  "read; set HIVE_GIT_DIRTY=0",
+				  path);
+		goto out;
+	}
+	if (!head) {
+		*dirty = idx->n > 0; /* unborn branch: anything staged is a change */
+		goto out;
+	}
+	if (git_commit_lookup(&commit, g->repo, head) < 0) {
+		rc = git_fail(err, HIVE_EENV, "cannot read HEAD");
+		goto out;
+	}
+	git_oid_cpy(&tree_id, git_commit_tree_id(commit));
+	if (idx->tree_root_valid) {
+		git_oid root;
+		git_oid_fromraw(&root, idx->tree_root);
+		if (git_oid_equal(&root, &tree_id))
+			staged_known = 1; /* the index is HEAD's tree */
+		else {
+			*dirty = 1;
+			goto out;
+		}
+	}
+	if (g->workdir) {
+		git_repository_config_snapshot(&cfg, g->repo);
+		rules.filemode = config_bool(cfg, "core.filemode", 1);
+		rules.trustctime = config_bool(cfg, "core.trustctime", 1);
+		rules.symlinks = config_bool(cfg, "core.symlinks", 1);
+		rules.minimal = cfg && git_config_get_string_buf(&buf, cfg, "core.checkstat") == 0 &&
+				!strcmp(buf.ptr, "minimal");
+		if ((rc = scan_worktree(g, idx, &rules, dirty, err)) || *dirty)
+			goto out;
+	}
+	if (!staged_known)
+		rc = diff_head_index(g, &tree_id, dirty, err);
+out:
+	git_buf_dispose(&buf);
+	git_config_free(cfg);
+	git_commit_free(commit);
+	hive_index_free(idx);
+	git_error_clear();
 	return rc;
 }
 
@@ -378,20 +639,24 @@ copy:
 int hive_git_index_foreach(struct hive_git *g, int (*fn)(const char *path, void *arg), void *arg,
 			   struct hive_err *err)
 {
-	git_index *index = NULL;
-	const git_index_entry *e;
-	size_t i, n;
-	int rc = 0;
+	struct hive_index *idx = NULL;
+	const char *last = NULL;
+	char path[4096];
+	size_t i;
+	int rc;
 
 	if (!g)
 		return 0;
-	if (git_repository_index(&index, g->repo) < 0)
-		return index_fail(g->repo, err);
-	n = git_index_entrycount(index);
-	for (i = 0; i < n && !rc; i++)
-		if ((e = git_index_get_byindex(index, i)))
-			rc = fn(e->path, arg);
-	git_index_free(index);
+	index_path(g->repo, path, sizeof(path));
+	if ((rc = hive_index_read(path, &idx, err)))
+		return rc;
+	for (i = 0, rc = 0; i < idx->n && !rc; i++) {
+		if (last && !strcmp(last, idx->e[i].path))
+			continue; /* the stages of a conflicted path */
+		last = idx->e[i].path;
+		rc = fn(last, arg);
+	}
+	hive_index_free(idx);
 	return rc;
 }
 

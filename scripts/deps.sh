@@ -69,7 +69,7 @@ cmake -S "$lg2" -B "$work/libgit2-build" -DCMAKE_BUILD_TYPE=Release \
 	-DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib \
 	-DBUILD_SHARED_LIBS=OFF -DBUILD_TESTS=OFF -DBUILD_CLI=OFF -DBUILD_EXAMPLES=OFF \
 	-DUSE_HTTPS=OFF -DUSE_SSH=OFF -DUSE_GSSAPI=OFF -DUSE_NTLMCLIENT=OFF -DUSE_ICONV=OFF \
-	-DUSE_SHA1=CollisionDetection -DUSE_SHA256=Builtin -DREGEX_BACKEND=regcomp \
+	-DUSE_SHA1=OpenSSL -DUSE_SHA256=OpenSSL -DREGEX_BACKEND=regcomp \
 	-DUSE_HTTP_PARSER=system -DCMAKE_POSITION_INDEPENDENT_CODE=ON >"$work/libgit2-cmake.log" 2>&1 ||
 	{ cat "$work/libgit2-cmake.log" >&2; exit 1; }
 cmake --build "$work/libgit2-build" -j "$(nproc)" >"$work/libgit2-build.log" 2>&1 ||

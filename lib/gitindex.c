@@ -1,0 +1,241 @@
+/* gitindex.c - parse git's index file (versions 2-4) for the dirty scan and requirement detection */
+#include "gitindex.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define OID_LEN 20
+#define FIXED_LEN (40 + OID_LEN + 2) /* stat data, object id, flags */
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint16_t be16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* git's offset varint (version 4 path prefix lengths). Returns bytes used or 0. */
+static size_t varint(const unsigned char *p, const unsigned char *end, size_t *out)
+{
+	const unsigned char *start = p;
+	size_t val;
+	unsigned char c;
+
+	if (p >= end)
+		return 0;
+	c = *p++;
+	val = c & 127;
+	while (c & 128) {
+		if (p >= end || val > (SIZE_MAX >> 8))
+			return 0;
+		val += 1;
+		c = *p++;
+		val = (val << 7) + (c & 127);
+	}
+	*out = val;
+	return (size_t)(p - start);
+}
+
+static int corrupt(struct hive_err *err, const char *path, const char *why)
+{
+	return hive_err_set(err, HIVE_EENV, "git: %s: not a readable index (%s)", path, why);
+}
+
+/* The TREE extension: "path\0count subtrees\n" then the id when count >= 0. Only the
+ * root (the first entry, with an empty path) matters here. */
+static void read_tree_root(struct hive_index *idx, const unsigned char *p, size_t len)
+{
+	const unsigned char *end = p + len, *nl;
+	long count;
+	char *stop;
+
+	if (len < 2 || p[0] != '\0')
+		return;
+	p++;
+	nl = memchr(p, '\n', (size_t)(end - p));
+	if (!nl)
+		return;
+	count = strtol((const char *)p, &stop, 10);
+	if (stop == (const char *)p || count < 0 || (size_t)(end - (nl + 1)) < OID_LEN)
+		return;
+	memcpy(idx->tree_root, nl + 1, OID_LEN);
+	idx->tree_root_valid = (size_t)count == idx->n;
+}
+
+int hive_index_read(const char *path, struct hive_index **out, struct hive_err *err)
+{
+	struct hive_index *idx;
+	const unsigned char *base, *p, *end;
+	struct stat st;
+	size_t i, prev_len = 0, prev_off = 0, cap = 0, used = 0;
+	int fd, rc = HIVE_EENV;
+
+	*out = NULL;
+	if (!(idx = calloc(1, sizeof(*idx))))
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		*out = idx; /* a new repository: no index yet */
+		return HIVE_OK;
+	}
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "git: %s", path);
+		goto fail;
+	}
+	idx->mtime = st.st_mtim;
+	if (st.st_size < 12 + OID_LEN) {
+		corrupt(err, path, "too short");
+		goto fail;
+	}
+	idx->map_size = (size_t)st.st_size;
+	idx->map = mmap(NULL, idx->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (idx->map == MAP_FAILED) {
+		idx->map = NULL;
+		hive_err_sys(err, HIVE_EENV, errno, "git: %s", path);
+		goto fail;
+	}
+	base = idx->map;
+	end = base + idx->map_size - OID_LEN; /* the trailing checksum */
+	if (memcmp(base, "DIRC", 4)) {
+		corrupt(err, path, "no DIRC signature");
+		goto fail;
+	}
+	idx->version = be32(base + 4);
+	if (idx->version < 2 || idx->version > 4) {
+		corrupt(err, path, "unsupported version");
+		goto fail;
+	}
+	idx->n = be32(base + 8);
+	if (idx->n > idx->map_size / FIXED_LEN) {
+		corrupt(err, path, "entry count larger than the file");
+		goto fail;
+	}
+	if (idx->n && !(idx->e = calloc(idx->n, sizeof(*idx->e)))) {
+		hive_err_set(err, HIVE_EENV, "out of memory");
+		goto fail;
+	}
+	if (idx->version == 4) {
+		cap = idx->map_size + 4096;
+		if (!(idx->paths = malloc(cap))) {
+			hive_err_set(err, HIVE_EENV, "out of memory");
+			goto fail;
+		}
+	}
+	p = base + 12;
+	for (i = 0; i < idx->n; i++) {
+		struct hive_index_entry *e = &idx->e[i];
+		size_t hdr = FIXED_LEN, namelen;
+		const unsigned char *name, *nul;
+
+		if ((size_t)(end - p) < FIXED_LEN) {
+			corrupt(err, path, "truncated entry");
+			goto fail;
+		}
+		e->ctime_s = be32(p);
+		e->ctime_ns = be32(p + 4);
+		e->mtime_s = be32(p + 8);
+		e->mtime_ns = be32(p + 12);
+		e->dev = be32(p + 16);
+		e->ino = be32(p + 20);
+		e->mode = be32(p + 24);
+		e->uid = be32(p + 28);
+		e->gid = be32(p + 32);
+		e->size = be32(p + 36);
+		memcpy(e->oid, p + 40, OID_LEN);
+		e->flags = be16(p + 40 + OID_LEN);
+		if ((e->flags & 0x4000) && idx->version >= 3) {
+			if ((size_t)(end - p) < FIXED_LEN + 2) {
+				corrupt(err, path, "truncated entry");
+				goto fail;
+			}
+			e->xflags = be16(p + FIXED_LEN);
+			hdr += 2;
+		}
+		name = p + hdr;
+		if (idx->version == 4) {
+			size_t strip, n = varint(name, end, &strip), suffix;
+			if (!n || strip > prev_len) {
+				corrupt(err, path, "bad path prefix");
+				goto fail;
+			}
+			name += n;
+			if (!(nul = memchr(name, '\0', (size_t)(end - name)))) {
+				corrupt(err, path, "unterminated path");
+				goto fail;
+			}
+			suffix = (size_t)(nul - name);
+			namelen = prev_len - strip + suffix;
+			if (used + namelen + 1 > cap) {
+				char *np;
+				while (used + namelen + 1 > cap)
+					cap *= 2;
+				if (!(np = realloc(idx->paths, cap))) {
+					hive_err_set(err, HIVE_EENV, "out of memory");
+					goto fail;
+				}
+				idx->paths = np;
+			}
+			/* the previous path is kept as an offset: realloc may move the buffer */
+			memmove(idx->paths + used, idx->paths + prev_off, prev_len - strip);
+			memcpy(idx->paths + used + prev_len - strip, name, suffix);
+			idx->paths[used + namelen] = '\0';
+			prev_off = used;
+			prev_len = namelen;
+			e->path = (const char *)(uintptr_t)used; /* fixed up below */
+			used += namelen + 1;
+			p = nul + 1;
+		} else {
+			if (!(nul = memchr(name, '\0', (size_t)(end - name)))) {
+				corrupt(err, path, "unterminated path");
+				goto fail;
+			}
+			e->path = (const char *)name;
+			/* entries are padded with 1-8 NULs to a multiple of 8 bytes */
+			p += (hdr + (size_t)(nul - name) + 8) & ~(size_t)7;
+			if (p > end) {
+				corrupt(err, path, "truncated entry");
+				goto fail;
+			}
+		}
+	}
+	for (i = 0; idx->version == 4 && i < idx->n; i++)
+		idx->e[i].path = idx->paths + (uintptr_t)idx->e[i].path;
+	/* extensions: 4-byte signature, 32-bit size, data */
+	while ((size_t)(end - p) >= 8) {
+		uint32_t len = be32(p + 4);
+		if (len > (size_t)(end - p) - 8)
+			break;
+		if (!memcmp(p, "TREE", 4))
+			read_tree_root(idx, p + 8, len);
+		else if (!memcmp(p, "link", 4))
+			idx->split = 1;
+		p += 8 + len;
+	}
+	close(fd);
+	*out = idx;
+	return HIVE_OK;
+fail:
+	if (fd >= 0)
+		close(fd);
+	hive_index_free(idx);
+	return rc;
+}
+
+void hive_index_free(struct hive_index *idx)
+{
+	if (!idx)
+		return;
+	if (idx->map)
+		munmap(idx->map, idx->map_size);
+	free(idx->e);
+	free(idx->paths);
+	free(idx);
+}
