@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <math.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,11 @@ static enum type_class classify(const char *type, const struct hive_config *cfg)
 int hive_event_type_known(const char *type, const struct hive_config *cfg)
 {
 	return classify(type, cfg) != T_UNKNOWN;
+}
+
+int hive_event_type_is_change(const char *type)
+{
+	return classify(type, NULL) == T_SEED;
 }
 
 int hive_event_type_is_internal(const char *type)
@@ -167,6 +173,33 @@ static int check_incident(const cJSON *conf, struct hive_err *err)
 	return HIVE_OK;
 }
 
+/* JSON has no infinity: cJSON reads 1e999 as one and would write it back as null, so an
+ * event would not be written as it was validated. path holds len bytes of the name. */
+static int check_finite(const cJSON *v, char *path, size_t len, size_t size,
+			struct hive_err *err)
+{
+	const cJSON *c;
+	int i = 0, n, rc;
+
+	if (cJSON_IsNumber(v) && !isfinite(v->valuedouble))
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "%s: a number too large for JSON (out of range)", path);
+	if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
+		return HIVE_OK;
+	cJSON_ArrayForEach(c, v)
+	{
+		n = c->string ? snprintf(path + len, size - len, ".%s", c->string)
+			      : snprintf(path + len, size - len, "[%d]", i);
+		if ((rc = check_finite(c, path,
+				       n < 0 || (size_t)n >= size - len ? size - 1 : len + (size_t)n,
+				       size, err)))
+			return rc;
+		path[len] = '\0';
+		i++;
+	}
+	return HIVE_OK;
+}
+
 static int check_metric(const cJSON *conf, struct hive_err *err)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(conf, "value");
@@ -193,10 +226,19 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 	size_t i;
 
 	if (cls == T_UNKNOWN) {
+		/* name the allowed values, as every other refusal does */
+		static const char *emittable[] = {
+			"deployment_configured", "infrastructure_provisioned", "pipeline_updated",
+			"monitoring_added",	 "security_hardened",	       "incident_detected",
+			"incident_responded",	 "incident_resolved",	       "metric_recorded",
+			NULL};
+		char allowed[700];
+
+		join(allowed, sizeof(allowed), emittable, cfg ? &cfg->types : NULL);
 		return hive_err_set(err, HIVE_EUSAGE,
-				    "event_type: %s is not a known event type (built-in ones, or "
-				    "events.types in .hive.yml)",
-				    hive_quote(q, sizeof(q), type ? type : ""));
+				    "event_type: %s is not one of %s (add types with events.types "
+				    "in .hive.yml)",
+				    hive_quote(q, sizeof(q), type ? type : ""), allowed);
 	}
 	if (!cJSON_IsObject(details))
 		return hive_err_set(err, HIVE_EUSAGE, "details: expected an object, got %s",
@@ -222,6 +264,12 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 					    "platform, configuration, status; put anything else in "
 					    "configuration)",
 					    hive_quote(q, sizeof(q), item->string));
+	}
+	{
+		char path[512] = "details";
+
+		if ((rc = check_finite(details, path, strlen(path), sizeof(path), err)))
+			return rc;
 	}
 	if ((rc = check_string(details, "details", "resource", required, 1, err)) ||
 	    (rc = check_enum(details, "details", "action", actions, NULL, required, err)) ||
@@ -360,7 +408,8 @@ int hive_event_validate(const cJSON *event, const struct hive_config *cfg,
 		if (!cJSON_GetObjectItemCaseSensitive(event, keys[i]))
 			return hive_err_set(err, HIVE_EUSAGE, "%s: missing", keys[i]);
 	seq = cJSON_GetObjectItemCaseSensitive(event, "seq");
-	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1 ||
+	/* bounded before the cast: converting an out-of-range double is undefined */
+	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1 || seq->valuedouble > 9007199254740992.0 ||
 	    seq->valuedouble != (double)(int64_t)seq->valuedouble)
 		return hive_err_set(err, HIVE_EUSAGE, "seq: expected a whole number from 1, got %s",
 				    json_kind(seq));
@@ -473,6 +522,11 @@ int hive_event_apply_kv(cJSON *obj, const char *arg, struct hive_err *err)
 				    hive_quote(q, sizeof(q), arg));
 	memcpy(key, arg, klen);
 	key[klen] = '\0';
+	/* an empty part of a dotted key is refused before obj is touched, so a refused
+	 * argument never leaves half-made objects behind */
+	if (key[0] == '.' || key[klen - 1] == '.' || strstr(key, ".."))
+		return hive_err_set(err, HIVE_EUSAGE, "%s: empty part in the dotted key",
+				    hive_quote(q, sizeof(q), key));
 	value = eq + 1;
 	if (typed) {
 		parsed = cJSON_ParseWithOpts(value, NULL, 1);
@@ -516,25 +570,42 @@ int hive_event_apply_kv(cJSON *obj, const char *arg, struct hive_err *err)
 
 /* --- secrets --------------------------------------------------------------------- */
 
-/* A built-in token shape. `hint` is a literal every match contains (a cheap prefilter
- * before the regex); `group` > 0 redacts only that subexpression. */
+/* A built-in token shape. `hints` are literals one of which every match contains: a
+ * cheap memmem prefilter before the regex (hive-check scans every line of every log).
+ * `group` > 0 redacts only that subexpression. */
 struct shape {
-	const char *rule, *hint, *regex;
+	const char *rule;
+	const char *hints[6];
+	const char *regex;
 	int group;
 };
 
 static const struct shape shapes[] = {
-	{"aws_access_key", "A", "(A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}", 0},
-	{"github_token", "_", "(ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}", 0},
-	{"github_pat", "github_pat_", "github_pat_[A-Za-z0-9_]{22,}", 0},
-	{"gitlab_token", "glpat-", "glpat-[A-Za-z0-9_-]{20,}", 0},
-	{"slack_token", "xox", "xox[abposr]-[A-Za-z0-9-]{10,}", 0},
-	{"private_key", "PRIVATE KEY-----",
+	{"aws_access_key", {"AKIA", "ASIA", "ABIA", "ACCA", "A3T"},
+	 "(A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}", 0},
+	{"github_token", {"ghp_", "gho_", "ghs_", "ghu_", "ghr_"},
+	 "(ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}", 0},
+	{"github_pat", {"github_pat_"}, "github_pat_[A-Za-z0-9_]{22,}", 0},
+	{"gitlab_token", {"glpat-"}, "glpat-[A-Za-z0-9_-]{20,}", 0},
+	{"slack_token", {"xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"},
+	 "xox[abposr]-[A-Za-z0-9-]{10,}", 0},
+	{"private_key", {"PRIVATE KEY-----"},
 	 "-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----[A-Za-z0-9+/=:,[:space:]\\\\-]*", 0},
-	{"jwt", "eyJ", "eyJ[A-Za-z0-9_-]{5,}\\.eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*", 0},
-	{"url_credentials", "://",
+	{"jwt", {"eyJ"}, "eyJ[A-Za-z0-9_-]{5,}\\.eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*", 0},
+	{"url_credentials", {"://"},
 	 "[A-Za-z][A-Za-z0-9+.-]*://([^]/@:[:space:][\"]+:[^]/@[:space:][\"]+)@", 1},
 };
+
+/* Does s[0..len) contain one of the shape's hint literals? */
+static int has_hint(const struct shape *sh, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < 6 && sh->hints[i]; i++)
+		if (memmem(s, len, sh->hints[i], strlen(sh->hints[i])))
+			return 1;
+	return 0;
+}
 
 static const char *secret_keys[] = {"password",	  "passwd",	 "secret",
 				    "token",	  "api_key",	 "apikey",
@@ -638,7 +709,7 @@ static const char *find_match(struct hive_redactor *r, const char *s, size_t len
 
 	*so = -1;
 	for (i = 0; i < N(shapes); i++) {
-		if (!memmem(s, len, shapes[i].hint, strlen(shapes[i].hint)))
+		if (!has_hint(&shapes[i], s, len))
 			continue;
 		m[0].rm_so = 0;
 		m[0].rm_eo = (regoff_t)len;

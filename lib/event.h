@@ -13,6 +13,9 @@ struct cJSON;
 /* Is type an event type hive knows (built in, or in the config's events.types)? */
 int hive_event_type_known(const char *type, const struct hive_config *cfg);
 
+/* Is type one of the seed's five resource-change types (deployment_configured, …)? */
+int hive_event_type_is_change(const char *type);
+
 /* Is type written only by the tools (session_started, session_completed)? */
 int hive_event_type_is_internal(const char *type);
 

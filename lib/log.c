@@ -101,11 +101,11 @@ static struct hive_session *session_new(const char *root, const char *id)
 	return s;
 }
 
-/* Open the files of an opened session folder: EVENTS.jsonl for append. */
-static int session_open_files(struct hive_session *s, struct hive_err *err)
+/* Open the files of an opened session folder: EVENTS.jsonl for append, or for reading. */
+static int session_open_files(struct hive_session *s, int readonly, struct hive_err *err)
 {
 	s->eventsfd = openat(s->dirfd, "EVENTS.jsonl",
-			     O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+			     (readonly ? O_RDONLY : O_RDWR | O_APPEND) | O_NOFOLLOW | O_CLOEXEC);
 	if (s->eventsfd < 0) {
 		if (errno == ELOOP)
 			return hive_err_set(err, HIVE_EENV,
@@ -115,8 +115,8 @@ static int session_open_files(struct hive_session *s, struct hive_err *err)
 	return HIVE_OK;
 }
 
-int hive_session_open(const char *root, const char *id, struct hive_session **out,
-		      struct hive_err *err)
+static int session_open(const char *root, const char *id, int readonly,
+			struct hive_session **out, struct hive_err *err)
 {
 	struct hive_session *s = NULL;
 	int rootfd = -1, sessfd = -1, rc = HIVE_EENV;
@@ -151,7 +151,7 @@ int hive_session_open(const char *root, const char *id, struct hive_session **ou
 					  "session %s does not exist: run hive-init first", id);
 		goto out;
 	}
-	if ((rc = session_open_files(s, err)))
+	if ((rc = session_open_files(s, readonly, err)))
 		goto out;
 	*out = s;
 	s = NULL;
@@ -162,6 +162,18 @@ out:
 		close(rootfd);
 	hive_session_close(s);
 	return rc;
+}
+
+int hive_session_open(const char *root, const char *id, struct hive_session **out,
+		      struct hive_err *err)
+{
+	return session_open(root, id, 0, out, err);
+}
+
+int hive_session_open_ro(const char *root, const char *id, struct hive_session **out,
+			 struct hive_err *err)
+{
+	return session_open(root, id, 1, out, err);
 }
 
 /* mkdir -p for the root; records in *made how many trailing components it created so a
@@ -356,6 +368,9 @@ double hive_lock_timeout(void)
 	return 10.0;
 }
 
+static int session_lock(struct hive_session *s, int mode, double timeout_s,
+			struct hive_err *err);
+
 static void on_alarm(int sig)
 {
 	(void)sig;
@@ -371,6 +386,16 @@ static double now_s(void)
 
 int hive_session_lock(struct hive_session *s, double timeout_s, struct hive_err *err)
 {
+	return session_lock(s, LOCK_EX, timeout_s, err);
+}
+
+int hive_session_lock_shared(struct hive_session *s, double timeout_s, struct hive_err *err)
+{
+	return session_lock(s, LOCK_SH, timeout_s, err);
+}
+
+static int session_lock(struct hive_session *s, int mode, double timeout_s, struct hive_err *err)
+{
 	struct sigaction sa, old;
 	struct itimerval it, off = {{0, 0}, {0, 0}};
 	double deadline;
@@ -378,14 +403,16 @@ int hive_session_lock(struct hive_session *s, double timeout_s, struct hive_err 
 
 	if (s->lockfd >= 0)
 		return HIVE_OK;
-	fd = openat(s->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	/* a reader needs no write access: a shared lock works on a read-only descriptor */
+	fd = mode == LOCK_SH ? openat(s->dirfd, ".lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+			     : openat(s->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		if (errno == ELOOP)
 			return hive_err_set(err, HIVE_EENV, "%s/.lock: is a symbolic link (refused)",
 					    s->dir);
 		return hive_err_sys(err, HIVE_EENV, errno, "%s/.lock", s->dir);
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+	if (flock(fd, mode | LOCK_NB) == 0)
 		goto locked;
 	if (errno != EWOULDBLOCK) {
 		saved = errno;
@@ -404,7 +431,7 @@ int hive_session_lock(struct hive_session *s, double timeout_s, struct hive_err 
 	setitimer(ITIMER_REAL, &it, NULL);
 	deadline = now_s() + timeout_s;
 	for (;;) {
-		r = flock(fd, LOCK_EX);
+		r = flock(fd, mode);
 		saved = errno;
 		if (r == 0 || saved != EINTR || now_s() >= deadline)
 			break;
@@ -485,7 +512,9 @@ int hive_log_tail(struct hive_session *s, struct hive_tail *t, struct hive_err *
 	hive_sha256(nl, n, t->last_hash);
 	obj = hive_json_parse(nl, n);
 	seq = cJSON_GetObjectItemCaseSensitive(obj, "seq");
-	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1) {
+	/* a whole number in range (checked before the cast, which would be undefined) */
+	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1 || seq->valuedouble > 9007199254740992.0 ||
+	    seq->valuedouble != (double)(int64_t)seq->valuedouble) {
 		hive_err_set(err, HIVE_EENV,
 			     "%s/EVENTS.jsonl: the last line is not an event with a seq: run "
 			     "hive-check",
@@ -715,31 +744,28 @@ int hive_lines_next(struct hive_lines *r, const char **line, size_t *len,
 		}
 		n = lines_fill(r);
 		if (n == -2) {
-			/* A line longer than the buffer: report its head, skip to its end. */
-			size_t keep = r->end - r->start;
-			*line = r->buf + r->start;
-			*len = keep > HIVE_LINE_MAX ? HIVE_LINE_MAX : keep;
+			/* A line longer than the buffer (start is 0, the buffer is full): keep
+			 * its first HIVE_LINE_MAX bytes at the front, where *line points, and
+			 * read the rest of it into the space after them until its newline. */
+			*line = r->buf;
+			*len = HIVE_LINE_MAX;
 			*kind = HIVE_LINE_TOO_LONG;
 			r->lineno++;
 			for (;;) {
-				r->start = r->end = 0;
+				r->start = r->end = HIVE_LINE_MAX;
 				do
-					n = read(r->fd, r->buf, r->cap);
+					n = read(r->fd, r->buf + HIVE_LINE_MAX, r->cap - HIVE_LINE_MAX);
 				while (n < 0 && errno == EINTR);
 				if (n <= 0) {
 					r->eof = 1;
 					break;
 				}
-				r->end = (size_t)n;
-				if ((nl = memchr(r->buf, '\n', r->end))) {
+				r->end = HIVE_LINE_MAX + (size_t)n;
+				if ((nl = memchr(r->buf + HIVE_LINE_MAX, '\n', (size_t)n))) {
 					r->start = (size_t)(nl - r->buf) + 1;
 					break;
 				}
 			}
-			/* *line now points into a reused buffer: hand back a copy's worth of
-			 * nothing but the kind; callers only report the line number. */
-			*line = "";
-			*len = 0;
 			return 1;
 		}
 		if (n < 0)
@@ -884,5 +910,100 @@ out:
 	cJSON_Delete(ev);
 	cJSON_Delete(state);
 	free(out.p);
+	return rc;
+}
+
+int hive_log_repair(struct hive_session *s, size_t *moved, int *rebuilt, struct hive_err *err)
+{
+	struct hive_tail tail;
+	struct stat st;
+	char *buf = NULL, *nl;
+	cJSON *json = NULL, *state = NULL;
+	off_t start, keep;
+	size_t n;
+	int fd = -1, rc;
+
+	*moved = 0;
+	*rebuilt = 0;
+	if ((rc = hive_session_lock(s, hive_lock_timeout(), err)))
+		return rc;
+	rc = HIVE_EENV;
+	if (fstat(s->eventsfd, &st) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+		goto out;
+	}
+	if (st.st_size > 0) {
+		char last;
+		if (pread(s->eventsfd, &last, 1, st.st_size - 1) != 1) {
+			hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+			goto out;
+		}
+		if (last != '\n') {
+			/* the cut-off tail: everything after the last newline (at most a line) */
+			start = st.st_size > HIVE_LINE_MAX + 1 ? st.st_size - (HIVE_LINE_MAX + 1) : 0;
+			n = (size_t)(st.st_size - start);
+			if (!(buf = malloc(n + 1))) {
+				hive_err_set(err, HIVE_EENV, "out of memory");
+				goto out;
+			}
+			if (pread(s->eventsfd, buf, n, start) != (ssize_t)n) {
+				hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+				goto out;
+			}
+			nl = memrchr(buf, '\n', n);
+			keep = nl ? start + (nl - buf) + 1 : 0;
+			if (!nl && start > 0) {
+				hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: the last line is over %d bytes",
+					     s->dir, HIVE_LINE_MAX);
+				goto out;
+			}
+			json = hive_json_parse(buf + (keep - start), (size_t)(st.st_size - keep));
+			if (!json) {
+				n = (size_t)(st.st_size - keep);
+				buf[keep - start + (off_t)n] = '\n';
+				fd = openat(s->dirfd, "EVENTS.jsonl.torn",
+					    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+				if (fd < 0 || fstat(fd, &st) < 0 ||
+				    hive_write_all_or_truncate(fd, buf + (keep - start), n + 1,
+							       st.st_size) < 0 ||
+				    fsync(fd) < 0) {
+					hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl.torn", s->dir);
+					goto out;
+				}
+				if (ftruncate(s->eventsfd, keep) < 0 || fsync(s->eventsfd) < 0) {
+					hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+					goto out;
+				}
+				*moved = n;
+			}
+		}
+	}
+	/* the view: rebuilt only when it is missing or behind the log */
+	if (hive_log_tail(s, &tail, err) || hive_state_read(s, &state, err)) {
+		*rebuilt = -1;
+		err->status = HIVE_OK;
+		rc = HIVE_OK;
+		goto out;
+	}
+	if (tail.size && (!state || !hive_state_matches_tail(state, tail.last_seq, tail.last_hash))) {
+		cJSON_Delete(state);
+		state = NULL;
+		if (hive_state_rebuild(s, &state, err) || !state) {
+			*rebuilt = -1;
+			err->status = HIVE_OK;
+		} else if ((rc = hive_state_write(s, state, err))) {
+			goto out;
+		} else {
+			*rebuilt = 1;
+		}
+	}
+	rc = HIVE_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	cJSON_Delete(json);
+	cJSON_Delete(state);
+	free(buf);
+	hive_session_unlock(s);
 	return rc;
 }

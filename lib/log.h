@@ -57,10 +57,17 @@ int hive_session_create(const char *root, const char *id, const char *first_line
 			const struct cJSON *state, int (*before_publish)(void *arg, struct hive_err *err),
 			void *arg, int *created, struct hive_session **out, struct hive_err *err);
 
+/* The same, with EVENTS.jsonl opened read-only (hive-check): works on a read-only tree. */
+int hive_session_open_ro(const char *root, const char *id, struct hive_session **out,
+			 struct hive_err *err);
+
 void hive_session_close(struct hive_session *s);
 
 /* Take the session's exclusive lock, waiting at most timeout_s seconds (HIVE_EENV after). */
 int hive_session_lock(struct hive_session *s, double timeout_s, struct hive_err *err);
+/* A shared lock, for readers that want the log and STATE.json in step (hive-check).
+ * A session without a .lock file is HIVE_EENV with errno ENOENT's message. */
+int hive_session_lock_shared(struct hive_session *s, double timeout_s, struct hive_err *err);
 void hive_session_unlock(struct hive_session *s);
 
 /* HIVE_LOCK_TIMEOUT, or 10 seconds. */
@@ -134,4 +141,14 @@ int hive_log_append_events(struct hive_session *s, const struct hive_pending *ev
 			   const struct cJSON *git, const struct cJSON *ci, int closed_ok,
 			   char **written, size_t *written_len, struct cJSON **state_out,
 			   struct hive_err *err);
+
+/*
+ * hive-check --repair, under the session lock: a last line cut off (no newline, not JSON)
+ * is appended to EVENTS.jsonl.torn and the log truncated to its last whole line; then a
+ * STATE.json that is missing or disagrees with the log is rebuilt from it. Nothing else
+ * is touched. *moved is the number of bytes moved aside; *rebuilt is 1 when STATE.json
+ * was rebuilt, -1 when the log is too damaged to rebuild it (left for the checks to
+ * report), else 0.
+ */
+int hive_log_repair(struct hive_session *s, size_t *moved, int *rebuilt, struct hive_err *err);
 #endif

@@ -1,0 +1,427 @@
+/* check.c - hive-check's rules: one streaming pass over a session's log, then STATE.json and policies */
+#include "check.h"
+
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+#include "log.h"
+#include "util.h"
+
+enum rule {
+	R_JSON,
+	R_SCHEMA,
+	R_CHAIN,
+	R_PROTOCOL,
+	R_STATE,
+	R_ORDER,
+	R_SECRETS,
+	R_CLEAN_TREE,
+	R_CI,
+	R_TAGS,
+	R_EVENTS,
+	R_ROLLBACK,
+	R_MAX_MINUTES,
+	NRULES
+};
+
+static const char *rule_names[NRULES] = {
+	"json",
+	"schema",
+	"chain",
+	"protocol",
+	"state",
+	"order",
+	"secrets",
+	"policy.require_clean_tree",
+	"policy.require_ci",
+	"policy.require_tags",
+	"policy.require_events",
+	"policy.require_rollback",
+	"policy.max_session_minutes",
+};
+
+#define CAP_PER_RULE 50
+
+size_t hive_check_rules(const struct hive_config *cfg, const char **names)
+{
+	size_t n = 0, i;
+
+	for (i = 0; i <= R_SECRETS; i++)
+		names[n++] = rule_names[i];
+	if (!cfg)
+		return n;
+	if (cfg->require_clean_tree.n)
+		names[n++] = rule_names[R_CLEAN_TREE];
+	if (cfg->require_ci.n)
+		names[n++] = rule_names[R_CI];
+	if (cfg->require_tags.n)
+		names[n++] = rule_names[R_TAGS];
+	if (cfg->require_events.n)
+		names[n++] = rule_names[R_EVENTS];
+	if (cfg->require_rollback == 1)
+		names[n++] = rule_names[R_ROLLBACK];
+	if (cfg->max_session_minutes > 0)
+		names[n++] = rule_names[R_MAX_MINUTES];
+	return n;
+}
+
+/* One session's pass: what has been seen so far. */
+struct run {
+	const struct hive_checker *c;
+	const struct hive_check_input *in;
+	struct hive_findings *f;
+	size_t count[NRULES];
+	cJSON *state;
+	char *worker;                   /* STATE.json's worker, else line 1's */
+	int64_t next_seq;
+	char prev_hash[HIVE_HASH_SIZE]; /* SHA-256 of the previous line */
+	size_t lines;
+	int64_t last_seq;
+	int64_t last_ts;
+	int have_ts;
+	size_t completed_line;
+	int completed_failure;
+	int64_t started_ms, completed_ms;
+	struct hive_strv types;
+};
+
+static void report(struct run *r, enum hive_level level, enum rule rule, const char *file,
+		   size_t line, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void report(struct run *r, enum hive_level level, enum rule rule, const char *file,
+		   size_t line, const char *fmt, ...)
+{
+	char msg[1536];
+	va_list ap;
+
+	if (++r->count[rule] > CAP_PER_RULE)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hive_findings_add(r->f, level, rule_names[rule], file ? file : r->in->events_shown, line,
+			  "%s", msg);
+}
+
+static const char *str_of(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* secrets: values under secret key names that were not redacted (the raw line's token
+ * shapes are scanned separately). */
+static void secret_keys(struct run *r, const cJSON *node, size_t line)
+{
+	const cJSON *child;
+
+	cJSON_ArrayForEach(child, node)
+	{
+		if (child->string && !cJSON_IsNull(child) &&
+		    hive_redactor_key_is_secret(r->c->red, child->string) &&
+		    !(cJSON_IsString(child) && !strncmp(child->valuestring, "[REDACTED", 9))) {
+			report(r, HIVE_LEVEL_ERROR, R_SECRETS, NULL, line,
+			       "%s holds a value that was not redacted (secret key name)",
+			       child->string);
+			continue;
+		}
+		if (cJSON_IsObject(child) || cJSON_IsArray(child))
+			secret_keys(r, child, line);
+	}
+}
+
+static void check_policies(struct run *r, const cJSON *ev, const char *type, size_t line)
+{
+	const struct hive_config *cfg = r->c->cfg;
+	const cJSON *details = cJSON_GetObjectItemCaseSensitive(ev, "details");
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(details, "configuration");
+	const cJSON *git = cJSON_GetObjectItemCaseSensitive(ev, "git");
+	const cJSON *dirty = cJSON_GetObjectItemCaseSensitive(git, "dirty");
+	const cJSON *tags, *rb;
+	const char *action;
+	size_t i;
+
+	if (!cfg)
+		return;
+	if (hive_strv_has(&cfg->require_clean_tree, type) && !cJSON_IsFalse(dirty))
+		report(r, HIVE_LEVEL_ERROR, R_CLEAN_TREE, NULL, line,
+		       "%s was recorded from a %s work tree (policy: require_clean_tree)", type,
+		       cJSON_IsTrue(dirty) ? "dirty" : "possibly dirty (git.dirty is null)");
+	if (hive_strv_has(&cfg->require_ci, type) &&
+	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev, "ci")))
+		report(r, HIVE_LEVEL_ERROR, R_CI, NULL, line,
+		       "%s was recorded outside CI (policy: require_ci)", type);
+	action = str_of(details, "action");
+	if (cfg->require_tags.n && hive_event_type_is_change(type) && action &&
+	    strcmp(action, "delete")) {
+		tags = cJSON_GetObjectItemCaseSensitive(conf, "tags");
+		for (i = 0; i < cfg->require_tags.n; i++) {
+			const cJSON *t = cJSON_GetObjectItemCaseSensitive(tags, cfg->require_tags.v[i]);
+			if (!t || cJSON_IsNull(t) || (cJSON_IsString(t) && !*t->valuestring))
+				report(r, HIVE_LEVEL_ERROR, R_TAGS, NULL, line,
+				       "%s of %s has no configuration.tags.%s (policy: "
+				       "require_tags)",
+				       type, str_of(details, "resource") ? str_of(details, "resource") : "?",
+				       cfg->require_tags.v[i]);
+		}
+	}
+	if (cfg->require_rollback == 1 && !strcmp(type, "deployment_configured")) {
+		rb = cJSON_GetObjectItemCaseSensitive(conf, "rollback");
+		if (!rb || cJSON_IsNull(rb) || (cJSON_IsString(rb) && !*rb->valuestring))
+			report(r, HIVE_LEVEL_ERROR, R_ROLLBACK, NULL, line,
+			       "deployment_configured has no configuration.rollback (policy: "
+			       "require_rollback)");
+	}
+}
+
+/* Every rule that looks at one line. */
+static void check_line(struct run *r, const char *text, size_t len, enum hive_line_kind kind,
+		       size_t no)
+{
+	const struct hive_check_input *in = r->in;
+	char hash[HIVE_HASH_SIZE], q[160];
+	struct hive_err e = {0};
+	const cJSON *seq, *prev, *ts;
+	const char *type, *sid, *worker, *rule;
+	cJSON *ev = NULL;
+	int64_t ms;
+	size_t at;
+
+	r->lines++;
+	if (kind == HIVE_LINE_TOO_LONG) {
+		report(r, HIVE_LEVEL_ERROR, R_JSON, NULL, no, "the line is longer than %d bytes",
+		       HIVE_LINE_MAX);
+		r->prev_hash[0] = '\0'; /* its hash is unknown: the next prev cannot be checked */
+		r->next_seq++;
+		return;
+	}
+	if (kind == HIVE_LINE_NO_NEWLINE)
+		report(r, HIVE_LEVEL_ERROR, R_JSON, NULL, no,
+		       "the file does not end with a newline: the last line is cut off "
+		       "(hive-check --repair moves it aside)");
+	hive_sha256(text, len, hash);
+	if ((rule = hive_redactor_find(r->c->red, text, len, &at)))
+		report(r, HIVE_LEVEL_ERROR, R_SECRETS, NULL, no,
+		       "an unredacted secret (%s) at column %zu", rule, at + 1);
+	ev = hive_json_parse(text, len);
+	if (!ev || !cJSON_IsObject(ev)) {
+		report(r, HIVE_LEVEL_ERROR, R_JSON, NULL, no, "%s",
+		       ev ? "not a JSON object" : "not valid JSON");
+		memcpy(r->prev_hash, hash, sizeof(hash));
+		r->next_seq++;
+		cJSON_Delete(ev);
+		return;
+	}
+	if (hive_event_validate(ev, r->c->cfg, &e))
+		report(r, HIVE_LEVEL_ERROR, R_SCHEMA, NULL, no, "%s", e.msg);
+
+	/* chain: seq counts from 1 without gaps; prev is the SHA-256 of the line before */
+	seq = cJSON_GetObjectItemCaseSensitive(ev, "seq");
+	if (cJSON_IsNumber(seq)) {
+		int64_t s = (int64_t)seq->valuedouble;
+		if (s != r->next_seq)
+			report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no,
+			       "seq is %lld, expected %lld (a line was removed, inserted, duplicated "
+			       "or moved)",
+			       (long long)s, (long long)r->next_seq);
+		r->last_seq = s;
+		r->next_seq = s + 1; /* resynchronise: one finding per break */
+	} else {
+		r->next_seq++;
+	}
+	prev = cJSON_GetObjectItemCaseSensitive(ev, "prev");
+	if (no == 1) {
+		if (!cJSON_IsNull(prev))
+			report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no, "line 1 must have prev null");
+	} else if (r->prev_hash[0] &&
+		   !(cJSON_IsString(prev) && !strcmp(prev->valuestring, r->prev_hash))) {
+		report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no,
+		       "prev does not match the SHA-256 of line %zu (%s): that line was edited, or "
+		       "lines were removed, inserted or reordered",
+		       no - 1, r->prev_hash);
+	}
+	memcpy(r->prev_hash, hash, sizeof(hash));
+
+	/* protocol */
+	type = str_of(ev, "event_type");
+	sid = str_of(ev, "session_id");
+	worker = str_of(ev, "worker");
+	if (no == 1 && (!type || strcmp(type, "session_started")))
+		report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, no,
+		       "line 1 must be session_started, found %s",
+		       type ? hive_quote(q, sizeof(q), type) : "no event_type");
+	else if (no > 1 && type && !strcmp(type, "session_started"))
+		report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, no,
+		       "session_started again (only line 1 may start the session)");
+	if (r->completed_line)
+		report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, no,
+		       "an event after session_completed (line %zu)", r->completed_line);
+	if (in->session && sid && strcmp(sid, in->session))
+		report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, no,
+		       "session_id %s does not match the session folder %s",
+		       hive_quote(q, sizeof(q), sid), in->session);
+	if (no == 1 && !r->worker && worker)
+		r->worker = strdup(worker);
+	if (worker && r->worker && strcmp(worker, r->worker))
+		report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, no,
+		       "worker %s does not match the session's worker %s",
+		       hive_quote(q, sizeof(q), worker), r->worker);
+	if (type && !strcmp(type, "session_completed") && !r->completed_line) {
+		const char *st = str_of(cJSON_GetObjectItemCaseSensitive(ev, "details"), "status");
+		r->completed_line = no;
+		r->completed_failure = st && !strcmp(st, "failure");
+	}
+
+	/* order: timestamps never go backwards */
+	ts = cJSON_GetObjectItemCaseSensitive(ev, "timestamp");
+	if (cJSON_IsString(ts) && hive_time_parse(ts->valuestring, &ms) == 0) {
+		if (r->have_ts && ms < r->last_ts)
+			report(r, HIVE_LEVEL_WARNING, R_ORDER, NULL, no,
+			       "timestamp %s is earlier than the line before", ts->valuestring);
+		if (no == 1)
+			r->started_ms = ms;
+		if (type && !strcmp(type, "session_completed"))
+			r->completed_ms = ms;
+		r->last_ts = ms;
+		r->have_ts = 1;
+	}
+	secret_keys(r, cJSON_GetObjectItemCaseSensitive(ev, "details"), no);
+	if (type) {
+		if (!hive_strv_has(&r->types, type))
+			hive_strv_push(&r->types, type);
+		check_policies(r, ev, type, no);
+	}
+	cJSON_Delete(ev);
+}
+
+/* state: STATE.json parses and agrees with the log. */
+static void check_state(struct run *r, char *state_shown)
+{
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(r->state, "events");
+	const cJSON *count = cJSON_GetObjectItemCaseSensitive(ev, "count");
+	const cJSON *last = cJSON_GetObjectItemCaseSensitive(ev, "last_seq");
+	const char *hash = str_of(ev, "last_hash"), *status = str_of(r->state, "status");
+	const char *sid = str_of(r->state, "session_id");
+	const char *want = r->completed_line ? (r->completed_failure ? "failed" : "completed")
+					     : "active";
+
+	if (!r->in->state_buf) {
+		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 0,
+		       "STATE.json is missing (hive-check --repair rebuilds it from the log)");
+		return;
+	}
+	if (!r->state) {
+		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 1,
+		       "STATE.json is not a JSON object (hive-check --repair rebuilds it)");
+		return;
+	}
+	if (!sid || strcmp(sid, r->in->session))
+		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 1,
+		       "session_id %s does not match the folder %s", sid ? sid : "(missing)",
+		       r->in->session);
+	if (!cJSON_IsNumber(count) || (size_t)count->valuedouble != r->lines)
+		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 1,
+		       "events.count is %s, the log has %zu lines",
+		       cJSON_IsNumber(count) ? "different" : "missing", r->lines);
+	if (!cJSON_IsNumber(last) || (int64_t)last->valuedouble != r->last_seq)
+		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 1,
+		       "events.last_seq is %lld, the log's last seq is %lld",
+		       cJSON_IsNumber(last) ? (long long)last->valuedouble : -1LL,
+		       (long long)r->last_seq);
+	if (r->lines && (!hash || strcmp(hash, r->prev_hash)))
+		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 1,
+		       "events.last_hash does not match the log's last line (%s)", r->prev_hash);
+	if (!status || strcmp(status, want))
+		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 1,
+		       "status is %s, the log says %s", status ? status : "(missing)", want);
+}
+
+int hive_check_session(const struct hive_checker *c, const struct hive_check_input *in,
+		       struct hive_findings *f, struct hive_err *err)
+{
+	struct run r;
+	struct hive_lines *lines = NULL;
+	enum hive_line_kind kind;
+	const char *text;
+	char state_shown[4200], metrics_shown[4200];
+	size_t len, i;
+	int got, rc = HIVE_OK;
+
+	memset(&r, 0, sizeof(r));
+	r.c = c;
+	r.in = in;
+	r.f = f;
+	r.next_seq = 1;
+	snprintf(state_shown, sizeof(state_shown), "%s/STATE.json", in->dir_shown ? in->dir_shown : ".");
+	snprintf(metrics_shown, sizeof(metrics_shown), "%s/METRICS.json",
+		 in->dir_shown ? in->dir_shown : ".");
+	if (in->is_symlink) {
+		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, in->dir_shown, 0,
+		       "the session folder is a symbolic link (refused)");
+		return HIVE_OK;
+	}
+	if (in->events_missing) {
+		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, 0, "the session has no EVENTS.jsonl");
+		return HIVE_OK;
+	}
+	if (in->session && in->state_buf) {
+		r.state = hive_json_parse(in->state_buf, in->state_len);
+		if (r.state && !cJSON_IsObject(r.state)) {
+			cJSON_Delete(r.state);
+			r.state = NULL;
+		}
+		if (str_of(r.state, "worker"))
+			r.worker = strdup(str_of(r.state, "worker"));
+	}
+	rc = in->events_fd >= 0 ? hive_lines_from_fd(in->events_fd, &lines, err)
+				: hive_lines_from_mem(in->events_buf, in->events_len, &lines, err);
+	if (rc)
+		goto out;
+	while ((got = hive_lines_next(lines, &text, &len, &kind, err)) > 0)
+		check_line(&r, text, len, kind, hive_lines_number(lines));
+	if (got < 0) {
+		hive_err_prefix(err, "%s", in->events_shown);
+		rc = HIVE_EENV;
+		goto out;
+	}
+	if (r.lines == 0)
+		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, 0,
+		       "the log is empty: line 1 must be session_started");
+	if (in->session)
+		check_state(&r, state_shown);
+	if (in->session && r.completed_line && !in->metrics_present)
+		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, metrics_shown, 0,
+		       "the session is completed but has no METRICS.json");
+	if (c->cfg && r.completed_line) {
+		for (i = 0; i < c->cfg->require_events.n; i++)
+			if (!hive_strv_has(&r.types, c->cfg->require_events.v[i]))
+				report(&r, HIVE_LEVEL_ERROR, R_EVENTS, NULL, r.completed_line,
+				       "the completed session has no %s event (policy: "
+				       "require_events)",
+				       c->cfg->require_events.v[i]);
+		if (c->cfg->max_session_minutes > 0 && r.completed_ms &&
+		    r.completed_ms - r.started_ms > c->cfg->max_session_minutes * 60000)
+			report(&r, HIVE_LEVEL_ERROR, R_MAX_MINUTES, NULL, r.completed_line,
+			       "the session took %lld minutes, more than %ld (policy: "
+			       "max_session_minutes)",
+			       (long long)((r.completed_ms - r.started_ms + 59999) / 60000),
+			       c->cfg->max_session_minutes);
+	}
+	for (i = 0; i < NRULES; i++)
+		if (r.count[i] > CAP_PER_RULE)
+			hive_findings_add(f, i == R_ORDER ? HIVE_LEVEL_WARNING : HIVE_LEVEL_ERROR,
+					  rule_names[i], in->events_shown, 0,
+					  "%zu more %s findings not shown", r.count[i] - CAP_PER_RULE,
+					  rule_names[i]);
+out:
+	hive_lines_free(lines);
+	cJSON_Delete(r.state);
+	free(r.worker);
+	hive_strv_clear(&r.types);
+	return rc;
+}
