@@ -105,23 +105,41 @@ const char *hive_ci_session_id(char *buf, size_t size)
 	}
 }
 
-/* Append one line to a file the runner gave us, in one write, undone on failure. */
-static int append_line(const char *path, const char *line, struct hive_err *err)
+/* Append one line to a file the runner gave us, in one write, undone on failure.
+ * *old_size is the file's length before (-1 when this call created it), for undo_append. */
+static int append_line(const char *path, const char *line, off_t *old_size,
+		       struct hive_err *err)
 {
 	struct stat st;
 	int fd;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	*old_size = -1;
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	else if (fd >= 0 && fstat(fd, &st) == 0)
+		*old_size = st.st_size;
 	if (fd < 0)
 		return hive_err_sys(err, HIVE_EENV, errno, "%s", path);
-	if (fstat(fd, &st) < 0 ||
-	    hive_write_all_or_truncate(fd, line, strlen(line), st.st_size) < 0) {
+	if (hive_write_all_or_truncate(fd, line, strlen(line), *old_size < 0 ? 0 : *old_size) < 0) {
 		hive_err_sys(err, HIVE_EENV, errno, "%s", path);
 		close(fd);
+		if (*old_size < 0)
+			unlink(path);
 		return HIVE_EENV;
 	}
 	close(fd);
 	return HIVE_OK;
+}
+
+/* Take back a line append_line wrote: the file is as it was before. */
+static void undo_append(const char *path, off_t old_size)
+{
+	if (old_size < 0)
+		unlink(path);
+	else if (truncate(path, old_size) < 0) {
+		/* nothing more can be done; the caller reports the original failure */
+	}
 }
 
 /* Replace dir/hive.env atomically (temporary file, then rename). */
@@ -156,7 +174,8 @@ int hive_ci_handoff(const char *id, const char *dotenv_dir, const char **wrote,
 {
 	const char *env_file, *out_file;
 	char line[256];
-	int rc;
+	off_t env_size = 0, out_size;
+	int rc, wrote_env = 0;
 
 	*wrote = NULL;
 	switch (hive_ci_provider()) {
@@ -165,14 +184,19 @@ int hive_ci_handoff(const char *id, const char *dotenv_dir, const char **wrote,
 		out_file = getenv("GITHUB_OUTPUT");
 		if (env_file && *env_file) {
 			snprintf(line, sizeof(line), "HIVE_SESSION_ID=%s\n", id);
-			if ((rc = append_line(env_file, line, err)))
+			if ((rc = append_line(env_file, line, &env_size, err)))
 				return rc;
+			wrote_env = 1;
 			*wrote = "$GITHUB_ENV";
 		}
 		if (out_file && *out_file) {
 			snprintf(line, sizeof(line), "session_id=%s\n", id);
-			if ((rc = append_line(out_file, line, err)))
+			if ((rc = append_line(out_file, line, &out_size, err))) {
+				if (wrote_env) /* all or nothing: $GITHUB_ENV goes back too */
+					undo_append(env_file, env_size);
+				*wrote = NULL;
 				return rc;
+			}
 			*wrote = *wrote ? "$GITHUB_ENV and $GITHUB_OUTPUT" : "$GITHUB_OUTPUT";
 		}
 		return HIVE_OK;

@@ -51,13 +51,32 @@ static int parse_load(yaml_document_t *doc, const struct where *w, const char *b
 	if (!yaml_parser_initialize(&parser))
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
-	if (!yaml_parser_load(&parser, doc)) {
-		rc = hive_err_set(err, HIVE_EUSAGE, "%s:%zu:%zu: %s%s%s", w->name,
-				  parser.problem_mark.line + 1 + w->line_offset,
-				  parser.problem_mark.column + 1,
-				  parser.problem ? parser.problem : "invalid YAML",
-				  parser.context ? " " : "", parser.context ? parser.context : "");
+	if (!yaml_parser_load(&parser, doc))
+		goto syntax;
+	/* yaml_parser_load reads one document: make sure there is no second one, which
+	 * would otherwise be silently ignored */
+	if (yaml_document_get_root_node(doc)) {
+		yaml_document_t next;
+		if (!yaml_parser_load(&parser, &next)) {
+			yaml_document_delete(doc);
+			goto syntax;
+		}
+		if (yaml_document_get_root_node(&next)) {
+			rc = hive_err_set(err, HIVE_EUSAGE,
+					  "%s:%zu:%zu: a second YAML document (only one is allowed)",
+					  w->name, next.start_mark.line + 1 + w->line_offset,
+					  next.start_mark.column + 1);
+			yaml_document_delete(doc);
+		}
+		yaml_document_delete(&next);
 	}
+	yaml_parser_delete(&parser);
+	return rc;
+syntax:
+	rc = hive_err_set(err, HIVE_EUSAGE, "%s:%zu:%zu: %s%s%s", w->name,
+			  parser.problem_mark.line + 1 + w->line_offset, parser.problem_mark.column + 1,
+			  parser.problem ? parser.problem : "invalid YAML", parser.context ? " " : "",
+			  parser.context ? parser.context : "");
 	yaml_parser_delete(&parser);
 	return rc;
 }
@@ -519,8 +538,9 @@ int hive_worker_profile_parse(const char *source, const char *buf, size_t len, c
 				    source);
 	body = buf + (buf[3] == '\r' ? 5 : 4);
 	for (p = body; p < buf + len; p = (const char *)memchr(p, '\n', (size_t)(buf + len - p)) + 1) {
-		if ((!strncmp(p, "---", 3) || !strncmp(p, "...", 3)) &&
-		    (p + 3 == buf + len || p[3] == '\n' || p[3] == '\r')) {
+		size_t left = (size_t)(buf + len - p); /* buf need not be NUL-terminated */
+		if (left >= 3 && (!memcmp(p, "---", 3) || !memcmp(p, "...", 3)) &&
+		    (left == 3 || p[3] == '\n' || p[3] == '\r')) {
 			end = p;
 			break;
 		}

@@ -79,7 +79,8 @@ const char *hive_quote(char *buf, size_t size, const char *s)
 		return buf;
 	}
 	buf[o++] = '"';
-	for (p = (const unsigned char *)s; *p && o + 8 < size; p++) {
+	/* room for the longest escape (6 bytes), "...", the closing quote and the NUL */
+	for (p = (const unsigned char *)s; *p && o + 11 <= size; p++) {
 		if (*p == '"' || *p == '\\') {
 			buf[o++] = '\\';
 			buf[o++] = (char)*p;

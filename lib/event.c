@@ -173,9 +173,44 @@ static int check_incident(const cJSON *conf, struct hive_err *err)
 	return HIVE_OK;
 }
 
-/* JSON has no infinity: cJSON reads 1e999 as one and would write it back as null, so an
- * event would not be written as it was validated. path holds len bytes of the name. */
-static int check_finite(const cJSON *v, char *path, size_t len, size_t size,
+/* Is s well-formed UTF-8: no stray or missing continuation bytes, overlong forms,
+ * surrogates or code points past U+10FFFF? */
+static int utf8_ok(const unsigned char *s)
+{
+	unsigned long cp;
+	int n, i;
+
+	while (*s) {
+		if (*s < 0x80) {
+			s++;
+			continue;
+		}
+		if (*s >= 0xC2 && *s <= 0xDF)
+			n = 1, cp = *s & 0x1Fu;
+		else if (*s >= 0xE0 && *s <= 0xEF)
+			n = 2, cp = *s & 0x0Fu;
+		else if (*s >= 0xF0 && *s <= 0xF4)
+			n = 3, cp = *s & 0x07u;
+		else
+			return 0;
+		for (i = 1; i <= n; i++) {
+			if ((s[i] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i] & 0x3Fu);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		s += n + 1;
+	}
+	return 1;
+}
+
+/* Values an event line cannot carry as given: a number JSON has no form for (cJSON reads
+ * 1e999 as infinity and would write it back as null) and text that is not UTF-8 (SPEC 3:
+ * a line is UTF-8). Either way the line written would not be the event validated. path
+ * holds len bytes of the name of v. */
+static int check_values(const cJSON *v, char *path, size_t len, size_t size,
 			struct hive_err *err)
 {
 	const cJSON *c;
@@ -184,13 +219,17 @@ static int check_finite(const cJSON *v, char *path, size_t len, size_t size,
 	if (cJSON_IsNumber(v) && !isfinite(v->valuedouble))
 		return hive_err_set(err, HIVE_EUSAGE,
 				    "%s: a number too large for JSON (out of range)", path);
+	if (cJSON_IsString(v) && !utf8_ok((const unsigned char *)v->valuestring))
+		return hive_err_set(err, HIVE_EUSAGE, "%s: not valid UTF-8", path);
 	if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
 		return HIVE_OK;
 	cJSON_ArrayForEach(c, v)
 	{
+		if (c->string && !utf8_ok((const unsigned char *)c->string))
+			return hive_err_set(err, HIVE_EUSAGE, "%s: a key is not valid UTF-8", path);
 		n = c->string ? snprintf(path + len, size - len, ".%s", c->string)
 			      : snprintf(path + len, size - len, "[%d]", i);
-		if ((rc = check_finite(c, path,
+		if ((rc = check_values(c, path,
 				       n < 0 || (size_t)n >= size - len ? size - 1 : len + (size_t)n,
 				       size, err)))
 			return rc;
@@ -268,7 +307,7 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 	{
 		char path[512] = "details";
 
-		if ((rc = check_finite(details, path, strlen(path), sizeof(path), err)))
+		if ((rc = check_values(details, path, strlen(path), sizeof(path), err)))
 			return rc;
 	}
 	if ((rc = check_string(details, "details", "resource", required, 1, err)) ||

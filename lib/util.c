@@ -37,12 +37,14 @@ void hive_sha256(const void *buf, size_t len, char out[HIVE_HASH_SIZE])
 
 void hive_time_format(int64_t ms, char out[32])
 {
-	time_t secs = (time_t)(ms / 1000);
+	/* floor division, so times before 1970 keep a fraction in 0..999 */
+	int64_t frac = ((ms % 1000) + 1000) % 1000;
+	time_t secs = (time_t)((ms - frac) / 1000);
 	struct tm tm;
 
 	gmtime_r(&secs, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + 19, 13, ".%03dZ", (int)(ms % 1000));
+	snprintf(out + 19, 13, ".%03dZ", (int)frac);
 }
 
 void hive_now_rfc3339(char out[32])
@@ -79,6 +81,10 @@ int hive_time_parse(const char *s, int64_t *ms_out)
 	    digits(s + 17, 2, &sec))
 		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	/* a day the month does not have (2025-02-30) is not a time: timegm would roll it over */
+	if (d > 30 + ((mo + (mo > 7)) & 1) ||
+	    (mo == 2 && d > 28 + ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
 		return -1;
 	p = s + 19;
 	if (*p == '.') {
@@ -166,11 +172,11 @@ int hive_read_file(int dirfd, const char *path, int nofollow, size_t max, char *
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		hive_err_set(err, HIVE_EUSAGE, "%s: not a regular file", path);
+		rc = hive_err_set(err, HIVE_EUSAGE, "%s: not a regular file", path);
 		goto out;
 	}
 	if ((size_t)st.st_size > max) {
-		hive_err_set(err, HIVE_EUSAGE, "%s: larger than %zu bytes", path, max);
+		rc = hive_err_set(err, HIVE_EUSAGE, "%s: larger than %zu bytes", path, max);
 		goto out;
 	}
 	if (!(buf = malloc((size_t)st.st_size + 1))) {

@@ -1,0 +1,466 @@
+/* test_util.c - unit tests for lib/util.c: RFC 3339 times, string vectors, file reads, JSON parse, all-or-nothing writes */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../lib/util.h"
+
+/* --- helpers: a fresh directory per test, removed afterwards ------------------------ */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup_tmpdir(void **state)
+{
+	char tmpl[] = "/tmp/hive-unit-util-XXXXXX";
+
+	if (!mkdtemp(tmpl))
+		return -1;
+	*state = strdup(tmpl);
+	return *state ? 0 : -1;
+}
+
+static int teardown_tmpdir(void **state)
+{
+	nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(*state);
+	return 0;
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+	char *p;
+
+	assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
+	return p;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
+	assert_int_equal(fclose(f), 0);
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_size;
+}
+
+/* --- hive_time_parse ---------------------------------------------------------------- */
+
+static void time_parse_ok(const char *s, int64_t want)
+{
+	int64_t ms = -12345;
+
+	if (hive_time_parse(s, &ms) != 0)
+		fail_msg("hive_time_parse rejected %s", s);
+	if (ms != want)
+		fail_msg("hive_time_parse(%s) = %lld, want %lld", s, (long long)ms, (long long)want);
+}
+
+static void time_parse_bad(const char *s)
+{
+	int64_t ms = 777;
+
+	if (hive_time_parse(s, &ms) != -1)
+		fail_msg("hive_time_parse accepted %s", s ? s : "(null)");
+}
+
+static void test_time_parse_with_fraction(void **state)
+{
+	(void)state;
+	time_parse_ok("2025-01-15T10:30:00.123Z", 1736937000123LL);
+	time_parse_ok("2025-01-15T10:30:00.000Z", 1736937000000LL);
+	time_parse_ok("2025-01-15T10:30:00.999Z", 1736937000999LL);
+	/* one digit is tenths, more than three are truncated to milliseconds */
+	time_parse_ok("2025-01-15T10:30:00.5Z", 1736937000500LL);
+	time_parse_ok("2025-01-15T10:30:00.12Z", 1736937000120LL);
+	time_parse_ok("2025-01-15T10:30:00.123456789Z", 1736937000123LL);
+}
+
+static void test_time_parse_without_fraction(void **state)
+{
+	(void)state;
+	time_parse_ok("2025-01-15T10:30:00Z", 1736937000000LL);
+	time_parse_ok("1970-01-01T00:00:00Z", 0);
+	time_parse_ok("2024-02-29T23:59:59Z", 1709251199000LL); /* a leap day */
+	time_parse_ok("2000-03-01T00:00:00Z", 951868800000LL);
+}
+
+static void test_time_parse_offsets(void **state)
+{
+	(void)state;
+	time_parse_ok("2025-01-15T10:30:00+00:00", 1736937000000LL);
+	time_parse_ok("2025-01-15T10:30:00.250+00:00", 1736937000250LL);
+	/* RFC 3339 allows lowercase t and z */
+	time_parse_ok("2025-01-15t10:30:00z", 1736937000000LL);
+}
+
+static void test_time_parse_rejects_garbage(void **state)
+{
+	(void)state;
+	time_parse_bad(NULL);
+	time_parse_bad("");
+	time_parse_bad("yesterday");
+	time_parse_bad("2025-01-15");
+	time_parse_bad("2025-01-15T10:30:00");        /* no zone */
+	time_parse_bad("2025-01-15T10:30:00.Z");      /* a dot with no digits */
+	time_parse_bad("2025-01-15T10:30:00.123");    /* fraction, no zone */
+	time_parse_bad("2025-01-15T10:30:00+01:00");  /* not UTC */
+	time_parse_bad("2025-01-15T10:30:00-00:00");
+	time_parse_bad("2025-01-15T10:30:00ZZ");      /* trailing garbage */
+	time_parse_bad("2025-01-15T10:30:00Z ");
+	time_parse_bad(" 2025-01-15T10:30:00Z");
+	time_parse_bad("2025/01/15T10:30:00Z");
+	time_parse_bad("2025-01-15X10:30:00Z");
+	time_parse_bad("2025-1-15T10:30:00Z");
+	time_parse_bad("20250115T103000Z");
+	time_parse_bad("2025-01-15T10:30:0aZ");
+	time_parse_bad("2025-01-15T10:30:00.12aZ");
+}
+
+static void test_time_parse_rejects_bad_fields(void **state)
+{
+	(void)state;
+	time_parse_bad("2025-13-01T00:00:00Z"); /* month 13 */
+	time_parse_bad("2025-00-10T00:00:00Z"); /* month 0 */
+	time_parse_bad("2025-01-00T00:00:00Z"); /* day 0 */
+	time_parse_bad("2025-01-32T00:00:00Z");
+	time_parse_bad("2025-01-15T24:00:00Z");
+	time_parse_bad("2025-01-15T10:60:00Z");
+	time_parse_bad("2025-01-15T10:30:61Z");
+	/* days that the month does not have: never silently moved into the next month */
+	time_parse_bad("2025-02-29T00:00:00Z"); /* 2025 is not a leap year */
+	time_parse_bad("2025-02-30T00:00:00Z");
+	time_parse_bad("2025-04-31T00:00:00Z");
+	time_parse_bad("1900-02-29T00:00:00Z"); /* century, not a leap year */
+	time_parse_ok("2000-02-29T00:00:00Z", 951782400000LL); /* 400-year rule: leap */
+}
+
+/* --- hive_time_format ------------------------------------------------------------- */
+
+static void test_time_format_known(void **state)
+{
+	char out[32];
+
+	(void)state;
+	hive_time_format(1736937000123LL, out);
+	assert_string_equal(out, "2025-01-15T10:30:00.123Z");
+	hive_time_format(0, out);
+	assert_string_equal(out, "1970-01-01T00:00:00.000Z");
+	hive_time_format(1736937000007LL, out);
+	assert_string_equal(out, "2025-01-15T10:30:00.007Z");
+}
+
+static void test_time_format_round_trip(void **state)
+{
+	static const int64_t samples[] = {0,
+					  1,
+					  999,
+					  1000,
+					  1736937000123LL,
+					  1709251199999LL,
+					  951782400000LL,
+					  4102444799999LL, /* 2099-12-31T23:59:59.999Z */
+					  253402300799999LL /* 9999-12-31T23:59:59.999Z */};
+	char out[32];
+	int64_t back;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
+		hive_time_format(samples[i], out);
+		assert_int_equal(strlen(out), 24);
+		assert_int_equal(hive_time_parse(out, &back), 0);
+		if (back != samples[i])
+			fail_msg("%lld -> %s -> %lld", (long long)samples[i], out, (long long)back);
+	}
+}
+
+static void test_time_format_before_epoch(void **state)
+{
+	char out[32];
+	int64_t back;
+
+	(void)state;
+	/* hive_time_parse accepts years before 1970; formatting them must round-trip too */
+	hive_time_format(-1, out);
+	assert_string_equal(out, "1969-12-31T23:59:59.999Z");
+	hive_time_format(-1000, out);
+	assert_string_equal(out, "1969-12-31T23:59:59.000Z");
+	assert_int_equal(hive_time_parse("1969-07-20T20:17:40.500Z", &back), 0);
+	hive_time_format(back, out);
+	assert_string_equal(out, "1969-07-20T20:17:40.500Z");
+}
+
+static void test_now_rfc3339(void **state)
+{
+	char out[32];
+	int64_t ms;
+	time_t before = time(NULL), after;
+
+	(void)state;
+	hive_now_rfc3339(out);
+	after = time(NULL);
+	assert_int_equal(strlen(out), 24);
+	assert_int_equal(out[23], 'Z');
+	assert_int_equal(out[19], '.');
+	assert_int_equal(hive_time_parse(out, &ms), 0);
+	assert_true(ms / 1000 >= (int64_t)before);
+	assert_true(ms / 1000 <= (int64_t)after);
+}
+
+/* --- hive_strv -------------------------------------------------------------------- */
+
+static void test_strv_push_has_clear(void **state)
+{
+	struct hive_strv sv = {0};
+	char buf[32];
+	char word[] = "mutable";
+	int i;
+
+	(void)state;
+	assert_int_equal(hive_strv_has(&sv, "a"), 0); /* empty vector */
+	assert_int_equal(hive_strv_push(&sv, "alpha"), 0);
+	assert_int_equal(hive_strv_push(&sv, ""), 0);
+	assert_int_equal(hive_strv_push(&sv, word), 0);
+	word[0] = 'X'; /* the vector holds a copy */
+	assert_int_equal(sv.n, 3);
+	assert_string_equal(sv.v[0], "alpha");
+	assert_string_equal(sv.v[1], "");
+	assert_string_equal(sv.v[2], "mutable");
+	assert_null(sv.v[3]);
+	assert_int_equal(hive_strv_has(&sv, "alpha"), 1);
+	assert_int_equal(hive_strv_has(&sv, ""), 1);
+	assert_int_equal(hive_strv_has(&sv, "mutable"), 1);
+	assert_int_equal(hive_strv_has(&sv, "Xutable"), 0);
+	assert_int_equal(hive_strv_has(&sv, "alph"), 0);  /* exact match only */
+	assert_int_equal(hive_strv_has(&sv, "alphaa"), 0);
+	assert_int_equal(hive_strv_has(&sv, "ALPHA"), 0);
+
+	/* grow well past the first allocation; stays NULL-terminated */
+	for (i = 0; i < 100; i++) {
+		snprintf(buf, sizeof(buf), "item-%d", i);
+		assert_int_equal(hive_strv_push(&sv, buf), 0);
+		assert_null(sv.v[sv.n]);
+	}
+	assert_int_equal(sv.n, 103);
+	assert_string_equal(sv.v[3], "item-0");
+	assert_string_equal(sv.v[102], "item-99");
+	assert_int_equal(hive_strv_has(&sv, "item-57"), 1);
+
+	hive_strv_clear(&sv);
+	assert_null(sv.v);
+	assert_int_equal(sv.n, 0);
+	assert_int_equal(sv.cap, 0);
+	assert_int_equal(hive_strv_has(&sv, "alpha"), 0);
+	hive_strv_clear(&sv); /* clearing twice is harmless */
+
+	/* reusable after clear */
+	assert_int_equal(hive_strv_push(&sv, "again"), 0);
+	assert_int_equal(sv.n, 1);
+	assert_string_equal(sv.v[0], "again");
+	assert_null(sv.v[1]);
+	hive_strv_clear(&sv);
+}
+
+/* --- hive_read_file --------------------------------------------------------------- */
+
+static void test_read_file(void **state)
+{
+	const char *dir = *state;
+	char *p = path_in(dir, "f.txt"), *link = path_in(dir, "link"), *buf = NULL;
+	struct hive_err err = {0};
+	size_t len = 99;
+	int dirfd = open(dir, O_RDONLY | O_DIRECTORY);
+
+	assert_true(dirfd >= 0);
+	write_file(p, "hello\nworld\n");
+
+	assert_int_equal(hive_read_file(AT_FDCWD, p, 0, 1024, &buf, &len, &err), HIVE_OK);
+	assert_int_equal(len, 12);
+	assert_string_equal(buf, "hello\nworld\n");
+	free(buf);
+	buf = NULL;
+
+	/* relative to a directory descriptor */
+	assert_int_equal(hive_read_file(dirfd, "f.txt", 1, 1024, &buf, &len, &err), HIVE_OK);
+	assert_string_equal(buf, "hello\nworld\n");
+	free(buf);
+	buf = NULL;
+
+	/* missing: HIVE_EUSAGE (the caller decides whether that is fine) */
+	assert_int_equal(hive_read_file(dirfd, "nope", 1, 1024, &buf, &len, &err), HIVE_EUSAGE);
+	assert_int_equal(err.status, HIVE_EUSAGE);
+	assert_null(buf);
+	assert_non_null(strstr(err.msg, "nope"));
+	assert_non_null(strstr(err.msg, "No such file"));
+
+	/* over the size limit */
+	assert_int_equal(hive_read_file(dirfd, "f.txt", 1, 5, &buf, &len, &err), HIVE_EUSAGE);
+	assert_string_equal(err.msg, "f.txt: larger than 5 bytes");
+	assert_null(buf);
+
+	/* not a regular file */
+	assert_int_equal(hive_read_file(AT_FDCWD, dir, 0, 1024, &buf, &len, &err), HIVE_EUSAGE);
+	assert_non_null(strstr(err.msg, "not a regular file"));
+	assert_null(buf);
+
+	/* a symbolic link: refused with nofollow, read through without */
+	assert_int_equal(symlink("f.txt", link), 0);
+	assert_int_equal(hive_read_file(dirfd, "link", 1, 1024, &buf, &len, &err), HIVE_EENV);
+	assert_string_equal(err.msg, "link: is a symbolic link");
+	assert_null(buf);
+	assert_int_equal(hive_read_file(dirfd, "link", 0, 1024, &buf, &len, &err), HIVE_OK);
+	assert_string_equal(buf, "hello\nworld\n");
+	free(buf);
+	buf = NULL;
+
+	/* an empty file is an empty NUL-terminated buffer */
+	write_file(p, "");
+	assert_int_equal(hive_read_file(dirfd, "f.txt", 1, 1024, &buf, NULL, &err), HIVE_OK);
+	assert_non_null(buf);
+	assert_string_equal(buf, "");
+	free(buf);
+
+	close(dirfd);
+	free(p);
+	free(link);
+}
+
+/* --- hive_write_all_or_truncate --------------------------------------------------- */
+
+static void test_write_all_or_truncate(void **state)
+{
+	const char *dir = *state;
+	char *p = path_in(dir, "log"), *text = NULL;
+	struct rlimit old, lim;
+	void (*old_handler)(int);
+	struct hive_err err = {0};
+	size_t len;
+	int fd;
+
+	write_file(p, "line one\n");
+	fd = open(p, O_RDWR | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(hive_write_all_or_truncate(fd, "line two\n", 9, 9), 0);
+	assert_int_equal(file_size(p), 18);
+
+	/* A short write (file size limit) must leave the file exactly as it was. */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	old_handler = signal(SIGXFSZ, SIG_IGN);
+	lim = old;
+	lim.rlim_cur = 22; /* room for 4 more bytes only */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	errno = 0;
+	assert_int_equal(hive_write_all_or_truncate(fd, "line three\n", 11, 18), -1);
+	assert_true(errno != 0);
+	/* and a write that starts at the limit fails outright */
+	lim.rlim_cur = 18;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(hive_write_all_or_truncate(fd, "line three\n", 11, 18), -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, old_handler);
+
+	close(fd);
+	assert_int_equal(hive_read_file(AT_FDCWD, p, 0, 1024, &text, &len, &err), HIVE_OK);
+	assert_string_equal(text, "line one\nline two\n");
+	free(text);
+	free(p);
+}
+
+/* --- hive_json_parse -------------------------------------------------------------- */
+
+static void test_json_parse(void **state)
+{
+	const char buf[] = "{\"a\":1}  \n{\"b\":2}";
+	cJSON *j;
+
+	(void)state;
+	/* a prefix of a larger buffer: not NUL-terminated at len */
+	j = hive_json_parse(buf, 7);
+	assert_non_null(j);
+	assert_int_equal(cJSON_GetObjectItem(j, "a")->valueint, 1);
+	cJSON_Delete(j);
+	/* trailing whitespace is fine */
+	j = hive_json_parse(buf, 10);
+	assert_non_null(j);
+	cJSON_Delete(j);
+	/* trailing garbage (a second value) is not */
+	assert_null(hive_json_parse(buf, sizeof(buf) - 1));
+	assert_null(hive_json_parse("{\"a\":1}x", 8));
+	assert_null(hive_json_parse("{\"a\":", 5));
+	assert_null(hive_json_parse("", 0));
+	assert_null(hive_json_parse("   ", 3));
+	/* a scalar is JSON too */
+	j = hive_json_parse("42", 2);
+	assert_non_null(j);
+	assert_true(cJSON_IsNumber(j));
+	cJSON_Delete(j);
+	/* cut in the middle of a value: the part before len is not valid on its own */
+	assert_null(hive_json_parse("{\"a\":12}", 6));
+}
+
+/* --- hive_random ------------------------------------------------------------------ */
+
+static void test_random(void **state)
+{
+	unsigned char a[32] = {0}, b[32] = {0}, zero[32] = {0};
+
+	(void)state;
+	assert_int_equal(hive_random(a, sizeof(a)), 0);
+	assert_int_equal(hive_random(b, sizeof(b)), 0);
+	/* 256 random bits: equal or all zero only if getrandom is not being used */
+	assert_memory_not_equal(a, b, sizeof(a));
+	assert_memory_not_equal(a, zero, sizeof(a));
+	assert_int_equal(hive_random(a, 0), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_time_parse_with_fraction),
+		cmocka_unit_test(test_time_parse_without_fraction),
+		cmocka_unit_test(test_time_parse_offsets),
+		cmocka_unit_test(test_time_parse_rejects_garbage),
+		cmocka_unit_test(test_time_parse_rejects_bad_fields),
+		cmocka_unit_test(test_time_format_known),
+		cmocka_unit_test(test_time_format_round_trip),
+		cmocka_unit_test(test_time_format_before_epoch),
+		cmocka_unit_test(test_now_rfc3339),
+		cmocka_unit_test(test_strv_push_has_clear),
+		cmocka_unit_test_setup_teardown(test_read_file, setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_write_all_or_truncate, setup_tmpdir,
+						teardown_tmpdir),
+		cmocka_unit_test(test_json_parse),
+		cmocka_unit_test(test_random),
+	};
+
+	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
+}
