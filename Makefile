@@ -28,6 +28,7 @@ LDLIBS_ALL = -L$(DEPS)/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto
 	-Wl,-Bdynamic -lpthread -ldl -lrt $(EXTRA_LDFLAGS)
 
 .PHONY: all deps check unit bats sanitize demo install uninstall clean distclean bench
+.SECONDARY:
 
 all: $(BIN)
 

@@ -61,4 +61,14 @@ jq '{session_id, status, git, requirements, events, deployment}' Docs/hive-mind/
 step "EVENTS.jsonl: one line per event, each chained to the previous by its SHA-256"
 jq -c '{seq, event_type, prev: (.prev // "null" | .[0:23])}' Docs/hive-mind/sessions/demo-1/EVENTS.jsonl
 
+step "The gate: hive-check verifies JSON, schema, the hash chain, protocol, STATE.json, secrets"
+show hive-check
+
+step "Someone edits history: one byte of line 2 changes (the resource name)"
+log=Docs/hive-mind/sessions/demo-1/EVENTS.jsonl
+cp "$log" "$demo/EVENTS.jsonl.orig"
+sed -i '2s/"resource":"acme-logs"/"resource":"acme-l0gs"/' "$log"
+show hive-check || echo "(exit status $?: the edit is caught at the next line, whose prev no longer matches)"
+cp "$demo/EVENTS.jsonl.orig" "$log"
+
 printf '\nThe demo repository is kept at %s\n' "$demo"
