@@ -116,7 +116,7 @@ static int check_folder(struct gate *g, const char *root, const char *id)
 	struct hive_session *s = NULL;
 	struct hive_err e = {0};
 	char *state = NULL, dir[4200], events[4300];
-	size_t state_len = 0, moved;
+	size_t moved;
 	struct stat st;
 	int rc, rebuilt;
 
@@ -160,16 +160,10 @@ static int check_folder(struct gate *g, const char *root, const char *id)
 		hive_session_close(s);
 		return HIVE_EENV;
 	}
-	rc = hive_read_file(s->dirfd, "STATE.json", 1, 64 * 1024 * 1024, &state, &state_len, &e);
-	if (rc && !strstr(e.msg, "No such file")) {
-		g->ctx->err = e;
+	if ((rc = hive_check_input_from_session(s, in.dir_shown, events, &in, &state, &g->ctx->err))) {
 		hive_session_close(s);
-		return HIVE_EENV;
+		return rc;
 	}
-	in.state_buf = state;
-	in.state_len = state_len;
-	in.metrics_present = fstatat(s->dirfd, "METRICS.json", &st, AT_SYMLINK_NOFOLLOW) == 0;
-	in.events_fd = s->eventsfd;
 	rc = hive_check_session(&g->checker, &in, g->f, &g->ctx->err);
 	free(state);
 	hive_session_close(s);

@@ -2,6 +2,10 @@
 #include "check.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -339,6 +343,34 @@ static void check_state(struct run *r, char *state_shown)
 	if (!status || strcmp(status, want))
 		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 1,
 		       "status is %s, the log says %s", status ? status : "(missing)", want);
+}
+
+int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
+				  const char *events_shown, struct hive_check_input *in,
+				  char **state_owned, struct hive_err *err)
+{
+	struct hive_err e = {0};
+	struct stat st;
+	size_t len = 0;
+	int rc;
+
+	*state_owned = NULL;
+	memset(in, 0, sizeof(*in));
+	in->session = s->id;
+	in->dir_shown = dir_shown;
+	in->events_shown = events_shown;
+	in->events_fd = s->eventsfd;
+	if (lseek(s->eventsfd, 0, SEEK_SET) < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s", events_shown);
+	rc = hive_read_file(s->dirfd, "STATE.json", 1, 64 * 1024 * 1024, state_owned, &len, &e);
+	if (rc && !strstr(e.msg, "No such file")) {
+		*err = e;
+		return HIVE_EENV;
+	}
+	in->state_buf = *state_owned;
+	in->state_len = len;
+	in->metrics_present = fstatat(s->dirfd, "METRICS.json", &st, AT_SYMLINK_NOFOLLOW) == 0;
+	return HIVE_OK;
 }
 
 int hive_check_session(const struct hive_checker *c, const struct hive_check_input *in,

@@ -32,6 +32,16 @@ struct hive_checker {
 	struct hive_redactor *red;
 };
 
+struct hive_session;
+
+/* Fill in from an opened session folder: EVENTS.jsonl's descriptor (read from its start),
+ * STATE.json's bytes (*state_owned, which the caller frees; NULL when missing) and whether
+ * METRICS.json exists. dir_shown and events_shown are borrowed. HIVE_EENV when
+ * STATE.json exists but cannot be read. */
+int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
+				  const char *events_shown, struct hive_check_input *in,
+				  char **state_owned, struct hive_err *err);
+
 /* The names of the rules hive-check applies with cfg (policy.<name> for configured ones),
  * for junit's testcases. Fills names (at least 16 slots); returns the count. */
 size_t hive_check_rules(const struct hive_config *cfg, const char **names);

@@ -33,6 +33,11 @@ struct hive_findings {
 	struct suite *suites;
 	size_t nsuites, capsuites;
 	int first_cq; /* codequality: no item written yet */
+	struct {
+		char rule[48];
+		size_t errors;
+	} by_rule[24]; /* error counts per rule (there are fewer rules than slots) */
+	size_t nby_rule;
 };
 
 int hive_findings_new(const char *format, FILE *out, int color, struct hive_findings **out_f,
@@ -158,10 +163,20 @@ void hive_findings_add(struct hive_findings *f, enum hive_level level, const cha
 	va_end(ap);
 	if (!file)
 		file = s ? s->file : "-";
-	if (level == HIVE_LEVEL_ERROR)
+	if (level == HIVE_LEVEL_ERROR) {
+		size_t i;
 		f->errors++;
-	else
+		for (i = 0; i < f->nby_rule && strcmp(f->by_rule[i].rule, rule); i++)
+			;
+		if (i == f->nby_rule && i < sizeof(f->by_rule) / sizeof(f->by_rule[0])) {
+			snprintf(f->by_rule[i].rule, sizeof(f->by_rule[i].rule), "%s", rule);
+			f->nby_rule++;
+		}
+		if (i < f->nby_rule)
+			f->by_rule[i].errors++;
+	} else {
 		f->warnings++;
+	}
 	switch (f->format) {
 	case F_TEXT:
 		if (line)
@@ -364,6 +379,16 @@ int hive_findings_finish(struct hive_findings *f, int strict)
 size_t hive_findings_errors(const struct hive_findings *f)
 {
 	return f->errors;
+}
+
+size_t hive_findings_rule_errors(const struct hive_findings *f, const char *rule)
+{
+	size_t i;
+
+	for (i = 0; i < f->nby_rule; i++)
+		if (!strcmp(f->by_rule[i].rule, rule))
+			return f->by_rule[i].errors;
+	return 0;
 }
 
 size_t hive_findings_warnings(const struct hive_findings *f)

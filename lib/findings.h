@@ -37,6 +37,8 @@ void hive_findings_add(struct hive_findings *f, enum hive_level level, const cha
 int hive_findings_finish(struct hive_findings *f, int strict);
 
 size_t hive_findings_errors(const struct hive_findings *f);
+/* Errors reported so far under one rule. */
+size_t hive_findings_rule_errors(const struct hive_findings *f, const char *rule);
 size_t hive_findings_warnings(const struct hive_findings *f);
 size_t hive_findings_sessions(const struct hive_findings *f);
 

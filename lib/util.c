@@ -7,6 +7,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <cjson/cJSON.h>
 #include <openssl/sha.h>
@@ -255,4 +256,89 @@ struct cJSON *hive_json_parse(const char *line, size_t len)
 		return NULL;
 	}
 	return item;
+}
+
+void hive_buf_add(struct hive_buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 1024;
+		char *np;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		if (!(np = realloc(b->p, cap))) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void hive_buf_puts(struct hive_buf *b, const char *s)
+{
+	hive_buf_add(b, s, strlen(s));
+}
+
+void hive_buf_printf(struct hive_buf *b, const char *fmt, ...)
+{
+	char small[512], *big = NULL;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(small)) {
+		hive_buf_add(b, small, (size_t)n);
+		return;
+	}
+	if (!(big = malloc((size_t)n + 1))) {
+		b->oom = 1;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	hive_buf_add(b, big, (size_t)n);
+	free(big);
+}
+
+void hive_buf_free(struct hive_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+	b->oom = 0;
+}
+
+int hive_write_atomic(int dirfd, const char *name, const char *buf, size_t len,
+		      const char *shown, struct hive_err *err)
+{
+	char tmp[300];
+	int fd;
+
+	snprintf(tmp, sizeof(tmp), ".%.200s.%ld.tmp", name, (long)getpid());
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+	if (hive_write_all_or_truncate(fd, buf, len, 0) < 0 || fsync(fd) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+		close(fd);
+		unlinkat(dirfd, tmp, 0);
+		return HIVE_EENV;
+	}
+	close(fd);
+	if (renameat(dirfd, tmp, dirfd, name) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+		unlinkat(dirfd, tmp, 0);
+		return HIVE_EENV;
+	}
+	return HIVE_OK;
 }

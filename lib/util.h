@@ -58,4 +58,21 @@ struct cJSON;
  * whitespace after it. Returns a new item the caller owns, or NULL when it is not JSON
  * or has trailing garbage. (cJSON's own "require NUL" mode needs the NUL inside len.) */
 struct cJSON *hive_json_parse(const char *line, size_t len);
+
+/* A growable text buffer; p is always NUL-terminated once anything was added. */
+struct hive_buf {
+	char *p;
+	size_t len, cap;
+	int oom; /* set when an allocation failed: the text is incomplete */
+};
+
+void hive_buf_add(struct hive_buf *b, const char *s, size_t n);
+void hive_buf_puts(struct hive_buf *b, const char *s);
+void hive_buf_printf(struct hive_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hive_buf_free(struct hive_buf *b);
+
+/* Replace dirfd/name atomically with buf: a temporary file, fsync, rename; never through
+ * a symbolic link. HIVE_EENV naming `shown` on failure (nothing is left behind). */
+int hive_write_atomic(int dirfd, const char *name, const char *buf, size_t len,
+		      const char *shown, struct hive_err *err);
 #endif
