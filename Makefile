@@ -12,7 +12,7 @@ BUILD ?= build
 DEPS := build/deps
 CC ?= cc
 
-TOOLS := hive-init hive-emit hive-check
+TOOLS := hive-init hive-emit hive-check hive-runbook
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(BUILD)/obj/lib/%.o)
 BIN := $(TOOLS:%=$(BUILD)/%)

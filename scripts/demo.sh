@@ -71,4 +71,22 @@ sed -i '2s/"resource":"acme-logs"/"resource":"acme-l0gs"/' "$log"
 show hive-check || echo "(exit status $?: the edit is caught at the next line, whose prev no longer matches)"
 cp "$demo/EVENTS.jsonl.orig" "$log"
 
-printf '\nThe demo repository is kept at %s\n' "$demo"
+step "An incident, from detection to resolution"
+show hive-emit incident_detected --resource web --action update --platform K8s \
+	--status failure severity=P2 impact="5xx for 3% of requests" | jq -c '{seq, event_type}'
+show hive-emit incident_resolved --resource web --action update --platform K8s \
+	--status success severity=P2 root_cause="a bad config map" \
+	action_items:='["alert on 5xx rate", "validate config maps in CI"]' | jq -c '{seq, event_type}'
+
+step "Completion protocol: hive-runbook --finish writes METRICS.json and RUNBOOK.md"
+show hive-runbook --finish --report all
+step "METRICS.json"
+jq -c '{duration_s, events: .events.total, deployments, incidents, metrics}' \
+	Docs/hive-mind/sessions/demo-1/METRICS.json
+step "Prometheus text format, for a textfile collector or a Pushgateway"
+hive-runbook --format prometheus | grep -v '^#' | head -8
+step "The session is closed: another event is refused"
+show hive-emit pipeline_updated --resource ci --action update --platform Docker \
+	--status success || echo "(exit status $?)"
+
+printf '\nThe demo repository is kept at %s (RUNBOOK.md is in its session folder)\n' "$demo"

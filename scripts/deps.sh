@@ -11,7 +11,8 @@ prefix=${1:?usage: deps.sh PREFIX}
 case $prefix in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
 
 packages="build-essential pkg-config cmake dpkg-dev libyaml-dev libssl-dev zlib1g-dev
-libhttp-parser-dev libcmocka-dev bats bats-assert bats-support git jq"
+libhttp-parser-dev libcmocka-dev bats bats-assert bats-support git jq libxml2-utils
+mandoc shellcheck hyperfine prometheus"
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 

@@ -1,0 +1,56 @@
+/* report.h - what a session says, as METRICS.json, the seed's Markdown reports, JSON, Prometheus and DORA */
+#ifndef HIVE_REPORT_H
+#define HIVE_REPORT_H
+
+#include "err.h"
+#include "util.h"
+
+struct cJSON;
+struct git_repository;
+struct hive_session;
+
+/* Everything read from one session: its events (parsed), its view, and what git says
+ * about the deployed commits. */
+struct hive_facts;
+
+/*
+ * Read the session's STATE.json and every line of EVENTS.jsonl (under the caller's lock
+ * if it needs one). repo, when not NULL, gives commit times for lead time. A line that is
+ * not JSON is HIVE_EENV naming it. *out belongs to the caller.
+ */
+int hive_facts_load(struct hive_session *s, struct git_repository *repo, struct hive_facts **out,
+		    struct hive_err *err);
+void hive_facts_free(struct hive_facts *f);
+
+/* METRICS.json (SPEC 5.4) as a new JSON object. */
+struct cJSON *hive_report_metrics(const struct hive_facts *f);
+
+/*
+ * Markdown for `which` (runbook, deployment, incident, infrastructure or all) appended to
+ * out. findings, when not NULL, is an array of hive-check JSON findings shown as the
+ * validation section. Facts the events do not hold are written "not recorded".
+ */
+void hive_report_markdown(const struct hive_facts *f, const char *which,
+			  const struct cJSON *findings, struct hive_buf *out);
+
+/* The same facts as one JSON object: metrics plus the reports' structured content. */
+struct cJSON *hive_report_json(const struct hive_facts *f, const struct cJSON *findings);
+
+/* Prometheus text exposition format (for a textfile collector or a Pushgateway). */
+void hive_report_prometheus(const struct hive_facts *f, struct hive_buf *out);
+
+/* --- DORA across sessions -------------------------------------------------------- */
+
+struct hive_dora;
+
+int hive_dora_new(struct hive_dora **out, struct hive_err *err);
+/* Add one session's deployments and incidents. */
+void hive_dora_add(struct hive_dora *d, const struct hive_facts *f);
+/* The four keys as JSON: deployment frequency, median lead time for changes, change
+ * failure rate, median failed deployment recovery time. */
+struct cJSON *hive_dora_json(const struct hive_dora *d);
+void hive_dora_markdown(const struct hive_dora *d, struct hive_buf *out);
+void hive_dora_prometheus(const struct hive_dora *d, struct hive_buf *out);
+void hive_dora_free(struct hive_dora *d);
+
+#endif
