@@ -267,6 +267,25 @@ static int parse_oid(const char *s, git_oid *out, int *zero)
 	return git_oid_fromstr(out, s) < 0 ? -1 : 0;
 }
 
+/* The commit a pushed object id stands for: an annotated tag is peeled to its commit.
+ * 0 with *id replaced, 1 when the object is no committish (a tag of a tree or a blob:
+ * no commits to check), -1 when the object is not in the repository. */
+static int peel_to_commit(git_repository *repo, git_oid *id)
+{
+	git_object *o = NULL, *c = NULL;
+	int rc;
+
+	if (git_object_lookup(&o, repo, id, GIT_OBJECT_ANY) < 0)
+		return -1;
+	rc = git_object_peel(&c, o, GIT_OBJECT_COMMIT) < 0 ? 1 : 0;
+	if (!rc)
+		git_oid_cpy(id, git_object_id(c));
+	git_object_free(c);
+	git_object_free(o);
+	git_error_clear();
+	return rc;
+}
+
 /* The sessions subtree ("<rel>/sessions") of a commit's tree, or NULL. */
 static git_tree *sessions_tree(git_repository *repo, const git_commit *c, const char *rel)
 {
@@ -282,27 +301,59 @@ static git_tree *sessions_tree(git_repository *repo, const git_commit *c, const 
 	return sub;
 }
 
-/* Record the session (first path component) of each changed file. */
-static int touched_cb(const git_diff_delta *d, float progress, void *payload)
+/* git's tree order: names compare bytewise, a tree's name as if it ended in '/'. */
+static int tree_order(const git_tree_entry *a, const git_tree_entry *b)
 {
-	struct hive_strv *sv = payload;
-	const char *p = d->new_file.path ? d->new_file.path : d->old_file.path;
-	char id[HIVE_ID_MAX + 2];
-	size_t n = strcspn(p, "/");
+	const char *x = git_tree_entry_name(a), *y = git_tree_entry_name(b);
+	size_t lx = strlen(x), ly = strlen(y), n = lx < ly ? lx : ly;
+	int c = memcmp(x, y, n);
+	unsigned char cx, cy;
 
-	(void)progress;
-	if (n == 0 || n > HIVE_ID_MAX)
-		return 0;
-	memcpy(id, p, n);
-	id[n] = '\0';
-	if (!hive_strv_has(sv, id))
-		hive_strv_push(sv, id);
-	return 0;
+	if (c)
+		return c;
+	cx = lx > n ? (unsigned char)x[n] : git_tree_entry_type(a) == GIT_OBJECT_TREE ? '/' : 0;
+	cy = ly > n ? (unsigned char)y[n] : git_tree_entry_type(b) == GIT_OBJECT_TREE ? '/' : 0;
+	return (int)cx - (int)cy;
 }
 
-/* The sessions touched by commits in the push: each commit's sessions subtree diffed
- * against its parents' (unchanged subtrees are skipped by object id, so the cost follows
- * the push, not the number of sessions). */
+static void add_touched(struct hive_strv *sv, const git_tree_entry *e)
+{
+	const char *id = git_tree_entry_name(e);
+
+	if (!hive_strv_has(sv, id))
+		hive_strv_push(sv, id);
+}
+
+/* The sessions whose folder differs between two sessions trees: one merge walk over
+ * the two sorted entry lists, comparing object ids (O(entries), no allocation per entry;
+ * a session whose folder id is unchanged is never opened). */
+static void diff_sessions(const git_tree *before, const git_tree *now, struct hive_strv *out)
+{
+	size_t i = 0, j = 0, n = now ? git_tree_entrycount(now) : 0;
+	size_t m = before ? git_tree_entrycount(before) : 0;
+
+	while (i < n || j < m) {
+		const git_tree_entry *a = i < n ? git_tree_entry_byindex(now, i) : NULL;
+		const git_tree_entry *b = j < m ? git_tree_entry_byindex(before, j) : NULL;
+		int c = !a ? 1 : !b ? -1 : tree_order(a, b);
+
+		if (c < 0) { /* a new session folder */
+			add_touched(out, a);
+			i++;
+		} else if (c > 0) { /* removed by the push: nothing to check */
+			j++;
+		} else {
+			if (!git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)))
+				add_touched(out, a);
+			i++;
+			j++;
+		}
+	}
+}
+
+/* The sessions touched by commits in the push: each commit's sessions subtree compared
+ * with its parents' (an unchanged subtree is skipped by its object id; a changed one costs
+ * one pass over its entries, never a look inside an unchanged session). */
 static int touched_sessions(git_repository *repo, const git_oid *local, const git_oid *remote,
 			    const char *rel, struct hive_strv *out, struct hive_err *err)
 {
@@ -323,7 +374,6 @@ static int touched_sessions(git_repository *repo, const git_oid *local, const gi
 	while (git_revwalk_next(&id, walk) == 0) {
 		git_commit *c = NULL, *parent = NULL;
 		git_tree *now = NULL, *before = NULL;
-		git_diff *diff = NULL;
 		unsigned int i, np;
 
 		if (git_commit_lookup(&c, repo, &id) < 0)
@@ -337,13 +387,8 @@ static int touched_sessions(git_repository *repo, const git_oid *local, const gi
 				git_commit_free(parent);
 				parent = NULL;
 			}
-			if (!(now && before && git_oid_equal(git_tree_id(now), git_tree_id(before))) &&
-			    (now || before) &&
-			    git_diff_tree_to_tree(&diff, repo, before, now, NULL) == 0) {
-				git_diff_foreach(diff, touched_cb, NULL, NULL, NULL, out);
-				git_diff_free(diff);
-				diff = NULL;
-			}
+			if (!(now && before && git_oid_equal(git_tree_id(now), git_tree_id(before))))
+				diff_sessions(before, now, out);
 			git_tree_free(before);
 		}
 		git_tree_free(now);
@@ -452,7 +497,7 @@ static int pre_push(struct gate *g)
 					  hive_lines_number(r));
 			break;
 		}
-		if ((pr = parse_oid(f[1], &local, &lz)) || parse_oid(f[3], &remote, &rz) == -1) {
+		if ((pr = parse_oid(f[1], &local, &lz)) || (pr = parse_oid(f[3], &remote, &rz))) {
 			rc = hive_err_set(&g->ctx->err, pr == -2 ? HIVE_EENV : HIVE_EUSAGE,
 					  pr == -2 ? "stdin:%zu: a SHA-256 repository, which hive "
 						     "cannot read yet"
@@ -462,6 +507,15 @@ static int pre_push(struct gate *g)
 		}
 		if (lz)
 			continue; /* a deleted ref: nothing is pushed */
+		/* an annotated tag pushes the commits it points at (and git_commit_lookup below
+		 * would fail on the tag object itself, checking nothing) */
+		if ((pr = peel_to_commit(repo, &local)) < 0) {
+			rc = hive_err_set(&g->ctx->err, HIVE_EENV, "stdin:%zu: %s: no such object",
+					  hive_lines_number(r), f[1]);
+			break;
+		}
+		if (pr > 0)
+			continue; /* a tag of a tree or a blob: no commits */
 		rc = touched_sessions(repo, &local, rz ? NULL : &remote, rel, &touched,
 				      &g->ctx->err);
 		if (!rc && touched.n && git_commit_lookup(&tip, repo, &local) == 0)
@@ -501,6 +555,10 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
 				  "--pre-push takes its sessions from the push: no FILE, --all, "
 				  "--session or --repair");
+		goto fail;
+	}
+	if (first < argc && ctx.session_opt) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--session cannot be combined with FILE");
 		goto fail;
 	}
 	if (opts.all && (first < argc || ctx.session_opt)) {

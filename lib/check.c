@@ -87,6 +87,7 @@ struct run {
 	int64_t last_seq;
 	int64_t last_ts;
 	int have_ts;
+	int have_start; /* line 1's timestamp parsed */
 	size_t completed_line;
 	int completed_failure;
 	int64_t started_ms, completed_ms;
@@ -139,6 +140,14 @@ static void secret_keys(struct run *r, const cJSON *node, size_t line)
 	}
 }
 
+/* Does a configuration value say something: not missing, null, false, "", [] or {}? */
+static int present(const cJSON *v)
+{
+	return v && !cJSON_IsNull(v) && !cJSON_IsFalse(v) &&
+	       !(cJSON_IsString(v) && !*v->valuestring) &&
+	       !((cJSON_IsArray(v) || cJSON_IsObject(v)) && !v->child);
+}
+
 static void check_policies(struct run *r, const cJSON *ev, const char *type, size_t line)
 {
 	const struct hive_config *cfg = r->c->cfg;
@@ -166,7 +175,7 @@ static void check_policies(struct run *r, const cJSON *ev, const char *type, siz
 		tags = cJSON_GetObjectItemCaseSensitive(conf, "tags");
 		for (i = 0; i < cfg->require_tags.n; i++) {
 			const cJSON *t = cJSON_GetObjectItemCaseSensitive(tags, cfg->require_tags.v[i]);
-			if (!t || cJSON_IsNull(t) || (cJSON_IsString(t) && !*t->valuestring))
+			if (!present(t))
 				report(r, HIVE_LEVEL_ERROR, R_TAGS, NULL, line,
 				       "%s of %s has no configuration.tags.%s (policy: "
 				       "require_tags)",
@@ -176,7 +185,7 @@ static void check_policies(struct run *r, const cJSON *ev, const char *type, siz
 	}
 	if (cfg->require_rollback == 1 && !strcmp(type, "deployment_configured")) {
 		rb = cJSON_GetObjectItemCaseSensitive(conf, "rollback");
-		if (!rb || cJSON_IsNull(rb) || (cJSON_IsString(rb) && !*rb->valuestring))
+		if (!present(rb))
 			report(r, HIVE_LEVEL_ERROR, R_ROLLBACK, NULL, line,
 			       "deployment_configured has no configuration.rollback (policy: "
 			       "require_rollback)");
@@ -226,7 +235,10 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 
 	/* chain: seq counts from 1 without gaps; prev is the SHA-256 of the line before */
 	seq = cJSON_GetObjectItemCaseSensitive(ev, "seq");
-	if (cJSON_IsNumber(seq)) {
+	/* only a whole number the schema accepts (it reports the others): converting a double
+	 * out of int64_t's range is undefined, and -5 or 1.5 is no position to resync to */
+	if (cJSON_IsNumber(seq) && seq->valuedouble >= 1 && seq->valuedouble <= 9007199254740992.0 &&
+	    seq->valuedouble == (double)(int64_t)seq->valuedouble) {
 		int64_t s = (int64_t)seq->valuedouble;
 		if (s != r->next_seq)
 			report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no,
@@ -287,8 +299,10 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 		if (r->have_ts && ms < r->last_ts)
 			report(r, HIVE_LEVEL_WARNING, R_ORDER, NULL, no,
 			       "timestamp %s is earlier than the line before", ts->valuestring);
-		if (no == 1)
+		if (no == 1) {
 			r->started_ms = ms;
+			r->have_start = 1;
+		}
 		if (type && !strcmp(type, "session_completed"))
 			r->completed_ms = ms;
 		r->last_ts = ms;
@@ -303,9 +317,20 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	cJSON_Delete(ev);
 }
 
+/* A number from STATE.json as JSON writes it ("9", "1e+300"), or "missing". */
+static const char *number_text(const cJSON *v, char *buf, size_t size)
+{
+	char *t = cJSON_IsNumber(v) ? cJSON_PrintUnformatted(v) : NULL;
+
+	snprintf(buf, size, "%s", t ? t : "missing");
+	cJSON_free(t);
+	return buf;
+}
+
 /* state: STATE.json parses and agrees with the log. */
 static void check_state(struct run *r, char *state_shown)
 {
+	char num[64];
 	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(r->state, "events");
 	const cJSON *count = cJSON_GetObjectItemCaseSensitive(ev, "count");
 	const cJSON *last = cJSON_GetObjectItemCaseSensitive(ev, "last_seq");
@@ -328,15 +353,16 @@ static void check_state(struct run *r, char *state_shown)
 		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 1,
 		       "session_id %s does not match the folder %s", sid ? sid : "(missing)",
 		       r->in->session);
-	if (!cJSON_IsNumber(count) || (size_t)count->valuedouble != r->lines)
+	/* compared as doubles: STATE.json may hold any number (1e300, -1), and converting one
+	 * out of range to an integer is undefined */
+	if (!cJSON_IsNumber(count) || count->valuedouble != (double)r->lines)
 		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 1,
 		       "events.count is %s, the log has %zu lines",
-		       cJSON_IsNumber(count) ? "different" : "missing", r->lines);
-	if (!cJSON_IsNumber(last) || (int64_t)last->valuedouble != r->last_seq)
+		       number_text(count, num, sizeof(num)), r->lines);
+	if (!cJSON_IsNumber(last) || last->valuedouble != (double)r->last_seq)
 		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 1,
-		       "events.last_seq is %lld, the log's last seq is %lld",
-		       cJSON_IsNumber(last) ? (long long)last->valuedouble : -1LL,
-		       (long long)r->last_seq);
+		       "events.last_seq is %s, the log's last seq is %lld",
+		       number_text(last, num, sizeof(num)), (long long)r->last_seq);
 	if (r->lines && (!hash || strcmp(hash, r->prev_hash)))
 		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 1,
 		       "events.last_hash does not match the log's last line (%s)", r->prev_hash);
@@ -436,7 +462,7 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 				       "the completed session has no %s event (policy: "
 				       "require_events)",
 				       c->cfg->require_events.v[i]);
-		if (c->cfg->max_session_minutes > 0 && r.completed_ms &&
+		if (c->cfg->max_session_minutes > 0 && r.completed_ms && r.have_start &&
 		    r.completed_ms - r.started_ms > c->cfg->max_session_minutes * 60000)
 			report(&r, HIVE_LEVEL_ERROR, R_MAX_MINUTES, NULL, r.completed_line,
 			       "the session took %lld minutes, more than %ld (policy: "

@@ -206,10 +206,46 @@ static int utf8_ok(const unsigned char *s)
 	return 1;
 }
 
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* An object that names a key twice: cJSON's lookups see the first, most readers (jq)
+ * the last, so a second "action" would slip past validation. Sorted, not quadratic:
+ * hive-check runs this on every line. */
+static int check_unique_keys(const cJSON *obj, const char *path, struct hive_err *err)
+{
+	const cJSON *c;
+	const char **keys, *dup = NULL;
+	size_t n = 0, i;
+	char q[128];
+	int rc;
+
+	cJSON_ArrayForEach(c, obj)
+		n++;
+	if (n < 2)
+		return HIVE_OK;
+	if (!(keys = malloc(n * sizeof(*keys))))
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	n = 0;
+	cJSON_ArrayForEach(c, obj)
+		keys[n++] = c->string ? c->string : "";
+	qsort(keys, n, sizeof(*keys), cmp_key);
+	for (i = 1; i < n && !dup; i++)
+		if (!strcmp(keys[i - 1], keys[i]))
+			dup = keys[i];
+	rc = dup ? hive_err_set(err, HIVE_EUSAGE, "%s: duplicate key %s", path,
+				hive_quote(q, sizeof(q), dup))
+		 : HIVE_OK;
+	free(keys);
+	return rc;
+}
+
 /* Values an event line cannot carry as given: a number JSON has no form for (cJSON reads
- * 1e999 as infinity and would write it back as null) and text that is not UTF-8 (SPEC 3:
- * a line is UTF-8). Either way the line written would not be the event validated. path
- * holds len bytes of the name of v. */
+ * 1e999 as infinity and would write it back as null), text that is not UTF-8 (SPEC 3:
+ * a line is UTF-8) and a key named twice. Each way the line written would not be the
+ * event validated. path holds len bytes of the name of v. */
 static int check_values(const cJSON *v, char *path, size_t len, size_t size,
 			struct hive_err *err)
 {
@@ -223,6 +259,8 @@ static int check_values(const cJSON *v, char *path, size_t len, size_t size,
 		return hive_err_set(err, HIVE_EUSAGE, "%s: not valid UTF-8", path);
 	if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
 		return HIVE_OK;
+	if (cJSON_IsObject(v) && (rc = check_unique_keys(v, path, err)))
+		return rc;
 	cJSON_ArrayForEach(c, v)
 	{
 		if (c->string && !utf8_ok((const unsigned char *)c->string))

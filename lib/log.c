@@ -918,7 +918,7 @@ int hive_log_repair(struct hive_session *s, size_t *moved, int *rebuilt, struct 
 	struct hive_tail tail;
 	struct stat st;
 	char *buf = NULL, *nl;
-	cJSON *json = NULL, *state = NULL;
+	cJSON *state = NULL;
 	off_t start, keep;
 	size_t n;
 	int fd = -1, rc;
@@ -957,8 +957,9 @@ int hive_log_repair(struct hive_session *s, size_t *moved, int *rebuilt, struct 
 					     s->dir, HIVE_LINE_MAX);
 				goto out;
 			}
-			json = hive_json_parse(buf + (keep - start), (size_t)(st.st_size - keep));
-			if (!json) {
+			/* a tail without its newline was never reported written (a write is one
+			 * line with its newline): whether or not it parses, it goes aside */
+			{
 				n = (size_t)(st.st_size - keep);
 				buf[keep - start + (off_t)n] = '\n';
 				fd = openat(s->dirfd, "EVENTS.jsonl.torn",
@@ -1001,7 +1002,6 @@ int hive_log_repair(struct hive_session *s, size_t *moved, int *rebuilt, struct 
 out:
 	if (fd >= 0)
 		close(fd);
-	cJSON_Delete(json);
 	cJSON_Delete(state);
 	free(buf);
 	hive_session_unlock(s);

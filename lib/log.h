@@ -143,8 +143,8 @@ int hive_log_append_events(struct hive_session *s, const struct hive_pending *ev
 			   struct hive_err *err);
 
 /*
- * hive-check --repair, under the session lock: a last line cut off (no newline, not JSON)
- * is appended to EVENTS.jsonl.torn and the log truncated to its last whole line; then a
+ * hive-check --repair, under the session lock: a last line cut off (no newline: a writer
+ * died mid-write, so it was never reported written) is appended to EVENTS.jsonl.torn and the log truncated to its last whole line; then a
  * STATE.json that is missing or disagrees with the log is rebuilt from it. Nothing else
  * is touched. *moved is the number of bytes moved aside; *rebuilt is 1 when STATE.json
  * was rebuilt, -1 when the log is too damaged to rebuild it (left for the checks to
