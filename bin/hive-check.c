@@ -222,10 +222,12 @@ static int check_operand(struct gate *g, const char *arg)
 			*slash = '\0';
 		slash = strrchr(copy, '/');
 		if (!slash || slash - copy < 9 || strncmp(slash - 9, "/sessions", 9)) {
-			rc = hive_err_set(&g->ctx->err, HIVE_EUSAGE,
-					  "%s: not a session folder (<root>/sessions/<id>)", arg);
 			free(copy);
-			return rc;
+			if (S_ISDIR(st.st_mode))
+				return hive_err_set(&g->ctx->err, HIVE_EUSAGE,
+						    "%s: not a session folder (<root>/sessions/<id>)",
+						    arg);
+			goto bare; /* an EVENTS.jsonl outside a session folder: a bare log */
 		}
 		*slash = '\0';
 		root = strndup(copy, (size_t)(slash - 9 - copy));
@@ -234,6 +236,7 @@ static int check_operand(struct gate *g, const char *arg)
 		free(copy);
 		return rc;
 	}
+bare:
 	if ((fd = open(arg, O_RDONLY | O_CLOEXEC)) < 0)
 		return hive_err_sys(&g->ctx->err, HIVE_EUSAGE, errno, "%s", arg);
 	in.events_shown = arg;

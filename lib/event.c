@@ -33,6 +33,12 @@ static enum type_class classify(const char *type, const struct hive_config *cfg)
 
 	if (!type)
 		return T_UNKNOWN;
+	switch (type[0]) { /* built-in types start with one of these */
+	case 'd': case 'i': case 'p': case 'm': case 's':
+		break;
+	default:
+		goto configured;
+	}
 	for (i = 0; i < N(seed_types); i++)
 		if (!strcmp(type, seed_types[i]))
 			return T_SEED;
@@ -43,6 +49,7 @@ static enum type_class classify(const char *type, const struct hive_config *cfg)
 		return T_METRIC;
 	if (hive_event_type_is_internal(type))
 		return T_INTERNAL;
+configured:
 	if (cfg && hive_strv_has(&cfg->types, type))
 		return T_CUSTOM;
 	return T_UNKNOWN;
@@ -111,6 +118,8 @@ static int check_enum(const cJSON *obj, const char *path, const char *key, const
 
 	if (!v && !required)
 		return HIVE_OK;
+	if (cJSON_IsString(v) && in_list(v->valuestring, list, extra))
+		return HIVE_OK; /* the common case: no message to build */
 	join(allowed, sizeof(allowed), list, extra);
 	if (!v)
 		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: missing (one of %s)", path, key,
@@ -206,73 +215,110 @@ static int utf8_ok(const unsigned char *s)
 	return 1;
 }
 
+/* Where a value sits, as a chain of frames on the stack: the path text ("details.tags[2]")
+ * is only written when there is something to report. */
+struct where {
+	const struct where *up;
+	const char *key; /* NULL for an array element */
+	int index;
+};
+
+static void where_text(const struct where *w, char *out, size_t size)
+{
+	char tail[512];
+
+	if (!w) {
+		out[0] = '\0';
+		return;
+	}
+	where_text(w->up, out, size);
+	if (w->key)
+		snprintf(tail, sizeof(tail), "%s%s", w->up ? "." : "", w->key);
+	else
+		snprintf(tail, sizeof(tail), "[%d]", w->index);
+	strncat(out, tail, size - strlen(out) - 1);
+}
+
 static int cmp_key(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* An object that names a key twice: cJSON's lookups see the first, most readers (jq)
- * the last, so a second "action" would slip past validation. Sorted, not quadratic:
- * hive-check runs this on every line. */
-static int check_unique_keys(const cJSON *obj, const char *path, struct hive_err *err)
+/* The first key an object names twice, or NULL. cJSON's lookups see the first, most
+ * readers (jq) the last, so a second "action" would slip past validation. Small objects
+ * are compared pairwise; bigger ones sorted (hive-check runs this on every line). */
+static const char *duplicate_key(const cJSON *obj, int *oom)
 {
-	const cJSON *c;
+	const cJSON *a, *b;
 	const char **keys, *dup = NULL;
 	size_t n = 0, i;
-	char q[128];
-	int rc;
 
-	cJSON_ArrayForEach(c, obj)
+	*oom = 0;
+	cJSON_ArrayForEach(a, obj)
 		n++;
 	if (n < 2)
-		return HIVE_OK;
-	if (!(keys = malloc(n * sizeof(*keys))))
-		return hive_err_set(err, HIVE_EENV, "out of memory");
+		return NULL;
+	if (n <= 16) {
+		for (a = obj->child; a && !dup; a = a->next)
+			for (b = a->next; b && !dup; b = b->next)
+				if (a->string && b->string && !strcmp(a->string, b->string))
+					dup = b->string;
+		return dup;
+	}
+	if (!(keys = malloc(n * sizeof(*keys)))) {
+		*oom = 1;
+		return NULL;
+	}
 	n = 0;
-	cJSON_ArrayForEach(c, obj)
-		keys[n++] = c->string ? c->string : "";
+	cJSON_ArrayForEach(a, obj)
+		keys[n++] = a->string ? a->string : "";
 	qsort(keys, n, sizeof(*keys), cmp_key);
 	for (i = 1; i < n && !dup; i++)
 		if (!strcmp(keys[i - 1], keys[i]))
 			dup = keys[i];
-	rc = dup ? hive_err_set(err, HIVE_EUSAGE, "%s: duplicate key %s", path,
-				hive_quote(q, sizeof(q), dup))
-		 : HIVE_OK;
 	free(keys);
-	return rc;
+	return dup;
 }
 
 /* Values an event line cannot carry as given: a number JSON has no form for (cJSON reads
  * 1e999 as infinity and would write it back as null), text that is not UTF-8 (SPEC 3:
  * a line is UTF-8) and a key named twice. Each way the line written would not be the
- * event validated. path holds len bytes of the name of v. */
-static int check_values(const cJSON *v, char *path, size_t len, size_t size,
-			struct hive_err *err)
+ * event validated. */
+static int check_values(const cJSON *v, const struct where *w, struct hive_err *err)
 {
 	const cJSON *c;
-	int i = 0, n, rc;
+	const char *dup;
+	char path[1024], q[128];
+	int i = 0, oom, rc;
 
-	if (cJSON_IsNumber(v) && !isfinite(v->valuedouble))
+	if (cJSON_IsNumber(v) && !isfinite(v->valuedouble)) {
+		where_text(w, path, sizeof(path));
 		return hive_err_set(err, HIVE_EUSAGE,
 				    "%s: a number too large for JSON (out of range)", path);
-	if (cJSON_IsString(v) && !utf8_ok((const unsigned char *)v->valuestring))
+	}
+	if (cJSON_IsString(v) && !utf8_ok((const unsigned char *)v->valuestring)) {
+		where_text(w, path, sizeof(path));
 		return hive_err_set(err, HIVE_EUSAGE, "%s: not valid UTF-8", path);
+	}
 	if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
 		return HIVE_OK;
-	if (cJSON_IsObject(v) && (rc = check_unique_keys(v, path, err)))
-		return rc;
+	if (cJSON_IsObject(v) && ((dup = duplicate_key(v, &oom)) || oom)) {
+		if (oom)
+			return hive_err_set(err, HIVE_EENV, "out of memory");
+		where_text(w, path, sizeof(path));
+		return hive_err_set(err, HIVE_EUSAGE, "%s: duplicate key %s", path,
+				    hive_quote(q, sizeof(q), dup));
+	}
 	cJSON_ArrayForEach(c, v)
 	{
-		if (c->string && !utf8_ok((const unsigned char *)c->string))
+		struct where here = {w, c->string, i++};
+		if (c->string && !utf8_ok((const unsigned char *)c->string)) {
+			where_text(w, path, sizeof(path));
 			return hive_err_set(err, HIVE_EUSAGE, "%s: a key is not valid UTF-8", path);
-		n = c->string ? snprintf(path + len, size - len, ".%s", c->string)
-			      : snprintf(path + len, size - len, "[%d]", i);
-		if ((rc = check_values(c, path,
-				       n < 0 || (size_t)n >= size - len ? size - 1 : len + (size_t)n,
-				       size, err)))
+		}
+		if ((cJSON_IsNumber(c) || cJSON_IsString(c) || cJSON_IsArray(c) || cJSON_IsObject(c)) &&
+		    (rc = check_values(c, &here, err)))
 			return rc;
-		path[len] = '\0';
-		i++;
 	}
 	return HIVE_OK;
 }
@@ -343,9 +389,9 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 					    hive_quote(q, sizeof(q), item->string));
 	}
 	{
-		char path[512] = "details";
+		struct where top = {NULL, "details", 0};
 
-		if ((rc = check_values(details, path, strlen(path), sizeof(path), err)))
+		if ((rc = check_values(details, &top, err)))
 			return rc;
 	}
 	if ((rc = check_string(details, "details", "resource", required, 1, err)) ||
@@ -464,7 +510,7 @@ int hive_event_validate(const cJSON *event, const struct hive_config *cfg,
 {
 	static const char *keys[] = {"seq",    "timestamp", "event_type", "worker", "session_id",
 				     "details", "git",       "ci",	      "prev"};
-	const cJSON *item, *seq, *ts, *type, *worker, *sid, *prev;
+	const cJSON *item, *seq, *ts, *type, *worker, *sid, *prev, *at[9];
 	int64_t ms;
 	char q[200];
 	size_t i;
@@ -473,58 +519,65 @@ int hive_event_validate(const cJSON *event, const struct hive_config *cfg,
 	if (!cJSON_IsObject(event))
 		return hive_err_set(err, HIVE_EUSAGE, "an event is a JSON object, got %s",
 				    json_kind(event));
-	cJSON_ArrayForEach(item, event)
-	{
-		for (i = 0; i < N(keys) && strcmp(item->string, keys[i]); i++)
-			;
-		if (i == N(keys))
-			return hive_err_set(err, HIVE_EUSAGE, "unknown key %s",
-					    hive_quote(q, sizeof(q), item->string));
+	/* the fast path: the keys in SPEC 3's order, as hive-emit writes them; then each
+	 * field is where it stands, with no lookup */
+	for (i = 0, item = event->child; i < N(keys) && item && !strcmp(item->string, keys[i]);
+	     i++, item = item->next)
+		at[i] = item;
+	if (i < N(keys) || item) {
+		cJSON_ArrayForEach(item, event)
+		{
+			for (i = 0; i < N(keys) && strcmp(item->string, keys[i]); i++)
+				;
+			if (i == N(keys))
+				return hive_err_set(err, HIVE_EUSAGE, "unknown key %s",
+						    hive_quote(q, sizeof(q), item->string));
+		}
+		for (i = 0; i < N(keys); i++)
+			if (!(at[i] = cJSON_GetObjectItemCaseSensitive(event, keys[i])))
+				return hive_err_set(err, HIVE_EUSAGE, "%s: missing", keys[i]);
 	}
-	for (i = 0; i < N(keys); i++)
-		if (!cJSON_GetObjectItemCaseSensitive(event, keys[i]))
-			return hive_err_set(err, HIVE_EUSAGE, "%s: missing", keys[i]);
-	seq = cJSON_GetObjectItemCaseSensitive(event, "seq");
+	seq = at[0];
 	/* bounded before the cast: converting an out-of-range double is undefined */
 	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1 || seq->valuedouble > 9007199254740992.0 ||
 	    seq->valuedouble != (double)(int64_t)seq->valuedouble)
 		return hive_err_set(err, HIVE_EUSAGE, "seq: expected a whole number from 1, got %s",
 				    json_kind(seq));
-	ts = cJSON_GetObjectItemCaseSensitive(event, "timestamp");
+	ts = at[1];
 	if (!cJSON_IsString(ts) || hive_time_parse(ts->valuestring, &ms) < 0)
 		return hive_err_set(err, HIVE_EUSAGE,
 				    "timestamp: %s is not an RFC 3339 UTC time like "
 				    "2025-01-15T10:30:00.123Z",
 				    cJSON_IsString(ts) ? hive_quote(q, sizeof(q), ts->valuestring)
 						       : json_kind(ts));
-	type = cJSON_GetObjectItemCaseSensitive(event, "event_type");
+	type = at[2];
 	if (!cJSON_IsString(type))
 		return hive_err_set(err, HIVE_EUSAGE, "event_type: expected a string, got %s",
 				    json_kind(type));
-	worker = cJSON_GetObjectItemCaseSensitive(event, "worker");
+	worker = at[3];
 	if (!cJSON_IsString(worker) ||
 	    hive_id_check("worker", worker->valuestring, strlen(worker->valuestring), err))
 		return cJSON_IsString(worker)
 			       ? HIVE_EUSAGE
 			       : hive_err_set(err, HIVE_EUSAGE, "worker: expected a string, got %s",
 					      json_kind(worker));
-	sid = cJSON_GetObjectItemCaseSensitive(event, "session_id");
+	sid = at[4];
 	if (!cJSON_IsString(sid) ||
 	    hive_id_check("session_id", sid->valuestring, strlen(sid->valuestring), err))
 		return cJSON_IsString(sid) ? HIVE_EUSAGE
 					   : hive_err_set(err, HIVE_EUSAGE,
 							  "session_id: expected a string, got %s",
 							  json_kind(sid));
-	prev = cJSON_GetObjectItemCaseSensitive(event, "prev");
+	prev = at[8];
 	if (!cJSON_IsNull(prev) &&
 	    !(cJSON_IsString(prev) && !strncmp(prev->valuestring, "sha256:", 7) &&
 	      strlen(prev->valuestring) == 71 && is_hex(prev->valuestring + 7, 64)))
 		return hive_err_set(err, HIVE_EUSAGE, "prev: expected null or \"sha256:<64 hex>\"");
 	if ((rc = hive_event_validate_details(type->valuestring,
-					      cJSON_GetObjectItemCaseSensitive(event, "details"),
+					      at[5],
 					      cfg, err)) ||
-	    (rc = check_git(cJSON_GetObjectItemCaseSensitive(event, "git"), err)) ||
-	    (rc = check_ci(cJSON_GetObjectItemCaseSensitive(event, "ci"), err)))
+	    (rc = check_git(at[6], err)) ||
+	    (rc = check_ci(at[7], err)))
 		return rc;
 	return HIVE_OK;
 }
@@ -647,42 +700,124 @@ int hive_event_apply_kv(cJSON *obj, const char *arg, struct hive_err *err)
 
 /* --- secrets --------------------------------------------------------------------- */
 
-/* A built-in token shape. `hints` are literals one of which every match contains: a
- * cheap memmem prefilter before the regex (hive-check scans every line of every log).
- * `group` > 0 redacts only that subexpression. */
+/* A built-in token shape. `maybe` is a cheap scan that every match passes (hive-check
+ * runs it on every line of every log; the regex runs only after it says yes). `group` > 0
+ * redacts only that subexpression. */
 struct shape {
 	const char *rule;
-	const char *hints[6];
+	int (*maybe)(const char *s, size_t len);
 	const char *regex;
 	int group;
 };
 
-static const struct shape shapes[] = {
-	{"aws_access_key", {"AKIA", "ASIA", "ABIA", "ACCA", "A3T"},
-	 "(A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}", 0},
-	{"github_token", {"ghp_", "gho_", "ghs_", "ghu_", "ghr_"},
-	 "(ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}", 0},
-	{"github_pat", {"github_pat_"}, "github_pat_[A-Za-z0-9_]{22,}", 0},
-	{"gitlab_token", {"glpat-"}, "glpat-[A-Za-z0-9_-]{20,}", 0},
-	{"slack_token", {"xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-"},
-	 "xox[abposr]-[A-Za-z0-9-]{10,}", 0},
-	{"private_key", {"PRIVATE KEY-----"},
-	 "-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----[A-Za-z0-9+/=:,[:space:]\\\\-]*", 0},
-	{"jwt", {"eyJ"}, "eyJ[A-Za-z0-9_-]{5,}\\.eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*", 0},
-	{"url_credentials", {"://"},
-	 "[A-Za-z][A-Za-z0-9+.-]*://([^]/@:[:space:][\"]+:[^]/@[:space:][\"]+)@", 1},
-};
-
-/* Does s[0..len) contain one of the shape's hint literals? */
-static int has_hint(const struct shape *sh, const char *s, size_t len)
+/* The first occurrence of lit in s[0..len), or NULL: memchr for its first byte, then a
+ * compare (glibc's memmem sets up a two-way search on every call, too dear per line). */
+static const char *find_lit(const char *s, size_t len, const char *lit, size_t n)
 {
-	size_t i;
+	const char *p = s, *end = s + len;
 
-	for (i = 0; i < 6 && sh->hints[i]; i++)
-		if (memmem(s, len, sh->hints[i], strlen(sh->hints[i])))
+	while (n && (size_t)(end - p) >= n && (p = memchr(p, lit[0], (size_t)(end - p) - n + 1))) {
+		if (!memcmp(p, lit, n))
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
+static int has(const char *s, size_t len, const char *lit)
+{
+	return find_lit(s, len, lit, strlen(lit)) != NULL;
+}
+
+/* AKIA, ASIA, ABIA, ACCA or A3T: one pass over the capital As. */
+static int maybe_aws(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+
+	while ((p = memchr(p, 'A', (size_t)(end - p))) && end - p >= 20) {
+		if (!memcmp(p, "AKIA", 4) || !memcmp(p, "ASIA", 4) || !memcmp(p, "ABIA", 4) ||
+		    !memcmp(p, "ACCA", 4) || !memcmp(p, "A3T", 3))
 			return 1;
+		p++;
+	}
 	return 0;
 }
+
+/* ghp_ gho_ ghs_ ghu_ ghr_ */
+static int maybe_github(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+
+	while ((p = find_lit(p, (size_t)(end - p), "gh", 2)) && end - p >= 4) {
+		if (strchr("poshur", p[2]) && p[2] && p[3] == '_')
+			return 1;
+		p += 2;
+	}
+	return 0;
+}
+
+static int maybe_github_pat(const char *s, size_t len)
+{
+	return has(s, len, "github_pat_");
+}
+
+static int maybe_gitlab(const char *s, size_t len)
+{
+	return has(s, len, "glpat-");
+}
+
+static int maybe_slack(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+
+	while ((p = find_lit(p, (size_t)(end - p), "xox", 3)) && end - p >= 5) {
+		if (strchr("abposr", p[3]) && p[3] && p[4] == '-')
+			return 1;
+		p += 3;
+	}
+	return 0;
+}
+
+static int maybe_pem(const char *s, size_t len)
+{
+	return has(s, len, "PRIVATE KEY-----");
+}
+
+static int maybe_jwt(const char *s, size_t len)
+{
+	const char *p = find_lit(s, len, "eyJ", 3);
+
+	return p && find_lit(p + 3, len - (size_t)(p + 3 - s), ".eyJ", 4);
+}
+
+/* scheme://user:pass@ : after "://", a ':' and then an '@' before any '/', space or quote */
+static int maybe_url(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len, *q;
+	int colon;
+
+	while ((p = find_lit(p, (size_t)(end - p), "://", 3))) {
+		for (q = p + 3, colon = 0; q < end && !strchr("/@ \"\t\n\\", *q) && *q; q++)
+			colon |= *q == ':';
+		if (q < end && *q == '@' && colon)
+			return 1;
+		p += 3;
+	}
+	return 0;
+}
+
+static const struct shape shapes[] = {
+	{"aws_access_key", maybe_aws, "(A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}", 0},
+	{"github_token", maybe_github, "(ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}", 0},
+	{"github_pat", maybe_github_pat, "github_pat_[A-Za-z0-9_]{22,}", 0},
+	{"gitlab_token", maybe_gitlab, "glpat-[A-Za-z0-9_-]{20,}", 0},
+	{"slack_token", maybe_slack, "xox[abposr]-[A-Za-z0-9-]{10,}", 0},
+	{"private_key", maybe_pem,
+	 "-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----[A-Za-z0-9+/=:,[:space:]\\\\-]*", 0},
+	{"jwt", maybe_jwt, "eyJ[A-Za-z0-9_-]{5,}\\.eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*", 0},
+	{"url_credentials", maybe_url,
+	 "[A-Za-z][A-Za-z0-9+.-]*://([^]/@:[:space:][\"]+:[^]/@[:space:][\"]+)@", 1},
+};
 
 static const char *secret_keys[] = {"password",	  "passwd",	 "secret",
 				    "token",	  "api_key",	 "apikey",
@@ -758,11 +893,41 @@ static int has_words(const char *words, const char *name)
 	return 0;
 }
 
+/* Could key be a secret's name at all? Every built-in name contains "pass", "secret",
+ * "token" or "key" (any case): one pass over the key, most keys are done here. */
+static int maybe_secret_key(const char *k)
+{
+	for (; *k; k++) {
+		switch (*k | 0x20) {
+		case 'p':
+			if ((k[1] | 0x20) == 'a' && (k[2] | 0x20) == 's' && (k[3] | 0x20) == 's')
+				return 1;
+			break;
+		case 's':
+			if (!strncasecmp(k, "secret", 6))
+				return 1;
+			break;
+		case 't':
+			if (!strncasecmp(k, "token", 5))
+				return 1;
+			break;
+		case 'k':
+			if ((k[1] | 0x20) == 'e' && (k[2] | 0x20) == 'y')
+				return 1;
+			break;
+		}
+	}
+	return 0;
+}
+
 int hive_redactor_key_is_secret(const struct hive_redactor *r, const char *key)
 {
 	char words[512], name[512];
 	size_t i;
 
+	/* every built-in name contains one of these: most keys are done here */
+	if (!(r->cfg && r->cfg->redact_keys.n) && !maybe_secret_key(key))
+		return 0;
 	key_words(key, words, sizeof(words));
 	for (i = 0; i < N(secret_keys); i++)
 		if (has_words(words, secret_keys[i]))
@@ -775,6 +940,53 @@ int hive_redactor_key_is_secret(const struct hive_redactor *r, const char *key)
 	return 0;
 }
 
+/* Does a shape plausibly start or end at p (left bytes from p to the end of s)?
+ * Returns its bit (shapes[i] is bit i), or 0. */
+static unsigned shape_at(const char *s, const char *p, size_t left)
+{
+	switch (*p) {
+	case 'A': /* aws_access_key */
+		return left >= 20 && (!memcmp(p, "AKIA", 4) || !memcmp(p, "ASIA", 4) ||
+				      !memcmp(p, "ABIA", 4) || !memcmp(p, "ACCA", 4) ||
+				      !memcmp(p, "A3T", 3))
+			       ? 1u << 0
+			       : 0;
+	case 'g': /* github_token, github_pat, gitlab_token */
+		return (left >= 4 && p[1] == 'h' && p[3] == '_' && p[2] && strchr("poshur", p[2])
+				? 1u << 1
+				: 0) |
+		       (left >= 11 && !memcmp(p, "github_pat_", 11) ? 1u << 2 : 0) |
+		       (left >= 6 && !memcmp(p, "glpat-", 6) ? 1u << 3 : 0);
+	case 'x': /* slack_token */
+		return left >= 5 && p[1] == 'o' && p[2] == 'x' && p[4] == '-' && p[3] &&
+			       strchr("abposr", p[3])
+			       ? 1u << 4
+			       : 0;
+	case 'P': /* private_key */
+		return left >= 16 && !memcmp(p, "PRIVATE KEY-----", 16) ? 1u << 5 : 0;
+	case 'J': /* jwt: "eyJ", keyed on the rarer J */
+		return p - s >= 2 && p[-2] == 'e' && p[-1] == 'y' ? 1u << 6 : 0;
+	case '/': /* url_credentials: "://", keyed on '/' (JSON is full of ':') */
+		return left >= 2 && p[1] == '/' && p > s && p[-1] == ':' ? 1u << 7 : 0;
+	}
+	return 0;
+}
+
+/* Which shapes might occur in s[0..len): a memchr pass per trigger byte (vectorised, far
+ * cheaper than looking at every byte), a closer look only where one stands. */
+static unsigned shape_candidates(const char *s, size_t len)
+{
+	static const char triggers[] = "AgxPJ/";
+	const char *p, *end = s + len;
+	unsigned m = 0;
+	size_t t;
+
+	for (t = 0; t < sizeof(triggers) - 1; t++)
+		for (p = s; p < end && (p = memchr(p, triggers[t], (size_t)(end - p))); p++)
+			m |= shape_at(s, p, (size_t)(end - p));
+	return m;
+}
+
 /* First match of any rule in s[0..len): built-in shapes, then configured patterns. */
 static const char *find_match(struct hive_redactor *r, const char *s, size_t len,
 			      regoff_t *so, regoff_t *eo)
@@ -784,9 +996,11 @@ static const char *find_match(struct hive_redactor *r, const char *s, size_t len
 	const char *best = NULL;
 	size_t i;
 
+	unsigned cand = shape_candidates(s, len);
+
 	*so = -1;
-	for (i = 0; i < N(shapes); i++) {
-		if (!has_hint(&shapes[i], s, len))
+	for (i = 0; cand && i < N(shapes); i++) {
+		if (!(cand & (1u << i)) || !shapes[i].maybe(s, len))
 			continue;
 		m[0].rm_so = 0;
 		m[0].rm_eo = (regoff_t)len;
