@@ -599,8 +599,13 @@ static void md_infrastructure(const struct hive_facts *f, struct hive_buf *b)
 			const char *r = str(details(e), "resource");
 			if (!r || strcmp(r, name->valuestring))
 				continue;
-			if (is(e, "metric_recorded") && str(conf(e), "name"))
-				cJSON_AddItemToArray(metrics, cJSON_CreateString(str(conf(e), "name")));
+			if (is(e, "metric_recorded") && str(conf(e), "name")) {
+				int dup = 0;
+				cJSON_ArrayForEach(item, metrics)
+					dup |= !strcmp(item->valuestring, str(conf(e), "name"));
+				if (!dup) /* a name recorded twice is one key metric */
+					cJSON_AddItemToArray(metrics, cJSON_CreateString(str(conf(e), "name")));
+			}
 			if (!type_of(e) || !hive_event_type_is_change(type_of(e)))
 				continue;
 			platform = str(details(e), "platform");
@@ -896,6 +901,7 @@ cJSON *hive_report_json(const struct hive_facts *f, const cJSON *findings)
 		cJSON_AddBoolToObject(d, "success", f->deploys[i].success);
 		cJSON_AddItemToObject(d, "version", get(c, "version") ? cJSON_Duplicate(get(c, "version"), 1) : cJSON_CreateNull());
 		cJSON_AddItemToObject(d, "environment", get(c, "environment") ? cJSON_Duplicate(get(c, "environment"), 1) : cJSON_CreateNull());
+		cJSON_AddItemToObject(d, "changes", get(c, "changes") ? cJSON_Duplicate(get(c, "changes"), 1) : cJSON_CreateNull());
 		cJSON_AddItemToObject(d, "testing", t ? cJSON_Duplicate(t, 1) : cJSON_CreateNull());
 		cJSON_AddItemToObject(d, "strategy", pick(c, "strategy", "rollout_strategy") ? cJSON_Duplicate(pick(c, "strategy", "rollout_strategy"), 1) : cJSON_CreateNull());
 		cJSON_AddItemToObject(d, "rollback", pick(c, "rollback", "rollback_plan") ? cJSON_Duplicate(pick(c, "rollback", "rollback_plan"), 1) : cJSON_CreateNull());
