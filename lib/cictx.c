@@ -142,31 +142,19 @@ static void undo_append(const char *path, off_t old_size)
 	}
 }
 
-/* Replace dir/hive.env atomically (temporary file, then rename). */
+/* Replace dir/hive.env atomically (temporary file, fsync, rename). */
 static int write_dotenv(const char *dir, const char *id, struct hive_err *err)
 {
-	char path[4096], tmp[4200], line[256];
-	int fd;
+	char path[4096], line[256];
+	int dirfd, rc;
 
 	snprintf(path, sizeof(path), "%s/hive.env", dir);
-	snprintf(tmp, sizeof(tmp), "%s/.hive.env.%ld.tmp", dir, (long)getpid());
 	snprintf(line, sizeof(line), "HIVE_SESSION_ID=%s\n", id);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if ((dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return hive_err_sys(err, HIVE_EENV, errno, "%s", path);
-	if (hive_write_all_or_truncate(fd, line, strlen(line), 0) < 0 || fsync(fd) < 0) {
-		hive_err_sys(err, HIVE_EENV, errno, "%s", path);
-		close(fd);
-		unlink(tmp);
-		return HIVE_EENV;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		hive_err_sys(err, HIVE_EENV, errno, "%s", path);
-		unlink(tmp);
-		return HIVE_EENV;
-	}
-	return HIVE_OK;
+	rc = hive_write_atomic(dirfd, "hive.env", line, strlen(line), path, err);
+	close(dirfd);
+	return rc;
 }
 
 int hive_ci_handoff(const char *id, const char *dotenv_dir, const char **wrote,

@@ -244,6 +244,7 @@ int hive_session_create(const char *root, const char *id, const char *first_line
 	static const char *files[] = {"STATE.json", "EVENTS.jsonl", ".lock"};
 	unsigned char rnd[4];
 	char tmp[HIVE_ID_MAX + 64], shown[4200], *state_text = NULL;
+	struct hive_buf state_buf = {0};
 	int rootfd = -1, sessfd = -1, tmpfd = -1, made_root = 0, made_sessions = 0, rc;
 	struct stat st;
 	size_t i;
@@ -289,9 +290,16 @@ int hive_session_create(const char *root, const char *id, const char *first_line
 		hive_err_set(err, HIVE_EENV, "out of memory");
 		goto undo;
 	}
+	state_buf.len = 0;
+	hive_buf_puts(&state_buf, state_text);
+	hive_buf_puts(&state_buf, "\n"); /* as hive_state_write writes it */
+	if (state_buf.oom) {
+		hive_err_set(err, HIVE_EENV, "out of memory");
+		goto undo;
+	}
 	if (write_new_file(tmpfd, ".lock", NULL, 0, shown, err) ||
 	    write_new_file(tmpfd, "EVENTS.jsonl", first_line, len, shown, err) ||
-	    write_new_file(tmpfd, "STATE.json", state_text, strlen(state_text), shown, err))
+	    write_new_file(tmpfd, "STATE.json", state_buf.p, state_buf.len, shown, err))
 		goto undo;
 	if (fsync(tmpfd) < 0) {
 		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
@@ -327,6 +335,7 @@ undo:
 	unlinkat(sessfd, tmp, AT_REMOVEDIR);
 out:
 	free(state_text);
+	hive_buf_free(&state_buf);
 	if (tmpfd >= 0)
 		close(tmpfd);
 	if (sessfd >= 0)
@@ -575,35 +584,22 @@ int hive_state_read(struct hive_session *s, cJSON **out, struct hive_err *err)
 
 int hive_state_write(struct hive_session *s, const cJSON *state, struct hive_err *err)
 {
-	char tmp[64], *text;
-	size_t len;
-	int fd, rc = HIVE_EENV;
+	char shown[4300], *text = cJSON_PrintUnformatted(state);
+	struct hive_buf b = {0};
+	int rc;
 
-	if (!(text = cJSON_PrintUnformatted(state)))
+	if (!text)
 		return hive_err_set(err, HIVE_EENV, "out of memory");
-	len = strlen(text);
-	snprintf(tmp, sizeof(tmp), ".STATE.json.%ld.tmp", (long)getpid());
-	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		hive_err_sys(err, HIVE_EENV, errno, "%s/STATE.json", s->dir);
-		goto out;
+	hive_buf_puts(&b, text);
+	hive_buf_puts(&b, "\n");
+	cJSON_free(text);
+	if (b.oom) {
+		hive_buf_free(&b);
+		return hive_err_set(err, HIVE_EENV, "out of memory");
 	}
-	if (hive_write_all_or_truncate(fd, text, len, 0) < 0 || write(fd, "\n", 1) != 1 ||
-	    fsync(fd) < 0) {
-		hive_err_sys(err, HIVE_EENV, errno, "%s/STATE.json", s->dir);
-		close(fd);
-		unlinkat(s->dirfd, tmp, 0);
-		goto out;
-	}
-	close(fd);
-	if (renameat(s->dirfd, tmp, s->dirfd, "STATE.json") < 0) {
-		hive_err_sys(err, HIVE_EENV, errno, "%s/STATE.json", s->dir);
-		unlinkat(s->dirfd, tmp, 0);
-		goto out;
-	}
-	rc = HIVE_OK;
-out:
-	free(text);
+	snprintf(shown, sizeof(shown), "%.4200s/STATE.json", s->dir);
+	rc = hive_write_atomic(s->dirfd, "STATE.json", b.p, b.len, shown, err);
+	hive_buf_free(&b);
 	return rc;
 }
 
