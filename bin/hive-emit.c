@@ -321,6 +321,20 @@ static int read_stream(const struct hive_ctx *ctx, struct hive_redactor *red,
 	return rc;
 }
 
+/* Print the events exactly as written; -1 with errno when stdout cannot take them. */
+static int print_lines(void *arg, const char *lines, size_t len)
+{
+	(void)arg;
+	if (len && fwrite(lines, 1, len, stdout) != len)
+		return -1;
+	if (fflush(stdout) != 0) {
+		if (!errno)
+			errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct emit_opts opts = {0};
@@ -330,8 +344,6 @@ int main(int argc, char **argv)
 	struct hive_redactor *red = NULL;
 	struct batch b = {0};
 	cJSON *details = NULL, *git = NULL, *ci = NULL;
-	char *written = NULL;
-	size_t written_len = 0;
 	int rc, first, generated, redacted = 0, stream;
 
 	hive_progname = "hive-emit";
@@ -386,28 +398,19 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "out of memory");
 		goto fail;
 	}
-	if ((rc = hive_log_append_events(s, b.ev, b.n, git, ci, 0, &written, &written_len, NULL,
+	/* the events reach stdout before the lock is let go: if they cannot, they are taken
+	 * back out of the log, so exit 3 always means "nothing was added" */
+	if ((rc = hive_log_append_events(s, b.ev, b.n, git, ci, 0, print_lines, NULL, NULL,
 					 &ctx.err)))
 		goto fail;
 	if (redacted && !ctx.quiet)
 		fprintf(stderr, "%s: redacted %d secret value%s before writing\n", hive_progname,
 			redacted, redacted == 1 ? "" : "s");
-	if (written_len && fwrite(written, 1, written_len, stdout) != written_len) {
-		rc = hive_err_set(&ctx.err, HIVE_EENV,
-				  "events were written, but standard output failed");
-		goto fail;
-	}
-	if (fflush(stdout) != 0) {
-		rc = hive_err_set(&ctx.err, HIVE_EENV,
-				  "events were written, but standard output failed");
-		goto fail;
-	}
 	rc = HIVE_OK;
 	goto done;
 fail:
 	hive_err_print(&ctx.err);
 done:
-	free(written);
 	cJSON_Delete(details);
 	cJSON_Delete(git);
 	cJSON_Delete(ci);

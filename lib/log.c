@@ -809,27 +809,53 @@ static int outbuf_add(struct outbuf *b, const char *s, size_t n)
 	return 0;
 }
 
+/* Put the log and STATE.json back as they were before an append (under the lock):
+ * truncate, fsync, and rewrite the old STATE.json bytes (or remove a new one). */
+static void undo_append(struct hive_session *s, const struct hive_tail *t, const char *old_state,
+			size_t old_len)
+{
+	struct hive_err ignored = {0};
+
+	if (ftruncate(s->eventsfd, t->size) == 0)
+		fsync(s->eventsfd);
+	if (old_state)
+		hive_write_atomic(s->dirfd, "STATE.json", old_state, old_len, "STATE.json", &ignored);
+	else
+		unlinkat(s->dirfd, "STATE.json", 0);
+}
+
 int hive_log_append_events(struct hive_session *s, const struct hive_pending *events, size_t n,
-			   const cJSON *git, const cJSON *ci, int closed_ok, char **written,
-			   size_t *written_len, cJSON **state_out, struct hive_err *err)
+			   const cJSON *git, const cJSON *ci, int closed_ok,
+			   int (*deliver)(void *arg, const char *lines, size_t len), void *arg,
+			   cJSON **state_out, struct hive_err *err)
 {
 	struct hive_tail tail;
 	struct outbuf out = {0};
+	struct hive_err e = {0};
 	cJSON *state = NULL, *ev = NULL;
 	const cJSON *w;
-	char prev[HIVE_HASH_SIZE], ts[32], *text = NULL;
+	char prev[HIVE_HASH_SIZE], ts[32], *text = NULL, *old_state = NULL;
 	const char *worker;
-	size_t i, len;
-	int rc;
+	size_t i, len, old_len = 0;
+	int rc, saved;
 
-	*written = NULL;
-	*written_len = 0;
 	if (state_out)
 		*state_out = NULL;
 	if ((rc = hive_session_lock(s, hive_lock_timeout(), err)))
 		return rc;
-	if ((rc = hive_log_tail(s, &tail, err)) || (rc = hive_state_read(s, &state, err)))
+	if ((rc = hive_log_tail(s, &tail, err)))
 		goto out;
+	/* the view's bytes as they are, to put back if the append is undone */
+	if (hive_read_file(s->dirfd, "STATE.json", 1, STATE_MAX, &old_state, &old_len, &e) &&
+	    !strstr(e.msg, "No such file")) {
+		rc = hive_err_set(err, HIVE_EENV, "%s", e.msg);
+		goto out;
+	}
+	state = old_state ? hive_json_parse(old_state, old_len) : NULL;
+	if (state && !cJSON_IsObject(state)) {
+		cJSON_Delete(state);
+		state = NULL;
+	}
 	if (tail.size == 0) {
 		rc = hive_err_set(err, HIVE_EENV,
 				  "%s/EVENTS.jsonl: empty (no session_started): run hive-init", s->dir);
@@ -886,15 +912,18 @@ int hive_log_append_events(struct hive_session *s, const struct hive_pending *ev
 		goto out;
 	if ((rc = hive_state_write(s, state, err))) {
 		/* keep the log and its view in step: undo the append we still hold the lock for */
-		if (ftruncate(s->eventsfd, tail.size) == 0)
-			fsync(s->eventsfd);
+		undo_append(s, &tail, old_state, old_len);
 		hive_err_prefix(err, "events not added");
 		goto out;
 	}
+	if (deliver && deliver(arg, out.p, out.len) < 0) {
+		saved = errno;
+		undo_append(s, &tail, old_state, old_len);
+		rc = hive_err_sys(err, HIVE_EENV, saved,
+				  "cannot write the events to standard output, so they were not added");
+		goto out;
+	}
 done:
-	*written = out.p ? out.p : strdup("");
-	*written_len = out.len;
-	out.p = NULL;
 	if (state_out) {
 		*state_out = state;
 		state = NULL;
@@ -905,6 +934,7 @@ out:
 	cJSON_free(text);
 	cJSON_Delete(ev);
 	cJSON_Delete(state);
+	free(old_state);
 	free(out.p);
 	return rc;
 }

@@ -132,15 +132,17 @@ struct hive_pending {
  * read the tail, bring STATE.json up to date (rebuilding it from the log when it lags),
  * refuse a completed or failed session (HIVE_EUSAGE) unless closed_ok, stamp each event
  * (seq, timestamp, the session's worker and id, git, ci, prev), append them with one
- * write(2) + fsync, and rewrite STATE.json. If STATE.json cannot be written the append
- * is undone (HIVE_EENV). A line over HIVE_LINE_MAX is HIVE_EUSAGE naming its index.
- * On success *written holds the lines exactly as written (caller frees) and, when
- * state_out is not NULL, *state_out the new view (caller frees).
+ * write(2) + fsync, rewrite STATE.json, and hand the lines exactly as written to
+ * deliver (when not NULL; hive-emit prints them), still under the lock. If STATE.json
+ * cannot be written, or deliver fails (returns -1 with errno set), the append is undone:
+ * the log is truncated back and STATE.json restored byte for byte (HIVE_EENV). A line
+ * over HIVE_LINE_MAX is HIVE_EUSAGE naming its index. When state_out is not NULL,
+ * *state_out is the new view (caller frees).
  */
 int hive_log_append_events(struct hive_session *s, const struct hive_pending *events, size_t n,
 			   const struct cJSON *git, const struct cJSON *ci, int closed_ok,
-			   char **written, size_t *written_len, struct cJSON **state_out,
-			   struct hive_err *err);
+			   int (*deliver)(void *arg, const char *lines, size_t len), void *arg,
+			   struct cJSON **state_out, struct hive_err *err);
 
 /*
  * hive-check --repair, under the session lock: a last line cut off (no newline: a writer
