@@ -848,7 +848,7 @@ int hive_log_append_events(struct hive_session *s, const struct hive_pending *ev
 	/* the view's bytes as they are, to put back if the append is undone */
 	if (hive_read_file(s->dirfd, "STATE.json", 1, STATE_MAX, &old_state, &old_len, &e) &&
 	    !strstr(e.msg, "No such file")) {
-		rc = hive_err_set(err, HIVE_EENV, "%s", e.msg);
+		rc = hive_err_set(err, HIVE_EENV, "%s/%s", s->dir, e.msg);
 		goto out;
 	}
 	state = old_state ? hive_json_parse(old_state, old_len) : NULL;
