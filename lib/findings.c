@@ -121,6 +121,26 @@ static void gh_escape(FILE *out, const char *s, int property)
 	}
 }
 
+/* Text is one finding per line for people, editors and problem matchers: a message holding
+ * a value from a log (a resource name) must not break the line or reach the terminal as an
+ * escape sequence, so control characters are written as \n, \r, \t or \xHH. */
+static void text_escape(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\r')
+			fputs("\\r", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+	}
+}
+
 static void keep(struct hive_findings *f, enum hive_level level, const char *rule,
 		 const char *file, size_t line, const char *msg)
 {
@@ -184,10 +204,12 @@ void hive_findings_add(struct hive_findings *f, enum hive_level level, const cha
 		else
 			fprintf(f->out, "%s: ", file);
 		if (f->color)
-			fprintf(f->out, "\033[1;%dm%s:\033[0m [%s] %s\n",
-				level == HIVE_LEVEL_ERROR ? 31 : 35, lvl, rule, msg);
+			fprintf(f->out, "\033[1;%dm%s:\033[0m [%s] ",
+				level == HIVE_LEVEL_ERROR ? 31 : 35, lvl, rule);
 		else
-			fprintf(f->out, "%s: [%s] %s\n", lvl, rule, msg);
+			fprintf(f->out, "%s: [%s] ", lvl, rule);
+		text_escape(f->out, msg);
+		fputc('\n', f->out);
 		break;
 	case F_JSON:
 		o = cJSON_CreateObject();

@@ -171,7 +171,9 @@ int hive_state_matches_tail(const cJSON *state, long long last_seq, const char *
 	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(ev, "last_seq");
 	const char *hash = str(ev, "last_hash");
 
-	return cJSON_IsNumber(seq) && (long long)seq->valuedouble == last_seq && hash &&
+	/* compared as doubles: STATE.json may hold any number, and converting one out of
+	 * range to an integer is undefined */
+	return cJSON_IsNumber(seq) && seq->valuedouble == (double)last_seq && hash &&
 	       !strcmp(hash, last_hash);
 }
 
