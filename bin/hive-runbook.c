@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../lib/check.h"
+#include "../lib/cictx.h"
 #include "../lib/cli.h"
 #include "../lib/event.h"
 #include "../lib/findings.h"
@@ -200,6 +201,38 @@ static int write_output(const char *path, const char *buf, size_t len, struct hi
 	return rc;
 }
 
+/* -o's folder must exist and be writable before --finish changes the session: a call that
+ * ends in exit 3 leaves every file as it was (SPEC 2). */
+static int output_dir_check(const char *path, struct hive_err *err)
+{
+	char *a = strdup(path);
+	int rc = HIVE_OK;
+
+	if (!a)
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	if (access(dirname(a), W_OK | X_OK) < 0)
+		rc = hive_err_sys(err, HIVE_EENV, errno, "-o %s", path);
+	free(a);
+	return rc;
+}
+
+/* The same for $GITHUB_STEP_SUMMARY, when --step-summary will append to it. */
+static int summary_check(struct hive_err *err)
+{
+	const char *path = getenv("GITHUB_STEP_SUMMARY");
+	char *a;
+	int rc = HIVE_OK;
+
+	if (!path || !*path)
+		return HIVE_OK;
+	if (!(a = strdup(path)))
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	if (access(path, F_OK) == 0 ? access(path, W_OK) < 0 : access(dirname(a), W_OK | X_OK) < 0)
+		rc = hive_err_sys(err, HIVE_EENV, errno, "$GITHUB_STEP_SUMMARY %s", path);
+	free(a);
+	return rc;
+}
+
 /* Append the Markdown to $GITHUB_STEP_SUMMARY, cut at a line below GitHub's 1 MiB (less
  * what the step already wrote there), with a note saying so. */
 static int step_summary(const char *md, size_t len, const char *full_at, struct hive_err *err)
@@ -231,7 +264,9 @@ static int step_summary(const char *md, size_t len, const char *full_at, struct 
 		cut = nl ? (size_t)(nl - md) + 1 : 0;
 	}
 	hive_buf_add(&out, md, cut);
-	if (cut < len)
+	/* the note too must fit: a summary over 1 MiB makes GitHub drop the step's whole
+	 * summary, what was already there included */
+	if (cut < len && nlen <= room)
 		hive_buf_add(&out, note, nlen);
 	if (out.oom) {
 		rc = hive_err_set(err, HIVE_EENV, "out of memory");
@@ -282,11 +317,11 @@ static int finish(struct hive_ctx *ctx, struct runbook_opts *o, struct hive_sess
 {
 	struct hive_pending ev;
 	struct hive_facts *facts = NULL;
+	struct hive_redactor *red = NULL;
 	struct hive_buf md = {0};
 	struct stat st;
-	cJSON *state = NULL, *details = NULL, *metrics = NULL;
-	char *written = NULL, *text = NULL, shown[4300];
-	size_t written_len;
+	cJSON *state = NULL, *details = NULL, *metrics = NULL, *git = NULL, *ci = NULL;
+	char *text = NULL, shown[4300];
 	int rc;
 
 	if ((rc = integrity(ctx, s)))
@@ -294,14 +329,21 @@ static int finish(struct hive_ctx *ctx, struct runbook_opts *o, struct hive_sess
 	if ((rc = hive_state_read(s, &state, &ctx->err)))
 		return rc;
 	if (!state || !hive_state_is_closed(state)) {
+		/* stamped with git and CI context like every other event (SPEC 3) */
+		if ((rc = hive_git_context(ctx->git, hive_ctx_want_dirty(ctx), &git, &ctx->err)) ||
+		    (rc = hive_redactor_new(&ctx->cfg, &red, &ctx->err)))
+			goto out;
+		ci = hive_ci_context();
+		if (hive_redact(red, git, 0) < 0 || hive_redact(red, ci, 0) < 0) {
+			rc = hive_err_set(&ctx->err, HIVE_EENV, "out of memory");
+			goto out;
+		}
 		details = cJSON_CreateObject();
 		cJSON_AddStringToObject(details, "status", o->status ? o->status : "success");
 		ev.type = "session_completed";
 		ev.details = details;
-		rc = hive_log_append_events(s, &ev, 1, NULL, NULL, 0, &written, &written_len, NULL,
-					    &ctx->err);
+		rc = hive_log_append_events(s, &ev, 1, git, ci, 0, NULL, NULL, NULL, &ctx->err);
 		cJSON_Delete(details);
-		free(written);
 		if (rc)
 			goto out;
 	} else if (o->status && !ctx->quiet) {
@@ -331,6 +373,9 @@ out:
 	cJSON_free(text);
 	cJSON_Delete(metrics);
 	cJSON_Delete(state);
+	cJSON_Delete(git);
+	cJSON_Delete(ci);
+	hive_redactor_free(red);
 	hive_buf_free(&md);
 	hive_facts_free(facts);
 	return rc;
@@ -426,6 +471,9 @@ int main(int argc, char **argv)
 		snprintf(where, sizeof(where), "from hive-runbook --all");
 	} else {
 		if ((rc = hive_ctx_session(&ctx, 0, &generated)))
+			goto fail;
+		if (opts.finish && ((opts.output && (rc = output_dir_check(opts.output, &ctx.err))) ||
+				    (opts.step_summary && (rc = summary_check(&ctx.err)))))
 			goto fail;
 		rc = opts.finish ? hive_session_open(ctx.root, ctx.session_id, &s, &ctx.err)
 				 : hive_session_open_ro(ctx.root, ctx.session_id, &s, &ctx.err);

@@ -92,22 +92,42 @@ static void bump(cJSON *obj, const char *key)
 		cJSON_AddNumberToObject(obj, key, 1);
 }
 
-/* A configuration value as one line of text (strings as they are, others as JSON). */
+/* A string cut by snprintf ends at a whole UTF-8 character, never inside one. */
+static void utf8_trim(char *s)
+{
+	size_t n = strlen(s), i = n, want;
+	unsigned char c;
+
+	while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	c = (unsigned char)s[i - 1];
+	want = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	if (n - (i - 1) < want)
+		s[i - 1] = '\0';
+}
+
+/* A configuration value as one line of text (strings as they are, others as JSON), cut
+ * to fit out at a character boundary. */
 static void value_text(const cJSON *v, char *out, size_t size)
 {
 	char *s;
+	int n;
 
 	if (!v || cJSON_IsNull(v)) {
 		snprintf(out, size, "%s", NR);
 		return;
 	}
 	if (cJSON_IsString(v)) {
-		snprintf(out, size, "%s", v->valuestring);
-		return;
+		n = snprintf(out, size, "%s", v->valuestring);
+	} else {
+		s = cJSON_PrintUnformatted(v);
+		n = snprintf(out, size, "%s", s ? s : "?");
+		cJSON_free(s);
 	}
-	s = cJSON_PrintUnformatted(v);
-	snprintf(out, size, "%s", s ? s : "?");
-	cJSON_free(s);
+	if (n >= 0 && (size_t)n >= size)
+		utf8_trim(out);
 }
 
 /* --- loading ----------------------------------------------------------------------- */
@@ -571,33 +591,37 @@ static int component_key(const char *k)
 	return 0;
 }
 
-static void md_infrastructure(const struct hive_facts *f, struct hive_buf *b)
+/* One entry per resource changed in the session, in order of first appearance: its last
+ * platform and change, its configuration merged over every change (later values win),
+ * and the metric names recorded for it. The Markdown and the JSON report both use this. */
+static cJSON *components(const struct hive_facts *f)
 {
-	cJSON *names = cJSON_CreateArray(), *merged;
-	const cJSON *e, *name, *item;
-	int any = 0;
+	cJSON *out = cJSON_CreateArray(), *c, *merged, *metrics, *lc;
+	const cJSON *e, *item, *last;
 
-	/* resources in order of first appearance among the change events */
 	cJSON_ArrayForEach(e, f->events)
 	{
 		const char *r = str(details(e), "resource");
 		int seen = 0;
 		if (!r || !type_of(e) || !hive_event_type_is_change(type_of(e)))
 			continue;
-		cJSON_ArrayForEach(name, names) seen |= !strcmp(name->valuestring, r);
-		if (!seen)
-			cJSON_AddItemToArray(names, cJSON_CreateString(r));
+		cJSON_ArrayForEach(c, out) seen |= !strcmp(str(c, "name"), r);
+		if (seen)
+			continue;
+		c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "name", r);
+		cJSON_AddItemToArray(out, c);
 	}
-	cJSON_ArrayForEach(name, names)
+	cJSON_ArrayForEach(c, out)
 	{
-		const char *platform = NULL, *last_type = NULL, *last_action = NULL, *last_status = NULL;
-		const cJSON *scaling, *env;
-		cJSON *metrics = cJSON_CreateArray();
+		const char *name = str(c, "name");
 		merged = cJSON_CreateObject();
+		metrics = cJSON_CreateArray();
+		last = NULL;
 		cJSON_ArrayForEach(e, f->events)
 		{
 			const char *r = str(details(e), "resource");
-			if (!r || strcmp(r, name->valuestring))
+			if (!r || strcmp(r, name))
 				continue;
 			if (is(e, "metric_recorded") && str(conf(e), "name")) {
 				int dup = 0;
@@ -608,10 +632,7 @@ static void md_infrastructure(const struct hive_facts *f, struct hive_buf *b)
 			}
 			if (!type_of(e) || !hive_event_type_is_change(type_of(e)))
 				continue;
-			platform = str(details(e), "platform");
-			last_type = type_of(e);
-			last_action = str(details(e), "action");
-			last_status = str(details(e), "status");
+			last = e;
 			cJSON_ArrayForEach(item, conf(e))
 			{
 				cJSON *copy = cJSON_Duplicate(item, 1);
@@ -621,9 +642,35 @@ static void md_infrastructure(const struct hive_facts *f, struct hive_buf *b)
 					cJSON_AddItemToObject(merged, item->string, copy);
 			}
 		}
-		any = 1;
+		cJSON_AddItemToObject(c, "platform", cJSON_Duplicate(get(details(last), "platform"), 1));
+		lc = cJSON_AddObjectToObject(c, "last_change");
+		cJSON_AddStringToObject(lc, "event_type", type_of(last));
+		cJSON_AddItemToObject(lc, "action", str(details(last), "action")
+							    ? cJSON_CreateString(str(details(last), "action"))
+							    : cJSON_CreateNull());
+		cJSON_AddItemToObject(lc, "status", str(details(last), "status")
+							    ? cJSON_CreateString(str(details(last), "status"))
+							    : cJSON_CreateNull());
+		cJSON_AddItemToObject(c, "configuration", merged);
+		cJSON_AddItemToObject(c, "recorded_metrics", metrics);
+	}
+	return out;
+}
+
+static void md_infrastructure(const struct hive_facts *f, struct hive_buf *b)
+{
+	cJSON *all = components(f);
+	const cJSON *c, *item;
+
+	cJSON_ArrayForEach(c, all)
+	{
+		const cJSON *merged = get(c, "configuration"), *metrics = get(c, "recorded_metrics");
+		const cJSON *lc = get(c, "last_change"), *scaling, *env;
+		const char *platform = str(c, "platform"), *last_type = str(lc, "event_type");
+		const char *last_action = str(lc, "action"), *last_status = str(lc, "status");
+
 		hive_buf_puts(b, "## INFRASTRUCTURE COMPONENT\n\n- Name: ");
-		md(b, name->valuestring);
+		md(b, str(c, "name"));
 		hive_buf_puts(b, "\n");
 		md_field(b, "", "Purpose", get(merged, "purpose"));
 		hive_buf_puts(b, "- Dependencies: ");
@@ -705,12 +752,10 @@ static void md_infrastructure(const struct hive_facts *f, struct hive_buf *b)
 		hive_buf_puts(b, "\n");
 		md_field(b, "  ", "Alert thresholds", get(merged, "alerts"));
 		hive_buf_puts(b, "\n");
-		cJSON_Delete(metrics);
-		cJSON_Delete(merged);
 	}
-	if (!any)
+	if (!all->child)
 		hive_buf_puts(b, "## INFRASTRUCTURE COMPONENT\n\nNo infrastructure change was recorded.\n\n");
-	cJSON_Delete(names);
+	cJSON_Delete(all);
 }
 
 static void md_seconds(struct hive_buf *b, double s)
@@ -798,7 +843,7 @@ static void md_overview(const struct hive_facts *f, struct hive_buf *b)
 	{
 		hive_buf_puts(b, "- ");
 		md(b, rec->string);
-		hive_buf_printf(b, ": %g", get(rec, "value")->valuedouble);
+		hive_buf_printf(b, ": %.15g", get(rec, "value")->valuedouble);
 		if (str(rec, "unit")) {
 			hive_buf_puts(b, " ");
 			md(b, str(rec, "unit"));
@@ -927,6 +972,7 @@ cJSON *hive_report_json(const struct hive_facts *f, const cJSON *findings)
 		cJSON_AddItemToObject(d, "resolved", x->resolved ? cJSON_Duplicate(get(x->resolved, "timestamp"), 1) : cJSON_CreateNull());
 		cJSON_AddItemToArray(incs, d);
 	}
+	cJSON_AddItemToObject(o, "infrastructure", components(f));
 	cJSON_AddItemToObject(o, "findings", findings ? cJSON_Duplicate(findings, 1) : cJSON_CreateNull());
 	return o;
 }
