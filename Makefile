@@ -69,17 +69,44 @@ demo: deps all
 bench: deps all
 	@for b in tests/bench/*.sh; do sh "$$b" $(BUILD) || exit 1; done
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/man/man7
-	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
-	install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+# Where `make install` puts things (DESTDIR is prepended to each).
+DATADIR ?= $(PREFIX)/share
+MANDIR ?= $(DATADIR)/man
+HIVEDATADIR ?= $(DATADIR)/hive
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+# Installed under HIVEDATADIR with their paths: hooks/pre-push, ci-templates/github/…, schemas/…
+DATA_HOOKS = $(sort $(shell find hooks -type f 2>/dev/null))
+DATA_TEMPLATES = $(sort $(shell find ci-templates -type f 2>/dev/null))
+DATA_SCHEMAS = $(sort $(wildcard schemas/*.json))
 
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(HIVEDATADIR)/schemas $(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	install -m 644 $(DATA_SCHEMAS) $(DESTDIR)$(HIVEDATADIR)/schemas/
+	@set -e; for f in $(DATA_HOOKS) $(DATA_TEMPLATES); do \
+		mode=644; if [ -x "$$f" ]; then mode=755; fi; \
+		echo "install -D -m $$mode $$f $(DESTDIR)$(HIVEDATADIR)/$$f"; \
+		install -D -m $$mode "$$f" "$(DESTDIR)$(HIVEDATADIR)/$$f"; \
+	done
+	install -m 644 completions/hive.bash $(DESTDIR)$(BASHCOMPDIR)/hive-init
+	@set -e; for t in $(filter-out hive-init,$(TOOLS)); do \
+		echo "ln -sf hive-init $(DESTDIR)$(BASHCOMPDIR)/$$t"; \
+		ln -sf hive-init "$(DESTDIR)$(BASHCOMPDIR)/$$t"; \
+	done
+
+# Removes what install put there (as the source tree lists it), then hive's own folders
+# under HIVEDATADIR once they are empty; the shared folders (bin, man1, …) stay.
 uninstall:
 	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%)
-	rm -f $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/man1/%,$(wildcard man/*.1))
-	rm -f $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/man7/%,$(wildcard man/*.7))
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1))
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(wildcard man/*.7))
+	rm -f $(TOOLS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
+	rm -f $(addprefix $(DESTDIR)$(HIVEDATADIR)/,$(DATA_HOOKS) $(DATA_TEMPLATES) $(DATA_SCHEMAS))
+	if [ -d $(DESTDIR)$(HIVEDATADIR) ]; then \
+		find $(DESTDIR)$(HIVEDATADIR) -depth -type d -empty -delete; fi
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/libhive.a $(BIN) build/san
