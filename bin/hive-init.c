@@ -12,12 +12,13 @@
 #include "../lib/config.h"
 #include "../lib/event.h"
 #include "../lib/gitctx.h"
+#include "../lib/hooks.h"
 #include "../lib/log.h"
 #include "../lib/state.h"
 #include "../lib/util.h"
 
 static const char usage[] =
-	"usage: hive-init [--worker NAME] [--export sh|github|gitlab] [options]\n"
+	"usage: hive-init [--worker NAME] [--export sh|github|gitlab] [--install-hooks] [options]\n"
 	"\n"
 	"Start (or rejoin) a session: create <root>/sessions/<id>/ with STATE.json and an\n"
 	"EVENTS.jsonl whose first line is session_started, stamped with git and CI context.\n"
@@ -28,6 +29,10 @@ static const char usage[] =
 	"  --export FORMAT      print the id for a shell instead of JSON:\n"
 	"                       sh: export HIVE_SESSION_ID=ID\n"
 	"                       github, gitlab: HIVE_SESSION_ID=ID (for $GITHUB_ENV, dotenv)\n"
+	"  --install-hooks      install hive's pre-push hook (core.hooksPath, else the git\n"
+	"                       dir's hooks); a pre-push already there is kept as\n"
+	"                       pre-push.local and runs first; with no session id given\n"
+	"                       (--session, HIVE_SESSION_ID, CI) no session is started\n"
 	"  -C DIR               run as if started in DIR\n"
 	"  --root DIR           hive root (env HIVE_ROOT; default Docs/hive-mind at the top)\n"
 	"  --session ID         session id (env HIVE_SESSION_ID; CI ids; else generated)\n"
@@ -42,16 +47,18 @@ static const char usage[] =
 	"Exit status: 0 success, 2 usage or invalid input, 3 environment or I/O failure\n"
 	"(including a session that exists but is corrupt).\n";
 
-enum { OPT_WORKER = 2000, OPT_EXPORT };
+enum { OPT_WORKER = 2000, OPT_EXPORT, OPT_INSTALL_HOOKS };
 
 struct init_opts {
 	const char *worker;
 	const char *export_fmt; /* NULL, "sh", "github" or "gitlab" */
+	int install_hooks;      /* --install-hooks */
 };
 
 static const struct option init_long[] = {
 	{"worker", required_argument, NULL, OPT_WORKER},
 	{"export", required_argument, NULL, OPT_EXPORT},
+	{"install-hooks", no_argument, NULL, OPT_INSTALL_HOOKS},
 	{0, 0, 0, 0},
 };
 
@@ -70,6 +77,9 @@ static int init_option(void *tool, int key, const char *arg, struct hive_err *er
 					    "--export: %s is not one of sh, github, gitlab",
 					    hive_quote(q, sizeof(q), arg));
 		o->export_fmt = arg;
+		return HIVE_OK;
+	case OPT_INSTALL_HOOKS:
+		o->install_hooks = 1;
 		return HIVE_OK;
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
@@ -251,6 +261,52 @@ static int do_handoff(void *arg, struct hive_err *err)
 	return hive_ci_handoff(h->ctx->session_id, dir && *dir ? dir : h->ctx->top, &h->wrote, err);
 }
 
+/* Is a session id given (--session, HIVE_SESSION_ID, CI) rather than to be generated? */
+static int session_given(const struct hive_ctx *ctx)
+{
+	const char *env = getenv("HIVE_SESSION_ID");
+	char buf[192];
+
+	return ctx->session_opt || (env && *env) || hive_ci_session_id(buf, sizeof(buf));
+}
+
+/* --install-hooks, after the plan was made: install, say what was done on stderr, and
+ * describe it as the "hook" object of the output. */
+static int install_hooks(struct hive_ctx *ctx, struct hive_hooks *hooks, cJSON **out)
+{
+	static const char *said[] = {"installed", "updated", "unchanged"};
+	char *local = NULL, *path = NULL;
+	cJSON *o;
+	int rc;
+
+	if (hooks->hooks_path && !ctx->quiet)
+		fprintf(stderr, "%s: installing into core.hooksPath %s\n", hive_progname, hooks->dir);
+	if ((rc = hive_hooks_install(hooks, &ctx->err)))
+		return rc;
+	if (!ctx->quiet) {
+		if (hooks->park)
+			fprintf(stderr, "%s: kept the pre-push hook that was there as %s/pre-push.local: "
+				"it runs first\n", hive_progname, hooks->dir);
+		fprintf(stderr, "%s: %s/pre-push: %s\n", hive_progname, hooks->dir,
+			hooks->result == HIVE_HOOK_UNCHANGED ? "hive's pre-push hook is already installed"
+			: hooks->result == HIVE_HOOK_UPDATED ? "hive's pre-push hook updated"
+							     : "hive's pre-push hook installed");
+	}
+	if (hooks->has_local && asprintf(&local, "%s/pre-push.local", hooks->dir) < 0)
+		local = NULL;
+	if (asprintf(&path, "%s/pre-push", hooks->dir) < 0)
+		path = NULL;
+	o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "path", path ? cJSON_CreateString(path) : cJSON_CreateNull());
+	cJSON_AddStringToObject(o, "result", said[hooks->result]);
+	cJSON_AddItemToObject(o, "local", local ? cJSON_CreateString(local) : cJSON_CreateNull());
+	cJSON_AddBoolToObject(o, "core_hooks_path", hooks->hooks_path != NULL);
+	free(local);
+	free(path);
+	*out = o;
+	return HIVE_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct init_opts opts = {0};
@@ -259,8 +315,9 @@ int main(int argc, char **argv)
 	struct hive_session *s = NULL;
 	struct hive_redactor *red = NULL;
 	struct handoff h = {&ctx, NULL};
+	struct hive_hooks *hooks = NULL;
 	cJSON *profile = NULL, *reqs = NULL, *git = NULL, *ci = NULL, *details, *event = NULL;
-	cJSON *state = NULL, *out = NULL;
+	cJSON *state = NULL, *out = NULL, *hook = NULL;
 	char ts[32], hash[HIVE_HASH_SIZE], *line = NULL, *text = NULL;
 	const char *worker;
 	int rc, first, generated, created = 0;
@@ -282,7 +339,32 @@ int main(int argc, char **argv)
 				  argv[first]);
 		goto fail;
 	}
-	if ((rc = hive_ctx_setup(&ctx)) || (rc = hive_ctx_session(&ctx, 1, &generated)))
+	if ((rc = hive_ctx_setup(&ctx)))
+		goto fail;
+	if (opts.install_hooks) {
+		/* checked before anything is written; installed after the session */
+		if ((rc = hive_hooks_plan(ctx.git, &hooks, &ctx.err)))
+			goto fail;
+		/* a developer's one-time set-up starts no session: a generated id would make
+		 * every run a new session, and running it twice must change nothing */
+		if (!session_given(&ctx)) {
+			if (opts.export_fmt) {
+				rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
+						  "--export needs a session: --install-hooks starts "
+						  "none without --session, HIVE_SESSION_ID or a CI id");
+				goto fail;
+			}
+			if ((rc = install_hooks(&ctx, hooks, &hook)))
+				goto fail;
+			out = cJSON_CreateObject();
+			cJSON_AddItemToObject(out, "hook", hook);
+			hook = NULL;
+			text = cJSON_PrintUnformatted(out);
+			printf("%s\n", text ? text : "{}");
+			goto flush;
+		}
+	}
+	if ((rc = hive_ctx_session(&ctx, 1, &generated)))
 		goto fail;
 	worker = hive_ctx_worker(&ctx, opts.worker);
 	if ((rc = hive_id_check("worker", worker, strlen(worker), &ctx.err)))
@@ -342,6 +424,8 @@ int main(int argc, char **argv)
 	if (h.wrote && !ctx.quiet)
 		fprintf(stderr, "%s: session id %s handed on through %s\n", hive_progname,
 			ctx.session_id, h.wrote);
+	if (hooks && (rc = install_hooks(&ctx, hooks, &hook)))
+		goto fail;
 
 	if (opts.export_fmt) {
 		printf("%sHIVE_SESSION_ID=%s\n", strcmp(opts.export_fmt, "sh") ? "" : "export ",
@@ -355,10 +439,15 @@ int main(int argc, char **argv)
 		cJSON_AddItemToObject(out, "worker", w ? cJSON_Duplicate(w, 1) : cJSON_CreateNull());
 		cJSON_AddItemToObject(out, "status", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(state, "status"), 1));
 		cJSON_AddItemToObject(out, "events", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(state, "events"), "count"), 1));
+		if (hook) {
+			cJSON_AddItemToObject(out, "hook", hook);
+			hook = NULL;
+		}
 		free(text);
 		text = cJSON_PrintUnformatted(out);
 		printf("%s\n", text);
 	}
+flush:
 	if (fflush(stdout) != 0) {
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "cannot write to standard output");
 		goto fail;
@@ -369,6 +458,7 @@ fail:
 	hive_err_print(&ctx.err);
 done:
 	cJSON_Delete(out);
+	cJSON_Delete(hook);
 	cJSON_Delete(profile);
 	cJSON_Delete(reqs);
 	cJSON_Delete(git);
@@ -379,6 +469,7 @@ done:
 	free(line);
 	hive_redactor_free(red);
 	hive_session_close(s);
+	hive_hooks_free(hooks);
 	hive_ctx_free(&ctx);
 	return rc;
 }

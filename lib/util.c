@@ -321,6 +321,12 @@ void hive_buf_free(struct hive_buf *b)
 int hive_write_atomic(int dirfd, const char *name, const char *buf, size_t len,
 		      const char *shown, struct hive_err *err)
 {
+	return hive_write_atomic_mode(dirfd, name, buf, len, -1, shown, err);
+}
+
+int hive_write_atomic_mode(int dirfd, const char *name, const char *buf, size_t len, int mode,
+			   const char *shown, struct hive_err *err)
+{
 	char tmp[300];
 	int fd;
 
@@ -328,7 +334,8 @@ int hive_write_atomic(int dirfd, const char *name, const char *buf, size_t len,
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
-	if (hive_write_all_or_truncate(fd, buf, len, 0) < 0 || fsync(fd) < 0) {
+	if ((mode >= 0 && fchmod(fd, (mode_t)mode) < 0) ||
+	    hive_write_all_or_truncate(fd, buf, len, 0) < 0 || fsync(fd) < 0) {
 		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
 		close(fd);
 		unlinkat(dirfd, tmp, 0);

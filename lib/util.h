@@ -75,4 +75,9 @@ void hive_buf_free(struct hive_buf *b);
  * a symbolic link. HIVE_EENV naming `shown` on failure (nothing is left behind). */
 int hive_write_atomic(int dirfd, const char *name, const char *buf, size_t len,
 		      const char *shown, struct hive_err *err);
+
+/* hive_write_atomic giving the file exactly `mode` (umask not applied; an executable
+ * hook needs its x bits), or 0644 less the umask when mode is -1. */
+int hive_write_atomic_mode(int dirfd, const char *name, const char *buf, size_t len, int mode,
+			   const char *shown, struct hive_err *err);
 #endif
