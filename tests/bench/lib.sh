@@ -229,3 +229,57 @@ bench_median_min_max() {
 		print m, v[1], v[NR]
 	}'
 }
+
+# bench_rss_how - how bench_peak_rss measures, in words: GNU time's %M (the kernel's ru_maxrss
+# of the finished process) when /usr/bin/time is GNU time, else VmHWM from /proc/PID/status,
+# polled. (Not python3's os.wait4: a child forked from python keeps python's ~14 MiB in its
+# ru_maxrss through exec.)
+bench_rss_how() {
+	if /usr/bin/time -f %M -o /dev/null true >/dev/null 2>&1; then
+		echo "GNU time -f %M (ru_maxrss)"
+	elif [ -r /proc/self/status ]; then
+		echo "VmHWM of /proc/PID/status, polled every 50 ms"
+	else
+		return 1
+	fi
+}
+
+# bench_peak_rss KIB_FILE COMMAND... - run COMMAND (stdout to /dev/null, stderr passed through)
+# and write its peak resident set size in KiB to KIB_FILE; returns COMMAND's exit status. When
+# polling (no GNU time), a peak reached within the last 50 ms of a run can be missed, and a
+# command that ends before the first sample reads as 0.
+bench_peak_rss() {
+	out=$1
+	shift
+	st=0
+	case $(bench_rss_how) in
+	GNU*)
+		/usr/bin/time -f %M -o "$out.time" "$@" >/dev/null || st=$?
+		# on a non-zero exit GNU time writes "Command exited with ..." before the number
+		tail -n 1 "$out.time" >"$out" && rm -f "$out.time"
+		;;
+	VmHWM*)
+		"$@" >/dev/null &
+		pid=$!
+		hwm=0
+		born=
+		# VmHWM only grows while the program runs (exec starts it afresh); a zombie has none, so
+		# the last value read stays. The shell may reap the program early and its pid be reused:
+		# the start time in /proc/PID/stat tells another process apart.
+		while kill -0 "$pid" 2>/dev/null; do
+			# shellcheck disable=SC2046 # two words: start time and VmHWM (KiB)
+			set -- $(awk 'FNR == NR { sub(/.*\) /, ""); split($0, f, " "); print f[20]; next }
+				/^VmHWM:/ { print $2 }' "/proc/$pid/stat" "/proc/$pid/status" 2>/dev/null)
+			[ $# -eq 2 ] || break
+			[ -z "$born" ] && born=$1
+			[ "$1" = "$born" ] || break
+			hwm=$2
+			sleep 0.05
+		done
+		wait "$pid" || st=$?
+		echo "$hwm" >"$out"
+		;;
+	*) st=127 ;;
+	esac
+	return "$st"
+}
