@@ -10,9 +10,14 @@ set -eu
 prefix=${1:?usage: deps.sh PREFIX}
 case $prefix in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
 
+# to build hive (and run make demo)
 packages="build-essential pkg-config cmake dpkg-dev libyaml-dev libssl-dev zlib1g-dev
-libhttp-parser-dev libcmocka-dev bats bats-assert bats-support git jq libxml2-utils
-mandoc shellcheck hyperfine prometheus"
+libhttp-parser-dev git jq"
+# to test it (make check, make bench); HIVE_DEPS_TESTS=0 leaves them out
+if [ "${HIVE_DEPS_TESTS:-1}" != 0 ]; then
+	packages="$packages libcmocka-dev bats bats-assert bats-support libxml2-utils mandoc
+shellcheck hyperfine prometheus pre-commit"
+fi
 
 say() { printf 'deps: %s\n' "$*" >&2; }
 
@@ -30,6 +35,35 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+
+# --- npm test tools (ci-templates) ---
+# tests/package.json's tools (@action-validator/cli, gitlab-ci-local, yaml, ajv-cli,
+# ajv-formats) go into tests/node_modules, exactly as tests/package-lock.json pins them;
+# gitlab-ci-local's shell isolation copies with rsync. Skipped when already installed from the same lock file, and
+# when HIVE_DEPS_TESTS=0 (the CI templates set it when they build hive on a runner).
+if [ "${HIVE_DEPS_TESTS:-1}" != 0 ]; then
+	npm_dir=$(cd "$(dirname "$0")/../tests" && pwd)
+	npm_missing=
+	command -v npm >/dev/null 2>&1 || npm_missing="$npm_missing npm"
+	command -v rsync >/dev/null 2>&1 || npm_missing="$npm_missing rsync"
+	if [ -n "$npm_missing" ]; then
+		say "installing:$npm_missing"
+		as_root apt-get update -qq
+		# shellcheck disable=SC2086
+		as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $npm_missing >/dev/null
+	fi
+	if ! cmp -s "$npm_dir/package-lock.json" "$npm_dir/node_modules/.hive-lock" ||
+		[ ! -x "$npm_dir/node_modules/.bin/gitlab-ci-local" ]; then
+		say "installing the npm test tools into $npm_dir/node_modules"
+		npm ci --prefix "$npm_dir" --no-audit --no-fund --loglevel=error >/dev/null
+		cp "$npm_dir/package-lock.json" "$npm_dir/node_modules/.hive-lock"
+	fi
+	case $(node --version 2>/dev/null) in
+	v[2-9][0-9].*) ;;
+	*) say "warning: gitlab-ci-local needs Node.js 20 or later; found $(node --version 2>/dev/null || echo none)" ;;
+	esac
+fi
+# --- end npm ---
 
 [ -f "$prefix/lib/libgit2.a" ] && [ -f "$prefix/lib/libcjson.a" ] && exit 0
 

@@ -1,0 +1,1139 @@
+#!/usr/bin/env bats
+# tests/bats/ci-templates.bats - the CI templates run for real (SPEC 7, issue 6 items 3 and 4)
+#
+# GitHub: ci-templates/github/action.yml and workflow.example.yml are checked with the npm
+# package @action-validator/cli, scanned (YAML parsed with the npm package yaml) for a `${{`
+# in any `run:` script, and EXECUTED by gha-runner.cjs below: a small stand-in for the
+# Actions runner that runs the steps in order through the runner's shells, evaluates the
+# expressions of `env:`, `with:`, `if:` and the action's outputs (never of `run:`: a script
+# holding `${{` is refused), gives every step fresh GITHUB_ENV, GITHUB_OUTPUT, GITHUB_PATH
+# and GITHUB_STEP_SUMMARY files and applies them after it, as the runner does.
+#
+# GitLab: ci-templates/gitlab/hive.gitlab-ci.yml is run by the npm package gitlab-ci-local
+# (shell executor with artifact isolation, no image:) through example.gitlab-ci.yml, in a
+# network namespace of its own (unshare -n) so that nothing can reach the network.
+#
+# The npm tools are installed into tests/node_modules by `make deps` (scripts/deps.sh, from
+# tests/package-lock.json). Missing tools are a FAILURE, never a skip.
+
+# Single-quoted jq programs and YAML use $ and ${{ }} literally; bats runs each test in a
+# subshell.
+# shellcheck disable=SC2016,SC2030,SC2031
+
+load test_helper
+
+NODE_MODULES="$SRC_TOP/tests/node_modules"
+ACTION_DIR="$SRC_TOP/ci-templates/github"
+GITLAB_DIR="$SRC_TOP/ci-templates/gitlab"
+
+# Not RUNNER_*: hive_setup clears those (they are the runner's own variables).
+setup_file() {
+	export GHA_RUNNER_JS="$BATS_FILE_TMPDIR/gha-runner.cjs"
+	write_gha_runner "$GHA_RUNNER_JS"
+}
+
+setup() {
+	local name
+	hive_setup || return 1
+	require_tool hive-emit || return 1
+	require_tool hive-check || return 1
+	require_tool hive-runbook || return 1
+	# gitlab-ci-local reads GCL_* options from the environment: none from the caller.
+	while IFS= read -r name; do
+		case "$name" in GCL_*) unset "$name" ;; esac
+	done < <(compgen -e)
+	require_npm_tools || return 1
+	export NODE_PATH="$NODE_MODULES"
+	WF="$BATS_TEST_TMPDIR/wf.yml"
+	REPO="$BATS_TEST_TMPDIR/repo"
+	make_repo "$REPO"
+	REPO="$(cd "$REPO" && pwd -P)"
+	cd "$REPO" || return 1
+}
+
+# Fail (not skip) unless make deps installed the npm tools.
+require_npm_tools() {
+	local t
+	command -v node >/dev/null || fail "node is not installed (run make deps)"
+	for t in action-validator gitlab-ci-local; do
+		[[ -x "$NODE_MODULES/.bin/$t" ]] ||
+			fail "$NODE_MODULES/.bin/$t is missing: run make deps (npm ci --prefix tests)"
+	done
+	[[ -f "$NODE_MODULES/yaml/package.json" ]] ||
+		fail "the npm package yaml is missing from $NODE_MODULES: run make deps"
+	# gitlab-ci-local's --shell-isolation copies the work tree with rsync
+	command -v rsync >/dev/null || fail "rsync is not installed (run make deps)"
+}
+
+# --- the simulated GitHub Actions runner ---------------------------------------------------
+
+# gha_env: the variables GitHub sets for a job of run 8812, attempt 3, in $REPO.
+gha_env() {
+	export GITHUB_ACTIONS=true CI=true GITHUB_RUN_ID=8812 GITHUB_RUN_ATTEMPT=3
+	export GITHUB_WORKSPACE="$REPO" RUNNER_TEMP="$BATS_TEST_TMPDIR/runner-temp"
+	export GITHUB_SHA
+	GITHUB_SHA="$(git -C "$REPO" rev-parse HEAD)"
+	export GITHUB_REF_NAME=main GITHUB_JOB=deploy GITHUB_WORKFLOW=deploy
+	export GITHUB_SERVER_URL=https://github.com GITHUB_REPOSITORY=acme/app
+	export HIVE_ACTION_DIR="$ACTION_DIR"
+	export GHA_TRACE="$RUNNER_TEMP/trace.jsonl" GHA_SUMMARY="$RUNNER_TEMP/summary.md"
+	rm -rf "$RUNNER_TEMP"
+	mkdir -p "$RUNNER_TEMP"
+}
+
+# gha_run WORKFLOW: run its job through the simulated runner (status in $status).
+gha_run() {
+	run --separate-stderr node "$GHA_RUNNER_JS" run "$1"
+	if [[ "$status" -eq 2 ]]; then
+		fail "$(printf 'the simulated runner refused the workflow:\n%s\n%s' "${stderr-}" "$output")"
+	fi
+}
+
+# trace WHERE [FILTER]: the trace record of the step WHERE (job/step or job/step/inner).
+trace() {
+	local rec
+	rec="$(jq -c --arg w "$1" 'select(.where == $w)' "$GHA_TRACE")"
+	[[ -n "$rec" ]] || fail "no step $1 in the trace: $(jq -r .where "$GHA_TRACE" | tr '\n' ' ')"
+	jq -r "${2:-.}" <<<"$rec"
+}
+
+# workflow: a workflow with one job, deploy, whose steps are read from stdin (@T@ stands for
+# $BATS_TEST_TMPDIR), written to $WF.
+workflow() {
+	local file="$WF"
+	{
+		printf 'name: test\non: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n'
+		sed -e 's/^/      /' -e "s|@T@|$BATS_TEST_TMPDIR|g"
+	} >"$file"
+}
+
+write_gha_runner() {
+	cat >"$1" <<'JS'
+'use strict';
+// A small stand-in for the GitHub Actions runner, enough to execute hive's workflow and
+// composite action for real: steps in order, `run:` scripts through the shells the runner
+// uses, `env:` / `with:` / `if:` / action outputs evaluated as expressions, the file
+// commands (GITHUB_ENV, GITHUB_OUTPUT, GITHUB_PATH, GITHUB_STEP_SUMMARY: a fresh file per
+// step, applied after it, as the runner does), composite actions with inputs and outputs.
+// `run:` scripts are written to disk as they are: a `${{` in one is refused, never expanded.
+//
+//   node gha-runner.cjs run WORKFLOW.yml [JOB]     exit 0 job succeeded, 1 failed, 2 unsupported
+//   node gha-runner.cjs runs FILE.yml...            every run: script as JSON lines
+//
+// Environment: HIVE_ACTION_DIR (the folder a `uses: …/ci-templates/github@ref` resolves to),
+// GHA_TRACE (JSON lines, one per step), GHA_SUMMARY (the job summary), RUNNER_TEMP,
+// GITHUB_WORKSPACE and the GITHUB_* variables of the simulated run.
+const fs = require('fs');
+const path = require('path');
+const cp = require('child_process');
+const YAML = require('yaml');
+
+class Unsupported extends Error {}
+
+function load(file) {
+	const doc = YAML.parseDocument(fs.readFileSync(file, 'utf8'), { uniqueKeys: true });
+	if (doc.errors.length) throw new Unsupported(`${file}: ${doc.errors[0].message}`);
+	return doc.toJS();
+}
+
+// ---- expressions -----------------------------------------------------------------------
+function tokenize(src) {
+	const toks = [];
+	let i = 0;
+	while (i < src.length) {
+		const c = src[i];
+		if (/\s/.test(c)) { i++; continue; }
+		if (c === "'") {
+			let s = '';
+			i++;
+			for (;;) {
+				if (i >= src.length) throw new Unsupported(`unterminated string in ${src}`);
+				if (src[i] === "'") {
+					if (src[i + 1] === "'") { s += "'"; i += 2; continue; }
+					i++;
+					break;
+				}
+				s += src[i++];
+			}
+			toks.push({ t: 'str', v: s });
+			continue;
+		}
+		const two = src.slice(i, i + 2);
+		if (['==', '!=', '&&', '||'].includes(two)) { toks.push({ t: 'op', v: two }); i += 2; continue; }
+		if ('!(),'.includes(c)) { toks.push({ t: 'op', v: c }); i++; continue; }
+		const m = /^[A-Za-z_][A-Za-z0-9_.-]*/.exec(src.slice(i));
+		if (m) { toks.push({ t: 'id', v: m[0] }); i += m[0].length; continue; }
+		const n = /^[0-9]+(\.[0-9]+)?/.exec(src.slice(i));
+		if (n) { toks.push({ t: 'num', v: Number(n[0]) }); i += n[0].length; continue; }
+		throw new Unsupported(`cannot read expression ${src}`);
+	}
+	return toks;
+}
+
+function evaluate(src, ctx) {
+	const toks = tokenize(src);
+	let p = 0;
+	const peek = () => toks[p];
+	const take = (v) => {
+		const t = toks[p];
+		if (!t || (v !== undefined && t.v !== v)) throw new Unsupported(`expected ${v} in ${src}`);
+		p++;
+		return t;
+	};
+	const truthy = (v) => !(v === false || v === 0 || v === '' || v === null || v === undefined);
+	function or() {
+		let l = and();
+		while (peek() && peek().v === '||') { take(); const r = and(); l = truthy(l) ? l : r; }
+		return l;
+	}
+	function and() {
+		let l = eq();
+		while (peek() && peek().v === '&&') { take(); const r = eq(); l = truthy(l) ? r : l; }
+		return l;
+	}
+	function eq() {
+		let l = not();
+		while (peek() && (peek().v === '==' || peek().v === '!=')) {
+			const op = take().v;
+			const r = not();
+			const same = String(l ?? '').toLowerCase() === String(r ?? '').toLowerCase();
+			l = op === '==' ? same : !same;
+		}
+		return l;
+	}
+	function not() {
+		if (peek() && peek().v === '!') { take(); return !truthy(not()); }
+		return primary();
+	}
+	function primary() {
+		const t = take();
+		if (t.t === 'str' || t.t === 'num') return t.v;
+		if (t.v === '(') { const v = or(); take(')'); return v; }
+		if (t.t !== 'id') throw new Unsupported(`unexpected ${t.v} in ${src}`);
+		if (t.v === 'true') return true;
+		if (t.v === 'false') return false;
+		if (t.v === 'null') return null;
+		if (peek() && peek().v === '(') {
+			take('(');
+			take(')');
+			const status = ctx.status();
+			switch (t.v) {
+			case 'always': return true;
+			case 'success': return status === 'success';
+			case 'failure': return status === 'failure';
+			case 'cancelled': return false;
+			default: throw new Unsupported(`function ${t.v}() is not simulated`);
+			}
+		}
+		return lookup(t.v, ctx);
+	}
+	const v = or();
+	if (p !== toks.length) throw new Unsupported(`trailing tokens in ${src}`);
+	return v;
+}
+
+function lookup(name, ctx) {
+	const parts = name.split('.');
+	const head = parts.shift();
+	const get = (obj, keys) => keys.reduce((o, k) => (o == null ? null : (o[k] ?? null)), obj);
+	switch (head) {
+	case 'inputs':
+		if (!ctx.inputs) throw new Unsupported(`${name} outside an action`);
+		return get(ctx.inputs, parts) ?? '';
+	case 'steps':
+		return get(ctx.steps, parts) ?? '';
+	case 'env':
+		return get(ctx.env, parts) ?? '';
+	case 'github': {
+		if (parts.length !== 1) throw new Unsupported(name);
+		const v = ctx.env[`GITHUB_${parts[0].toUpperCase()}`];
+		if (v === undefined) throw new Unsupported(`${name} is not simulated`);
+		return v;
+	}
+	case 'runner': {
+		if (parts.length !== 1) throw new Unsupported(name);
+		const v = ctx.env[`RUNNER_${parts[0].toUpperCase()}`];
+		if (v === undefined) throw new Unsupported(`${name} is not simulated`);
+		return v;
+	}
+	case 'job':
+		if (parts.join('.') === 'status') return ctx.status();
+		throw new Unsupported(name);
+	default:
+		throw new Unsupported(`context ${head} is not simulated (${name})`);
+	}
+}
+
+// Interpolate every ${{ }} of a string value (env, with, outputs, working-directory).
+function interpolate(value, ctx) {
+	if (value === null || value === undefined) return '';
+	if (typeof value !== 'string') return String(value);
+	return value.replace(/\$\{\{([\s\S]*?)\}\}/g, (_, e) => {
+		const v = evaluate(e, ctx);
+		return v === null || v === undefined ? '' : String(v);
+	});
+}
+
+// An `if:`: an expression with or without ${{ }}; success() && … when no status function.
+function condition(value, ctx) {
+	if (value === undefined || value === null) return ctx.status() === 'success';
+	if (typeof value === 'boolean') return value && ctx.status() === 'success';
+	let e = String(value).trim();
+	const m = /^\$\{\{([\s\S]*)\}\}$/.exec(e);
+	if (m) e = m[1];
+	if (e.includes('${{')) throw new Unsupported(`if: ${value}`);
+	if (!/\b(always|success|failure|cancelled)\s*\(/.test(e)) e = `success() && (${e})`;
+	const v = evaluate(e, ctx);
+	return !(v === false || v === 0 || v === '' || v === null || v === undefined);
+}
+
+// ---- file commands -----------------------------------------------------------------------
+function parseKeyValues(file) {
+	const out = [];
+	if (!fs.existsSync(file)) return out;
+	const lines = fs.readFileSync(file, 'utf8').split('\n');
+	if (lines[lines.length - 1] === '') lines.pop();
+	for (let i = 0; i < lines.length; i++) {
+		const line = lines[i].replace(/\r$/, '');
+		if (line === '') continue;
+		const eq = line.indexOf('=');
+		const hd = line.indexOf('<<');
+		if (eq > 0 && (hd < 0 || eq < hd)) {
+			out.push([line.slice(0, eq), line.slice(eq + 1)]);
+		} else if (hd > 0) {
+			const name = line.slice(0, hd);
+			const delim = line.slice(hd + 2);
+			const value = [];
+			for (i++; i < lines.length && lines[i].replace(/\r$/, '') !== delim; i++) value.push(lines[i]);
+			if (i >= lines.length) throw new Error(`${path.basename(file)}: no closing delimiter ${delim} for ${name}`);
+			out.push([name, value.join('\n')]);
+		} else {
+			throw new Error(`${path.basename(file)}: invalid line: ${line}`);
+		}
+	}
+	return out;
+}
+
+// ---- the job -------------------------------------------------------------------------------
+class Job {
+	constructor() {
+		this.temp = process.env.RUNNER_TEMP;
+		this.workspace = process.env.GITHUB_WORKSPACE;
+		if (!this.temp || !this.workspace) throw new Unsupported('RUNNER_TEMP and GITHUB_WORKSPACE must be set');
+		this.fileEnv = {}; // from GITHUB_ENV
+		this.paths = []; // from GITHUB_PATH, newest first
+		this.status = 'success';
+		this.count = 0;
+		this.trace = process.env.GHA_TRACE || path.join(this.temp, 'trace.jsonl');
+		this.summary = process.env.GHA_SUMMARY || path.join(this.temp, 'summary.md');
+		this.actionDir = process.env.HIVE_ACTION_DIR;
+	}
+
+	record(obj) {
+		fs.appendFileSync(this.trace, JSON.stringify(obj) + '\n');
+	}
+
+	baseEnv(extra) {
+		const env = { ...process.env, ...extra, ...this.fileEnv };
+		for (const k of ['GHA_TRACE', 'GHA_SUMMARY', 'HIVE_ACTION_DIR', 'NODE_PATH']) delete env[k];
+		if (this.paths.length) env.PATH = [...this.paths, env.PATH].join(':');
+		return env;
+	}
+
+	// One `run:` step. Returns {outcome, outputs}.
+	runStep(step, ctx, where, extraEnv) {
+		const n = ++this.count;
+		const run = String(step.run);
+		if (run.includes('${{')) throw new Unsupported(`${where}: run: contains \${{: refused`);
+		const dir = path.join(this.temp, `_step${n}`);
+		fs.mkdirSync(dir);
+		const files = {
+			GITHUB_ENV: path.join(dir, 'env'), GITHUB_OUTPUT: path.join(dir, 'output'),
+			GITHUB_PATH: path.join(dir, 'path'), GITHUB_STEP_SUMMARY: path.join(dir, 'summary'),
+			GITHUB_STATE: path.join(dir, 'state'),
+		};
+		for (const f of Object.values(files)) fs.writeFileSync(f, '');
+		const stepEnv = {};
+		for (const [k, v] of Object.entries(step.env || {})) stepEnv[k] = interpolate(v, ctx);
+		const env = { ...this.baseEnv(extraEnv), ...ctx.levelEnv, ...stepEnv, ...files };
+		const script = path.join(dir, 'script.sh');
+		fs.writeFileSync(script, run);
+		let argv;
+		switch (step.shell === undefined ? '' : interpolate(step.shell, ctx)) {
+		case '': argv = ['bash', '-e', script]; break;
+		case 'bash': argv = ['bash', '--noprofile', '--norc', '-eo', 'pipefail', script]; break;
+		case 'sh': argv = ['sh', '-e', script]; break;
+		default: throw new Unsupported(`${where}: shell ${step.shell}`);
+		}
+		let cwd = this.workspace;
+		if (step['working-directory']) cwd = path.resolve(this.workspace, interpolate(step['working-directory'], ctx));
+		process.stdout.write(`::group::${where}\n`);
+		const r = cp.spawnSync(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+		process.stdout.write(r.stdout);
+		process.stdout.write(r.stderr);
+		let outcome = r.status === 0 ? 'success' : 'failure';
+		const outputs = {};
+		let error = null;
+		try {
+			for (const [k, v] of parseKeyValues(files.GITHUB_ENV)) this.fileEnv[k] = v;
+			for (const [k, v] of parseKeyValues(files.GITHUB_OUTPUT)) outputs[k] = v;
+			for (const line of fs.readFileSync(files.GITHUB_PATH, 'utf8').split('\n')) {
+				if (line.trim()) this.paths.unshift(line.trim());
+			}
+		} catch (e) {
+			error = e.message;
+			outcome = 'failure';
+		}
+		const summary = fs.readFileSync(files.GITHUB_STEP_SUMMARY);
+		let summaryBytes = summary.length;
+		if (summary.length > 1048576) {
+			error = `$GITHUB_STEP_SUMMARY is ${summary.length} bytes, over 1024k: not shown`;
+			summaryBytes = -1;
+		} else {
+			fs.appendFileSync(this.summary, summary);
+		}
+		process.stdout.write(`::endgroup:: ${where}: ${outcome} (exit ${r.status})${error ? ': ' + error : ''}\n`);
+		this.record({
+			where, id: step.id || null, kind: 'run', exit: r.status, outcome, outputs, error,
+			summary_bytes: summaryBytes, stdout: r.stdout.toString(), stderr: r.stderr.toString(),
+			HIVE_SESSION_ID: env.HIVE_SESSION_ID ?? null,
+			PATH_first: env.PATH.split(':')[0],
+		});
+		return { outcome, outputs };
+	}
+
+	// A composite action: its steps with their own steps context, then its outputs.
+	runComposite(dir, withValues, callerCtx, where) {
+		const file = ['action.yml', 'action.yaml'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+		if (!file) throw new Unsupported(`${where}: no action.yml in ${dir}`);
+		const action = load(file);
+		if (!action.runs || action.runs.using !== 'composite') throw new Unsupported(`${where}: not a composite action`);
+		const inputs = {};
+		const declared = action.inputs || {};
+		for (const k of Object.keys(withValues)) {
+			if (!(k in declared)) throw new Unsupported(`${where}: unexpected input ${k}`);
+		}
+		for (const [k, spec] of Object.entries(declared)) {
+			if (k in withValues) inputs[k] = withValues[k];
+			else inputs[k] = interpolate(spec && spec.default !== undefined ? spec.default : '', callerCtx);
+			if (spec && spec.required && inputs[k] === '') process.stdout.write(`warning: ${where}: input ${k} is required\n`);
+		}
+		const steps = {};
+		let status = 'success';
+		const extraEnv = { GITHUB_ACTION_PATH: dir };
+		for (const [i, step] of (action.runs.steps || []).entries()) {
+			const ctx = {
+				inputs, steps, levelEnv: {},
+				env: { ...this.baseEnv(extraEnv) },
+				status: () => status,
+			};
+			const name = `${where}/${step.id || step.name || i + 1}`;
+			if (!condition(step.if, ctx)) {
+				if (step.id) steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
+				this.record({ where: name, id: step.id || null, kind: 'run', outcome: 'skipped' });
+				continue;
+			}
+			if (step.uses) throw new Unsupported(`${name}: nested uses: is not simulated`);
+			if (step.run === undefined) throw new Unsupported(`${name}: neither run nor uses`);
+			if (!step.shell) throw new Unsupported(`${name}: a composite run step needs shell:`);
+			const r = this.runStep(step, ctx, name, extraEnv);
+			if (step.id) steps[step.id] = { outputs: r.outputs, outcome: r.outcome, conclusion: r.outcome };
+			if (r.outcome === 'failure') status = 'failure';
+		}
+		const ctx = { inputs, steps, levelEnv: {}, env: this.baseEnv(extraEnv), status: () => status };
+		const outputs = {};
+		for (const [k, spec] of Object.entries(action.outputs || {})) outputs[k] = interpolate(spec.value, ctx);
+		return { outcome: status, outputs };
+	}
+
+	usesStep(step, ctx, where) {
+		const uses = String(step.uses);
+		const withValues = {};
+		for (const [k, v] of Object.entries(step.with || {})) withValues[k] = interpolate(v, ctx);
+		if (/^actions\/checkout@/.test(uses)) {
+			this.record({ where, id: step.id || null, kind: 'uses', uses, outcome: 'success' });
+			return { outcome: 'success', outputs: {} };
+		}
+		if (/^actions\/upload-artifact@/.test(uses)) {
+			const name = withValues.name || 'artifact';
+			const src = path.resolve(this.workspace, withValues.path || '');
+			const dest = path.join(this.temp, 'artifacts', name);
+			let outcome = 'success';
+			let found = fs.existsSync(src) && (!fs.statSync(src).isDirectory() || fs.readdirSync(src).length > 0);
+			if (found) {
+				fs.mkdirSync(dest, { recursive: true });
+				fs.cpSync(src, path.join(dest, path.basename(src)), { recursive: true });
+			} else if ((withValues['if-no-files-found'] || 'warn') === 'error') {
+				outcome = 'failure';
+			}
+			this.record({ where, id: step.id || null, kind: 'uses', uses, outcome, artifact: name, path: src, found });
+			return { outcome, outputs: {} };
+		}
+		const m = /^(\.\/ci-templates\/github|[^/@]+\/[^/@]+\/ci-templates\/github@.+)$/.exec(uses);
+		if (m) {
+			if (!this.actionDir) throw new Unsupported('HIVE_ACTION_DIR is not set');
+			const r = this.runComposite(this.actionDir, withValues, ctx, where);
+			this.record({ where, id: step.id || null, kind: 'uses', uses, outcome: r.outcome, outputs: r.outputs });
+			return r;
+		}
+		throw new Unsupported(`${where}: uses: ${uses} is not simulated`);
+	}
+
+	run(workflow, jobName) {
+		const wf = load(workflow);
+		const names = Object.keys(wf.jobs || {});
+		const name = jobName || names[0];
+		const job = wf.jobs[name];
+		if (!job) throw new Unsupported(`no job ${name}`);
+		const levelEnv = {};
+		const steps = {};
+		const status = () => this.status;
+		for (const [k, v] of Object.entries(wf.env || {})) levelEnv[k] = interpolate(v, { env: process.env, steps, status });
+		for (const [k, v] of Object.entries(job.env || {})) levelEnv[k] = interpolate(v, { env: { ...process.env, ...levelEnv }, steps, status });
+		for (const [i, step] of (job.steps || []).entries()) {
+			const where = `${name}/${step.id || step.name || i + 1}`;
+			const ctx = { steps, levelEnv, env: { ...this.baseEnv({}), ...levelEnv }, status };
+			if (!condition(step.if, ctx)) {
+				if (step.id) steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
+				this.record({ where, id: step.id || null, kind: step.uses ? 'uses' : 'run', outcome: 'skipped' });
+				continue;
+			}
+			let r;
+			if (step.uses) r = this.usesStep(step, ctx, where);
+			else if (step.run !== undefined) r = this.runStep(step, ctx, where, {});
+			else throw new Unsupported(`${where}: neither run nor uses`);
+			let outcome = r.outcome;
+			const conclusion = outcome === 'failure' && step['continue-on-error'] === true ? 'success' : outcome;
+			if (step.id) steps[step.id] = { outputs: r.outputs, outcome, conclusion };
+			if (conclusion === 'failure') this.status = 'failure';
+		}
+		return this.status === 'success' ? 0 : 1;
+	}
+}
+
+function main() {
+	const [mode, ...args] = process.argv.slice(2);
+	try {
+		if (mode === 'run') {
+			process.exitCode = new Job().run(args[0], args[1]);
+		} else if (mode === 'runs') {
+			for (const file of args) {
+				const doc = load(file);
+				const lists = [];
+				if (doc.runs && Array.isArray(doc.runs.steps)) lists.push(['runs', doc.runs.steps]);
+				for (const [j, job] of Object.entries(doc.jobs || {})) lists.push([`jobs.${j}`, job.steps || []]);
+				for (const [where, steps] of lists) {
+					steps.forEach((s, i) => {
+						if (s && s.run !== undefined) {
+							process.stdout.write(JSON.stringify({ file, step: `${where}.steps[${i}]`, id: s.id || null, run: String(s.run) }) + '\n');
+						}
+					});
+				}
+			}
+		} else {
+			throw new Unsupported('usage: gha-runner.cjs run WORKFLOW [JOB] | runs FILE...');
+		}
+	} catch (e) {
+		if (!(e instanceof Unsupported)) throw e;
+		process.stderr.write(`gha-runner: ${e.message}\n`);
+		process.exitCode = 2;
+	}
+}
+main();
+JS
+}
+
+# --- GitHub: static checks -------------------------------------------------------------
+
+@test "action-validator accepts the action and the example workflow" {
+	run "$NODE_MODULES/.bin/action-validator" "$ACTION_DIR/action.yml"
+	assert_success
+	run "$NODE_MODULES/.bin/action-validator" "$ACTION_DIR/workflow.example.yml"
+	assert_success
+}
+
+@test "action-validator refuses a broken action and a broken workflow (the check can fail)" {
+	mkdir -p "$BATS_TEST_TMPDIR/broken"
+	# a composite run step without shell: is invalid
+	grep -v '^      shell: bash$' "$ACTION_DIR/action.yml" >"$BATS_TEST_TMPDIR/broken/action.yml"
+	run "$NODE_MODULES/.bin/action-validator" "$BATS_TEST_TMPDIR/broken/action.yml"
+	assert_failure
+	# a job without runs-on is invalid
+	grep -v 'runs-on:' "$ACTION_DIR/workflow.example.yml" >"$BATS_TEST_TMPDIR/broken/workflow.yml"
+	run "$NODE_MODULES/.bin/action-validator" "$BATS_TEST_TMPDIR/broken/workflow.yml"
+	assert_failure
+}
+
+# run_scripts FILE…: every run: script of the files as JSON lines {file, step, run}.
+run_scripts() {
+	node "$GHA_RUNNER_JS" runs "$@"
+}
+
+# A second, textual scan: the lines of every `run:` (inline or block scalar) holding `${{`.
+grep_run_blocks() {
+	awk '
+		function indent(s) { match(s, /^ */); return RLENGTH }
+		inrun && ($0 ~ /^ *$/ || indent($0) > runindent) { if (index($0, "${{")) print FILENAME ":" FNR ": " $0; next }
+		{ inrun = 0 }
+		/^ *(- )?run: *[|>]/ { inrun = 1; runindent = indent($0) + (($0 ~ /^ *- /) ? 2 : 0); next }
+		/^ *(- )?run: / { if (index($0, "${{")) print FILENAME ":" FNR ": " $0 }
+	' "$@"
+}
+
+@test "no run: script of the action or the example workflow contains an expression (\${{)" {
+	run run_scripts "$ACTION_DIR/action.yml" "$ACTION_DIR/workflow.example.yml"
+	assert_success
+	# the scan saw the scripts: two in the action, one in the workflow
+	[ "$(jq -s 'map(select(.file | endswith("action.yml"))) | length' <<<"$output")" -eq 2 ]
+	[ "$(jq -s 'map(select(.file | endswith("workflow.example.yml"))) | length' <<<"$output")" -eq 1 ]
+	run jq -r 'select(.run | contains("${{")) | "\(.file) \(.step)"' <<<"$output"
+	assert_output ''
+	run grep_run_blocks "$ACTION_DIR/action.yml" "$ACTION_DIR/workflow.example.yml"
+	assert_output ''
+	# and the expressions are there, where they belong: in env: and with:
+	grep -q 'HIVE_ARGS: ${{ inputs.args }}' "$ACTION_DIR/action.yml"
+}
+
+@test "the expression scan finds one that is there, and the runner refuses it (the check can fail)" {
+	bad="$BATS_TEST_TMPDIR/bad/action.yml"
+	mkdir -p "${bad%/*}"
+	awk '{ print } /^        tool=hive-\$HIVE_COMMAND$/ { print "        echo \"${{ inputs.args }}\"" }' \
+		"$ACTION_DIR/action.yml" >"$bad"
+	run run_scripts "$bad"
+	assert_success
+	run jq -r 'select(.run | contains("${{")) | .step' <<<"$output"
+	assert_output 'runs.steps[1]'
+	run grep_run_blocks "$bad"
+	assert_output --partial 'echo "${{ inputs.args }}"'
+	# and the simulated runner refuses to run it
+	gha_env
+	workflow <<<'- uses: ./ci-templates/github
+  with:
+    command: init'
+	HIVE_ACTION_DIR="${bad%/*}" run --separate-stderr node "$GHA_RUNNER_JS" run "$WF"
+	assert_failure 2
+	assert_stderr --partial 'run: contains ${{: refused'
+	[ ! -e "$REPO/Docs" ]
+}
+
+@test "every run: script of the action and the example workflow is shellcheck-clean (bash)" {
+	run run_scripts "$ACTION_DIR/action.yml" "$ACTION_DIR/workflow.example.yml"
+	assert_success
+	n=0
+	while IFS= read -r rec; do
+		n=$((n + 1))
+		{ printf '#!/bin/bash\n'; jq -r .run <<<"$rec"; } >"$BATS_TEST_TMPDIR/run$n.sh"
+	done <<<"$output"
+	[ "$n" -eq 3 ]
+	run shellcheck -s bash "$BATS_TEST_TMPDIR"/run*.sh
+	assert_success
+}
+
+# --- GitHub: the example workflow, executed -------------------------------------------------
+
+@test "the example workflow runs: init, deploy, emit, check, runbook --finish, upload" {
+	gha_env
+	gha_run "$ACTION_DIR/workflow.example.yml"
+	assert_success
+	id=gh-8812-3
+	# the action's output session_id is gh-<run id>-<run attempt>
+	[ "$(trace 'deploy/hive' .outputs.session_id)" = "$id" ]
+	[ "$(trace 'deploy/hive/run' .outputs.session_id)" = "$id" ]
+	# every step after hive-init sees HIVE_SESSION_ID through GITHUB_ENV; none before it
+	[ "$(trace 'deploy/hive/run' .HIVE_SESSION_ID)" = null ]
+	run jq -r 'select(.kind == "run" and .outcome != "skipped") | "\(.where) \(.HIVE_SESSION_ID)"' "$GHA_TRACE"
+	assert_output "$(printf '%s\n' \
+		'deploy/hive/Install hive if it is missing null' 'deploy/hive/run null' \
+		"deploy/deploy $id" \
+		"deploy/Record the deployment/Install hive if it is missing $id" "deploy/Record the deployment/run $id" \
+		"deploy/Check the session/Install hive if it is missing $id" "deploy/Check the session/run $id" \
+		"deploy/Finish the session/Install hive if it is missing $id" "deploy/Finish the session/run $id")"
+	[ "$(trace 'deploy/Finish the session as failed' .outcome)" = skipped ]
+	# hive was on PATH: nothing was installed
+	trace 'deploy/hive/Install hive if it is missing' .stdout | grep -qx "hive: using $BUILD_DIR/hive-init"
+	# the deployment event, with the deploy step's outputs passed through with:
+	dir="$(session_dir "$id")"
+	[ "$(wc -l <"$dir/EVENTS.jsonl")" -eq 3 ]
+	assert_jq '.event_type == "deployment_configured" and .session_id == $id
+		and .details.configuration == {"environment": "production", "tags": {"team": "platform"},
+			"version": $v, "image": ("registry.example.com/acme/api:" + $v),
+			"rollback": "kubectl rollout undo deployment/api"}
+		and .ci.provider == "github" and .ci.run_id == "8812" and .ci.run_attempt == "3"
+		and .ci.url == "https://github.com/acme/app/actions/runs/8812"' \
+		"$(event_line "$dir/EVENTS.jsonl" 2)" --arg id "$id" --arg v "${GITHUB_SHA:0:12}"
+	# check --format github: a clean session, no annotation
+	[ "$(trace 'deploy/Check the session/run' .outcome)" = success ]
+	trace 'deploy/Check the session/run' .stdout | grep -qx 'hive: hive-check --format github'
+	run trace 'deploy/Check the session/run' '.stdout | split("\n") | map(select(startswith("::"))) | length'
+	assert_output 0
+	# runbook --finish: the session is completed, its files written, the summary has the runbook
+	assert_jq '.status == "completed" and .completed_at != null' "$(cat "$dir/STATE.json")"
+	assert_jq '.event_type == "session_completed" and .details.status == "success"' \
+		"$(event_line "$dir/EVENTS.jsonl" 3)"
+	[ -f "$dir/METRICS.json" ]
+	[ -f "$dir/RUNBOOK.md" ]
+	grep -qx "# RUNBOOK: $id" "$GHA_SUMMARY"
+	grep -q '^## DEPLOYMENT SUMMARY' "$GHA_SUMMARY"
+	[ "$(trace 'deploy/Finish the session/run' .summary_bytes)" -eq "$(wc -c <"$GHA_SUMMARY")" ]
+	run hive-check --session "$id"
+	assert_success
+	# the session folder was uploaded, whole
+	[ "$(trace 'deploy/Upload the session' .artifact)" = "hive-session-$id" ]
+	up="$RUNNER_TEMP/artifacts/hive-session-$id/$id"
+	cmp "$up/EVENTS.jsonl" "$dir/EVENTS.jsonl"
+	cmp "$up/RUNBOOK.md" "$dir/RUNBOOK.md"
+}
+
+@test "the example workflow on a failing gate: annotations, the job fails, the session is finished as failed" {
+	printf 'policy:\n  require_tags: [cost-center]\n' >.hive.yml
+	git add .hive.yml && git commit -q -m policy
+	gha_env
+	gha_run "$ACTION_DIR/workflow.example.yml"
+	assert_failure 1
+	id=gh-8812-3
+	[ "$(trace 'deploy/Check the session' .outcome)" = failure ]
+	[ "$(trace 'deploy/Check the session/run' .exit)" -eq 1 ]
+	run trace 'deploy/Check the session/run' .stdout
+	assert_line --regexp "^::error file=Docs/hive-mind/sessions/$id/EVENTS.jsonl,line=2,title=hive policy\\.require_tags::deployment_configured of api has no configuration\\.tags\\.cost-center"
+	[ "$(trace 'deploy/Finish the session' .outcome)" = skipped ]
+	[ "$(trace 'deploy/Finish the session as failed' .outcome)" = success ]
+	dir="$(session_dir "$id")"
+	assert_jq '.status == "failed"' "$(cat "$dir/STATE.json")"
+	assert_jq '.event_type == "session_completed" and .details.status == "failure"' \
+		"$(event_line "$dir/EVENTS.jsonl" 3)"
+	grep -qx "# RUNBOOK: $id" "$GHA_SUMMARY"
+	# uploaded all the same (if: always())
+	[ "$(trace 'deploy/Upload the session' .outcome)" = success ]
+	[ -f "$RUNNER_TEMP/artifacts/hive-session-$id/$id/METRICS.json" ]
+}
+
+# --- GitHub: the action, executed ----------------------------------------------------------
+
+@test "the action hands the session on: output session_id, HIVE_SESSION_ID for later steps" {
+	gha_env
+	workflow <<'YAML'
+- id: first
+  uses: ./ci-templates/github
+  with:
+    command: init
+- id: init
+  uses: acme/hive/ci-templates/github@v1
+  with:
+    command: init
+    args: --session release-7
+- id: probe
+  env:
+    OUT: ${{ steps.init.outputs.session_id }}
+  run: echo "out=$OUT env=$HIVE_SESSION_ID" >"@T@/probe"
+- id: emit
+  uses: ./ci-templates/github
+  with:
+    command: emit
+    args: pipeline_updated --resource ci --action update --platform Docker --status success
+- id: check-other
+  uses: ./ci-templates/github
+  with:
+    command: check
+    args: --session gh-8812-3
+- id: check
+  uses: ./ci-templates/github
+  with:
+    command: check
+    args: --strict
+- id: finish
+  uses: ./ci-templates/github
+  with:
+    command: runbook
+    args: --finish --report deployment --step-summary
+YAML
+	gha_run "$WF"
+	assert_success
+	# the first init made the CI's session; the second one, release-7, replaced the hand-off
+	[ "$(trace deploy/first .outputs.session_id)" = gh-8812-3 ]
+	[ "$(trace deploy/init .outputs.session_id)" = release-7 ]
+	[ "$(cat "$BATS_TEST_TMPDIR/probe")" = 'out=release-7 env=release-7' ]
+	# emit, check and runbook used release-7 only through HIVE_SESSION_ID
+	[ "$(trace deploy/emit .outputs.session_id)" = release-7 ]
+	[ "$(trace deploy/check .outputs.session_id)" = release-7 ]
+	[ "$(trace deploy/check-other .outputs.session_id)" = gh-8812-3 ]
+	[ "$(trace deploy/finish .outputs.session_id)" = release-7 ]
+	run jq -r .event_type "$(session_dir release-7)/EVENTS.jsonl"
+	assert_output $'session_started\npipeline_updated\nsession_completed'
+	[ "$(wc -l <"$(session_dir gh-8812-3)/EVENTS.jsonl")" -eq 1 ]
+	grep -q '^# DEPLOYMENT SUMMARY\|^## DEPLOYMENT SUMMARY' "$GHA_SUMMARY"
+}
+
+@test "the action's args are data: no \$(...), backquote, ;, |, glob or ~ is ever run or expanded" {
+	gha_env
+	mkdir "$BATS_TEST_TMPDIR/victim"
+	touch "$REPO/e=globbed"
+	workflow <<'YAML'
+- uses: ./ci-templates/github
+  with:
+    command: init
+- id: emit
+  uses: ./ci-templates/github
+  with:
+    command: emit
+    args: >-
+      pipeline_updated --resource ci --action update --platform Docker --status success
+      a=$(touch${IFS}@T@/pwned-a) b=`touch${IFS}@T@/pwned-b` c=;touch${IFS}@T@/pwned-c
+      d=|touch${IFS}@T@/pwned-d e=* f=~ g=$HOME h='q' i=\x
+    argv: |
+      k=$(touch @T@/pwned-k); rm -rf @T@/victim
+
+      l=a b && touch @T@/pwned-l
+      m=`rm -rf @T@/victim`
+YAML
+	gha_run "$WF"
+	assert_success
+	run ls "$BATS_TEST_TMPDIR"
+	refute_output --partial pwned
+	[ -d "$BATS_TEST_TMPDIR/victim" ]
+	T="$BATS_TEST_TMPDIR"
+	assert_jq '.details.configuration == {
+		"a": "$(touch${IFS}\($t)/pwned-a)", "b": "`touch${IFS}\($t)/pwned-b`",
+		"c": ";touch${IFS}\($t)/pwned-c", "d": "|touch${IFS}\($t)/pwned-d",
+		"e": "*", "f": "~", "g": "$HOME", "h": "'"'q'"'", "i": "\\x",
+		"k": "$(touch \($t)/pwned-k); rm -rf \($t)/victim",
+		"l": "a b && touch \($t)/pwned-l", "m": "`rm -rf \($t)/victim`"}' \
+		"$(event_line "$(session_dir gh-8812-3)/EVENTS.jsonl" 2)" --arg t "$T"
+}
+
+@test "the action refuses a command that is not init, emit, check or runbook, and runs nothing" {
+	gha_env
+	workflow <<'YAML'
+- id: semi
+  uses: ./ci-templates/github
+  with:
+    command: init; touch @T@/pwned-1
+- id: subst
+  if: always()
+  uses: ./ci-templates/github
+  with:
+    command: $(touch @T@/pwned-2)
+- id: other
+  if: always()
+  uses: ./ci-templates/github
+  with:
+    command: deploy
+- id: empty
+  if: always()
+  uses: ./ci-templates/github
+  with:
+    command: ''
+YAML
+	gha_run "$WF"
+	assert_failure 1
+	for step in semi subst other empty; do
+		[ "$(trace "deploy/$step" .outcome)" = failure ]
+		[ "$(trace "deploy/$step/run" .exit)" -eq 2 ]
+		trace "deploy/$step/run" .stdout |
+			grep -qx '::error title=hive::input command must be one of init, emit, check, runbook'
+	done
+	run ls "$BATS_TEST_TMPDIR"
+	refute_output --partial pwned
+	[ ! -e "$REPO/Docs" ]
+}
+
+@test "the action installs hive when hive-init is missing: apt-get through sudo, make install into the prefix, PATH" {
+	gha_env
+	stubs="$BATS_TEST_TMPDIR/stubs"
+	log="$BATS_TEST_TMPDIR/install.log"
+	mkdir -p "$stubs"
+	# hive nowhere on PATH: drop every folder that holds a hive-init
+	newpath="$stubs"
+	IFS=: read -r -a dirs <<<"$PATH"
+	for d in "${dirs[@]}"; do
+		[[ -n "$d" && ! -e "$d/hive-init" ]] && newpath="$newpath:$d"
+	done
+	# a runner user that is not root; sudo, apt-get and apt-cache only say what they were asked
+	printf '#!/bin/sh\nif [ "$1" = -u ]; then echo 1001; else exec /usr/bin/id "$@"; fi\n' >"$stubs/id"
+	printf '#!/bin/sh\necho "sudo $*" >>"%s"\n' "$log" >"$stubs/sudo"
+	printf '#!/bin/sh\necho "apt-get $*" >>"%s"\n' "$log" >"$stubs/apt-get"
+	printf '#!/bin/sh\nprintf "Package: libgit2\\n"\n' >"$stubs/apt-cache"
+	# make: the Makefile must take these arguments (make -n), then the tools are installed
+	# into PREFIX as make install would put them
+	cat >"$stubs/make" <<-EOF
+		#!/bin/bash
+		echo "make \$* HIVE_DEPS_TESTS=\${HIVE_DEPS_TESTS-unset}" >>"$log"
+		PATH="${PATH}" command make -n "\$@" >"$BATS_TEST_TMPDIR/make-n.out" 2>&1 || exit 1
+		for a in "\$@"; do case \$a in PREFIX=*) prefix=\${a#PREFIX=} ;; esac; done
+		mkdir -p "\$prefix/bin" && cp "$BUILD_DIR"/hive-init "$BUILD_DIR"/hive-emit "$BUILD_DIR"/hive-check \
+			"$BUILD_DIR"/hive-runbook "\$prefix/bin/"
+	EOF
+	chmod +x "$stubs"/*
+	PATH="$newpath"
+	run command -v hive-init
+	assert_failure
+	workflow <<'YAML'
+- id: init
+  uses: ./ci-templates/github
+  with:
+    command: init
+- id: emit
+  uses: ./ci-templates/github
+  with:
+    command: emit
+    args: pipeline_updated --resource ci --action update --platform Docker --status success
+YAML
+	gha_run "$WF"
+	assert_success
+	prefix="$HOME/.local"
+	run cat "$log"
+	assert_line 'sudo apt-get update -qq'
+	assert_line --regexp '^sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends build-essential .*libyaml-dev libssl-dev zlib1g-dev libhttp-parser-dev'
+	# make install from the action's own source tree (GITHUB_ACTION_PATH/../..), once
+	assert_line "make -C $SRC_TOP install PREFIX=$prefix HIVE_DEPS_TESTS=0"
+	[ "$(grep -c '^make ' "$log")" -eq 1 ]
+	grep -q "$prefix/bin" "$BATS_TEST_TMPDIR/make-n.out"
+	# the prefix's bin went on PATH through GITHUB_PATH; the tools ran from there
+	[ "$(trace deploy/init/run .PATH_first)" = "$prefix/bin" ]
+	trace 'deploy/emit/Install hive if it is missing' .stdout | grep -qx "hive: using $prefix/bin/hive-init"
+	[ "$(trace deploy/init .outputs.session_id)" = gh-8812-3 ]
+	[ "$(wc -l <"$(session_dir gh-8812-3)/EVENTS.jsonl")" -eq 2 ]
+}
+
+@test "the action fails clearly when hive is missing and the runner has no apt-get" {
+	gha_env
+	stubs="$BATS_TEST_TMPDIR/stubs"
+	mkdir -p "$stubs"
+	for t in bash sh env cat sed grep id dirname; do ln -s "$(command -v "$t")" "$stubs/$t"; done
+	workflow <<'YAML'
+- uses: ./ci-templates/github
+  with:
+    command: init
+YAML
+	run --separate-stderr env PATH="$stubs" "$(command -v node)" "$GHA_RUNNER_JS" run "$WF"
+	assert_failure 1
+	run trace 'deploy/1/Install hive if it is missing' .stdout
+	assert_output --partial '::error title=hive::hive is not installed and this runner has no apt-get'
+	[ ! -e "$REPO/Docs" ]
+}
+
+# --- GitLab: the template run by gitlab-ci-local -------------------------------------------
+
+# gitlab_repo: $REPO as a GitLab project: an origin remote (never contacted), the template
+# at its path in hive, and example.gitlab-ci.yml as .gitlab-ci.yml with its `include:
+# project:` turned into `include: local:` of the same file and its image: removed (shell
+# executor); everything committed.
+gitlab_repo() {
+	git remote add origin https://gitlab.example.com/acme/app.git
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	node -e '
+		const YAML = require("yaml"), fs = require("fs");
+		const doc = YAML.parseDocument(fs.readFileSync(process.argv[1], "utf8"));
+		const inc = doc.toJS().include;
+		if (!Array.isArray(inc) || inc.length !== 1 || !inc[0].project ||
+		    inc[0].file !== "ci-templates/gitlab/hive.gitlab-ci.yml") {
+			console.error("unexpected include: in the example: " + JSON.stringify(inc));
+			process.exit(1);
+		}
+		doc.set("include", [{ local: inc[0].file }]);
+		doc.delete("image");
+		process.stdout.write(String(doc));
+	' "$GITLAB_DIR/example.gitlab-ci.yml" >.gitlab-ci.yml || return 1
+	git add -A && git commit -q -m 'gitlab ci'
+}
+
+# PATH without any folder that holds a hive-init.
+path_without_hive() {
+	local d p=
+	IFS=: read -r -a dirs <<<"$PATH"
+	for d in "${dirs[@]}"; do
+		[[ -n "$d" && ! -e "$d/hive-init" ]] && p="${p:+$p:}$d"
+	done
+	printf '%s' "$p"
+}
+
+# gcl ARGS…: gitlab-ci-local in $PWD, shell executor with artifact isolation, artifacts not
+# copied back into the work tree, GITLAB_CI=true as GitLab sets it (gitlab-ci-local says
+# false), in a network namespace of its own when the kernel allows it, else with every
+# proxy variable pointing at a closed port.
+gcl() {
+	local net=(unshare -n)
+	if ! unshare -n true 2>/dev/null; then
+		net=(env http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9
+			HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9
+			no_proxy= NO_PROXY=)
+	fi
+	run "${net[@]}" "$NODE_MODULES/.bin/gitlab-ci-local" --no-color --shell-isolation \
+		--no-artifacts-to-source --max-job-name-padding 0 \
+		--variable GITLAB_CI=true --ignore-predefined-vars GITLAB_CI "$@"
+}
+
+ARTS=.gitlab-ci-local/artifacts
+LOGS=.gitlab-ci-local/output
+
+# saved_session JOB ID: the session folder JOB saved (.hive-artifacts/<job id>/), copied to
+# $BATS_TEST_TMPDIR/saved/sessions/ID so that hive-check can take it as a session folder.
+saved_session() {
+	local copies=("$ARTS/$1"/.hive-artifacts/*/) dest="$BATS_TEST_TMPDIR/saved/sessions/$2"
+	[[ ${#copies[@]} -eq 1 && -f "${copies[0]}EVENTS.jsonl" ]] ||
+		fail "job $1 did not save exactly one session folder: ${copies[*]}"
+	rm -rf "$dest" && mkdir -p "$dest" && cp -R "${copies[0]}." "$dest/"
+	printf '%s' "$dest"
+}
+
+@test "GitLab: the example pipeline passes; dotenv hands HIVE_SESSION_ID on; JUnit and Code Quality reports" {
+	gitlab_repo
+	# a session id of our own: later jobs can only find it through hive.env
+	gcl --variable 'HIVE_INIT_ARGS=--session release-7'
+	assert_success
+	for job in hive-init deploy hive-check hive-runbook; do
+		assert_line --regexp "PASS +$job *\$"
+	done
+	refute_output --partial hive-runbook-failed
+	# the dotenv report, and the deploy job saw it
+	run cat "$ARTS/hive-init/.gitlab-ci-reports/dotenv/hive.env"
+	assert_output 'HIVE_SESSION_ID=release-7'
+	grep -q 'in session release-7$' "$LOGS/deploy.log"
+	grep -q '^hive: Docs/hive-mind/sessions/release-7 restored from ' "$LOGS/hive-check.log"
+	# the session as the runbook job saved it: all three protocols in one chain
+	s="$(saved_session hive-runbook release-7)"
+	run jq -r '"\(.session_id) \(.event_type) \(.ci.provider) \(.ci.job)"' "$s/EVENTS.jsonl"
+	assert_output "$(printf '%s\n' 'release-7 session_started gitlab hive-init' \
+		'release-7 deployment_configured gitlab deploy' 'release-7 session_completed gitlab hive-runbook')"
+	assert_jq '.details.configuration.rollback == "kubectl rollout undo deployment/api"
+		and .details.configuration.version == .git.commit[0:8]' "$(event_line "$s/EVENTS.jsonl" 2)"
+	assert_jq '.status == "completed"' "$(cat "$s/STATE.json")"
+	grep -qx '# RUNBOOK: release-7' "$s/RUNBOOK.md"
+	assert_jq '.session_id == "release-7" and .deployments.count == 1' "$(cat "$s/METRICS.json")"
+	run hive-check "$s"
+	assert_success
+	# and as the job's report artifacts
+	cmp "$ARTS/hive-runbook/hive-report/RUNBOOK.md" "$s/RUNBOOK.md"
+	cmp "$ARTS/hive-runbook/hive-report/METRICS.json" "$s/METRICS.json"
+	# JUnit: well-formed XML, one testsuite for the session, no failure
+	junit="$ARTS/hive-check/hive-junit.xml"
+	run xmllint --noout "$junit"
+	assert_success
+	[ "$(xmllint --xpath 'count(/testsuites/testsuite)' "$junit")" -eq 1 ]
+	[ "$(xmllint --xpath 'string(/testsuites/testsuite/@name)' "$junit")" = release-7 ]
+	[ "$(xmllint --xpath 'count(//testcase)' "$junit")" -ge 7 ]
+	[ "$(xmllint --xpath 'count(//failure)' "$junit")" -eq 0 ]
+	assert_jq '. == []' "$(cat "$ARTS/hive-check/hive-codequality.json")"
+	# the jobs ran in their own copies: the work tree has only gitlab-ci-local's folder
+	run git status --porcelain
+	assert_output '?? .gitlab-ci-local/'
+}
+
+@test "GitLab: a failing gate fails hive-check with the finding in JUnit and Code Quality; the session ends failed" {
+	printf 'policy:\n  require_tags: [cost-center]\n' >.hive.yml
+	gitlab_repo
+	gcl
+	assert_failure
+	assert_line --regexp 'PASS +hive-init *$'
+	assert_line --regexp 'PASS +deploy *$'
+	assert_line --regexp 'FAIL +hive-check *$'
+	assert_line --regexp 'PASS +hive-runbook-failed *$'
+	refute_line --regexp ' +hive-runbook *$'
+	# the CI's own session id, gl-<pipeline id>
+	id="$(sed -n 's/^HIVE_SESSION_ID=//p' "$ARTS/hive-init/.gitlab-ci-reports/dotenv/hive.env")"
+	[[ "$id" =~ ^gl-[0-9]+$ ]]
+	grep -q 'hive policy.require_tags\|\[policy.require_tags\]' "$LOGS/hive-check.log"
+	junit="$ARTS/hive-check/hive-junit.xml"
+	run xmllint --noout "$junit"
+	assert_success
+	[ "$(xmllint --xpath 'count(//testcase[@name="policy.require_tags"]/failure)' "$junit")" -eq 1 ]
+	[ "$(xmllint --xpath 'string(/testsuites/testsuite/@name)' "$junit")" = "$id" ]
+	assert_jq 'length == 1 and .[0].check_name == "policy.require_tags"
+		and .[0].location.lines.begin == 2' "$(cat "$ARTS/hive-check/hive-codequality.json")"
+	s="$(saved_session hive-runbook-failed "$id")"
+	assert_jq '.status == "failed"' "$(cat "$s/STATE.json")"
+	assert_jq '.event_type == "session_completed" and .details.status == "failure"' \
+		"$(event_line "$s/EVENTS.jsonl" 3)"
+	[ -f "$s/METRICS.json" ]
+	[ -f "$s/RUNBOOK.md" ]
+}
+
+@test "GitLab: two jobs writing to the session at once are caught, not merged by unpacking order" {
+	git remote add origin https://gitlab.example.com/acme/app.git
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	cat >.gitlab-ci.yml <<-'YAML'
+		include:
+		  - local: ci-templates/gitlab/hive.gitlab-ci.yml
+		stages: [deploy, verify]
+		hive-init:
+		  extends: .hive-init
+		deploy-a:
+		  stage: deploy
+		  extends: .hive-session
+		  script:
+		    - hive-emit pipeline_updated --resource a --action update --platform Docker --status success
+		deploy-b:
+		  stage: deploy
+		  extends: .hive-session
+		  script:
+		    - hive-emit pipeline_updated --resource b --action update --platform Docker --status success
+		hive-check:
+		  stage: verify
+		  extends: .hive-check
+	YAML
+	git add -A && git commit -q -m 'gitlab ci'
+	gcl
+	assert_failure
+	assert_line --regexp 'PASS +deploy-a *$'
+	assert_line --regexp 'PASS +deploy-b *$'
+	assert_line --regexp 'FAIL +hive-check *$'
+	grep -q 'two jobs wrote to the session at the same time$' "$LOGS/hive-check.log"
+	# each writer saved its own copy: two logs of two lines that differ in line 2
+	a="$(saved_session deploy-a x)/EVENTS.jsonl"
+	b="$(saved_session deploy-b y)/EVENTS.jsonl"
+	[ "$(wc -l <"$a")" -eq 2 ]
+	[ "$(wc -l <"$b")" -eq 2 ]
+	[ "$(sed -n 1p "$a")" = "$(sed -n 1p "$b")" ]
+	[ "$(sed -n 2p "$a")" != "$(sed -n 2p "$b")" ]
+}
+
+@test "GitLab: without hive the jobs stop with a message; with HIVE_GIT_URL they clone and make install it" {
+	git remote add origin https://gitlab.example.com/acme/app.git
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	cat >.gitlab-ci.yml <<-'YAML'
+		include:
+		  - local: ci-templates/gitlab/hive.gitlab-ci.yml
+		hive-init:
+		  extends: .hive-init
+		which:
+		  extends: .hive-session
+		  script:
+		    - command -v hive-init
+	YAML
+	git add -A && git commit -q -m 'gitlab ci'
+	# a hive "source" repository with a v9 tag, and a make that installs the built tools
+	src="$BATS_TEST_TMPDIR/hive-src"
+	git init -q "$src" && git -C "$src" commit -q --allow-empty -m hive && git -C "$src" tag v9
+	stubs="$BATS_TEST_TMPDIR/stubs" log="$BATS_TEST_TMPDIR/make.log" prefix="$BATS_TEST_TMPDIR/prefix"
+	mkdir -p "$stubs"
+	cat >"$stubs/make" <<-EOF
+		#!/bin/sh
+		echo "make \$* HIVE_DEPS_TESTS=\${HIVE_DEPS_TESTS-unset} src=\$(git -C "\$2" describe --tags)" >>"$log"
+		for a in "\$@"; do case \$a in PREFIX=*) p=\${a#PREFIX=} ;; esac; done
+		mkdir -p "\$p/bin" && cp "$BUILD_DIR"/hive-init "$BUILD_DIR"/hive-emit "$BUILD_DIR"/hive-check \
+			"$BUILD_DIR"/hive-runbook "\$p/bin/"
+	EOF
+	chmod +x "$stubs/make"
+	PATH="$stubs:$(path_without_hive)"
+	run command -v hive-init
+	assert_failure
+
+	gcl hive-init
+	assert_failure
+	grep -q '^hive: hive-init is not on PATH: use an image with hive installed, or set HIVE_GIT_URL to build it$' \
+		"$LOGS/hive-init.log"
+	[ ! -e "$log" ]
+
+	rm -rf .gitlab-ci-local
+	gcl --variable "HIVE_GIT_URL=file://$src" --variable HIVE_GIT_REF=v9 \
+		--variable "HIVE_INSTALL_PREFIX=$prefix"
+	assert_success
+	run cat "$log"
+	assert_line --regexp "^make -C [^ ]+/hive-src\\.[0-9]+ install PREFIX=$prefix HIVE_DEPS_TESTS=0 src=v9\$"
+	[ "${#lines[@]}" -eq 2 ]
+	grep -qx "$prefix/bin/hive-init" "$LOGS/which.log"
+	id="$(sed -n 's/^HIVE_SESSION_ID=//p' "$ARTS/hive-init/.gitlab-ci-reports/dotenv/hive.env")"
+	saved_session which "$id" >/dev/null
+}
