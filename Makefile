@@ -20,6 +20,9 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 WARN := -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 -Wstrict-prototypes -Wvla
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
 OPT ?= -O2 -g
 CFLAGS_ALL = $(WARN) $(OPT) $(EXTRA_CFLAGS) -D_GNU_SOURCE -I$(DEPS)/include \
 	$(shell pkg-config --cflags yaml-0.1 libcrypto 2>/dev/null)
@@ -69,7 +72,7 @@ demo: deps all
 	@sh scripts/demo.sh $(BUILD)
 
 bench: deps all
-	@for b in tests/bench/*.sh; do sh "$$b" $(BUILD) || exit 1; done
+	@sh tests/bench/run.sh $(BUILD)
 
 # Where `make install` puts things (DESTDIR is prepended to each).
 DATADIR ?= $(PREFIX)/share
