@@ -4,6 +4,9 @@
 #   make deps       install missing Debian packages, build the static libgit2 and cJSON
 #   make check      every test suite; ends with "tests: N passed, N failed"
 #   make sanitize   the same suites on an ASan + UBSan build
+#   make valgrind   each tool's main paths under valgrind memcheck
+#   make fuzz       the libFuzzer harnesses, FUZZ_SECONDS each (default 30)
+#   make bench      the benchmarks and their table
 #   make demo       the main job on a throwaway repository
 #   make install    PREFIX=/usr/local DESTDIR=
 
@@ -30,7 +33,7 @@ CFLAGS_ALL = $(WARN) $(OPT) $(EXTRA_CFLAGS) -D_GNU_SOURCE -I$(DEPS)/include \
 LDLIBS_ALL = -L$(DEPS)/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto -lcjson \
 	-Wl,-Bdynamic -lpthread -ldl -lrt $(EXTRA_LDFLAGS)
 
-.PHONY: all deps check unit bats sanitize demo install uninstall clean distclean bench
+.PHONY: all deps check unit bats sanitize valgrind fuzz demo install uninstall clean distclean bench
 .SECONDARY:
 
 all: $(BIN)
@@ -64,9 +67,22 @@ check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
 	@BUILD=$(BUILD) sh tests/run.sh
 
+# the whole suite on an ASan + UBSan build; tests/sanitize.sh also fails on any sanitizer
+# report, even inside a test that expected its tool to fail
 sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g -fno-omit-frame-pointer" \
-		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" check
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+		all $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
+	@sh tests/sanitize.sh build/san
+
+# each tool's main paths under memcheck: zero leaks, zero errors
+valgrind: deps all
+	@sh tests/valgrind.sh $(BUILD)
+
+# libFuzzer harnesses (tests/fuzz), FUZZ_SECONDS each
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	@sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
 
 demo: deps all
 	@sh scripts/demo.sh $(BUILD)
@@ -114,7 +130,7 @@ uninstall:
 		find $(DESTDIR)$(HIVEDATADIR) -depth -type d -empty -delete; fi
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/libhive.a $(BIN) build/san
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/libhive.a $(BIN) $(BUILD)/fuzz build/san
 
 distclean:
 	rm -rf build

@@ -249,27 +249,6 @@ bare:
 
 /* --- pre-push ---------------------------------------------------------------------- */
 
-/* An object id of 40 or 64 hex digits; *zero tells "none" (all zeros). */
-static int parse_oid(const char *s, git_oid *out, int *zero)
-{
-	size_t n = strlen(s), i;
-
-	if (n != 40 && n != 64)
-		return -1;
-	*zero = 1;
-	for (i = 0; i < n; i++) {
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return -1;
-		if (s[i] != '0')
-			*zero = 0;
-	}
-	if (*zero)
-		return 0;
-	if (n == 64)
-		return -2; /* a SHA-256 object id: libgit2 1.5 reads SHA-1 repositories only */
-	return git_oid_fromstr(out, s) < 0 ? -1 : 0;
-}
-
 /* The commit a pushed object id stands for: an annotated tag is peeled to its commit.
  * 0 with *id replaced, 1 when the object is no committish (a tag of a tree or a blob:
  * no commits to check), -1 when the object is not in the repository. */
@@ -459,10 +438,11 @@ static int pre_push(struct gate *g)
 	struct hive_lines *r = NULL;
 	enum hive_line_kind kind;
 	const char *line;
-	char buf[1024], rel[4200], *f[5];
+	char rel[4200];
 	size_t len, top_len = strlen(g->ctx->top);
-	int got, rc = HIVE_OK, n, lz, rz, pr;
+	int got, rc = HIVE_OK, pr;
 	git_oid local, remote;
+	struct hive_prepush_line pl;
 
 	if (!repo)
 		return hive_err_set(&g->ctx->err, HIVE_EUSAGE, "--pre-push: not in a git repository");
@@ -480,46 +460,28 @@ static int pre_push(struct gate *g)
 		git_commit *tip = NULL;
 		git_tree *sessions = NULL;
 		size_t i;
-		char *save = NULL;
 
 		if (len == 0)
 			continue;
-		if (len >= sizeof(buf)) {
-			rc = hive_err_set(&g->ctx->err, HIVE_EUSAGE, "stdin:%zu: not a pre-push line",
-					  hive_lines_number(r));
+		if ((rc = hive_prepush_parse_line(line, len, &pl, &g->ctx->err))) {
+			hive_err_prefix(&g->ctx->err, "stdin:%zu", hive_lines_number(r));
 			break;
 		}
-		memcpy(buf, line, len);
-		buf[len] = '\0';
-		for (n = 0, f[0] = strtok_r(buf, " \t", &save); f[n] && n < 4;)
-			f[++n] = strtok_r(NULL, " \t", &save);
-		if (n != 4 || f[4]) {
-			rc = hive_err_set(&g->ctx->err, HIVE_EUSAGE,
-					  "stdin:%zu: expected <local ref> <local sha> <remote ref> "
-					  "<remote sha>",
-					  hive_lines_number(r));
-			break;
-		}
-		if ((pr = parse_oid(f[1], &local, &lz)) || (pr = parse_oid(f[3], &remote, &rz))) {
-			rc = hive_err_set(&g->ctx->err, pr == -2 ? HIVE_EENV : HIVE_EUSAGE,
-					  pr == -2 ? "stdin:%zu: a SHA-256 repository, which hive "
-						     "cannot read yet"
-						   : "stdin:%zu: not an object id of 40 or 64 hex digits",
-					  hive_lines_number(r));
-			break;
-		}
-		if (lz)
+		if (pl.local_zero)
 			continue; /* a deleted ref: nothing is pushed */
+		git_oid_fromraw(&local, pl.local);
+		if (!pl.remote_zero)
+			git_oid_fromraw(&remote, pl.remote);
 		/* an annotated tag pushes the commits it points at (and git_commit_lookup below
 		 * would fail on the tag object itself, checking nothing) */
 		if ((pr = peel_to_commit(repo, &local)) < 0) {
 			rc = hive_err_set(&g->ctx->err, HIVE_EENV, "stdin:%zu: %s: no such object",
-					  hive_lines_number(r), f[1]);
+					  hive_lines_number(r), pl.local_hex);
 			break;
 		}
 		if (pr > 0)
 			continue; /* a tag of a tree or a blob: no commits */
-		rc = touched_sessions(repo, &local, rz ? NULL : &remote, rel, &touched,
+		rc = touched_sessions(repo, &local, pl.remote_zero ? NULL : &remote, rel, &touched,
 				      &g->ctx->err);
 		if (!rc && touched.n && git_commit_lookup(&tip, repo, &local) == 0)
 			sessions = sessions_tree(repo, tip, rel);
@@ -529,6 +491,8 @@ static int pre_push(struct gate *g)
 		git_commit_free(tip);
 		hive_strv_clear(&touched);
 	}
+	if (!rc && got < 0)
+		rc = g->ctx->err.status; /* stdin could not be read: nothing was checked */
 	hive_lines_free(r);
 	return rc;
 }

@@ -284,6 +284,13 @@ static int read_stream(const struct hive_ctx *ctx, struct hive_redactor *red,
 					  HIVE_LINE_MAX);
 			break;
 		}
+		if ((i = hive_json_find_nul(line, len)) != len) {
+			rc = hive_err_set(err, HIVE_EUSAGE,
+					  "stdin:%zu:%zu: a NUL character (an event holds text, and "
+					  "text holds no NUL)",
+					  no, i + 1);
+			break;
+		}
 		if (!(obj = hive_json_parse(line, len)) || !cJSON_IsObject(obj)) {
 			cJSON_Delete(obj);
 			rc = hive_err_set(err, HIVE_EUSAGE, "stdin:%zu: not a JSON object", no);

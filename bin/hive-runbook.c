@@ -311,17 +311,81 @@ out:
 	return rc;
 }
 
+/* What finish hands to hive_log_append_events: the reports are written under the session
+ * lock, after session_completed and STATE.json, before the lock is let go, so a failure
+ * there (a full disk) takes session_completed back out and the call changes nothing. */
+struct reports {
+	struct hive_ctx *ctx;
+	struct hive_session *s;
+	int made_metrics;    /* METRICS.json was written by this call */
+	struct hive_err err; /* why writing the reports failed */
+};
+
+/* METRICS.json and RUNBOOK.md, each only when missing. HIVE_OK or the error in r->err;
+ * a METRICS.json this call wrote is removed again when RUNBOOK.md cannot be written. */
+static int write_reports(struct reports *r)
+{
+	struct hive_facts *facts = NULL;
+	struct hive_buf md = {0};
+	struct stat st;
+	cJSON *metrics = NULL;
+	char *text = NULL, shown[4300];
+	int rc;
+
+	if ((rc = hive_facts_load(r->s, hive_git_repo(r->ctx->git), &facts, &r->err)))
+		goto out;
+	if (fstatat(r->s->dirfd, "METRICS.json", &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		metrics = hive_report_metrics(facts);
+		text = cJSON_Print(metrics);
+		snprintf(shown, sizeof(shown), "%s/METRICS.json", r->s->dir);
+		if (!text)
+			rc = hive_err_set(&r->err, HIVE_EENV, "out of memory");
+		else
+			rc = hive_write_atomic(r->s->dirfd, "METRICS.json", text, strlen(text), shown,
+					       &r->err);
+		if (rc)
+			goto out;
+		r->made_metrics = 1;
+	}
+	if (fstatat(r->s->dirfd, "RUNBOOK.md", &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		hive_report_markdown(facts, "runbook", NULL, &md);
+		snprintf(shown, sizeof(shown), "%s/RUNBOOK.md", r->s->dir);
+		if (md.oom)
+			rc = hive_err_set(&r->err, HIVE_EENV, "out of memory");
+		else
+			rc = hive_write_atomic(r->s->dirfd, "RUNBOOK.md", md.p, md.len, shown, &r->err);
+	}
+out:
+	if (rc && r->made_metrics) {
+		unlinkat(r->s->dirfd, "METRICS.json", 0);
+		r->made_metrics = 0;
+	}
+	cJSON_free(text);
+	cJSON_Delete(metrics);
+	hive_buf_free(&md);
+	hive_facts_free(facts);
+	return rc;
+}
+
+/* hive_log_append_events' deliver callback: -1 (with errno) undoes the append. */
+static int deliver_reports(void *arg, const char *lines, size_t len)
+{
+	(void)lines;
+	(void)len;
+	if (write_reports(arg) == HIVE_OK)
+		return 0;
+	errno = EIO;
+	return -1;
+}
+
 /* The completion protocol. Idempotent: a completed session gets no second
  * session_completed; METRICS.json and RUNBOOK.md are written only when missing. */
 static int finish(struct hive_ctx *ctx, struct runbook_opts *o, struct hive_session *s)
 {
 	struct hive_pending ev;
-	struct hive_facts *facts = NULL;
 	struct hive_redactor *red = NULL;
-	struct hive_buf md = {0};
-	struct stat st;
-	cJSON *state = NULL, *details = NULL, *metrics = NULL, *git = NULL, *ci = NULL;
-	char *text = NULL, shown[4300];
+	struct reports rep = {ctx, s, 0, {0, ""}};
+	cJSON *state = NULL, *details = NULL, *git = NULL, *ci = NULL;
 	int rc;
 
 	if ((rc = integrity(ctx, s)))
@@ -342,42 +406,28 @@ static int finish(struct hive_ctx *ctx, struct runbook_opts *o, struct hive_sess
 		cJSON_AddStringToObject(details, "status", o->status ? o->status : "success");
 		ev.type = "session_completed";
 		ev.details = details;
-		rc = hive_log_append_events(s, &ev, 1, git, ci, 0, NULL, NULL, NULL, &ctx->err);
+		rc = hive_log_append_events(s, &ev, 1, git, ci, 0, deliver_reports, &rep, NULL,
+					    &ctx->err);
 		cJSON_Delete(details);
-		if (rc)
-			goto out;
+		if (rc && rep.err.status) {
+			/* the reports failed, and session_completed was taken back out */
+			ctx->err = rep.err;
+			hive_err_prefix(&ctx->err, "session not finished");
+		}
+		goto out;
 	} else if (o->status && !ctx->quiet) {
 		fprintf(stderr, "%s: session %s is already %s: --status %s changes nothing\n",
 			hive_progname, s->id,
 			cJSON_GetObjectItemCaseSensitive(state, "status")->valuestring, o->status);
 	}
-	if ((rc = hive_facts_load(s, hive_git_repo(ctx->git), &facts, &ctx->err)))
-		goto out;
-	if (fstatat(s->dirfd, "METRICS.json", &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		metrics = hive_report_metrics(facts);
-		text = cJSON_Print(metrics);
-		snprintf(shown, sizeof(shown), "%s/METRICS.json", s->dir);
-		if (!text || (rc = hive_write_atomic(s->dirfd, "METRICS.json", text, strlen(text), shown,
-						     &ctx->err)))
-			goto out;
-	}
-	if (fstatat(s->dirfd, "RUNBOOK.md", &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		hive_report_markdown(facts, "runbook", NULL, &md);
-		snprintf(shown, sizeof(shown), "%s/RUNBOOK.md", s->dir);
-		if (md.oom)
-			rc = hive_err_set(&ctx->err, HIVE_EENV, "out of memory");
-		else
-			rc = hive_write_atomic(s->dirfd, "RUNBOOK.md", md.p, md.len, shown, &ctx->err);
-	}
+	/* an already completed session: only the reports that are missing */
+	if ((rc = write_reports(&rep)))
+		ctx->err = rep.err;
 out:
-	cJSON_free(text);
-	cJSON_Delete(metrics);
 	cJSON_Delete(state);
 	cJSON_Delete(git);
 	cJSON_Delete(ci);
 	hive_redactor_free(red);
-	hive_buf_free(&md);
-	hive_facts_free(facts);
 	return rc;
 }
 

@@ -483,3 +483,63 @@ out:
 	hive_strv_clear(&r.types);
 	return rc;
 }
+
+/* --- git's pre-push input ------------------------------------------------------------ */
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* An object id of 40 or 64 lowercase hex digits into raw (20 bytes) and *zero ("none").
+ * 0, -1 when it is no object id, -2 for a non-zero 64-digit (SHA-256) id. */
+static int parse_oid(const char *s, unsigned char raw[20], int *zero)
+{
+	size_t n = strlen(s), i;
+
+	if (n != 40 && n != 64)
+		return -1;
+	*zero = 1;
+	for (i = 0; i < n; i++) {
+		if (hex_digit(s[i]) < 0)
+			return -1;
+		if (s[i] != '0')
+			*zero = 0;
+	}
+	if (*zero)
+		return 0;
+	if (n == 64)
+		return -2; /* a SHA-256 object id: libgit2 1.5 reads SHA-1 repositories only */
+	for (i = 0; i < 20; i++)
+		raw[i] = (unsigned char)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
+	return 0;
+}
+
+int hive_prepush_parse_line(const char *line, size_t len, struct hive_prepush_line *out,
+			    struct hive_err *err)
+{
+	char *f[5], *save = NULL;
+	int n, pr;
+
+	memset(out, 0, sizeof(*out));
+	if (len >= sizeof(out->buf))
+		return hive_err_set(err, HIVE_EUSAGE, "not a pre-push line");
+	memcpy(out->buf, line, len);
+	out->buf[len] = '\0';
+	for (n = 0, f[0] = strtok_r(out->buf, " \t", &save); f[n] && n < 4;)
+		f[++n] = strtok_r(NULL, " \t", &save);
+	if (n != 4 || f[4])
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "expected <local ref> <local sha> <remote ref> <remote sha>");
+	if ((pr = parse_oid(f[1], out->local, &out->local_zero)) ||
+	    (pr = parse_oid(f[3], out->remote, &out->remote_zero)))
+		return pr == -2 ? hive_err_set(err, HIVE_EENV,
+					       "a SHA-256 repository, which hive cannot read yet")
+				: hive_err_set(err, HIVE_EUSAGE,
+					       "not an object id of 40 or 64 hex digits");
+	out->local_ref = f[0];
+	out->local_hex = f[1];
+	out->remote_ref = f[2];
+	out->remote_hex = f[3];
+	return HIVE_OK;
+}

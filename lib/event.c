@@ -659,7 +659,7 @@ int hive_event_apply_kv(cJSON *obj, const char *arg, struct hive_err *err)
 				    hive_quote(q, sizeof(q), key));
 	value = eq + 1;
 	if (typed) {
-		parsed = cJSON_ParseWithOpts(value, NULL, 1);
+		parsed = hive_json_parse(value, strlen(value)); /* no \u0000 either */
 		if (!parsed)
 			return hive_err_set(err, HIVE_EUSAGE,
 					    "%s: the value after := is not valid JSON (quote strings, "
@@ -827,6 +827,8 @@ struct hive_redactor {
 	regex_t re[N(shapes)];
 	unsigned char state[N(shapes)]; /* 0 not compiled yet, 1 compiled, 2 failed */
 	const struct hive_config *cfg;
+	char *scratch;  /* a NUL-terminated copy of a raw line for regexec (see find_match) */
+	size_t scratch_cap;
 };
 
 /* Shape i's regex, compiled on first use: glibc's regcomp costs more than the rest of a
@@ -860,6 +862,7 @@ void hive_redactor_free(struct hive_redactor *r)
 	for (i = 0; i < N(shapes); i++)
 		if (r->state[i] == 1)
 			regfree(&r->re[i]);
+	free(r->scratch);
 	free(r);
 }
 
@@ -987,13 +990,34 @@ static unsigned shape_candidates(const char *s, size_t len)
 	return m;
 }
 
-/* First match of any rule in s[0..len): built-in shapes, then configured patterns. */
-static const char *find_match(struct hive_redactor *r, const char *s, size_t len,
+/* s[0..len) for regexec: s itself when s[len] is a NUL the caller vouches for, else a
+ * NUL-terminated copy in r->scratch. glibc's regexec reads only [rm_so, rm_eo) with
+ * REG_STARTEND, but the ASan and MSan interceptors of regexec run strlen over the string
+ * (a raw line inside a read buffer has no NUL after it: fuzz_event found the report), and
+ * REG_STARTEND is an extension other C libraries lack. Out of memory: s as it is. */
+static const char *nul_terminated(struct hive_redactor *r, const char *s, size_t len)
+{
+	char *b;
+
+	if (len + 1 > r->scratch_cap) {
+		if (!(b = realloc(r->scratch, len + 1)))
+			return s;
+		r->scratch = b;
+		r->scratch_cap = len + 1;
+	}
+	memcpy(r->scratch, s, len);
+	r->scratch[len] = '\0';
+	return r->scratch;
+}
+
+/* First match of any rule in s[0..len): built-in shapes, then configured patterns.
+ * terminated: s[len] is a NUL (a cJSON string); else s is copied before any regexec. */
+static const char *find_match(struct hive_redactor *r, const char *s, size_t len, int terminated,
 			      regoff_t *so, regoff_t *eo)
 {
 	const regex_t *re;
 	regmatch_t m[2];
-	const char *best = NULL;
+	const char *best = NULL, *z = terminated ? s : NULL;
 	size_t i;
 
 	unsigned cand = shape_candidates(s, len);
@@ -1004,7 +1028,11 @@ static const char *find_match(struct hive_redactor *r, const char *s, size_t len
 			continue;
 		m[0].rm_so = 0;
 		m[0].rm_eo = (regoff_t)len;
-		if (!(re = shape_re(r, i)) || regexec(re, s, 2, m, REG_STARTEND))
+		if (!(re = shape_re(r, i)))
+			continue;
+		if (!z)
+			z = nul_terminated(r, s, len);
+		if (regexec(re, z, 2, m, REG_STARTEND))
 			continue;
 		if (shapes[i].group)
 			m[0] = m[shapes[i].group];
@@ -1017,7 +1045,9 @@ static const char *find_match(struct hive_redactor *r, const char *s, size_t len
 	for (i = 0; r->cfg && i < r->cfg->npatterns; i++) {
 		m[0].rm_so = 0;
 		m[0].rm_eo = (regoff_t)len;
-		if (regexec(&r->cfg->patterns[i].re, s, 1, m, REG_STARTEND) ||
+		if (!z)
+			z = nul_terminated(r, s, len);
+		if (regexec(&r->cfg->patterns[i].re, z, 1, m, REG_STARTEND) ||
 		    m[0].rm_eo == m[0].rm_so)
 			continue;
 		if (*so < 0 || m[0].rm_so < *so) {
@@ -1033,7 +1063,7 @@ const char *hive_redactor_find(struct hive_redactor *r, const char *s, size_t le
 			       size_t *at)
 {
 	regoff_t so, eo;
-	const char *rule = find_match(r, s, len, &so, &eo);
+	const char *rule = find_match(r, s, len, 0, &so, &eo);
 
 	if (rule && at)
 		*at = (size_t)so;
@@ -1050,7 +1080,7 @@ static int redact_string(struct hive_redactor *r, char **sp)
 	const char *rule;
 	int count = 0;
 
-	while (pos < len && (rule = find_match(r, s + pos, len - pos, &so, &eo)) && eo > so) {
+	while (pos < len && (rule = find_match(r, s + pos, len - pos, 1, &so, &eo)) && eo > so) {
 		rl = (size_t)snprintf(repl, sizeof(repl), "[REDACTED:%s]", rule);
 		nlen = len - (size_t)(eo - so) + rl;
 		if (!(out = cJSON_malloc(nlen + 1)))
@@ -1075,8 +1105,18 @@ static int redact_node(struct hive_redactor *r, cJSON *node, int keys_too)
 
 	cJSON_ArrayForEach(child, node)
 	{
-		if (keys_too && child->string && !cJSON_IsNull(child) &&
-		    hive_redactor_key_is_secret(r, child->string) &&
+		/* the name as given decides whether the value is a secret; then the key's own
+		 * token shapes go too, even when its value is replaced: a token pasted into
+		 * a key named like a secret ("token ghp_…") was written as it was */
+		int secret_name = keys_too && child->string &&
+				  hive_redactor_key_is_secret(r, child->string);
+
+		if (child->string && !(child->type & cJSON_StringIsConst)) {
+			if ((n = redact_string(r, &child->string)) < 0)
+				return -1;
+			total += n;
+		}
+		if (secret_name && !cJSON_IsNull(child) &&
 		    !(cJSON_IsString(child) && !strncmp(child->valuestring, "[REDACTED", 9))) {
 			cJSON *repl = cJSON_CreateString("[REDACTED]");
 			if (!repl)
@@ -1088,11 +1128,6 @@ static int redact_node(struct hive_redactor *r, cJSON *node, int keys_too)
 			child = repl;
 			total++;
 			continue;
-		}
-		if (child->string && !(child->type & cJSON_StringIsConst)) {
-			if ((n = redact_string(r, &child->string)) < 0)
-				return -1;
-			total += n;
 		}
 		if (cJSON_IsString(child)) {
 			if ((n = redact_string(r, &child->valuestring)) < 0)

@@ -23,6 +23,7 @@ struct hive_git {
 	char *workdir;  /* no trailing slash; NULL when bare */
 	cJSON *context; /* cached `git` object (with or without the dirty scan) */
 	int context_has_dirty;
+	int skip_hash;  /* index written with index.skipHash: -1 not looked at yet, 0, 1 */
 };
 
 static int git_fail(struct hive_err *err, int status, const char *what)
@@ -69,6 +70,21 @@ static int index_fail(git_repository *repo, struct hive_err *err)
 	return git_fail(err, HIVE_EENV, "cannot read the index");
 }
 
+/* git_repository_set_workdir, skipped when the repository already has that work tree:
+ * libgit2 1.5.1 leaks its prettified copy of the path in that case (it returns before
+ * freeing it), which ASan and valgrind report on every hook run with GIT_DIR set. */
+static int set_workdir(git_repository *repo, const char *path)
+{
+	const char *now = git_repository_workdir(repo);
+	char *real = realpath(path, NULL);
+	size_t n = real ? strlen(real) : 0;
+	int same = real && now && strncmp(now, real, n) == 0 &&
+		   (now[n] == '\0' || (now[n] == '/' && now[n + 1] == '\0'));
+
+	free(real);
+	return same ? 0 : git_repository_set_workdir(repo, path, 0);
+}
+
 static void set_workdir_field(struct hive_git *g)
 {
 	const char *wd = git_repository_workdir(g->repo);
@@ -101,6 +117,7 @@ int hive_git_open(const char *cwd, struct hive_git **out, struct hive_err *err)
 	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
 	if (!(g = calloc(1, sizeof(*g))))
 		return hive_err_set(err, HIVE_EENV, "out of memory");
+	g->skip_hash = -1;
 
 	if (gitdir && *gitdir) {
 		/* git's rule: GIT_DIR names the repository, and without GIT_WORK_TREE or
@@ -114,7 +131,7 @@ int hive_git_open(const char *cwd, struct hive_git **out, struct hive_err *err)
 		if (!(worktree && *worktree) && !git_repository_is_bare(g->repo) &&
 		    git_repository_config_snapshot(&config, g->repo) == 0 &&
 		    git_config_get_entry(&entry, config, "core.worktree") == GIT_ENOTFOUND &&
-		    git_repository_set_workdir(g->repo, cwd, 0) < 0) {
+		    set_workdir(g->repo, cwd) < 0) {
 			git_fail(err, HIVE_EENV, "cannot use the current directory as work tree");
 			goto fail;
 		}
@@ -131,7 +148,7 @@ int hive_git_open(const char *cwd, struct hive_git **out, struct hive_err *err)
 			goto fail;
 		}
 	}
-	if (worktree && *worktree && git_repository_set_workdir(g->repo, worktree, 0) < 0) {
+	if (worktree && *worktree && set_workdir(g->repo, worktree) < 0) {
 		git_fail(err, HIVE_EENV, "GIT_WORK_TREE");
 		goto fail;
 	}
@@ -356,11 +373,14 @@ static int content_differs(struct hive_git *g, const struct hive_index_entry *e,
 			return !git_oid_equal(&got, &want);
 		}
 	}
+	/* libgit2 reads the index for .gitattributes in git_repository_hashfile, and 1.5
+	 * cannot read one written with index.skipHash: say so, as everywhere else. Asked
+	 * before the call, because 1.5.1 leaks its path buffer when that read fails. */
+	if (g->skip_hash < 0)
+		g->skip_hash = index_has_skip_hash(g->repo);
+	if (g->skip_hash)
+		return index_fail(g->repo, err), -1;
 	if (git_repository_hashfile(&got, g->repo, e->path, GIT_OBJECT_BLOB, NULL) < 0) {
-		/* libgit2 reads the index for .gitattributes here, and 1.5 cannot read one
-		 * written with index.skipHash: say so, as everywhere else */
-		if (index_has_skip_hash(g->repo))
-			return index_fail(g->repo, err), -1;
 		git_fail(err, HIVE_EENV, "cannot read a tracked file");
 		hive_err_prefix(err, "%s", e->path);
 		return -1;

@@ -297,6 +297,9 @@ int hive_session_create(const char *root, const char *id, const char *first_line
 		hive_err_set(err, HIVE_EENV, "out of memory");
 		goto undo;
 	}
+	/* the files are named as they will be, <root>/sessions/<id>/NAME, in messages: the
+	 * temporary folder is never seen (it said ".../sessions/EVENTS.jsonl" before) */
+	snprintf(shown, sizeof(shown), "%s/sessions/%s", root, id);
 	if (write_new_file(tmpfd, ".lock", NULL, 0, shown, err) ||
 	    write_new_file(tmpfd, "EVENTS.jsonl", first_line, len, shown, err) ||
 	    write_new_file(tmpfd, "STATE.json", state_buf.p, state_buf.len, shown, err))
@@ -317,7 +320,7 @@ int hive_session_create(const char *root, const char *id, const char *first_line
 			rc = hive_session_open(root, id, out, err);
 			goto out;
 		}
-		hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, id);
+		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
 		rc = HIVE_EENV;
 		goto undo;
 	}
@@ -598,7 +601,7 @@ int hive_state_write(struct hive_session *s, const cJSON *state, struct hive_err
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	}
 	snprintf(shown, sizeof(shown), "%.4200s/STATE.json", s->dir);
-	rc = hive_write_atomic(s->dirfd, "STATE.json", b.p, b.len, shown, err);
+	rc = hive_write_atomic_locked(s->dirfd, "STATE.json", b.p, b.len, shown, err);
 	hive_buf_free(&b);
 	return rc;
 }
@@ -819,7 +822,8 @@ static void undo_append(struct hive_session *s, const struct hive_tail *t, const
 	if (ftruncate(s->eventsfd, t->size) == 0)
 		fsync(s->eventsfd);
 	if (old_state)
-		hive_write_atomic(s->dirfd, "STATE.json", old_state, old_len, "STATE.json", &ignored);
+		hive_write_atomic_locked(s->dirfd, "STATE.json", old_state, old_len, "STATE.json",
+					 &ignored);
 	else
 		unlinkat(s->dirfd, "STATE.json", 0);
 }

@@ -86,7 +86,8 @@ int hive_log_append(struct hive_session *s, const struct hive_tail *t, const cha
  * rebuilds); other failures HIVE_EENV. */
 int hive_state_read(struct hive_session *s, struct cJSON **out, struct hive_err *err);
 
-/* Replace STATE.json atomically: temporary file, fsync, rename. */
+/* Replace STATE.json atomically: temporary file, fsync, rename. The caller holds the
+ * session's exclusive lock (the temporary file's name is fixed: .STATE.json.tmp). */
 int hive_state_write(struct hive_session *s, const struct cJSON *state, struct hive_err *err);
 
 /* --- the line reader: the same over a file descriptor, stdin or a buffer (a git blob) */

@@ -242,10 +242,33 @@ int hive_random(void *buf, size_t n)
 	return 0;
 }
 
+size_t hive_json_find_nul(const char *s, size_t len)
+{
+	const char *nul = memchr(s, '\0', len), *b;
+	size_t stop = nul ? (size_t)(nul - s) : len, i = 0;
+
+	/* in JSON a backslash only starts an escape inside a string, so every backslash
+	 * found from just after the previous escape starts one: no string tracking needed,
+	 * and two memchr passes keep hive-check's per-line cost */
+	while (i < stop && (b = memchr(s + i, '\\', stop - i))) {
+		i = (size_t)(b - s);
+		if (i + 5 < stop && b[1] == 'u' && !memcmp(b + 2, "0000", 4))
+			return i;
+		i += 2; /* the backslash and the character it escapes */
+	}
+	return stop;
+}
+
 struct cJSON *hive_json_parse(const char *line, size_t len)
 {
 	const char *end = NULL;
-	cJSON *item = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+	cJSON *item;
+
+	/* cJSON skips a NUL byte as if it were a space, and ends a string at a NUL byte or a
+	 * \u0000 escape, so `"create\0destroy"` would be read as "create": refused instead */
+	if (hive_json_find_nul(line, len) != len)
+		return NULL;
+	item = cJSON_ParseWithLengthOpts(line, len, &end, 0);
 
 	if (!item)
 		return NULL;
@@ -318,19 +341,41 @@ void hive_buf_free(struct hive_buf *b)
 	b->oom = 0;
 }
 
+static int write_atomic(int dirfd, const char *name, const char *buf, size_t len, int mode,
+			int locked, const char *shown, struct hive_err *err);
+
 int hive_write_atomic(int dirfd, const char *name, const char *buf, size_t len,
 		      const char *shown, struct hive_err *err)
 {
-	return hive_write_atomic_mode(dirfd, name, buf, len, -1, shown, err);
+	return write_atomic(dirfd, name, buf, len, -1, 0, shown, err);
 }
 
 int hive_write_atomic_mode(int dirfd, const char *name, const char *buf, size_t len, int mode,
 			   const char *shown, struct hive_err *err)
 {
+	return write_atomic(dirfd, name, buf, len, mode, 0, shown, err);
+}
+
+int hive_write_atomic_locked(int dirfd, const char *name, const char *buf, size_t len,
+			     const char *shown, struct hive_err *err)
+{
+	return write_atomic(dirfd, name, buf, len, -1, 1, shown, err);
+}
+
+/* locked: the caller's lock serialises every writer of name, so the temporary file can
+ * have a fixed name, and one left behind by a writer killed with SIGKILL is truncated and
+ * reused by the next instead of piling up as .NAME.<pid>.tmp (a kill -9 storm left one
+ * per killed writer in the session folder, where git add would pick them up). */
+static int write_atomic(int dirfd, const char *name, const char *buf, size_t len, int mode,
+			int locked, const char *shown, struct hive_err *err)
+{
 	char tmp[300];
 	int fd;
 
-	snprintf(tmp, sizeof(tmp), ".%.200s.%ld.tmp", name, (long)getpid());
+	if (locked)
+		snprintf(tmp, sizeof(tmp), ".%.200s.tmp", name);
+	else
+		snprintf(tmp, sizeof(tmp), ".%.200s.%ld.tmp", name, (long)getpid());
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return hive_err_sys(err, HIVE_EENV, errno, "%s", shown);

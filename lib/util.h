@@ -55,9 +55,15 @@ int hive_random(void *buf, size_t n);
 struct cJSON;
 
 /* Parse exactly one JSON value from line[0..len) (not NUL-terminated), allowing only
- * whitespace after it. Returns a new item the caller owns, or NULL when it is not JSON
- * or has trailing garbage. (cJSON's own "require NUL" mode needs the NUL inside len.) */
+ * whitespace after it. Returns a new item the caller owns, or NULL when it is not JSON,
+ * has trailing garbage or holds a NUL character (see hive_json_find_nul). (cJSON's own
+ * "require NUL" mode needs the NUL inside len.) */
 struct cJSON *hive_json_parse(const char *line, size_t len);
+
+/* The offset of the first NUL character in JSON text s[0..len): a NUL byte, or a \u0000
+ * escape inside a string (C strings cannot hold either, and cJSON would cut the string
+ * there). len when there is none. hive_json_parse refuses text that holds one. */
+size_t hive_json_find_nul(const char *s, size_t len);
 
 /* A growable text buffer; p is always NUL-terminated once anything was added. */
 struct hive_buf {
@@ -75,6 +81,12 @@ void hive_buf_free(struct hive_buf *b);
  * a symbolic link. HIVE_EENV naming `shown` on failure (nothing is left behind). */
 int hive_write_atomic(int dirfd, const char *name, const char *buf, size_t len,
 		      const char *shown, struct hive_err *err);
+
+/* hive_write_atomic for a caller holding a lock that every writer of dirfd/name takes
+ * (STATE.json under the session lock): the temporary file is always .NAME.tmp, so one left
+ * by a writer killed mid-write is replaced by the next writer rather than left behind. */
+int hive_write_atomic_locked(int dirfd, const char *name, const char *buf, size_t len,
+			     const char *shown, struct hive_err *err);
 
 /* hive_write_atomic giving the file exactly `mode` (umask not applied; an executable
  * hook needs its x bits), or 0644 less the umask when mode is -1. */

@@ -335,6 +335,57 @@ static void test_config_bad_regex(void **state)
 			  ".hive.yml:4:7: redact.patterns: \"*{\" is not a POSIX extended regex: ");
 }
 
+/* Regression (fuzz_config): patterns that glibc's regcomp cannot compile in reasonable
+ * time or memory. Stacked `+` and nested counts took gigabytes (an out-of-memory in a
+ * 60-byte config); a repetition of something that can match nothing took seconds to
+ * minutes (a timeout: `a************{1,255}` 2 s, `((((((a*)*)*)*)*)*){1,255}` 9 s).
+ * They are refused before regcomp sees them, and so are backreferences (exponential to
+ * match on every line hive-check reads). */
+static void test_config_regex_too_complex(void **state)
+{
+	static const char *const nullable[] = {
+		"a**", "a************{1,255}", "(a*){1,255}", "((((((a*)*)*)*)*)*){1,255}",
+		"(a|b*)+", "(x|)*", "(a?){2}", "a{0,3}*", "(^)*",
+	};
+	struct hive_config cfg;
+	char text[256], want[512];
+	size_t i;
+
+	(void)state;
+	config_bad("redact:\n  keys: [pin]\n  patterns: [ \"(a|b)++++++++++++++++++++++++++++++"
+		   "++++++++++++++++++++++++b+c\"]\n",
+		   ".hive.yml:3:15: redact.patterns: \"(a|b)+++++++++++++++++++++++++++++++++++++"
+		   "+++++++++++++++++b+c\" is refused: its repetitions expand past 20000 regex "
+		   "nodes (stacked or nested counts)");
+	config_bad_prefix("redact:\n  patterns: ['((a{99}){99}){99}']\n",
+			  ".hive.yml:2:14: redact.patterns: \"((a{99}){99}){99}\" is refused: its "
+			  "repetitions expand");
+	config_bad_prefix("redact:\n  patterns: ['x{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}']\n",
+			  ".hive.yml:2:14: redact.patterns: \"x{2}{2}");
+	for (i = 0; i < sizeof(nullable) / sizeof(nullable[0]); i++) {
+		snprintf(text, sizeof(text), "redact:\n  patterns: ['%s']\n", nullable[i]);
+		snprintf(want, sizeof(want),
+			 ".hive.yml:2:14: redact.patterns: \"%s\" is refused: it repeats something "
+			 "that can match nothing (like a** or (a*){2}), which takes glibc's regcomp "
+			 "minutes",
+			 nullable[i]);
+		config_bad(text, want);
+	}
+	config_bad("redact:\n  patterns: ['(a)\\1']\n",
+		   ".hive.yml:2:14: redact.patterns: \"(a)\\\\1\" is refused: it has a "
+		   "backreference, which makes matching exponential");
+	/* what real token patterns look like still passes, and unbalanced ones reach regcomp */
+	hive_config_init(&cfg);
+	config_ok("redact:\n  patterns: ['corp_[A-Za-z0-9]{32}', '(AKIA|ASIA)[A-Z0-9]{16}',"
+		  " '[[:alnum:]]{40}', 'tok-[a-f0-9]{8}(-[a-f0-9]{4}){3}', '(x|y){1,1000}',"
+		  " '^(ab+)+$', 'a+*', '(foo)?bar', '[]*+]+', 'a\\*+']\n",
+		  &cfg);
+	assert_int_equal(cfg.npatterns, 10);
+	hive_config_free(&cfg);
+	config_bad_prefix("redact:\n  patterns: ['((((']\n",
+			  ".hive.yml:2:14: redact.patterns: \"((((\" is not a POSIX extended regex: ");
+}
+
 static void test_config_bad_names(void **state)
 {
 	(void)state;
@@ -648,6 +699,7 @@ int main(void)
 		cmocka_unit_test(test_config_wrong_types),
 		cmocka_unit_test(test_config_duplicate_key),
 		cmocka_unit_test(test_config_bad_regex),
+		cmocka_unit_test(test_config_regex_too_complex),
 		cmocka_unit_test(test_config_bad_names),
 		cmocka_unit_test(test_config_syntax_errors),
 		cmocka_unit_test(test_config_second_document),

@@ -1050,6 +1050,27 @@ static void test_redact_keys_too_and_key_names(void **state)
 	cJSON_Delete(obj);
 }
 
+/* Regression (fuzz_event): a key named like a secret had its value replaced and was then
+ * skipped, so a token inside the key itself was written as it was, and hive-check called
+ * the event hive-emit had just written an unredacted secret. */
+static void test_redact_secret_named_key_holding_a_token(void **state)
+{
+	struct redact_fx *fx = *state;
+	cJSON *obj = json("{\"token ghp_" GH36 "\":\"v\",\"instance_class-----BEGIN RSA "
+			  "PRIVATE KEY-----\":\"db.t3.medium\",\"password\":\"hunter2\"}");
+	char *got;
+
+	assert_int_equal(hive_redact(fx->r, obj, 1), 5);
+	got = print(obj);
+	assert_string_equal(got, "{\"token [REDACTED:github_token]\":\"[REDACTED]\","
+				 "\"instance_class[REDACTED:private_key]\":\"[REDACTED]\","
+				 "\"password\":\"[REDACTED]\"}");
+	/* what hive-emit writes, hive-check's secrets rule finds nothing in */
+	assert_null(hive_redactor_find(fx->r, got, strlen(got), NULL));
+	cJSON_free(got);
+	cJSON_Delete(obj);
+}
+
 static void test_redactor_find(void **state)
 {
 	struct redact_fx *fx = *state;
@@ -1079,6 +1100,35 @@ static void test_redactor_find(void **state)
 	assert_null(hive_redactor_find(fx->r, "{\"seq\":1}", 9, &at));
 	assert_string_equal(hive_redactor_find(fx->r, "AKIAIOSFODNN7EXAMPLE", 20, NULL),
 			    "aws_access_key");
+}
+
+/* Regression (fuzz_event): a raw line in a read buffer has no NUL after it. regexec's
+ * ASan interceptor ran strlen past the end of such a line (a heap-buffer-overflow report
+ * under make sanitize); the redactor now hands regexec a NUL-terminated copy. Each line
+ * here sits in a heap block of exactly its size, so ASan sees any read past it. */
+static void test_redactor_find_unterminated(void **state)
+{
+	struct redact_fx *fx = *state;
+	const char *lines[] = {
+		"{\"k\":\"-----BEGIN RSA PRIVATE KEY-----\\nMIIB\\n-----END RSA PRIVATE KEY-----\"}",
+		"{\"note\":\"ghp_" GH36 "\"}",
+		"{\"u\":\"https://u:p@h\"}",
+		"x INTERNAL-7",
+	};
+	const char *want[] = {"private_key", "github_token", "url_credentials", "pattern"};
+	size_t i, at;
+
+	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+		size_t len = strlen(lines[i]);
+		char *raw = malloc(len);
+
+		assert_non_null(raw);
+		memcpy(raw, lines[i], len);
+		assert_string_equal(hive_redactor_find(fx->r, raw, len, &at), want[i]);
+		/* a prefix that cuts the shape off finds nothing, and reads nothing after it */
+		assert_null(hive_redactor_find(fx->r, raw, 4, &at));
+		free(raw);
+	}
 }
 
 #define R(f) cmocka_unit_test_setup_teardown(f, setup_redactor, teardown_redactor)
@@ -1114,7 +1164,9 @@ int main(void)
 		R(test_redact_key_names),
 		R(test_redact_configured_keys),
 		R(test_redact_keys_too_and_key_names),
+		R(test_redact_secret_named_key_holding_a_token),
 		R(test_redactor_find),
+		R(test_redactor_find_unterminated),
 	};
 
 	return cmocka_run_group_tests_name("event", tests, NULL, NULL);

@@ -427,6 +427,38 @@ static void test_json_parse(void **state)
 	assert_null(hive_json_parse("{\"a\":12}", 6));
 }
 
+/* Regression (faults.bats, then fuzzing): cJSON skips a NUL byte as if it were a space and
+ * ends a string at a NUL byte or a \u0000 escape, so "create\0destroy" was read as
+ * "create" and hive-emit accepted lines with NUL bytes. Such text is now refused. */
+static void test_json_parse_nul(void **state)
+{
+	static const char nul_before[] = "\0{\"a\":1}";
+	static const char nul_after[] = "{\"a\":1}\0";
+	static const char nul_between[] = "{\"a\":\0 1}";
+	static const char nul_in_string[] = "{\"a\":\"create\0destroy\"}";
+	cJSON *j;
+
+	(void)state;
+	assert_null(hive_json_parse(nul_before, sizeof(nul_before) - 1));
+	assert_null(hive_json_parse(nul_after, sizeof(nul_after) - 1));
+	assert_null(hive_json_parse(nul_between, sizeof(nul_between) - 1));
+	assert_null(hive_json_parse(nul_in_string, sizeof(nul_in_string) - 1));
+	assert_null(hive_json_parse("{\"a\":\"x\\u0000y\"}", 17));
+	assert_null(hive_json_parse("{\"\\u0000\":1}", 13));
+	assert_int_equal(hive_json_find_nul(nul_in_string, sizeof(nul_in_string) - 1), 12);
+	assert_int_equal(hive_json_find_nul("{\"a\":\"x\\u0000y\"}", 17), 7);
+	/* an escaped backslash before u0000, and other \u escapes, are ordinary text */
+	j = hive_json_parse("{\"a\":\"\\\\u0000\"}", 15);
+	assert_non_null(j);
+	assert_string_equal(cJSON_GetObjectItem(j, "a")->valuestring, "\\u0000");
+	cJSON_Delete(j);
+	j = hive_json_parse("[\"\\u0041\\u00e9\"]", 16);
+	assert_non_null(j);
+	assert_string_equal(cJSON_GetArrayItem(j, 0)->valuestring, "A\xc3\xa9");
+	cJSON_Delete(j);
+	assert_int_equal(hive_json_find_nul("{}", 2), 2);
+}
+
 /* --- hive_random ------------------------------------------------------------------ */
 
 static void test_random(void **state)
@@ -459,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_all_or_truncate, setup_tmpdir,
 						teardown_tmpdir),
 		cmocka_unit_test(test_json_parse),
+		cmocka_unit_test(test_json_parse_nul),
 		cmocka_unit_test(test_random),
 	};
 
