@@ -89,4 +89,14 @@ step "The session is closed: another event is refused"
 show hive-emit pipeline_updated --resource ci --action update --platform Docker \
 	--status success || echo "(exit status $?)"
 
+step "The pre-push hook: hive-init --install-hooks, then a real git push to a bare remote"
+git init -q --bare "$demo.remote.git"
+git remote set-url origin "$demo.remote.git"
+show hive-init -q --install-hooks | jq -c .hook
+git add Docs && git commit -qm "record session demo-1"
+show git push -q origin main && echo "(pushed: the session checks out)"
+sed -i '2s/"resource":"acme-logs"/"resource":"acme-l0gs"/' "$log"
+git commit -qam "rewrite history in the log"
+show git push -q origin main || echo "(the push was refused: the remote still has the honest log)"
+
 printf '\nThe demo repository is kept at %s (RUNBOOK.md is in its session folder)\n' "$demo"
