@@ -228,7 +228,8 @@ static int write_new_file(int dirfd, const char *name, const char *buf, size_t l
 
 	if (fd < 0)
 		return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, name);
-	if ((len && hive_write_all_or_truncate(fd, buf, len, 0) < 0) || fsync(fd) < 0) {
+	/* an empty file (.lock) has no data to flush: the folder's fsync makes it durable */
+	if (len && (hive_write_all_or_truncate(fd, buf, len, 0) < 0 || fsync(fd) < 0)) {
 		hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, name);
 		close(fd);
 		return HIVE_EENV;
