@@ -24,7 +24,20 @@ struct hive_git {
 	cJSON *context; /* cached `git` object (with or without the dirty scan) */
 	int context_has_dirty;
 	int skip_hash;  /* index written with index.skipHash: -1 not looked at yet, 0, 1 */
+	git_config *config; /* one snapshot for the process; NULL until first needed */
 };
+
+/* The repository's configuration, snapshotted once per process: each snapshot re-reads
+ * and parses every config file, and the work tree, the dirty scan and the remote all ask.
+ * NULL when it cannot be read (callers then use git's defaults). */
+static git_config *config_of(struct hive_git *g)
+{
+	if (!g->config && git_repository_config_snapshot(&g->config, g->repo) < 0) {
+		g->config = NULL;
+		git_error_clear();
+	}
+	return g->config;
+}
 
 static int git_fail(struct hive_err *err, int status, const char *what)
 {
@@ -106,7 +119,6 @@ int hive_git_open(const char *cwd, struct hive_git **out, struct hive_err *err)
 	const char *ceiling = getenv("GIT_CEILING_DIRECTORIES");
 	struct hive_git *g = NULL;
 	git_index *index = NULL;
-	git_config *config = NULL;
 	git_config_entry *entry = NULL;
 	int rc, status = HIVE_EENV;
 
@@ -129,8 +141,8 @@ int hive_git_open(const char *cwd, struct hive_git **out, struct hive_err *err)
 			goto fail;
 		}
 		if (!(worktree && *worktree) && !git_repository_is_bare(g->repo) &&
-		    git_repository_config_snapshot(&config, g->repo) == 0 &&
-		    git_config_get_entry(&entry, config, "core.worktree") == GIT_ENOTFOUND &&
+		    config_of(g) &&
+		    git_config_get_entry(&entry, g->config, "core.worktree") == GIT_ENOTFOUND &&
 		    set_workdir(g->repo, cwd) < 0) {
 			git_fail(err, HIVE_EENV, "cannot use the current directory as work tree");
 			goto fail;
@@ -162,12 +174,10 @@ int hive_git_open(const char *cwd, struct hive_git **out, struct hive_err *err)
 	}
 	set_workdir_field(g);
 	git_config_entry_free(entry);
-	git_config_free(config);
 	*out = g;
 	return HIVE_OK;
 fail:
 	git_config_entry_free(entry);
-	git_config_free(config);
 	hive_git_free(g);
 	return status;
 }
@@ -532,7 +542,7 @@ static int scan_dirty(struct hive_git *g, const git_oid *head, int *dirty, struc
 		}
 	}
 	if (g->workdir) {
-		git_repository_config_snapshot(&cfg, g->repo);
+		cfg = config_of(g);
 		rules.filemode = config_bool(cfg, "core.filemode", 1);
 		rules.trustctime = config_bool(cfg, "core.trustctime", 1);
 		rules.symlinks = config_bool(cfg, "core.symlinks", 1);
@@ -545,7 +555,6 @@ static int scan_dirty(struct hive_git *g, const git_oid *head, int *dirty, struc
 		rc = diff_head_index(g, &tree_id, dirty, err);
 out:
 	git_buf_dispose(&buf);
-	git_config_free(cfg);
 	git_commit_free(commit);
 	hive_index_free(idx);
 	git_error_clear();
@@ -584,14 +593,14 @@ static int tag_cb(const char *name, git_oid *oid, void *payload)
 
 /* remote: the URL of the branch's upstream remote, else origin's, credentials removed.
  * Read from one config snapshot (git_remote_lookup would take one per call). */
-static cJSON *remote_json(git_repository *repo, const cJSON *branch)
+static cJSON *remote_json(struct hive_git *g, const cJSON *branch)
 {
-	git_config *cfg = NULL;
+	git_config *cfg;
 	const char *name = "origin", *v, *url = NULL;
 	char key[1200], clean[2048];
 	cJSON *out = NULL;
 
-	if (git_repository_config_snapshot(&cfg, repo) < 0)
+	if (!(cfg = config_of(g)))
 		goto out;
 	if (cJSON_IsString(branch)) {
 		snprintf(key, sizeof(key), "branch.%s.remote", branch->valuestring);
@@ -604,7 +613,6 @@ static cJSON *remote_json(git_repository *repo, const cJSON *branch)
 		out = cJSON_CreateString(clean);
 	}
 out:
-	git_config_free(cfg);
 	git_error_clear();
 	return out ? out : cJSON_CreateNull();
 }
@@ -656,7 +664,7 @@ int hive_git_context(struct hive_git *g, int want_dirty, cJSON **out, struct hiv
 	else
 		cJSON_AddNullToObject(obj, "tag");
 	free(ts.best);
-	cJSON_AddItemToObject(obj, "remote", remote_json(g->repo, detached ? NULL : branch));
+	cJSON_AddItemToObject(obj, "remote", remote_json(g, detached ? NULL : branch));
 	g->context = obj;
 	g->context_has_dirty = want_dirty;
 copy:
@@ -694,6 +702,7 @@ void hive_git_free(struct hive_git *g)
 {
 	if (!g)
 		return;
+	git_config_free(g->config);
 	git_repository_free(g->repo);
 	cJSON_Delete(g->context);
 	free(g->workdir);
