@@ -112,13 +112,6 @@ static void report(struct run *r, enum hive_level level, enum rule rule, const c
 			  "%s", msg);
 }
 
-static const char *str_of(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* secrets: values under secret key names that were not redacted (the raw line's token
  * shapes are scanned separately). */
 static void secret_keys(struct run *r, const cJSON *node, size_t line)
@@ -169,7 +162,7 @@ static void check_policies(struct run *r, const cJSON *ev, const char *type, siz
 	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev, "ci")))
 		report(r, HIVE_LEVEL_ERROR, R_CI, NULL, line,
 		       "%s was recorded outside CI (policy: require_ci)", type);
-	action = str_of(details, "action");
+	action = hive_json_str(details, "action");
 	if (cfg->require_tags.n && hive_event_type_is_change(type) && action &&
 	    strcmp(action, "delete")) {
 		tags = cJSON_GetObjectItemCaseSensitive(conf, "tags");
@@ -179,7 +172,7 @@ static void check_policies(struct run *r, const cJSON *ev, const char *type, siz
 				report(r, HIVE_LEVEL_ERROR, R_TAGS, NULL, line,
 				       "%s of %s has no configuration.tags.%s (policy: "
 				       "require_tags)",
-				       type, str_of(details, "resource") ? str_of(details, "resource") : "?",
+				       type, hive_json_str(details, "resource") ? hive_json_str(details, "resource") : "?",
 				       cfg->require_tags.v[i]);
 		}
 	}
@@ -264,9 +257,9 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	memcpy(r->prev_hash, hash, sizeof(hash));
 
 	/* protocol */
-	type = str_of(ev, "event_type");
-	sid = str_of(ev, "session_id");
-	worker = str_of(ev, "worker");
+	type = hive_json_str(ev, "event_type");
+	sid = hive_json_str(ev, "session_id");
+	worker = hive_json_str(ev, "worker");
 	if (no == 1 && (!type || strcmp(type, "session_started")))
 		report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, no,
 		       "line 1 must be session_started, found %s",
@@ -288,7 +281,7 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 		       "worker %s does not match the session's worker %s",
 		       hive_quote(q, sizeof(q), worker), r->worker);
 	if (type && !strcmp(type, "session_completed") && !r->completed_line) {
-		const char *st = str_of(cJSON_GetObjectItemCaseSensitive(ev, "details"), "status");
+		const char *st = hive_json_str(cJSON_GetObjectItemCaseSensitive(ev, "details"), "status");
 		r->completed_line = no;
 		r->completed_failure = st && !strcmp(st, "failure");
 	}
@@ -334,8 +327,8 @@ static void check_state(struct run *r, char *state_shown)
 	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(r->state, "events");
 	const cJSON *count = cJSON_GetObjectItemCaseSensitive(ev, "count");
 	const cJSON *last = cJSON_GetObjectItemCaseSensitive(ev, "last_seq");
-	const char *hash = str_of(ev, "last_hash"), *status = str_of(r->state, "status");
-	const char *sid = str_of(r->state, "session_id");
+	const char *hash = hive_json_str(ev, "last_hash"), *status = hive_json_str(r->state, "status");
+	const char *sid = hive_json_str(r->state, "session_id");
 	const char *want = r->completed_line ? (r->completed_failure ? "failed" : "completed")
 					     : "active";
 
@@ -433,8 +426,8 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 			cJSON_Delete(r.state);
 			r.state = NULL;
 		}
-		if (str_of(r.state, "worker"))
-			r.worker = strdup(str_of(r.state, "worker"));
+		if (hive_json_str(r.state, "worker"))
+			r.worker = strdup(hive_json_str(r.state, "worker"));
 	}
 	rc = in->events_fd >= 0 ? hive_lines_from_fd(in->events_fd, &lines, err)
 				: hive_lines_from_mem(in->events_buf, in->events_len, &lines, err);

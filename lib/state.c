@@ -21,13 +21,6 @@ static void set(cJSON *obj, const char *key, cJSON *value)
 		cJSON_AddItemToObject(obj, key, value);
 }
 
-static const char *str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static cJSON *new_state(const cJSON *event)
 {
 	const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "details");
@@ -77,7 +70,7 @@ int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash,
 	const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "details");
 	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(details, "configuration");
 	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(event, "seq");
-	const char *type = str(event, "event_type"), *ts = str(event, "timestamp"), *status, *v;
+	const char *type = hive_json_str(event, "event_type"), *ts = hive_json_str(event, "timestamp"), *status, *v;
 	cJSON *st = *state, *ev, *dep;
 
 	if (!st) {
@@ -98,7 +91,7 @@ int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash,
 		}
 		bump(by, type, 1);
 	}
-	status = str(details, "status");
+	status = hive_json_str(details, "status");
 	if (status && !strcmp(status, "failure") && type && strcmp(type, "session_completed"))
 		bump(ev, "failures", 1);
 	if (type && !strcmp(type, "deployment_configured")) {
@@ -107,11 +100,11 @@ int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash,
 			dep = cJSON_GetObjectItemCaseSensitive(st, "deployment");
 		}
 		set(dep, "status", cJSON_CreateString(status ? status : "pending"));
-		if ((v = str(conf, "environment")))
+		if ((v = hive_json_str(conf, "environment")))
 			set(dep, "environment", cJSON_CreateString(v));
 		else if (!cJSON_GetObjectItemCaseSensitive(dep, "environment"))
 			set(dep, "environment", cJSON_CreateNull());
-		if ((v = str(conf, "version")))
+		if ((v = hive_json_str(conf, "version")))
 			set(dep, "version", cJSON_CreateString(v));
 		else if (!cJSON_GetObjectItemCaseSensitive(dep, "version"))
 			set(dep, "version", cJSON_CreateNull());
@@ -169,7 +162,7 @@ int hive_state_matches_tail(const cJSON *state, long long last_seq, const char *
 {
 	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(state, "events");
 	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(ev, "last_seq");
-	const char *hash = str(ev, "last_hash");
+	const char *hash = hive_json_str(ev, "last_hash");
 
 	/* compared as doubles: STATE.json may hold any number, and converting one out of
 	 * range to an integer is undefined */
@@ -179,7 +172,7 @@ int hive_state_matches_tail(const cJSON *state, long long last_seq, const char *
 
 int hive_state_is_closed(const cJSON *state)
 {
-	const char *status = str(state, "status");
+	const char *status = hive_json_str(state, "status");
 
 	return status && strcmp(status, "active") != 0;
 }

@@ -394,3 +394,10 @@ static int write_atomic(int dirfd, const char *name, const char *buf, size_t len
 	}
 	return HIVE_OK;
 }
+
+const char *hive_json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}

@@ -60,6 +60,9 @@ struct cJSON;
  * "require NUL" mode needs the NUL inside len.) */
 struct cJSON *hive_json_parse(const char *line, size_t len);
 
+/* obj[key] when it is a string (borrowed from obj), else NULL. */
+const char *hive_json_str(const struct cJSON *obj, const char *key);
+
 /* The offset of the first NUL character in JSON text s[0..len): a NUL byte, or a \u0000
  * escape inside a string (C strings cannot hold either, and cJSON would cut the string
  * there). len when there is none. hive_json_parse refuses text that holds one. */
