@@ -113,6 +113,37 @@ static void test_time_parse_without_fraction(void **state)
 	time_parse_ok("2000-03-01T00:00:00Z", 951868800000LL);
 }
 
+/* Every day from year 0001 to 9999 (and each second of a minute at a leap second's place)
+ * against libc's timegm, the function hive_time_parse's arithmetic replaces. */
+static void test_time_parse_agrees_with_timegm(void **state)
+{
+	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	char s[40];
+	int y, m, d, leap;
+	struct tm tm;
+
+	(void)state;
+	for (y = 1; y <= 9999; y++) {
+		leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+		for (m = 1; m <= 12; m++) {
+			for (d = 1; d <= mdays[m - 1] + (m == 2 && leap); d++) {
+				int h = (y + d) % 24, mi = (m * d) % 60, sec = (y + m + d) % 61;
+
+				snprintf(s, sizeof(s), "%04d-%02d-%02dT%02d:%02d:%02d.042Z", y, m, d, h,
+					 mi, sec);
+				memset(&tm, 0, sizeof(tm));
+				tm.tm_year = y - 1900;
+				tm.tm_mon = m - 1;
+				tm.tm_mday = d;
+				tm.tm_hour = h;
+				tm.tm_min = mi;
+				tm.tm_sec = sec;
+				time_parse_ok(s, (int64_t)timegm(&tm) * 1000 + 42);
+			}
+		}
+	}
+}
+
 static void test_time_parse_offsets(void **state)
 {
 	(void)state;
@@ -480,6 +511,7 @@ int main(void)
 		cmocka_unit_test(test_time_parse_with_fraction),
 		cmocka_unit_test(test_time_parse_without_fraction),
 		cmocka_unit_test(test_time_parse_offsets),
+		cmocka_unit_test(test_time_parse_agrees_with_timegm),
 		cmocka_unit_test(test_time_parse_rejects_garbage),
 		cmocka_unit_test(test_time_parse_rejects_bad_fields),
 		cmocka_unit_test(test_time_format_known),
