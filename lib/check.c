@@ -92,6 +92,7 @@ struct run {
 	int completed_failure;
 	int64_t started_ms, completed_ms;
 	struct hive_strv types;
+	struct hive_arena arena; /* the line being checked, parsed */
 };
 
 static void report(struct run *r, enum hive_level level, enum rule rule, const char *file,
@@ -214,13 +215,13 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	if ((rule = hive_redactor_find(r->c->red, text, len, &at)))
 		report(r, HIVE_LEVEL_ERROR, R_SECRETS, NULL, no,
 		       "an unredacted secret (%s) at column %zu", rule, at + 1);
-	ev = hive_json_parse(text, len);
+	ev = hive_json_parse_in(&r->arena, text, len);
 	if (!ev || !cJSON_IsObject(ev)) {
 		report(r, HIVE_LEVEL_ERROR, R_JSON, NULL, no, "%s",
 		       ev ? "not a JSON object" : "not valid JSON");
 		memcpy(r->prev_hash, hash, sizeof(hash));
 		r->next_seq++;
-		cJSON_Delete(ev);
+		hive_arena_reset(&r->arena);
 		return;
 	}
 	if (hive_event_validate(ev, r->c->cfg, &e))
@@ -307,7 +308,7 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 			hive_strv_push(&r->types, type);
 		check_policies(r, ev, type, no);
 	}
-	cJSON_Delete(ev);
+	hive_arena_reset(&r->arena);
 }
 
 /* A number from STATE.json as JSON writes it ("9", "1e+300"), or "missing". */
@@ -471,6 +472,7 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 					  rule_names[i]);
 out:
 	hive_lines_free(lines);
+	hive_arena_release(&r.arena);
 	cJSON_Delete(r.state);
 	free(r.worker);
 	hive_strv_clear(&r.types);

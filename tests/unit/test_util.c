@@ -490,6 +490,65 @@ static void test_json_parse_nul(void **state)
 	assert_int_equal(hive_json_find_nul("{}", 2), 2);
 }
 
+/* --- hive_json_parse_in ------------------------------------------------------------- */
+
+/* Trees parsed into an arena: the same answers as hive_json_parse, trees that live until
+ * the reset, strings longer than a chunk, failures, and cJSON back on malloc afterwards
+ * (under make sanitize and make valgrind, a tree wrongly left in the arena after release
+ * would be a use after free, and one wrongly on malloc a leak). */
+static void test_json_parse_in_arena(void **state)
+{
+	struct hive_arena a = HIVE_ARENA_INIT;
+	char *big, line[128];
+	cJSON *j, *k, *own;
+	size_t n = 200000, i;
+
+	(void)state;
+	for (i = 0; i < 5000; i++) {
+		int len = snprintf(line, sizeof(line), "{\"seq\":%zu,\"s\":\"v%zu\",\"a\":[1,2]}", i, i);
+
+		j = hive_json_parse_in(&a, line, (size_t)len);
+		assert_non_null(j);
+		k = hive_json_parse_in(&a, "[\"second\"]", 10);
+		assert_non_null(k);
+		/* the first tree is intact after the second parse */
+		assert_int_equal(cJSON_GetObjectItem(j, "seq")->valueint, (int)i);
+		snprintf(line, sizeof(line), "v%zu", i);
+		assert_string_equal(cJSON_GetObjectItem(j, "s")->valuestring, line);
+		assert_string_equal(cJSON_GetArrayItem(k, 0)->valuestring, "second");
+		hive_arena_reset(&a);
+	}
+	/* what hive_json_parse refuses, so does this */
+	assert_null(hive_json_parse_in(&a, "{\"a\":1}x", 8));
+	assert_null(hive_json_parse_in(&a, "{\"a\":\"x\\u0000y\"}", 16));
+	assert_null(hive_json_parse_in(&a, "{\"a\":[1,2,{\"b\":", 15));
+	/* a string longer than a chunk gets a chunk of its own */
+	big = malloc(n + 8);
+	assert_non_null(big);
+	big[0] = '"';
+	memset(big + 1, 'x', n);
+	big[n + 1] = '"';
+	j = hive_json_parse_in(&a, big, n + 2);
+	assert_non_null(j);
+	assert_int_equal(strlen(j->valuestring), n);
+	assert_int_equal(j->valuestring[n - 1], 'x');
+	hive_arena_reset(&a);
+	free(big);
+	/* outside the call cJSON allocates with malloc again: this tree outlives the arena */
+	j = hive_json_parse_in(&a, "{}", 2);
+	assert_non_null(j);
+	own = cJSON_CreateObject();
+	assert_non_null(cJSON_AddStringToObject(own, "k", "still here"));
+	hive_arena_release(&a);
+	assert_string_equal(cJSON_GetObjectItem(own, "k")->valuestring, "still here");
+	cJSON_Delete(own);
+	/* a released arena is usable again */
+	j = hive_json_parse_in(&a, "[true]", 6);
+	assert_true(cJSON_IsTrue(cJSON_GetArrayItem(j, 0)));
+	hive_arena_release(&a);
+	hive_arena_release(&a);
+}
+
 /* --- hive_random ------------------------------------------------------------------ */
 
 static void test_random(void **state)
@@ -524,6 +583,7 @@ int main(void)
 						teardown_tmpdir),
 		cmocka_unit_test(test_json_parse),
 		cmocka_unit_test(test_json_parse_nul),
+		cmocka_unit_test(test_json_parse_in_arena),
 		cmocka_unit_test(test_random),
 	};
 
