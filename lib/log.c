@@ -49,14 +49,13 @@ int hive_id_check(const char *what, const char *id, size_t len, struct hive_err 
 int hive_id_generate(char out[32], struct hive_err *err)
 {
 	unsigned char rnd[4];
-	struct tm tm;
-	time_t now = time(NULL);
+	char t[32];
 
 	if (hive_random(rnd, sizeof(rnd)) < 0)
 		return hive_err_sys(err, HIVE_EENV, errno, "getrandom");
-	gmtime_r(&now, &tm);
-	strftime(out, 32, "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(out + 16, 16, "-%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3]);
+	hive_time_format((int64_t)time(NULL) * 1000, t); /* 2025-01-15T10:30:00.000Z */
+	snprintf(out, 32, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%02x%02x%02x%02x", t, t + 5, t + 8, t + 11,
+		 t + 14, t + 17, rnd[0], rnd[1], rnd[2], rnd[3]);
 	return HIVE_OK;
 }
 

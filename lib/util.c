@@ -36,16 +36,35 @@ void hive_sha256(const void *buf, size_t len, char out[HIVE_HASH_SIZE])
 	out[7 + 2 * sizeof(md)] = '\0';
 }
 
+/* The proleptic Gregorian date of day z counted from 1970-01-01 (Howard Hinnant's
+ * civil_from_days). Our own, like days_from_civil below: glibc's gmtime_r reads
+ * /etc/localtime on its first call, six system calls in every hive process. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era, doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = (unsigned)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
 void hive_time_format(int64_t ms, char out[32])
 {
 	/* floor division, so times before 1970 keep a fraction in 0..999 */
 	int64_t frac = ((ms % 1000) + 1000) % 1000;
-	time_t secs = (time_t)((ms - frac) / 1000);
-	struct tm tm;
+	int64_t secs = (ms - frac) / 1000;
+	int64_t days = (secs >= 0 ? secs : secs - 86399) / 86400, y;
+	unsigned sod = (unsigned)(secs - days * 86400), m, d;
 
-	gmtime_r(&secs, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + 19, 13, ".%03dZ", (int)frac);
+	civil_from_days(days, &y, &m, &d);
+	snprintf(out, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", (unsigned)(y % 10000), m % 100u,
+		 d % 100u, sod / 3600 % 100u, sod / 60 % 60, sod % 60, (unsigned)frac % 1000u);
 }
 
 void hive_now_rfc3339(char out[32])

@@ -111,10 +111,12 @@ static void test_time_parse_without_fraction(void **state)
 	time_parse_ok("1970-01-01T00:00:00Z", 0);
 	time_parse_ok("2024-02-29T23:59:59Z", 1709251199000LL); /* a leap day */
 	time_parse_ok("2000-03-01T00:00:00Z", 951868800000LL);
+	time_parse_ok("2016-12-31T23:59:60Z", 1483228800000LL); /* a leap second: the next minute */
 }
 
-/* Every day from year 0001 to 9999 (and each second of a minute at a leap second's place)
- * against libc's timegm, the function hive_time_parse's arithmetic replaces. */
+/* Every day from year 0001 to 9999 against libc's timegm, which hive_time_parse's
+ * arithmetic replaces, and hive_time_format (which replaces gmtime_r) back to the same
+ * text (seconds 0..59 here: a leap second :60 is read as the next minute's :00). */
 static void test_time_parse_agrees_with_timegm(void **state)
 {
 	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
@@ -127,7 +129,8 @@ static void test_time_parse_agrees_with_timegm(void **state)
 		leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 		for (m = 1; m <= 12; m++) {
 			for (d = 1; d <= mdays[m - 1] + (m == 2 && leap); d++) {
-				int h = (y + d) % 24, mi = (m * d) % 60, sec = (y + m + d) % 61;
+				int h = (y + d) % 24, mi = (m * d) % 60, sec = (y + m + d) % 60;
+				char back[32];
 
 				snprintf(s, sizeof(s), "%04d-%02d-%02dT%02d:%02d:%02d.042Z", y, m, d, h,
 					 mi, sec);
@@ -139,6 +142,8 @@ static void test_time_parse_agrees_with_timegm(void **state)
 				tm.tm_min = mi;
 				tm.tm_sec = sec;
 				time_parse_ok(s, (int64_t)timegm(&tm) * 1000 + 42);
+				hive_time_format((int64_t)timegm(&tm) * 1000 + 42, back);
+				assert_string_equal(back, s);
 			}
 		}
 	}
