@@ -155,6 +155,10 @@ bench_big_repo() {
 	# pending, every fsync hive makes waits behind it (hive-emit measured 3.5 ms instead of
 	# 1.8 ms with HIVE_GIT_DIRTY=0) while git rev-parse, which never syncs, does not.
 	sync
+	# Then let the kernel finish with them: for about 1.5 s after the sync it keeps one core
+	# busy, and whatever is measured first runs single-core (git status -uno measured
+	# 112 ms then 70 ms a run, and so did hive-emit's parallel scan; seen on the CI kind).
+	sleep 5
 }
 
 # bench_hyperfine GROUP HYPERFINE_ARGS... - run hyperfine, its JSON export kept as GROUP for

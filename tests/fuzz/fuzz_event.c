@@ -1,6 +1,7 @@
 /* fuzz_event.c - libFuzzer: one EVENTS.jsonl line through hive-check's and hive-emit's paths
  *
  * The input is one line as hive-check reads it: the secrets prefilter over the raw bytes,
+ * hive_json_parse_in (its per-line arena), which must build the same tree as
  * hive_json_parse, hive_event_validate and, for a valid event, the STATE.json fold. Then as
  * hive-emit treats a stream line: normalise and redact the details, validate them, and
  * check that the redacted details hold no secret shape the gate would report.
@@ -18,6 +19,7 @@
 
 static struct hive_config cfg;
 static struct hive_redactor *red;
+static struct hive_arena arena = HIVE_ARENA_INIT;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -35,15 +37,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *line = (const char *)data;
 	struct hive_err err = {0};
-	cJSON *ev, *state = NULL, *type, *details;
+	cJSON *ev, *state = NULL, *type, *details, *in_arena;
 	char hash[HIVE_HASH_SIZE], *text;
 	size_t at;
+	int valid;
 
-	/* hive-check: the raw line */
+	/* hive-check: the raw line, parsed into the arena */
 	(void)hive_redactor_find(red, line, size, &at);
-	if (!(ev = hive_json_parse(line, size)))
+	in_arena = hive_json_parse_in(&arena, line, size);
+	ev = hive_json_parse(line, size);
+	if (!ev != !in_arena || (ev && !cJSON_Compare(ev, in_arena, 1))) {
+		fprintf(stderr, "hive_json_parse_in and hive_json_parse disagree\n");
+		abort();
+	}
+	valid = in_arena && hive_event_validate(in_arena, &cfg, &err) == HIVE_OK;
+	hive_arena_reset(&arena);
+	if (!ev)
 		return 0;
-	if (hive_event_validate(ev, &cfg, &err) == HIVE_OK) {
+	if ((hive_event_validate(ev, &cfg, &err) == HIVE_OK) != valid) {
+		fprintf(stderr, "an event valid in one tree and not in the other\n");
+		abort();
+	}
+	if (valid) {
 		hive_sha256(line, size, hash);
 		(void)hive_state_apply(&state, ev, hash, &err);
 		(void)hive_state_is_closed(state);
