@@ -21,6 +21,18 @@ static struct hive_config cfg;
 static struct hive_redactor *red;
 static struct hive_arena arena = HIVE_ARENA_INIT;
 
+/* The two trees print the same. (Not cJSON_Compare: it calls 1e999, read as infinity,
+ * unequal to itself.) */
+static int same_tree(const cJSON *a, const cJSON *b)
+{
+	char *ta = cJSON_PrintUnformatted(a), *tb = cJSON_PrintUnformatted(b);
+	int same = ta && tb && !strcmp(ta, tb);
+
+	free(ta);
+	free(tb);
+	return same;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct hive_err err = {0};
@@ -46,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)hive_redactor_find(red, line, size, &at);
 	in_arena = hive_json_parse_in(&arena, line, size);
 	ev = hive_json_parse(line, size);
-	if (!ev != !in_arena || (ev && !cJSON_Compare(ev, in_arena, 1))) {
+	if (!ev != !in_arena || (ev && !same_tree(ev, in_arena))) {
 		fprintf(stderr, "hive_json_parse_in and hive_json_parse disagree\n");
 		abort();
 	}
