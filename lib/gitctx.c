@@ -494,6 +494,107 @@ out:
 	return rc;
 }
 
+/* The cache-tree child of node named name[0..len), or HIVE_CT_NONE. */
+static size_t ct_child(const struct hive_index *idx, size_t node, const char *name, size_t len)
+{
+	size_t c;
+
+	if (node == HIVE_CT_NONE)
+		return HIVE_CT_NONE;
+	for (c = idx->ct[node].first_child; c != HIVE_CT_NONE; c = idx->ct[c].next_sibling)
+		if (idx->ct[c].name_len == len && !memcmp(idx->ct[c].name, name, len))
+			return c;
+	return HIVE_CT_NONE;
+}
+
+/* Index against HEAD, as git does it: walk HEAD's tree beside the index entries
+ * [lo, hi), which are exactly those under prefix (plen bytes, "" or "dir/sub/"), and skip
+ * every directory whose cache-tree node (node, or HIVE_CT_NONE) is still valid by
+ * comparing one tree id. Only the directories a `git add` touched are read entry by entry.
+ * Returns 1 when they differ, 0 when they are the same, and -1 when this walk will not
+ * say: a conflict, an intent-to-add entry or a submodule (libgit2's diff decides those as
+ * before), a path too long, or a tree libgit2 cannot read. */
+static int staged_walk(git_repository *repo, const struct hive_index *idx, size_t node,
+		       const git_tree *tree, char *prefix, size_t plen, size_t lo, size_t hi)
+{
+	size_t i = lo, j, matched = 0, len, child;
+	const struct hive_index_entry *e;
+	const git_tree_entry *te;
+	const char *rest, *slash;
+	git_oid oid;
+	int r;
+
+	while (i < hi) {
+		e = &idx->e[i];
+		if (HIVE_INDEX_STAGE(e) || (e->xflags & HIVE_INDEX_INTENT_TO_ADD) ||
+		    (e->mode & 0170000) == 0160000)
+			return -1;
+		rest = e->path + plen;
+		if (!(slash = strchr(rest, '/'))) { /* a file in this directory */
+			te = git_tree_entry_byname(tree, rest);
+			git_oid_fromraw(&oid, e->oid);
+			if (!te || git_tree_entry_type(te) != GIT_OBJECT_BLOB ||
+			    (uint32_t)git_tree_entry_filemode(te) != e->mode ||
+			    !git_oid_equal(&oid, git_tree_entry_id(te)))
+				return 1;
+			matched++;
+			i++;
+			continue;
+		}
+		/* a subdirectory: the entries [i, j) under rest[0..len) + "/" */
+		len = (size_t)(slash - rest);
+		if (plen + len + 2 > PATH_MAX)
+			return -1;
+		memcpy(prefix + plen, rest, len + 1);
+		for (j = i + 1; j < hi && !strncmp(idx->e[j].path, prefix, plen + len + 1); j++)
+			;
+		prefix[plen + len] = '\0';
+		te = git_tree_entry_byname(tree, prefix + plen);
+		prefix[plen + len] = '/';
+		if (!te || git_tree_entry_type(te) != GIT_OBJECT_TREE)
+			return 1;
+		child = ct_child(idx, node, rest, len);
+		if (child != HIVE_CT_NONE && idx->ct[child].entries >= 0 &&
+		    (size_t)idx->ct[child].entries == j - i) {
+			git_oid_fromraw(&oid, idx->ct[child].oid);
+			if (!git_oid_equal(&oid, git_tree_entry_id(te)))
+				return 1;
+		} else {
+			git_tree *sub = NULL;
+
+			if (git_tree_lookup(&sub, repo, git_tree_entry_id(te)) < 0)
+				return -1;
+			r = staged_walk(repo, idx, child, sub, prefix, plen + len + 1, i, j);
+			git_tree_free(sub);
+			if (r)
+				return r;
+		}
+		matched++;
+		i = j;
+	}
+	/* every entry of HEAD's tree here has its counterpart in the index */
+	return matched == git_tree_entrycount(tree) ? 0 : 1;
+}
+
+/* Index against HEAD's tree: staged_walk from the root, else libgit2's diff. */
+static int staged_differs(struct hive_git *g, const struct hive_index *idx,
+			  const git_oid *head_tree, int *dirty, struct hive_err *err)
+{
+	char prefix[PATH_MAX];
+	git_tree *tree = NULL;
+	int r = -1;
+
+	if (git_tree_lookup(&tree, g->repo, head_tree) == 0)
+		r = staged_walk(g->repo, idx, idx->ct ? 0 : HIVE_CT_NONE, tree, prefix, 0, 0, idx->n);
+	git_tree_free(tree);
+	git_error_clear();
+	if (r >= 0) {
+		*dirty = r;
+		return HIVE_OK;
+	}
+	return diff_head_index(g, head_tree, dirty, err);
+}
+
 /* dirty: tracked changes in the index or the work tree against HEAD. Untracked files
  * and submodules are not scanned. The index is read directly so its cache-tree can say
  * "index equals HEAD" at once (as git does); the work tree is compared by stat data in
@@ -552,7 +653,7 @@ static int scan_dirty(struct hive_git *g, const git_oid *head, int *dirty, struc
 			goto out;
 	}
 	if (!staged_known)
-		rc = diff_head_index(g, &tree_id, dirty, err);
+		rc = staged_differs(g, idx, &tree_id, dirty, err);
 out:
 	git_buf_dispose(&buf);
 	git_commit_free(commit);

@@ -49,25 +49,108 @@ static int corrupt(struct hive_err *err, const char *path, const char *why)
 	return hive_err_set(err, HIVE_EENV, "git: %s: not a readable index (%s)", path, why);
 }
 
-/* The TREE extension: "path\0count subtrees\n" then the id when count >= 0. Only the
- * root (the first entry, with an empty path) matters here. */
-static void read_tree_root(struct hive_index *idx, const unsigned char *p, size_t len)
+/* A decimal number, optionally negative, filling exactly [p, stop). 0 or -1. */
+static int decimal(const unsigned char *p, const unsigned char *stop, long *out)
 {
-	const unsigned char *end = p + len, *nl;
-	long count;
-	char *stop;
+	int neg = p < stop && *p == '-';
+	long v = 0;
 
-	if (len < 2 || p[0] != '\0')
+	p += neg;
+	if (p == stop)
+		return -1;
+	for (; p < stop; p++) {
+		if (*p < '0' || *p > '9' || v > 100000000L)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	*out = neg ? -v : v;
+	return 0;
+}
+
+/* The TREE extension (gitformat-index(5)): for each directory, in pre-order,
+ * "name\0entry_count SP subtree_count\n" and then, when entry_count >= 0, its tree's id.
+ * Read into idx->ct with an explicit stack (no recursion on a file's say-so). Anything
+ * malformed leaves no cache-tree at all: it is an optimisation, never a source of truth. */
+static void read_cache_tree(struct hive_index *idx, const unsigned char *p, size_t len)
+{
+	const unsigned char *end = p + len, *nul, *sp, *nl;
+	struct frame {
+		size_t node, last_child;
+		long left;
+	} *stack = NULL, *f;
+	size_t depth = 0, cap = 0, ct_cap = 0;
+	struct hive_cache_tree *ct = NULL, *node;
+	long entries, subtrees;
+
+	if (idx->ct) { /* a second TREE extension: trust neither */
+		free(idx->ct);
+		idx->ct = NULL;
+		idx->ct_n = 0;
+		idx->tree_root_valid = 0;
 		return;
-	p++;
-	nl = memchr(p, '\n', (size_t)(end - p));
-	if (!nl)
-		return;
-	count = strtol((const char *)p, &stop, 10);
-	if (stop == (const char *)p || count < 0 || (size_t)(end - (nl + 1)) < OID_LEN)
-		return;
-	memcpy(idx->tree_root, nl + 1, OID_LEN);
-	idx->tree_root_valid = (size_t)count == idx->n;
+	}
+	while (p < end) {
+		if ((depth == 0 && idx->ct_n > 0) || /* a second root */
+		    !(nul = memchr(p, '\0', (size_t)(end - p))) ||
+		    !(nl = memchr(nul + 1, '\n', (size_t)(end - nul - 1))) ||
+		    !(sp = memchr(nul + 1, ' ', (size_t)(nl - nul - 1))) ||
+		    decimal(nul + 1, sp, &entries) || decimal(sp + 1, nl, &subtrees) || subtrees < 0 ||
+		    (entries >= 0 && (size_t)(end - nl - 1) < OID_LEN))
+			goto bad;
+		if (idx->ct_n == ct_cap) {
+			ct_cap = ct_cap ? ct_cap * 2 : 64;
+			if (!(node = realloc(ct, ct_cap * sizeof(*ct))))
+				goto bad;
+			ct = node;
+		}
+		node = &ct[idx->ct_n];
+		node->name = (const char *)p;
+		node->name_len = (size_t)(nul - p);
+		node->entries = entries < 0 ? -1 : entries;
+		node->first_child = node->next_sibling = HIVE_CT_NONE;
+		if (entries >= 0)
+			memcpy(node->oid, nl + 1, OID_LEN);
+		p = nl + 1 + (entries >= 0 ? OID_LEN : 0);
+		if (depth > 0) { /* a child of the directory on top of the stack */
+			f = &stack[depth - 1];
+			if (f->last_child == HIVE_CT_NONE)
+				ct[f->node].first_child = idx->ct_n;
+			else
+				ct[f->last_child].next_sibling = idx->ct_n;
+			f->last_child = idx->ct_n;
+			f->left--;
+		} else if (node->name_len != 0) {
+			goto bad; /* the root has an empty name */
+		}
+		if (subtrees > 0) {
+			if (depth == cap) {
+				cap = cap ? cap * 2 : 16;
+				if (!(f = realloc(stack, cap * sizeof(*stack))))
+					goto bad;
+				stack = f;
+			}
+			stack[depth].node = idx->ct_n;
+			stack[depth].last_child = HIVE_CT_NONE;
+			stack[depth].left = subtrees;
+			depth++;
+		}
+		idx->ct_n++;
+		while (depth > 0 && stack[depth - 1].left == 0)
+			depth--;
+	}
+	if (depth > 0 || idx->ct_n == 0)
+		goto bad;
+	free(stack);
+	idx->ct = ct;
+	idx->tree_root_valid = ct[0].entries >= 0 && (size_t)ct[0].entries == idx->n;
+	if (idx->tree_root_valid)
+		memcpy(idx->tree_root, ct[0].oid, OID_LEN);
+	return;
+bad:
+	free(stack);
+	free(ct);
+	idx->ct = NULL;
+	idx->ct_n = 0;
 }
 
 int hive_index_read(const char *path, struct hive_index **out, struct hive_err *err)
@@ -214,7 +297,7 @@ int hive_index_read(const char *path, struct hive_index **out, struct hive_err *
 		if (len > (size_t)(end - p) - 8)
 			break;
 		if (!memcmp(p, "TREE", 4))
-			read_tree_root(idx, p + 8, len);
+			read_cache_tree(idx, p + 8, len);
 		else if (!memcmp(p, "link", 4))
 			idx->split = 1;
 		p += 8 + len;
@@ -237,5 +320,6 @@ void hive_index_free(struct hive_index *idx)
 		munmap(idx->map, idx->map_size);
 	free(idx->e);
 	free(idx->paths);
+	free(idx->ct);
 	free(idx);
 }

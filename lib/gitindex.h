@@ -1,4 +1,4 @@
-/* gitindex.h - a read-only view of git's index file: entries, stat data, the cache-tree root */
+/* gitindex.h - a read-only view of git's index file: entries, stat data, the cache-tree */
 #ifndef HIVE_GITINDEX_H
 #define HIVE_GITINDEX_H
 
@@ -23,6 +23,18 @@ struct hive_index_entry {
 #define HIVE_INDEX_SKIP_WORKTREE 0x4000
 #define HIVE_INDEX_INTENT_TO_ADD 0x2000
 
+/* One directory of the index's cache-tree (the TREE extension), in the order git wrote them
+ * (a directory, then its subdirectories). entries < 0: invalid, git does not know the tree
+ * for this directory any more (a `git add` below it); then oid is unset. */
+#define HIVE_CT_NONE ((size_t)-1)
+struct hive_cache_tree {
+	const char *name; /* one path component, not NUL-terminated; "" for the root */
+	size_t name_len;
+	long entries;      /* index entries below this directory, or -1 */
+	size_t first_child, next_sibling; /* indexes into hive_index.ct, or HIVE_CT_NONE */
+	unsigned char oid[20];
+};
+
 struct hive_index {
 	void *map;                      /* the file, mapped */
 	size_t map_size;
@@ -32,6 +44,8 @@ struct hive_index {
 	char *paths;                    /* version 4: the expanded paths */
 	int tree_root_valid;            /* the TREE extension's root entry is valid */
 	unsigned char tree_root[20];    /* ... and names this tree */
+	struct hive_cache_tree *ct;     /* the whole cache-tree, ct[0] the root; NULL when the */
+	size_t ct_n;                    /* index has none or it could not be read */
 	int split;                      /* a split index ("link" extension) */
 	struct timespec mtime;          /* of the index file, for racy-clean entries */
 };

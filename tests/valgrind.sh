@@ -131,6 +131,12 @@ vg "HIVE_GIT_DIRTY=0" 0 hive-init --session v4
 printf 'changed\n' >>Dockerfile
 vg "a dirty work tree" 0 hive-init --session v5
 git checkout -q Dockerfile
+# a staged change: the work tree matches the index, the cache-tree walk finds it
+printf 'staged\n' >>infra/main.tf
+git add infra/main.tf
+vg "a staged change (the cache-tree walk)" 0 hive-init --session v6
+git reset -q infra/main.tf
+git checkout -q infra/main.tf
 mkdir -p "$T/plain"
 vg "outside a repository" 0 hive-init -C "$T/plain" --session p1
 git init -q "$T/hooks-repo" || setup_failed "a repository for hooks"

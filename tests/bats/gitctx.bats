@@ -223,6 +223,156 @@ in_repo() {
 	assert_jq '.dirty == true' "$(git_of_last)"
 }
 
+# --- dirty: the index against HEAD through the cache-tree --------------------------------
+
+# deep_repo: in_repo plus files in a/b/c, a/b, a/x and z, committed.
+deep_repo() {
+	in_repo
+	mkdir -p a/b/c a/x z
+	printf 'one\n' >a/b/c/one.txt
+	printf 'two\n' >a/b/two.txt
+	printf 'three\n' >a/x/three.txt
+	printf 'four\n' >z/four.txt
+	git add -A
+	git commit -q -m deep
+}
+
+# cache_tree: the index's cache-tree as "path entries" lines (entries -1: invalid), read
+# from the TREE extension by python3, so a test can show which state it set up.
+cache_tree() {
+	python3 - .git/index <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+n = struct.unpack(">I", data[8:12])[0]
+pos = data.find(b"TREE", 12)
+assert pos > 0, "no TREE extension"
+size = struct.unpack(">I", data[pos + 4:pos + 8])[0]
+ext, p, stack = data[pos + 8:pos + 8 + size], 0, []
+while p < len(ext):
+    nul = ext.index(b"\0", p)
+    nl = ext.index(b"\n", nul)
+    entries, subtrees = (int(x) for x in ext[nul + 1:nl].split(b" "))
+    while stack and stack[-1][1] == 0:
+        stack.pop()
+    if stack:
+        stack[-1][1] -= 1
+    path = "/".join([s[0] for s in stack] + [ext[p:nul].decode()]).lstrip("/") or "."
+    print(path, entries)
+    stack.append([ext[p:nul].decode(), subtrees])
+    p = nl + 1 + (20 if entries >= 0 else 0)
+PY
+}
+
+@test "dirty (cache-tree): a staged change deep down is found while valid siblings are skipped" {
+	deep_repo
+	printf 'ONE\n' >a/b/c/one.txt
+	git add a/b/c/one.txt
+	# what git left: the path to the change invalid, its siblings still valid
+	run cache_tree
+	assert_success
+	assert_line '. -1'
+	assert_line 'a -1'
+	assert_line 'a/b/c -1'
+	assert_line 'a/x 1'
+	assert_line 'z 1'
+	ctx
+	assert_jq '.dirty == true' "$(git_of_last)"
+}
+
+@test "dirty (cache-tree): a change staged and then staged back is clean, as git says" {
+	deep_repo
+	printf 'ONE\n' >a/b/c/one.txt
+	git add a/b/c/one.txt
+	printf 'one\n' >a/b/c/one.txt
+	git add a/b/c/one.txt
+	run cache_tree
+	assert_line '. -1'
+	assert_line 'a/b/c -1'
+	[ -z "$(git status --porcelain -uno)" ]
+	ctx
+	assert_jq '.dirty == false' "$(git_of_last)"
+}
+
+@test "dirty (cache-tree): a staged removal (git rm --cached) deep down is found" {
+	deep_repo
+	git rm -q --cached a/b/two.txt
+	run cache_tree
+	assert_line 'a/b -1'
+	ctx
+	assert_jq '.dirty == true' "$(git_of_last)"
+}
+
+@test "dirty (cache-tree): a staged new file in a new directory is found" {
+	deep_repo
+	mkdir -p a/new
+	printf 'new\n' >a/new/file.txt
+	git add a/new/file.txt
+	ctx
+	assert_jq '.dirty == true' "$(git_of_last)"
+}
+
+@test "dirty (cache-tree): a staged mode change alone is found" {
+	deep_repo
+	chmod +x a/b/c/one.txt
+	git add a/b/c/one.txt
+	[ "$(git status --porcelain -uno)" = "M  a/b/c/one.txt" ]
+	ctx
+	assert_jq '.dirty == true' "$(git_of_last)"
+}
+
+@test "dirty (cache-tree): a file staged as a symbolic link is found" {
+	deep_repo
+	rm a/x/three.txt
+	ln -s ../b/two.txt a/x/three.txt
+	git add a/x/three.txt
+	ctx
+	assert_jq '.dirty == true' "$(git_of_last)"
+}
+
+@test "dirty (cache-tree): a directory staged in place of a file is found" {
+	deep_repo
+	git rm -q z/four.txt
+	mkdir -p z/four.txt
+	printf 'inside\n' >z/four.txt/inner
+	git add z/four.txt/inner
+	ctx
+	assert_jq '.dirty == true' "$(git_of_last)"
+}
+
+@test "dirty (cache-tree): a staged change inside a still-valid node is found by its tree id" {
+	deep_repo
+	printf 'THREE\n' >a/x/three.txt
+	git add a/x/three.txt
+	git write-tree >/dev/null # every node valid again; a and a/x now differ from HEAD
+	printf 'FOUR\n' >z/four.txt
+	git add z/four.txt
+	printf 'four\n' >z/four.txt
+	git add z/four.txt # z back as HEAD has it, but z and the root are invalid
+	run cache_tree
+	assert_line '. -1'
+	assert_line 'z -1'
+	assert_line 'a 3'
+	assert_line 'a/x 1'
+	ctx
+	assert_jq '.dirty == true' "$(git_of_last)"
+}
+
+@test "dirty (cache-tree): every entry re-added, the whole cache-tree invalid, is clean" {
+	deep_repo
+	git rm -r -q --cached .
+	git add -A
+	run cache_tree
+	assert_line '. -1'
+	[ -z "$(git status --porcelain -uno)" ]
+	ctx
+	assert_jq '.dirty == false' "$(git_of_last)"
+	# and one real change among them is found
+	printf 'FOUR\n' >z/four.txt
+	git add z/four.txt
+	ctx
+	assert_jq '.dirty == true' "$(git_of_last)"
+}
+
 @test "dirty: submodules are not scanned" {
 	make_repo "$T/sub"
 	in_repo
