@@ -988,3 +988,35 @@ complete_words() {
 	run complete_words hive-init --worker ''
 	assert_output 'devops-worker'
 }
+
+# --- the README's quick start: make demo ------------------------------------------------
+
+@test "make demo's script runs the whole lifecycle on its throwaway repository, to the refused push" {
+	local demo
+	TMPDIR="$BATS_TEST_TMPDIR" run --separate-stderr sh "$SRC_TOP/scripts/demo.sh" "$BUILD_DIR"
+	assert_success
+	# every step ran, each with the outcome the demo announces
+	assert_output --partial '"created":true'
+	assert_output --partial '"created":false'
+	assert_output --partial '"api_token":"[REDACTED]"'
+	assert_output --partial '(exit status 2)'
+	assert_output --partial '(exit status 1: the edit is caught at the next line'
+	assert_output --partial '(pushed: the session checks out)'
+	assert_output --partial '(the push was refused: the remote still has the honest log)'
+	assert_stderr --partial 'details.action: "destroy" is not one of create, update, delete'
+	assert_stderr --partial 'is completed: no more events can be added'
+	assert_stderr --partial '(push refused; HIVE_SKIP=1 bypasses the hook)'
+	demo=$(sed -n 's/^The demo repository is kept at \(.*\) (RUNBOOK.md.*/\1/p' <<<"$output")
+	[[ -d "$demo/Docs/hive-mind/sessions/demo-1" ]] || fail "no session folder in '$demo'"
+	for f in EVENTS.jsonl STATE.json METRICS.json RUNBOOK.md; do
+		[[ -s "$demo/Docs/hive-mind/sessions/demo-1/$f" ]] || fail "demo-1/$f is missing"
+	done
+	# the secrets the demo hands hive (a token, a password in the remote URL) are on no disk
+	if grep -r -e ghp_0123456789 -e s3cr3t "$demo/Docs" "$demo.remote.git"; then
+		fail "a secret reached the disk"
+	fi
+	# the remote kept the honest log: it checks clean there
+	git clone -q "$demo.remote.git" "$BATS_TEST_TMPDIR/honest"
+	run hive-check -C "$BATS_TEST_TMPDIR/honest" --session demo-1
+	assert_success
+}
