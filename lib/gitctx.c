@@ -512,8 +512,9 @@ static size_t ct_child(const struct hive_index *idx, size_t node, const char *na
  * every directory whose cache-tree node (node, or HIVE_CT_NONE) is still valid by
  * comparing one tree id. Only the directories a `git add` touched are read entry by entry.
  * Returns 1 when they differ, 0 when they are the same, and -1 when this walk will not
- * say: a conflict, an intent-to-add entry or a submodule (libgit2's diff decides those as
- * before), a path too long, or a tree libgit2 cannot read. */
+ * say: a conflict, an intent-to-add entry, a submodule or a sparse index's directory
+ * entry (libgit2's diff decides those as before), a path too long, or a tree libgit2
+ * cannot read. */
 static int staged_walk(git_repository *repo, const struct hive_index *idx, size_t node,
 		       const git_tree *tree, char *prefix, size_t plen, size_t lo, size_t hi)
 {
@@ -527,8 +528,8 @@ static int staged_walk(git_repository *repo, const struct hive_index *idx, size_
 	while (i < hi) {
 		e = &idx->e[i];
 		if (HIVE_INDEX_STAGE(e) || (e->xflags & HIVE_INDEX_INTENT_TO_ADD) ||
-		    (e->mode & 0170000) == 0160000)
-			return -1;
+		    (e->mode & 0170000) == 0160000 || (e->mode & 0170000) == 0040000)
+			return -1; /* 040000: a sparse index's directory entry */
 		rest = e->path + plen;
 		if (!(slash = strchr(rest, '/'))) { /* a file in this directory */
 			te = git_tree_entry_byname(tree, rest);
