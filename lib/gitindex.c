@@ -153,12 +153,126 @@ bad:
 	idx->ct_n = 0;
 }
 
+/* Parse the index in base[0..size) (at least 12 + OID_LEN bytes) into idx, whose entries
+ * then point into base. HIVE_OK, or HIVE_EENV with err set (what idx holds by then is freed
+ * by hive_index_free). path names the file in messages. */
+static int parse_index(struct hive_index *idx, const unsigned char *base, size_t size,
+		       const char *path, struct hive_err *err)
+{
+	const unsigned char *p, *end;
+	size_t i, prev_len = 0, prev_off = 0, cap = 0, used = 0;
+
+	end = base + size - OID_LEN; /* the trailing checksum */
+	if (memcmp(base, "DIRC", 4)) {
+		return corrupt(err, path, "no DIRC signature");
+	}
+	idx->version = be32(base + 4);
+	if (idx->version < 2 || idx->version > 4) {
+		return corrupt(err, path, "unsupported version");
+	}
+	idx->n = be32(base + 8);
+	if (idx->n > size / FIXED_LEN) {
+		return corrupt(err, path, "entry count larger than the file");
+	}
+	if (idx->n && !(idx->e = calloc(idx->n, sizeof(*idx->e)))) {
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	}
+	if (idx->version == 4) {
+		cap = size + 4096;
+		if (!(idx->paths = malloc(cap))) {
+			return hive_err_set(err, HIVE_EENV, "out of memory");
+		}
+	}
+	p = base + 12;
+	for (i = 0; i < idx->n; i++) {
+		struct hive_index_entry *e = &idx->e[i];
+		size_t hdr = FIXED_LEN, namelen;
+		const unsigned char *name, *nul;
+
+		if ((size_t)(end - p) < FIXED_LEN) {
+			return corrupt(err, path, "truncated entry");
+		}
+		e->ctime_s = be32(p);
+		e->ctime_ns = be32(p + 4);
+		e->mtime_s = be32(p + 8);
+		e->mtime_ns = be32(p + 12);
+		e->dev = be32(p + 16);
+		e->ino = be32(p + 20);
+		e->mode = be32(p + 24);
+		e->uid = be32(p + 28);
+		e->gid = be32(p + 32);
+		e->size = be32(p + 36);
+		memcpy(e->oid, p + 40, OID_LEN);
+		e->flags = be16(p + 40 + OID_LEN);
+		if ((e->flags & 0x4000) && idx->version >= 3) {
+			if ((size_t)(end - p) < FIXED_LEN + 2) {
+				return corrupt(err, path, "truncated entry");
+			}
+			e->xflags = be16(p + FIXED_LEN);
+			hdr += 2;
+		}
+		name = p + hdr;
+		if (idx->version == 4) {
+			size_t strip, n = varint(name, end, &strip), suffix;
+			if (!n || strip > prev_len) {
+				return corrupt(err, path, "bad path prefix");
+			}
+			name += n;
+			if (!(nul = memchr(name, '\0', (size_t)(end - name)))) {
+				return corrupt(err, path, "unterminated path");
+			}
+			suffix = (size_t)(nul - name);
+			namelen = prev_len - strip + suffix;
+			if (used + namelen + 1 > cap) {
+				char *np;
+				while (used + namelen + 1 > cap)
+					cap *= 2;
+				if (!(np = realloc(idx->paths, cap))) {
+					return hive_err_set(err, HIVE_EENV, "out of memory");
+				}
+				idx->paths = np;
+			}
+			/* the previous path is kept as an offset: realloc may move the buffer */
+			memmove(idx->paths + used, idx->paths + prev_off, prev_len - strip);
+			memcpy(idx->paths + used + prev_len - strip, name, suffix);
+			idx->paths[used + namelen] = '\0';
+			prev_off = used;
+			prev_len = namelen;
+			e->path = (const char *)(uintptr_t)used; /* fixed up below */
+			used += namelen + 1;
+			p = nul + 1;
+		} else {
+			if (!(nul = memchr(name, '\0', (size_t)(end - name)))) {
+				return corrupt(err, path, "unterminated path");
+			}
+			e->path = (const char *)name;
+			/* entries are padded with 1-8 NULs to a multiple of 8 bytes */
+			p += (hdr + (size_t)(nul - name) + 8) & ~(size_t)7;
+			if (p > end) {
+				return corrupt(err, path, "truncated entry");
+			}
+		}
+	}
+	for (i = 0; idx->version == 4 && i < idx->n; i++)
+		idx->e[i].path = idx->paths + (uintptr_t)idx->e[i].path;
+	/* extensions: 4-byte signature, 32-bit size, data */
+	while ((size_t)(end - p) >= 8) {
+		uint32_t len = be32(p + 4);
+		if (len > (size_t)(end - p) - 8)
+			break;
+		if (!memcmp(p, "TREE", 4))
+			read_cache_tree(idx, p + 8, len);
+		else if (!memcmp(p, "link", 4))
+			idx->split = 1;
+		p += 8 + len;
+	}
+	return HIVE_OK;
+}
+
 int hive_index_read(const char *path, struct hive_index **out, struct hive_err *err)
 {
 	struct hive_index *idx;
-	const unsigned char *base, *p, *end;
 	struct stat st;
-	size_t i, prev_len = 0, prev_off = 0, cap = 0, used = 0;
 	int fd, rc = HIVE_EENV;
 
 	*out = NULL;
@@ -185,123 +299,8 @@ int hive_index_read(const char *path, struct hive_index **out, struct hive_err *
 		hive_err_sys(err, HIVE_EENV, errno, "git: %s", path);
 		goto fail;
 	}
-	base = idx->map;
-	end = base + idx->map_size - OID_LEN; /* the trailing checksum */
-	if (memcmp(base, "DIRC", 4)) {
-		corrupt(err, path, "no DIRC signature");
+	if ((rc = parse_index(idx, idx->map, idx->map_size, path, err)))
 		goto fail;
-	}
-	idx->version = be32(base + 4);
-	if (idx->version < 2 || idx->version > 4) {
-		corrupt(err, path, "unsupported version");
-		goto fail;
-	}
-	idx->n = be32(base + 8);
-	if (idx->n > idx->map_size / FIXED_LEN) {
-		corrupt(err, path, "entry count larger than the file");
-		goto fail;
-	}
-	if (idx->n && !(idx->e = calloc(idx->n, sizeof(*idx->e)))) {
-		hive_err_set(err, HIVE_EENV, "out of memory");
-		goto fail;
-	}
-	if (idx->version == 4) {
-		cap = idx->map_size + 4096;
-		if (!(idx->paths = malloc(cap))) {
-			hive_err_set(err, HIVE_EENV, "out of memory");
-			goto fail;
-		}
-	}
-	p = base + 12;
-	for (i = 0; i < idx->n; i++) {
-		struct hive_index_entry *e = &idx->e[i];
-		size_t hdr = FIXED_LEN, namelen;
-		const unsigned char *name, *nul;
-
-		if ((size_t)(end - p) < FIXED_LEN) {
-			corrupt(err, path, "truncated entry");
-			goto fail;
-		}
-		e->ctime_s = be32(p);
-		e->ctime_ns = be32(p + 4);
-		e->mtime_s = be32(p + 8);
-		e->mtime_ns = be32(p + 12);
-		e->dev = be32(p + 16);
-		e->ino = be32(p + 20);
-		e->mode = be32(p + 24);
-		e->uid = be32(p + 28);
-		e->gid = be32(p + 32);
-		e->size = be32(p + 36);
-		memcpy(e->oid, p + 40, OID_LEN);
-		e->flags = be16(p + 40 + OID_LEN);
-		if ((e->flags & 0x4000) && idx->version >= 3) {
-			if ((size_t)(end - p) < FIXED_LEN + 2) {
-				corrupt(err, path, "truncated entry");
-				goto fail;
-			}
-			e->xflags = be16(p + FIXED_LEN);
-			hdr += 2;
-		}
-		name = p + hdr;
-		if (idx->version == 4) {
-			size_t strip, n = varint(name, end, &strip), suffix;
-			if (!n || strip > prev_len) {
-				corrupt(err, path, "bad path prefix");
-				goto fail;
-			}
-			name += n;
-			if (!(nul = memchr(name, '\0', (size_t)(end - name)))) {
-				corrupt(err, path, "unterminated path");
-				goto fail;
-			}
-			suffix = (size_t)(nul - name);
-			namelen = prev_len - strip + suffix;
-			if (used + namelen + 1 > cap) {
-				char *np;
-				while (used + namelen + 1 > cap)
-					cap *= 2;
-				if (!(np = realloc(idx->paths, cap))) {
-					hive_err_set(err, HIVE_EENV, "out of memory");
-					goto fail;
-				}
-				idx->paths = np;
-			}
-			/* the previous path is kept as an offset: realloc may move the buffer */
-			memmove(idx->paths + used, idx->paths + prev_off, prev_len - strip);
-			memcpy(idx->paths + used + prev_len - strip, name, suffix);
-			idx->paths[used + namelen] = '\0';
-			prev_off = used;
-			prev_len = namelen;
-			e->path = (const char *)(uintptr_t)used; /* fixed up below */
-			used += namelen + 1;
-			p = nul + 1;
-		} else {
-			if (!(nul = memchr(name, '\0', (size_t)(end - name)))) {
-				corrupt(err, path, "unterminated path");
-				goto fail;
-			}
-			e->path = (const char *)name;
-			/* entries are padded with 1-8 NULs to a multiple of 8 bytes */
-			p += (hdr + (size_t)(nul - name) + 8) & ~(size_t)7;
-			if (p > end) {
-				corrupt(err, path, "truncated entry");
-				goto fail;
-			}
-		}
-	}
-	for (i = 0; idx->version == 4 && i < idx->n; i++)
-		idx->e[i].path = idx->paths + (uintptr_t)idx->e[i].path;
-	/* extensions: 4-byte signature, 32-bit size, data */
-	while ((size_t)(end - p) >= 8) {
-		uint32_t len = be32(p + 4);
-		if (len > (size_t)(end - p) - 8)
-			break;
-		if (!memcmp(p, "TREE", 4))
-			read_cache_tree(idx, p + 8, len);
-		else if (!memcmp(p, "link", 4))
-			idx->split = 1;
-		p += 8 + len;
-	}
 	close(fd);
 	*out = idx;
 	return HIVE_OK;
@@ -310,6 +309,27 @@ fail:
 		close(fd);
 	hive_index_free(idx);
 	return rc;
+}
+
+int hive_index_parse(const void *buf, size_t size, const char *name, struct hive_index **out,
+		     struct hive_err *err)
+{
+	struct hive_index *idx;
+	int rc;
+
+	*out = NULL;
+	if (!(idx = calloc(1, sizeof(*idx))))
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	if (size < 12 + OID_LEN)
+		rc = corrupt(err, name, "too short");
+	else
+		rc = parse_index(idx, buf, size, name, err);
+	if (rc) {
+		hive_index_free(idx);
+		return rc;
+	}
+	*out = idx;
+	return HIVE_OK;
 }
 
 void hive_index_free(struct hive_index *idx)

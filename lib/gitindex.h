@@ -57,6 +57,12 @@ struct hive_index {
  */
 int hive_index_read(const char *path, struct hive_index **out, struct hive_err *err);
 
+/* The same for an index already in memory, buf[0..size), which must outlive *out (its
+ * entries point into it); name is used in messages. A fuzzing and testing entry point:
+ * mtime is left zero. */
+int hive_index_parse(const void *buf, size_t size, const char *name, struct hive_index **out,
+		     struct hive_err *err);
+
 void hive_index_free(struct hive_index *idx);
 
 #endif
