@@ -586,7 +586,8 @@ static int staged_differs(struct hive_git *g, const struct hive_index *idx,
 	int r = -1;
 
 	if (git_tree_lookup(&tree, g->repo, head_tree) == 0)
-		r = staged_walk(g->repo, idx, idx->ct ? 0 : HIVE_CT_NONE, tree, prefix, 0, 0, idx->n);
+		r = staged_walk(g->repo, idx, idx->ct ? 0 : HIVE_CT_NONE, tree, prefix, 0, 0,
+				idx->n);
 	git_tree_free(tree);
 	git_error_clear();
 	if (r >= 0) {

@@ -1,4 +1,4 @@
-/* gitindex.c - parse git's index file (versions 2-4) for the dirty scan and requirement detection */
+/* gitindex.c - parse git's index file (versions 2-4) for the dirty scan and the requirements */
 #include "gitindex.h"
 
 #include <errno.h>
@@ -94,7 +94,8 @@ static void read_cache_tree(struct hive_index *idx, const unsigned char *p, size
 		    !(nul = memchr(p, '\0', (size_t)(end - p))) ||
 		    !(nl = memchr(nul + 1, '\n', (size_t)(end - nul - 1))) ||
 		    !(sp = memchr(nul + 1, ' ', (size_t)(nl - nul - 1))) ||
-		    decimal(nul + 1, sp, &entries) || decimal(sp + 1, nl, &subtrees) || subtrees < 0 ||
+		    decimal(nul + 1, sp, &entries) || decimal(sp + 1, nl, &subtrees) ||
+		    subtrees < 0 ||
 		    (entries >= 0 && (size_t)(end - nl - 1) < OID_LEN))
 			goto bad;
 		if (idx->ct_n == ct_cap) {

@@ -115,7 +115,8 @@ int hive_time_parse(const char *s, int64_t *ms_out)
 		return -1;
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
 		return -1;
-	/* a day the month does not have (2025-02-30) is not a time: the arithmetic would roll it over */
+	/* a day the month does not have (2025-02-30) is not a time: the arithmetic below would
+	 * roll it over */
 	if (d > 30 + ((mo + (mo > 7)) & 1) ||
 	    (mo == 2 && d > 28 + ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)))
 		return -1;
@@ -131,7 +132,8 @@ int hive_time_parse(const char *s, int64_t *ms_out)
 	}
 	if (strcmp(p, "Z") && strcmp(p, "z") && strcmp(p, "+00:00"))
 		return -1;
-	*ms_out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + ms;
+	*ms_out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 +
+		  ms;
 	return 0;
 }
 
