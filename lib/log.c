@@ -53,7 +53,8 @@ int hive_id_generate(char out[32], struct hive_err *err)
 
 	if (hive_random(rnd, sizeof(rnd)) < 0)
 		return hive_err_sys(err, HIVE_EENV, errno, "getrandom");
-	hive_time_format((int64_t)time(NULL) * 1000, t); /* 2025-01-15T10:30:00.000Z */
+	/* the clock every timestamp comes from (time(NULL) is the coarse clock, a tick behind) */
+	hive_now_rfc3339(t); /* 2025-01-15T10:30:00.123Z */
 	snprintf(out, 32, "%.4s%.2s%.2sT%.2s%.2s%.2sZ-%02x%02x%02x%02x", t, t + 5, t + 8, t + 11,
 		 t + 14, t + 17, rnd[0], rnd[1], rnd[2], rnd[3]);
 	return HIVE_OK;
