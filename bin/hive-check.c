@@ -16,7 +16,7 @@
 #include "../lib/event.h"
 #include "../lib/findings.h"
 #include "../lib/gitctx.h"
-#include "../lib/log.h"
+#include "../lib/session.h"
 #include "../lib/util.h"
 
 static const char usage[] =
@@ -134,7 +134,7 @@ static int check_folder(struct gate *g, const char *root, const char *id)
 	if (g->o->repair) {
 		if ((rc = hive_session_open(root, id, &s, &g->ctx->err)))
 			return rc;
-		rc = hive_log_repair(s, &moved, &rebuilt, &g->ctx->err);
+		rc = hive_session_repair(s, &moved, &rebuilt, &g->ctx->err);
 		hive_session_close(s);
 		s = NULL;
 		if (rc)
@@ -146,7 +146,7 @@ static int check_folder(struct gate *g, const char *root, const char *id)
 			fprintf(stderr, "%s: %s: rebuilt STATE.json from the log\n", hive_progname, id);
 	}
 	rc = hive_session_open_ro(root, id, &s, &e);
-	if (rc && strstr(e.msg, "EVENTS.jsonl") && strstr(e.msg, "No such file")) {
+	if (rc == HIVE_EENV && e.sys == ENOENT) { /* the folder is there, EVENTS.jsonl is not */
 		in.events_missing = 1;
 		return hive_check_session(&g->checker, &in, g->f, &g->ctx->err);
 	}
@@ -155,7 +155,7 @@ static int check_folder(struct gate *g, const char *root, const char *id)
 		return rc;
 	}
 	/* a shared lock: the log and STATE.json are read in step with writers */
-	if (hive_session_lock_shared(s, hive_lock_timeout(), &e) && !strstr(e.msg, "No such file")) {
+	if (hive_session_lock_shared(s, hive_lock_timeout(), &e) && e.sys != ENOENT) {
 		g->ctx->err = e;
 		hive_session_close(s);
 		return HIVE_EENV;
@@ -170,37 +170,31 @@ static int check_folder(struct gate *g, const char *root, const char *id)
 	return rc;
 }
 
+struct walk {
+	struct gate *g;
+	const char *root;
+};
+
+static int check_one(const char *id, void *arg)
+{
+	struct walk *w = arg;
+
+	return check_folder(w->g, w->root, id);
+}
+
 /* Every session folder under root, in name order. */
 static int check_all(struct gate *g, const char *root)
 {
-	struct dirent **names = NULL;
-	char dir[4200];
-	int n, i, rc = HIVE_OK;
+	struct walk w = {g, root};
 
-	snprintf(dir, sizeof(dir), "%s/sessions", root);
-	n = scandir(dir, &names, NULL, alphasort);
-	if (n < 0) {
-		if (errno == ENOENT)
-			return HIVE_OK; /* no sessions yet */
-		return hive_err_sys(&g->ctx->err, HIVE_EENV, errno, "%s", dir);
-	}
-	for (i = 0; i < n; i++) {
-		const char *id = names[i]->d_name;
-		if (!rc && id[0] != '.' && hive_id_check("session", id, strlen(id), NULL) == HIVE_OK &&
-		    (names[i]->d_type == DT_DIR || names[i]->d_type == DT_LNK ||
-		     names[i]->d_type == DT_UNKNOWN))
-			rc = check_folder(g, root, id);
-		free(names[i]);
-	}
-	free(names);
-	return rc;
+	return hive_session_foreach(root, check_one, &w, &g->ctx->err);
 }
 
 /* A FILE operand: a folder, an EVENTS.jsonl (checked with its folder), or a bare log. */
 static int check_operand(struct gate *g, const char *arg)
 {
 	struct hive_check_input in = {0};
-	char *copy = NULL, *slash, *root = NULL;
+	char *copy = NULL, *root = NULL, *id = NULL;
 	struct stat st;
 	int fd, rc;
 	const char *base = strrchr(arg, '/');
@@ -218,22 +212,19 @@ static int check_operand(struct gate *g, const char *arg)
 		/* <root>/sessions/<id>[/EVENTS.jsonl]: check the folder */
 		if (!(copy = realpath(arg, NULL)))
 			return hive_err_sys(&g->ctx->err, HIVE_EUSAGE, errno, "%s", arg);
-		if (!S_ISDIR(st.st_mode) && (slash = strrchr(copy, '/')))
-			*slash = '\0';
-		slash = strrchr(copy, '/');
-		if (!slash || slash - copy < 9 || strncmp(slash - 9, "/sessions", 9)) {
-			free(copy);
-			if (S_ISDIR(st.st_mode))
-				return hive_err_set(&g->ctx->err, HIVE_EUSAGE,
-						    "%s: not a session folder (<root>/sessions/<id>)",
-						    arg);
+		rc = hive_session_path_split(copy, S_ISDIR(st.st_mode), &root, &id, &g->ctx->err);
+		free(copy);
+		if (rc == HIVE_EUSAGE && !S_ISDIR(st.st_mode)) {
+			hive_err_clear(&g->ctx->err);
 			goto bare; /* an EVENTS.jsonl outside a session folder: a bare log */
 		}
-		*slash = '\0';
-		root = strndup(copy, (size_t)(slash - 9 - copy));
-		rc = root ? check_folder(g, root, slash + 1) : HIVE_EENV;
+		if (rc == HIVE_EUSAGE)
+			return hive_err_set(&g->ctx->err, HIVE_EUSAGE,
+					    "%s: not a session folder (<root>/sessions/<id>)", arg);
+		if (!rc)
+			rc = check_folder(g, root, id);
 		free(root);
-		free(copy);
+		free(id);
 		return rc;
 	}
 bare:

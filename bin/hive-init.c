@@ -1,5 +1,6 @@
 /* hive-init.c - the startup protocol: create or validate a session and hand its id on */
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include "../lib/event.h"
 #include "../lib/gitctx.h"
 #include "../lib/hooks.h"
-#include "../lib/log.h"
+#include "../lib/session.h"
 #include "../lib/state.h"
 #include "../lib/util.h"
 
@@ -173,9 +174,9 @@ static int load_profile(struct hive_ctx *ctx, const char *worker, cJSON **out)
 	else
 		snprintf(full, sizeof(full), "%s/%s", ctx->top, rel);
 	rc = hive_read_file(AT_FDCWD, full, 0, 1024 * 1024, &buf, &len, &ctx->err);
-	if (rc == HIVE_EUSAGE && strstr(ctx->err.msg, "No such file")) {
+	if (rc == HIVE_EUSAGE && ctx->err.sys == ENOENT) {
 		hive_warn(ctx->quiet, "no worker definition at %s: worker_profile is null", rel);
-		ctx->err.status = HIVE_OK;
+		hive_err_clear(&ctx->err);
 		*out = cJSON_CreateNull();
 		return HIVE_OK;
 	}
@@ -186,79 +187,12 @@ static int load_profile(struct hive_ctx *ctx, const char *worker, cJSON **out)
 	return rc;
 }
 
-/* A session that already exists must be sound: line 1 is its session_started, the last
- * line is whole, STATE.json names it. HIVE_EENV naming the first problem otherwise. */
-static int check_existing(struct hive_ctx *ctx, struct hive_session *s, cJSON **state_out)
+/* Hand the session id on to later CI steps (GitHub's files, GitLab's dotenv). */
+static int handoff(struct hive_ctx *ctx, const char **wrote)
 {
-	struct hive_lines *r = NULL;
-	struct hive_tail tail;
-	enum hive_line_kind kind;
-	const char *line;
-	size_t len;
-	cJSON *first = NULL, *state = NULL;
-	const cJSON *v;
-	int rc, got;
-
-	*state_out = NULL;
-	if ((rc = hive_log_tail(s, &tail, &ctx->err)))
-		return rc;
-	if (tail.size == 0)
-		return hive_err_set(&ctx->err, HIVE_EENV,
-				    "%s/EVENTS.jsonl: exists but is empty (corrupt session)", s->dir);
-	if ((rc = hive_lines_from_fd(s->eventsfd, &r, &ctx->err)))
-		return rc;
-	if (lseek(s->eventsfd, 0, SEEK_SET) < 0 ||
-	    (got = hive_lines_next(r, &line, &len, &kind, &ctx->err)) <= 0 ||
-	    kind != HIVE_LINE_OK || !(first = hive_json_parse(line, len))) {
-		rc = hive_err_set(&ctx->err, HIVE_EENV,
-				  "%s/EVENTS.jsonl:1: not a JSON event (corrupt session: run hive-check)",
-				  s->dir);
-		goto out;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(first, "event_type");
-	if (!cJSON_IsString(v) || strcmp(v->valuestring, "session_started")) {
-		rc = hive_err_set(&ctx->err, HIVE_EENV,
-				  "%s/EVENTS.jsonl:1: expected session_started (corrupt session)",
-				  s->dir);
-		goto out;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(first, "session_id");
-	if (!cJSON_IsString(v) || strcmp(v->valuestring, s->id)) {
-		rc = hive_err_set(&ctx->err, HIVE_EENV,
-				  "%s/EVENTS.jsonl:1: session_id does not match the folder %s",
-				  s->dir, s->id);
-		goto out;
-	}
-	if ((rc = hive_state_read(s, &state, &ctx->err)))
-		goto out;
-	v = cJSON_GetObjectItemCaseSensitive(state, "session_id");
-	if (!state || !cJSON_IsString(v) || strcmp(v->valuestring, s->id)) {
-		rc = hive_err_set(&ctx->err, HIVE_EENV,
-				  "%s/STATE.json: %s (corrupt session: run hive-check --repair)",
-				  s->dir, state ? "session_id does not match" : "missing or not JSON");
-		goto out;
-	}
-	*state_out = state;
-	state = NULL;
-	rc = HIVE_OK;
-out:
-	cJSON_Delete(first);
-	cJSON_Delete(state);
-	hive_lines_free(r);
-	return rc;
-}
-
-struct handoff {
-	struct hive_ctx *ctx;
-	const char *wrote;
-};
-
-static int do_handoff(void *arg, struct hive_err *err)
-{
-	struct handoff *h = arg;
 	const char *dir = getenv("CI_PROJECT_DIR");
 
-	return hive_ci_handoff(h->ctx->session_id, dir && *dir ? dir : h->ctx->top, &h->wrote, err);
+	return hive_ci_handoff(ctx->session_id, dir && *dir ? dir : ctx->top, wrote, &ctx->err);
 }
 
 /* Is a session id given (--session, HIVE_SESSION_ID, CI) rather than to be generated? */
@@ -312,16 +246,17 @@ int main(int argc, char **argv)
 	struct init_opts opts = {0};
 	struct hive_cli_tool tool = {usage, "", init_long, init_option, &opts};
 	struct hive_ctx ctx = {0};
-	struct hive_session *s = NULL;
+	struct hive_txn_opts topts = {0};
+	struct hive_txn *t = NULL;
+	struct hive_session *s = NULL; /* the transaction's */
 	struct hive_redactor *red = NULL;
-	struct handoff h = {&ctx, NULL};
+	const char *wrote = NULL;
 	struct hive_hooks *hooks = NULL;
-	cJSON *profile = NULL, *reqs = NULL, *git = NULL, *ci = NULL, *details, *event = NULL;
+	cJSON *profile = NULL, *reqs = NULL, *git = NULL, *ci = NULL, *details = NULL;
 	cJSON *state = NULL, *out = NULL, *hook = NULL;
-	char ts[32], hash[HIVE_HASH_SIZE], *line = NULL, *text = NULL;
+	char *text = NULL;
 	const char *worker;
 	int rc, first, generated, created = 0;
-	size_t len;
 
 	hive_progname = "hive-init";
 	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first)))
@@ -385,45 +320,33 @@ int main(int argc, char **argv)
 	cJSON_AddItemToObject(details, "worker_profile", profile);
 	cJSON_AddItemToObject(details, "requirements", reqs);
 	profile = reqs = NULL;
-	hive_now_rfc3339(ts);
-	event = hive_event_build(1, ts, "session_started", worker, ctx.session_id, details, git, ci,
-				 NULL);
-	git = ci = NULL;
-	if (!event || !(text = cJSON_PrintUnformatted(event))) {
-		rc = hive_err_set(&ctx.err, HIVE_EENV, "out of memory");
-		goto fail;
-	}
-	len = strlen(text);
-	if (len > HIVE_LINE_MAX) {
-		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
-				  "session_started would be %zu bytes, over the %d-byte line limit",
-				  len, HIVE_LINE_MAX);
-		goto fail;
-	}
-	hive_sha256(text, len, hash);
-	if ((rc = hive_state_apply(&state, event, hash, &ctx.err)))
-		goto fail;
-	if (!(line = malloc(len + 2))) {
-		rc = hive_err_set(&ctx.err, HIVE_EENV, "out of memory");
-		goto fail;
-	}
-	memcpy(line, text, len);
-	line[len] = '\n';
-	line[len + 1] = '\0';
 
-	rc = hive_session_create(ctx.root, ctx.session_id, line, len + 1, state, do_handoff, &h,
-				 &created, &s, &ctx.err);
-	if (rc)
+	/* a new session is made whole or not at all; one that exists is rejoined when sound */
+	topts.cfg = &ctx.cfg;
+	topts.git = git;
+	topts.ci = ci;
+	topts.worker = worker;
+	topts.create = 1;
+	topts.closed_ok = 1;
+	if ((rc = hive_txn_begin(ctx.root, ctx.session_id, &topts, &t, &ctx.err)))
 		goto fail;
-	if (!created) {
-		cJSON_Delete(state);
-		state = NULL;
-		if ((rc = check_existing(&ctx, s, &state)) || (rc = do_handoff(&h, &ctx.err)))
-			goto fail;
+	if (hive_txn_is_new(t) && ((rc = hive_txn_add(t, "session_started", details, &ctx.err)) ||
+				   (rc = hive_txn_commit(t, &ctx.err))))
+		goto fail;
+	created = hive_txn_created(t);
+	s = hive_txn_session(t);
+	if (created) {
+		state = cJSON_Duplicate(hive_txn_state(t), 1);
+	} else if ((rc = hive_session_check_sound(s, &state, &ctx.err))) {
+		goto fail;
 	}
-	if (h.wrote && !ctx.quiet)
+	if ((rc = handoff(&ctx, &wrote))) {
+		hive_txn_rollback(t); /* a session this call made is taken back */
+		goto fail;
+	}
+	if (wrote && !ctx.quiet)
 		fprintf(stderr, "%s: session id %s handed on through %s\n", hive_progname,
-			ctx.session_id, h.wrote);
+			ctx.session_id, wrote);
 	if (hooks && (rc = install_hooks(&ctx, hooks, &hook)))
 		goto fail;
 
@@ -463,12 +386,11 @@ done:
 	cJSON_Delete(reqs);
 	cJSON_Delete(git);
 	cJSON_Delete(ci);
-	cJSON_Delete(event);
+	cJSON_Delete(details);
 	cJSON_Delete(state);
 	free(text);
-	free(line);
 	hive_redactor_free(red);
-	hive_session_close(s);
+	hive_txn_free(t);
 	hive_hooks_free(hooks);
 	hive_ctx_free(&ctx);
 	return rc;

@@ -16,7 +16,7 @@
 #include "../lib/event.h"
 #include "../lib/findings.h"
 #include "../lib/gitctx.h"
-#include "../lib/log.h"
+#include "../lib/session.h"
 #include "../lib/report.h"
 #include "../lib/state.h"
 #include "../lib/util.h"
@@ -311,9 +311,10 @@ out:
 	return rc;
 }
 
-/* What finish hands to hive_log_append_events: the reports are written under the session
- * lock, after session_completed and STATE.json, before the lock is let go, so a failure
- * there (a full disk) takes session_completed back out and the call changes nothing. */
+/* What --finish writes besides session_completed: the reports are written under the
+ * session lock, after session_completed and STATE.json are committed and before the lock
+ * is let go, so a failure there (a full disk) rolls session_completed back and the call
+ * changes nothing. */
 struct reports {
 	struct hive_ctx *ctx;
 	struct hive_session *s;
@@ -367,98 +368,95 @@ out:
 	return rc;
 }
 
-/* hive_log_append_events' deliver callback: -1 (with errno) undoes the append. */
-static int deliver_reports(void *arg, const char *lines, size_t len)
-{
-	(void)lines;
-	(void)len;
-	if (write_reports(arg) == HIVE_OK)
-		return 0;
-	errno = EIO;
-	return -1;
-}
-
 /* The completion protocol. Idempotent: a completed session gets no second
- * session_completed; METRICS.json and RUNBOOK.md are written only when missing. */
+ * session_completed; METRICS.json and RUNBOOK.md are written only when missing. The log
+ * is checked first (integrity), through s; the event goes through a transaction. */
 static int finish(struct hive_ctx *ctx, struct runbook_opts *o, struct hive_session *s)
 {
-	struct hive_pending ev;
+	struct hive_txn_opts topts = {&ctx->cfg, NULL, NULL, NULL, 0, 1};
+	struct hive_txn *t = NULL;
 	struct hive_redactor *red = NULL;
-	struct reports rep = {ctx, s, 0, {0, ""}};
-	cJSON *state = NULL, *details = NULL, *git = NULL, *ci = NULL;
+	struct reports rep = {ctx, NULL, 0, {0, 0, ""}};
+	const cJSON *state;
+	cJSON *details = NULL, *git = NULL, *ci = NULL;
 	int rc;
 
 	if ((rc = integrity(ctx, s)))
 		return rc;
-	if ((rc = hive_state_read(s, &state, &ctx->err)))
-		return rc;
-	if (!state || !hive_state_is_closed(state)) {
-		/* stamped with git and CI context like every other event (SPEC 3) */
-		if ((rc = hive_git_context(ctx->git, hive_ctx_want_dirty(ctx), &git, &ctx->err)) ||
-		    (rc = hive_redactor_new(&ctx->cfg, &red, &ctx->err)))
-			goto out;
-		ci = hive_ci_context();
-		if (hive_redact(red, git, 0) < 0 || hive_redact(red, ci, 0) < 0) {
-			rc = hive_err_set(&ctx->err, HIVE_EENV, "out of memory");
-			goto out;
-		}
+	/* stamped with git and CI context like every other event (SPEC 3) */
+	if ((rc = hive_git_context(ctx->git, hive_ctx_want_dirty(ctx), &git, &ctx->err)) ||
+	    (rc = hive_redactor_new(&ctx->cfg, &red, &ctx->err)))
+		goto out;
+	ci = hive_ci_context();
+	if (hive_redact(red, git, 0) < 0 || hive_redact(red, ci, 0) < 0) {
+		rc = hive_err_set(&ctx->err, HIVE_EENV, "out of memory");
+		goto out;
+	}
+	topts.git = git;
+	topts.ci = ci;
+	if ((rc = hive_txn_begin(ctx->root, ctx->session_id, &topts, &t, &ctx->err)))
+		goto out;
+	rep.s = hive_txn_session(t);
+	state = hive_txn_state(t);
+	if (!hive_state_is_closed(state)) {
 		details = cJSON_CreateObject();
 		cJSON_AddStringToObject(details, "status", o->status ? o->status : "success");
-		ev.type = "session_completed";
-		ev.details = details;
-		rc = hive_log_append_events(s, &ev, 1, git, ci, 0, deliver_reports, &rep, NULL,
-					    &ctx->err);
-		cJSON_Delete(details);
-		if (rc && rep.err.status) {
-			/* the reports failed, and session_completed was taken back out */
+		if ((rc = hive_txn_add(t, "session_completed", details, &ctx->err)) ||
+		    (rc = hive_txn_commit(t, &ctx->err)))
+			goto out;
+		if ((rc = write_reports(&rep))) {
+			/* the reports failed: session_completed is taken back out */
+			hive_txn_rollback(t);
 			ctx->err = rep.err;
 			hive_err_prefix(&ctx->err, "session not finished");
 		}
 		goto out;
-	} else if (o->status && !ctx->quiet) {
-		fprintf(stderr, "%s: session %s is already %s: --status %s changes nothing\n",
-			hive_progname, s->id,
-			cJSON_GetObjectItemCaseSensitive(state, "status")->valuestring, o->status);
 	}
+	if (o->status && !ctx->quiet)
+		fprintf(stderr, "%s: session %s is already %s: --status %s changes nothing\n",
+			hive_progname, s->id, hive_json_str(state, "status"), o->status);
 	/* an already completed session: only the reports that are missing */
 	if ((rc = write_reports(&rep)))
 		ctx->err = rep.err;
 out:
-	cJSON_Delete(state);
+	hive_txn_free(t);
+	cJSON_Delete(details);
 	cJSON_Delete(git);
 	cJSON_Delete(ci);
 	hive_redactor_free(red);
 	return rc;
 }
 
+struct dora_walk {
+	struct hive_ctx *ctx;
+	struct hive_dora *d;
+};
+
+/* One session's facts into the DORA figures, read under its shared lock. */
+static int dora_one(const char *id, void *arg)
+{
+	struct dora_walk *w = arg;
+	struct hive_session *s = NULL;
+	struct hive_facts *f = NULL;
+	int rc;
+
+	rc = hive_session_open_ro(w->ctx->root, id, &s, &w->ctx->err);
+	if (!rc && !(rc = hive_session_lock_shared(s, hive_lock_timeout(), &w->ctx->err)) &&
+	    !(rc = hive_facts_load(s, hive_git_repo(w->ctx->git), &f, &w->ctx->err)))
+		hive_dora_add(w->d, f);
+	if (rc)
+		hive_err_prefix(&w->ctx->err, "--all");
+	hive_facts_free(f);
+	hive_session_close(s);
+	return rc;
+}
+
 /* --all: DORA across every session under the root. */
 static int dora(struct hive_ctx *ctx, struct hive_dora *d)
 {
-	struct dirent **names = NULL;
-	char dir[4200];
-	int n, i, rc = HIVE_OK;
+	struct dora_walk w = {ctx, d};
 
-	snprintf(dir, sizeof(dir), "%s/sessions", ctx->root);
-	if ((n = scandir(dir, &names, NULL, alphasort)) < 0)
-		return errno == ENOENT ? HIVE_OK : hive_err_sys(&ctx->err, HIVE_EENV, errno, "%s", dir);
-	for (i = 0; i < n; i++) {
-		struct hive_session *s = NULL;
-		struct hive_facts *f = NULL;
-		const char *id = names[i]->d_name;
-		if (!rc && id[0] != '.' && hive_id_check("session", id, strlen(id), NULL) == HIVE_OK) {
-			rc = hive_session_open_ro(ctx->root, id, &s, &ctx->err);
-			if (!rc && !(rc = hive_session_lock_shared(s, hive_lock_timeout(), &ctx->err)) &&
-			    !(rc = hive_facts_load(s, hive_git_repo(ctx->git), &f, &ctx->err)))
-				hive_dora_add(d, f);
-			if (rc)
-				hive_err_prefix(&ctx->err, "--all");
-			hive_facts_free(f);
-			hive_session_close(s);
-		}
-		free(names[i]);
-	}
-	free(names);
-	return rc;
+	return hive_session_foreach(ctx->root, dora_one, &w, &ctx->err);
 }
 
 int main(int argc, char **argv)
@@ -525,8 +523,7 @@ int main(int argc, char **argv)
 		if (opts.finish && ((opts.output && (rc = output_dir_check(opts.output, &ctx.err))) ||
 				    (opts.step_summary && (rc = summary_check(&ctx.err)))))
 			goto fail;
-		rc = opts.finish ? hive_session_open(ctx.root, ctx.session_id, &s, &ctx.err)
-				 : hive_session_open_ro(ctx.root, ctx.session_id, &s, &ctx.err);
+		rc = hive_session_open_ro(ctx.root, ctx.session_id, &s, &ctx.err);
 		if (rc || (opts.finish && (rc = finish(&ctx, &opts, s))))
 			goto fail;
 		if ((rc = hive_session_lock_shared(s, hive_lock_timeout(), &ctx.err)) ||

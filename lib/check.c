@@ -231,8 +231,7 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	seq = cJSON_GetObjectItemCaseSensitive(ev, "seq");
 	/* only a whole number the schema accepts (it reports the others): converting a double
 	 * out of int64_t's range is undefined, and -5 or 1.5 is no position to resync to */
-	if (cJSON_IsNumber(seq) && seq->valuedouble >= 1 && seq->valuedouble <= 9007199254740992.0 &&
-	    seq->valuedouble == (double)(int64_t)seq->valuedouble) {
+	if (cJSON_IsNumber(seq) && hive_seq_ok(seq->valuedouble)) {
 		int64_t s = (int64_t)seq->valuedouble;
 		if (s != r->next_seq)
 			report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no,
@@ -383,7 +382,7 @@ int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
 	if (lseek(s->eventsfd, 0, SEEK_SET) < 0)
 		return hive_err_sys(err, HIVE_EENV, errno, "%s", events_shown);
 	rc = hive_read_file(s->dirfd, "STATE.json", 1, 64 * 1024 * 1024, state_owned, &len, &e);
-	if (rc && !strstr(e.msg, "No such file")) {
+	if (rc && e.sys != ENOENT) {
 		*err = e;
 		return HIVE_EENV;
 	}

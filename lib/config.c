@@ -3,6 +3,7 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -524,10 +525,8 @@ int hive_config_load(struct hive_config *cfg, const char *path, int optional,
 	int rc;
 
 	rc = hive_read_file(AT_FDCWD, path, 0, CONFIG_MAX, &buf, &len, err);
-	if (rc == HIVE_EUSAGE && optional && !strstr(err->msg, "not a regular") &&
-	    !strstr(err->msg, "larger than")) {
-		err->status = HIVE_OK;
-		err->msg[0] = '\0';
+	if (rc == HIVE_EUSAGE && optional && err->sys == ENOENT) {
+		hive_err_clear(err);
 		return HIVE_OK;
 	}
 	if (rc)

@@ -14,6 +14,7 @@ int hive_err_set(struct hive_err *err, int status, const char *fmt, ...)
 	if (!err)
 		return status;
 	err->status = status;
+	err->sys = 0;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
@@ -28,12 +29,22 @@ int hive_err_sys(struct hive_err *err, int status, int errnum, const char *fmt, 
 	if (!err)
 		return status;
 	err->status = status;
+	err->sys = errnum;
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	n = strlen(err->msg);
 	snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", strerror(errnum));
 	return status;
+}
+
+void hive_err_clear(struct hive_err *err)
+{
+	if (!err)
+		return;
+	err->status = HIVE_OK;
+	err->sys = 0;
+	err->msg[0] = '\0';
 }
 
 void hive_err_prefix(struct hive_err *err, const char *fmt, ...)

@@ -21,6 +21,8 @@ enum hive_status {
 
 struct hive_err {
 	int status;     /* an enum hive_status; HIVE_OK when nothing failed */
+	int sys;        /* the errno of the system call that failed (hive_err_sys), else 0:
+			   callers branch on this, never on the message text */
 	char msg[1024]; /* lowercase, no full stop, names the field or FILE:LINE:COL */
 };
 
@@ -32,9 +34,12 @@ extern const char *hive_progname;
 int hive_err_set(struct hive_err *err, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Like hive_err_set, with ": strerror(errnum)" appended. */
+/* Like hive_err_set, with ": strerror(errnum)" appended; err->sys = errnum. */
 int hive_err_sys(struct hive_err *err, int status, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Clear err: status HIVE_OK, no errno, no message. */
+void hive_err_clear(struct hive_err *err);
 
 /* Put "prefix: " in front of the message already in err (keeps its status). */
 void hive_err_prefix(struct hive_err *err, const char *fmt, ...)

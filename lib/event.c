@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "log.h"
+#include "id.h"
 #include "util.h"
 
 enum type_class { T_UNKNOWN, T_SEED, T_INCIDENT, T_METRIC, T_INTERNAL, T_CUSTOM };
@@ -505,6 +505,11 @@ static int check_ci(const cJSON *ci, struct hive_err *err)
 	return check_enum(ci, "ci", "provider", providers, NULL, 1, err);
 }
 
+int hive_seq_ok(double v)
+{
+	return v >= 1 && v <= HIVE_SEQ_MAX && v == (double)(int64_t)v;
+}
+
 int hive_event_validate(const cJSON *event, const struct hive_config *cfg,
 			struct hive_err *err)
 {
@@ -539,8 +544,7 @@ int hive_event_validate(const cJSON *event, const struct hive_config *cfg,
 	}
 	seq = at[0];
 	/* bounded before the cast: converting an out-of-range double is undefined */
-	if (!cJSON_IsNumber(seq) || seq->valuedouble < 1 || seq->valuedouble > 9007199254740992.0 ||
-	    seq->valuedouble != (double)(int64_t)seq->valuedouble)
+	if (!cJSON_IsNumber(seq) || !hive_seq_ok(seq->valuedouble))
 		return hive_err_set(err, HIVE_EUSAGE, "seq: expected a whole number from 1, got %s",
 				    json_kind(seq));
 	ts = at[1];

@@ -27,6 +27,13 @@ int hive_event_type_is_internal(const char *type);
 int hive_event_validate_details(const char *type, const struct cJSON *details,
 				const struct hive_config *cfg, struct hive_err *err);
 
+/* The largest seq a log may hold: 2^53, the last integer a JSON reader keeps exactly. */
+#define HIVE_SEQ_MAX 9007199254740992.0
+
+/* Is v a seq: a whole number from 1 to HIVE_SEQ_MAX (checked before any cast, which would
+ * be undefined out of range)? */
+int hive_seq_ok(double v);
+
 /*
  * Validate a whole event line as read back from EVENTS.jsonl: every key of SPEC 3 with
  * its type, no others, and the details rules above. HIVE_OK or HIVE_EUSAGE.

@@ -11,6 +11,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "state.h"
 
 #define NR "not recorded"
 
@@ -227,16 +228,16 @@ int hive_facts_load(struct hive_session *s, git_repository *repo, struct hive_fa
 	enum hive_line_kind kind;
 	const char *line;
 	size_t len;
+	char hash[HIVE_HASH_SIZE];
 	cJSON *ev;
-	int rc, got;
+	int rc = HIVE_OK, got;
 
 	*out = NULL;
 	if (!f || !(f->events = cJSON_CreateArray())) {
 		free(f);
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	}
-	if ((rc = hive_state_read(s, &f->state, err)))
-		goto fail;
+	/* the view is folded from the log here, never read from STATE.json */
 	if (lseek(s->eventsfd, 0, SEEK_SET) < 0 || (rc = hive_lines_from_fd(s->eventsfd, &r, err))) {
 		rc = rc ? rc : hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: cannot seek", s->dir);
 		goto fail;
@@ -249,6 +250,9 @@ int hive_facts_load(struct hive_session *s, git_repository *repo, struct hive_fa
 			goto fail;
 		}
 		cJSON_AddItemToArray(f->events, ev);
+		hive_sha256(line, len, hash);
+		if ((rc = hive_state_apply(&f->state, ev, hash, err)))
+			goto fail;
 	}
 	if (got < 0) {
 		rc = HIVE_EENV;

@@ -1,7 +1,10 @@
-/* state.c - fold events into the STATE.json view; rebuild it from the log when it lags */
+/* state.c - STATE.json, the view folded from EVENTS.jsonl: the fold, its check against the log, its read/write */
 #include "state.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -175,4 +178,83 @@ int hive_state_is_closed(const cJSON *state)
 	const char *status = hive_json_str(state, "status");
 
 	return status && strcmp(status, "active") != 0;
+}
+
+const char *hive_state_disagrees(const cJSON *state, const struct hive_tail *t)
+{
+	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(state, "events");
+	const cJSON *count = cJSON_GetObjectItemCaseSensitive(ev, "count");
+	const char *status = hive_json_str(state, "status");
+
+	if (!state)
+		return "missing or not a JSON object";
+	if (!hive_state_matches_tail(state, t->last_seq, t->last_hash))
+		return "its last_seq or last_hash is not the log's last line";
+	if (!cJSON_IsNumber(count) || count->valuedouble != (double)t->last_seq)
+		return "its events.count is not the number of lines in the log";
+	if (!status || strcmp(status, t->status))
+		return "its status is not what the log's last line says";
+	return NULL;
+}
+
+int hive_state_read(struct hive_session *s, cJSON **out, struct hive_err *err)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	rc = hive_read_file(s->dirfd, "STATE.json", 1, HIVE_STATE_MAX, &buf, &len, err);
+	if (rc && err->sys == ENOENT) {
+		hive_err_clear(err);
+		return HIVE_OK;
+	}
+	if (rc) {
+		hive_err_prefix(err, "%s", s->dir);
+		err->status = HIVE_EENV;
+		return HIVE_EENV;
+	}
+	*out = hive_json_parse(buf, len);
+	if (*out && !cJSON_IsObject(*out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
+	free(buf);
+	return HIVE_OK;
+}
+
+int hive_state_text(const cJSON *state, char **out, size_t *len, struct hive_err *err)
+{
+	char *text = cJSON_PrintUnformatted(state), *buf;
+	size_t n;
+
+	*out = NULL;
+	if (!text)
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	n = strlen(text);
+	if (!(buf = malloc(n + 2))) {
+		cJSON_free(text);
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	}
+	memcpy(buf, text, n);
+	buf[n] = '\n';
+	buf[n + 1] = '\0';
+	cJSON_free(text);
+	*out = buf;
+	*len = n + 1;
+	return HIVE_OK;
+}
+
+int hive_state_write(struct hive_session *s, const cJSON *state, struct hive_err *err)
+{
+	char shown[4300], *text;
+	size_t len;
+	int rc;
+
+	if ((rc = hive_state_text(state, &text, &len, err)))
+		return rc;
+	snprintf(shown, sizeof(shown), "%.4200s/STATE.json", s->dir);
+	rc = hive_write_atomic_locked(s->dirfd, "STATE.json", text, len, shown, err);
+	free(text);
+	return rc;
 }

@@ -1,11 +1,13 @@
-/* state.h - STATE.json as a view folded from EVENTS.jsonl, one event at a time */
+/* state.h - STATE.json, the view folded from EVENTS.jsonl: the fold, its check against the log, its read/write */
 #ifndef HIVE_STATE_H
 #define HIVE_STATE_H
 
 #include "err.h"
+#include "log.h"
 
 struct cJSON;
-struct hive_session;
+
+#define HIVE_STATE_MAX (64 * 1024 * 1024) /* the largest STATE.json any tool reads */
 
 /*
  * Fold one event (already validated) into state, given the SHA-256 of its line
@@ -28,5 +30,25 @@ int hive_state_matches_tail(const struct cJSON *state, long long last_seq, const
 
 /* Is the session completed or failed (no more events may be appended)? */
 int hive_state_is_closed(const struct cJSON *state);
+
+/*
+ * Does the view disagree with the log? NULL when it agrees (last_seq, last_hash, count and
+ * status all match what the tail of the log says), else a phrase saying what is wrong, for
+ * the note that reports the rebuild. STATE.json is never obeyed over the log: a view that
+ * disagrees is rebuilt from it.
+ */
+const char *hive_state_disagrees(const struct cJSON *state, const struct hive_tail *t);
+
+/* Read STATE.json (never through a symbolic link). A missing or unparsable file gives
+ * *out == NULL and HIVE_OK (the caller rebuilds); other failures HIVE_EENV. */
+int hive_state_read(struct hive_session *s, struct cJSON **out, struct hive_err *err);
+
+/* Replace STATE.json atomically: temporary file, fsync, rename. The caller holds the
+ * session's exclusive lock (the temporary file's name is fixed: .STATE.json.tmp). */
+int hive_state_write(struct hive_session *s, const struct cJSON *state, struct hive_err *err);
+
+/* STATE.json's bytes as hive_state_write writes them: compact JSON and a newline. The
+ * caller frees *out. HIVE_EENV when out of memory. */
+int hive_state_text(const struct cJSON *state, char **out, size_t *len, struct hive_err *err);
 
 #endif

@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "../../lib/log.h"
+#include "../../lib/session.h"
+#include "../../lib/state.h"
 
 /* --- helpers ------------------------------------------------------------------------ */
 
@@ -160,7 +162,7 @@ static struct hive_session *make_session(struct fx *fx, const char *id, const ch
 	cJSON *st = sample_state("active");
 	int created = -1, rc;
 
-	rc = hive_session_create(fx->root, id, first, len, st, NULL, NULL, &created, &s, &err);
+	rc = hive_session_create(fx->root, id, first, len, st, &created, &s, &err);
 	if (rc)
 		fail_msg("hive_session_create: %d %s", rc, err.msg);
 	assert_int_equal(created, 1);
@@ -289,7 +291,7 @@ static void test_session_create(void **state)
 
 	/* the root does not exist yet: it is made */
 	assert_false(exists(fx->root));
-	assert_int_equal(hive_session_create(fx->root, "s1", LINE1, strlen(LINE1), st, NULL, NULL,
+	assert_int_equal(hive_session_create(fx->root, "s1", LINE1, strlen(LINE1), st,
 					     &created, &s, &err),
 			 HIVE_OK);
 	assert_int_equal(created, 1);
@@ -328,7 +330,7 @@ static void test_session_create(void **state)
 	want_dir = pathf("%s", "rel/sessions/s2");
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir(fx->dir), 0);
-	assert_int_equal(hive_session_create("rel", "s2", LINE1, strlen(LINE1), st, NULL, NULL,
+	assert_int_equal(hive_session_create("rel", "s2", LINE1, strlen(LINE1), st,
 					     &created, &s, &err),
 			 HIVE_OK);
 	assert_int_equal(created, 1);
@@ -360,7 +362,7 @@ static void test_session_create_existing_changes_nothing(void **state)
 	int created = -1;
 
 	assert_int_equal(hive_session_create(fx->root, "s1", other_line, strlen(other_line), other,
-					     NULL, NULL, &created, &s2, &err),
+					     &created, &s2, &err),
 			 HIVE_OK);
 	assert_int_equal(created, 0);
 	assert_non_null(s2); /* the existing session, opened */
@@ -385,88 +387,22 @@ static void test_session_create_existing_changes_nothing(void **state)
 	hive_session_close(s);
 }
 
-static int refuse_publish(void *arg, struct hive_err *err)
-{
-	(*(int *)arg)++;
-	return hive_err_set(err, HIVE_EENV, "publishing refused by the test");
-}
-
-static void test_session_create_undo(void **state)
+static void test_session_create_bad_id(void **state)
 {
 	struct fx *fx = *state;
 	struct hive_session *s = NULL;
 	struct hive_err err = {0};
 	cJSON *st = sample_state("active");
-	int created = -1, calls = 0;
-
-	/* before_publish fails: nothing at all is left, not even the root we made */
-	assert_int_equal(hive_session_create(fx->root, "s1", LINE1, strlen(LINE1), st,
-					     refuse_publish, &calls, &created, &s, &err),
-			 HIVE_EENV);
-	assert_int_equal(calls, 1);
-	assert_int_equal(created, 0);
-	assert_null(s);
-	assert_string_equal(err.msg, "publishing refused by the test");
-	assert_false(exists(fx->root));
+	int created = -1;
 
 	/* an invalid id: HIVE_EUSAGE and nothing is created */
-	assert_int_equal(hive_session_create(fx->root, "../x", LINE1, strlen(LINE1), st, NULL,
-					     NULL, &created, &s, &err),
+	assert_int_equal(hive_session_create(fx->root, "../x", LINE1, strlen(LINE1), st, &created,
+					     &s, &err),
 			 HIVE_EUSAGE);
 	assert_null(s);
 	assert_non_null(strstr(err.msg, "\"../x\""));
 	assert_false(exists(fx->root));
 	cJSON_Delete(st);
-}
-
-/* Another process publishes the same session while we assemble ours: ours is dropped
- * whole, theirs is opened, and created says 0. */
-struct race {
-	const char *root;
-	int created;
-};
-
-static int other_wins(void *arg, struct hive_err *err)
-{
-	struct race *race = arg;
-	struct hive_session *theirs = NULL;
-	cJSON *st = sample_state("theirs");
-	const char line[] = "{\"seq\":1,\"theirs\":true}\n";
-	int rc = hive_session_create(race->root, "s1", line, strlen(line), st, NULL, NULL,
-				     &race->created, &theirs, err);
-
-	cJSON_Delete(st);
-	hive_session_close(theirs);
-	return rc;
-}
-
-static void test_session_create_lost_race(void **state)
-{
-	struct fx *fx = *state;
-	struct hive_session *s = NULL;
-	struct hive_err err = {0};
-	struct race race = {fx->root, -1};
-	cJSON *st = sample_state("ours");
-	char *sess = pathf("%s/sessions", fx->root), *events_p = pathf("%s/s1/EVENTS.jsonl", sess);
-	char *names, *text;
-	int created = -1;
-
-	assert_int_equal(hive_session_create(fx->root, "s1", LINE1, strlen(LINE1), st, other_wins,
-					     &race, &created, &s, &err),
-			 HIVE_OK);
-	assert_int_equal(race.created, 1);
-	assert_int_equal(created, 0);
-	assert_non_null(s);
-	text = slurp(events_p, NULL);
-	assert_string_equal(text, "{\"seq\":1,\"theirs\":true}\n");
-	free(text);
-	names = list_dir(sess); /* our temporary folder is gone */
-	assert_string_equal(names, "s1");
-	free(names);
-	hive_session_close(s);
-	cJSON_Delete(st);
-	free(sess);
-	free(events_p);
 }
 
 static void test_session_open(void **state)
@@ -524,8 +460,8 @@ static void test_session_open_refuses_symlinks(void **state)
 	assert_string_equal(err.msg, want);
 	free(want);
 	/* hive_session_create does not follow it either */
-	assert_int_equal(hive_session_create(fx->root, "linked", LINE1, strlen(LINE1), st, NULL,
-					     NULL, &created, &o, &err),
+	assert_int_equal(hive_session_create(fx->root, "linked", LINE1, strlen(LINE1), st,
+					     &created, &o, &err),
 			 HIVE_EENV);
 	assert_int_equal(created, 0);
 	assert_null(o);
@@ -1375,8 +1311,7 @@ int main(void)
 		cmocka_unit_test(test_id_generate),
 		T(test_session_create),
 		T(test_session_create_existing_changes_nothing),
-		T(test_session_create_undo),
-		T(test_session_create_lost_race),
+		T(test_session_create_bad_id),
 		T(test_session_open),
 		T(test_session_open_refuses_symlinks),
 		cmocka_unit_test(test_sha256_known),

@@ -1,0 +1,19 @@
+/* id.h - session, lane and worker ids: the rule of SPEC 2.1 and generated ids */
+#ifndef HIVE_ID_H
+#define HIVE_ID_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define HIVE_ID_MAX 128
+
+/* Is id a valid id (SPEC 2.1: 1 to 128 of [A-Za-z0-9._-], not starting with '.' or '-')?
+ * HIVE_OK, or HIVE_EUSAGE naming what is wrong. `what` names the value in the message
+ * ("session id", "worker"). err may be NULL (a plain yes or no). */
+int hive_id_check(const char *what, const char *id, size_t len, struct hive_err *err);
+
+/* A new session id: <UTC yyyymmddThhmmssZ>-<8 random hex>. HIVE_EENV when getrandom fails. */
+int hive_id_generate(char out[32], struct hive_err *err);
+
+#endif

@@ -1,0 +1,187 @@
+/* lines.c - the one line reader: the same over a file descriptor, stdin or a buffer (a git blob) */
+#include "lines.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+
+struct hive_lines {
+	int fd;          /* -1 for a memory reader */
+	const char *mem; /* memory reader: the whole input */
+	size_t memlen, mempos;
+	char *buf;       /* fd reader: buffered bytes */
+	size_t cap, start, end;
+	int eof;
+	size_t lineno;
+};
+
+#define CHUNK (256 * 1024)
+
+int hive_lines_from_fd(int fd, struct hive_lines **out, struct hive_err *err)
+{
+	struct hive_lines *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (!r || !(r->buf = malloc(CHUNK))) {
+		free(r);
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	}
+	r->fd = fd;
+	r->cap = CHUNK;
+	*out = r;
+	return HIVE_OK;
+}
+
+int hive_lines_from_mem(const char *buf, size_t len, struct hive_lines **out,
+			struct hive_err *err)
+{
+	struct hive_lines *r = calloc(1, sizeof(*r));
+
+	*out = NULL;
+	if (!r)
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	r->fd = -1;
+	r->mem = buf;
+	r->memlen = len;
+	*out = r;
+	return HIVE_OK;
+}
+
+static int lines_next_mem(struct hive_lines *r, const char **line, size_t *len,
+			  enum hive_line_kind *kind)
+{
+	const char *p, *nl;
+	size_t left;
+
+	if (r->mempos >= r->memlen)
+		return 0;
+	p = r->mem + r->mempos;
+	left = r->memlen - r->mempos;
+	nl = memchr(p, '\n', left);
+	*line = p;
+	*len = nl ? (size_t)(nl - p) : left;
+	*kind = nl ? HIVE_LINE_OK : HIVE_LINE_NO_NEWLINE;
+	r->mempos += *len + (nl ? 1 : 0);
+	if (*len > HIVE_LINE_MAX) {
+		*len = HIVE_LINE_MAX;
+		*kind = HIVE_LINE_TOO_LONG;
+	}
+	r->lineno++;
+	return 1;
+}
+
+/* Fill the buffer with more input; returns bytes read, 0 at EOF, -1 on error. */
+static ssize_t lines_fill(struct hive_lines *r)
+{
+	ssize_t n;
+
+	if (r->start > 0 && r->start == r->end)
+		r->start = r->end = 0;
+	if (r->end == r->cap && r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	if (r->end == r->cap) {
+		size_t cap = r->cap * 2;
+		char *b;
+		if (cap > HIVE_LINE_MAX + CHUNK)
+			cap = HIVE_LINE_MAX + CHUNK;
+		if (cap == r->cap)
+			return -2; /* full: the caller handles an over-long line */
+		if (!(b = realloc(r->buf, cap)))
+			return -1;
+		r->buf = b;
+		r->cap = cap;
+	}
+	do
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		r->end += (size_t)n;
+	return n;
+}
+
+int hive_lines_next(struct hive_lines *r, const char **line, size_t *len,
+		    enum hive_line_kind *kind, struct hive_err *err)
+{
+	char *nl;
+	size_t scanned = 0;
+	ssize_t n;
+
+	if (r->fd < 0)
+		return lines_next_mem(r, line, len, kind);
+	for (;;) {
+		nl = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
+		if (nl) {
+			*line = r->buf + r->start;
+			*len = (size_t)(nl - *line);
+			*kind = HIVE_LINE_OK;
+			r->start = (size_t)(nl - r->buf) + 1;
+			if (*len > HIVE_LINE_MAX) {
+				*len = HIVE_LINE_MAX;
+				*kind = HIVE_LINE_TOO_LONG;
+			}
+			r->lineno++;
+			return 1;
+		}
+		scanned = r->end - r->start;
+		if (r->eof) {
+			if (r->start == r->end)
+				return 0;
+			*line = r->buf + r->start;
+			*len = r->end - r->start;
+			*kind = *len > HIVE_LINE_MAX ? HIVE_LINE_TOO_LONG : HIVE_LINE_NO_NEWLINE;
+			if (*len > HIVE_LINE_MAX)
+				*len = HIVE_LINE_MAX;
+			r->start = r->end;
+			r->lineno++;
+			return 1;
+		}
+		n = lines_fill(r);
+		if (n == -2) {
+			/* A line longer than the buffer (start is 0, the buffer is full): keep
+			 * its first HIVE_LINE_MAX bytes at the front, where *line points, and
+			 * read the rest of it into the space after them until its newline. */
+			*line = r->buf;
+			*len = HIVE_LINE_MAX;
+			*kind = HIVE_LINE_TOO_LONG;
+			r->lineno++;
+			for (;;) {
+				r->start = r->end = HIVE_LINE_MAX;
+				do
+					n = read(r->fd, r->buf + HIVE_LINE_MAX, r->cap - HIVE_LINE_MAX);
+				while (n < 0 && errno == EINTR);
+				if (n <= 0) {
+					r->eof = 1;
+					break;
+				}
+				r->end = HIVE_LINE_MAX + (size_t)n;
+				if ((nl = memchr(r->buf + HIVE_LINE_MAX, '\n', (size_t)n))) {
+					r->start = (size_t)(nl - r->buf) + 1;
+					break;
+				}
+			}
+			return 1;
+		}
+		if (n < 0)
+			return hive_err_sys(err, HIVE_EENV, errno, "read"), -1;
+		if (n == 0)
+			r->eof = 1;
+	}
+}
+
+size_t hive_lines_number(const struct hive_lines *r)
+{
+	return r->lineno;
+}
+
+void hive_lines_free(struct hive_lines *r)
+{
+	if (!r)
+		return;
+	free(r->buf);
+	free(r);
+}

@@ -1,0 +1,829 @@
+/* session.c - session folders (create, open, enumerate, name) and the transaction every event is written through */
+#include "session.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "state.h"
+#include "util.h"
+
+/* --- session folders ---------------------------------------------------------------- */
+
+/* Open name inside dirfd as a directory, refusing a symbolic link. -1 with errno set (and
+ * err filled, but for ENOENT, which the caller words itself). */
+static int open_dir_nofollow(int dirfd, const char *name, const char *shown, struct hive_err *err)
+{
+	struct stat st;
+	int fd;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		int saved = errno;
+		hive_err_sys(err, HIVE_EENV, saved, "%s", shown);
+		errno = saved;
+		return -1;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		hive_err_set(err, HIVE_EENV, "%s: is a symbolic link (refused)", shown);
+		errno = ELOOP;
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		hive_err_set(err, HIVE_EENV, "%s: not a directory", shown);
+		errno = ENOTDIR;
+		return -1;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+	return fd;
+}
+
+static struct hive_session *session_new(const char *root, const char *id)
+{
+	struct hive_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->dirfd = s->lockfd = s->eventsfd = -1;
+	s->id = strdup(id);
+	if (asprintf(&s->dir, "%s/sessions/%s", root, id) < 0)
+		s->dir = NULL;
+	if (!s->id || !s->dir) {
+		hive_session_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* "session X does not exist": HIVE_EUSAGE with err->sys ENOENT, so callers can tell. */
+static int no_such_session(const char *id, struct hive_err *err)
+{
+	hive_err_set(err, HIVE_EUSAGE, "session %s does not exist: run hive-init first", id);
+	err->sys = ENOENT;
+	return HIVE_EUSAGE;
+}
+
+static int session_open(const char *root, const char *id, int readonly,
+			struct hive_session **out, struct hive_err *err)
+{
+	struct hive_session *s = NULL;
+	int rootfd = -1, sessfd = -1, rc;
+	char shown[4200];
+
+	*out = NULL;
+	if ((rc = hive_id_check("session id", id, strlen(id), err)))
+		return rc;
+	rc = HIVE_EENV;
+	if (!(s = session_new(root, id)))
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		if (errno == ENOENT)
+			rc = no_such_session(id, err);
+		else
+			hive_err_sys(err, HIVE_EENV, errno, "%s", root);
+		goto out;
+	}
+	snprintf(shown, sizeof(shown), "%s/sessions", root);
+	if ((sessfd = open_dir_nofollow(rootfd, "sessions", shown, err)) < 0 ||
+	    (s->dirfd = open_dir_nofollow(sessfd, id, s->dir, err)) < 0) {
+		if (errno == ENOENT)
+			rc = no_such_session(id, err);
+		goto out;
+	}
+	s->eventsfd = openat(s->dirfd, "EVENTS.jsonl",
+			     (readonly ? O_RDONLY : O_RDWR | O_APPEND) | O_NOFOLLOW | O_CLOEXEC);
+	if (s->eventsfd < 0) {
+		if (errno == ELOOP)
+			hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: is a symbolic link (refused)",
+				     s->dir);
+		else
+			hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+		goto out;
+	}
+	*out = s;
+	s = NULL;
+	rc = HIVE_OK;
+out:
+	if (sessfd >= 0)
+		close(sessfd);
+	if (rootfd >= 0)
+		close(rootfd);
+	hive_session_close(s);
+	return rc;
+}
+
+int hive_session_open(const char *root, const char *id, struct hive_session **out,
+		      struct hive_err *err)
+{
+	return session_open(root, id, 0, out, err);
+}
+
+int hive_session_open_ro(const char *root, const char *id, struct hive_session **out,
+			 struct hive_err *err)
+{
+	return session_open(root, id, 1, out, err);
+}
+
+/* mkdir -p for the root; *made counts the trailing components it created, so that a
+ * failure can remove them again. */
+static int mkdir_parents(const char *path, int *made, struct hive_err *err)
+{
+	char buf[4096], *p;
+	size_t n = strlen(path);
+
+	*made = 0;
+	if (n == 0 || n >= sizeof(buf))
+		return hive_err_set(err, HIVE_EUSAGE, "root path is empty or too long");
+	memcpy(buf, path, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	for (p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0755) == 0)
+				(*made)++;
+			else if (errno != EEXIST)
+				return hive_err_sys(err, HIVE_EENV, errno, "%s", buf);
+			else
+				*made = 0; /* only a trailing run of new folders is ours */
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return HIVE_OK;
+}
+
+static void rmdir_parents(const char *path, int made)
+{
+	char buf[4096], *slash;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	while (made-- > 0) {
+		if (rmdir(buf) < 0)
+			return;
+		if (!(slash = strrchr(buf, '/')) || slash == buf)
+			return;
+		*slash = '\0';
+	}
+}
+
+static int write_new_file(int dirfd, const char *name, const char *buf, size_t len,
+			  const char *shown, struct hive_err *err)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+	if (fd < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, name);
+	/* an empty file (.lock) has no data to flush: the folder's fsync makes it durable */
+	if (len && (hive_write_all_or_truncate(fd, buf, len, 0) < 0 || fsync(fd) < 0)) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, name);
+		close(fd);
+		return HIVE_EENV;
+	}
+	close(fd);
+	return HIVE_OK;
+}
+
+static const char *const session_files[] = {"STATE.json", "EVENTS.jsonl", ".lock"};
+
+/* Remove a session folder's own files and the folder (a new one being taken back). */
+static void remove_folder(int parentfd, int dirfd, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(session_files) / sizeof(session_files[0]); i++)
+		unlinkat(dirfd, session_files[i], 0);
+	unlinkat(dirfd, ".STATE.json.tmp", 0);
+	unlinkat(parentfd, name, AT_REMOVEDIR);
+}
+
+/* hive_session_create; with keep_lock, a session this call created is returned still
+ * holding the lock it took before publishing it (the transaction's commit). */
+static int session_create(const char *root, const char *id, const char *first_line, size_t len,
+			  const cJSON *state, int keep_lock, int *created, int made[2],
+			  struct hive_session **out, struct hive_err *err)
+{
+	unsigned char rnd[4];
+	char tmp[HIVE_ID_MAX + 64], shown[4200], *state_text = NULL;
+	int rootfd = -1, sessfd = -1, tmpfd = -1, made_root = 0, made_sessions = 0, rc;
+	struct hive_session *s = NULL;
+	size_t state_len;
+	struct stat st;
+
+	*out = NULL;
+	*created = 0;
+	if ((rc = hive_id_check("session id", id, strlen(id), err)))
+		return rc;
+	if ((rc = hive_state_text(state, &state_text, &state_len, err)))
+		return rc;
+	rc = HIVE_EENV;
+	if (mkdir_parents(root, &made_root, err))
+		goto out;
+	if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", root);
+		goto out;
+	}
+	snprintf(shown, sizeof(shown), "%s/sessions", root);
+	if (mkdirat(rootfd, "sessions", 0755) == 0)
+		made_sessions = 1;
+	else if (errno != EEXIST) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+		goto out;
+	}
+	if ((sessfd = open_dir_nofollow(rootfd, "sessions", shown, err)) < 0)
+		goto out;
+	if (fstatat(sessfd, id, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		rc = hive_session_open(root, id, out, err);
+		goto out;
+	}
+	if (hive_random(rnd, sizeof(rnd)) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "getrandom");
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), ".tmp-%s-%ld-%02x%02x%02x%02x", id, (long)getpid(), rnd[0],
+		 rnd[1], rnd[2], rnd[3]);
+	if (mkdirat(sessfd, tmp, 0755) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, tmp);
+		goto out;
+	}
+	if ((tmpfd = open_dir_nofollow(sessfd, tmp, shown, err)) < 0)
+		goto undo;
+	/* the files are named as they will be, <root>/sessions/<id>/NAME, in messages: the
+	 * temporary folder is never seen */
+	snprintf(shown, sizeof(shown), "%s/sessions/%s", root, id);
+	if (write_new_file(tmpfd, ".lock", NULL, 0, shown, err) ||
+	    write_new_file(tmpfd, "EVENTS.jsonl", first_line, len, shown, err) ||
+	    write_new_file(tmpfd, "STATE.json", state_text, state_len, shown, err))
+		goto undo;
+	if (fsync(tmpfd) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+		goto undo;
+	}
+	/* the lock is taken before the folder is published: whoever opens it next waits
+	 * until this process lets go (after its commit is delivered, or rolled back) */
+	if (!(s = session_new(root, id))) {
+		hive_err_set(err, HIVE_EENV, "out of memory");
+		goto undo;
+	}
+	s->dirfd = tmpfd;
+	tmpfd = -1;
+	if (hive_session_lock(s, 0, err))
+		goto undo;
+	s->eventsfd = openat(s->dirfd, "EVENTS.jsonl", O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (s->eventsfd < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", shown);
+		goto undo;
+	}
+	if (renameat2(sessfd, tmp, sessfd, id, RENAME_NOREPLACE) < 0) {
+		if (errno == EEXIST || errno == ENOTEMPTY) {
+			/* another hive-init won the race: use its session */
+			remove_folder(sessfd, s->dirfd, tmp);
+			hive_session_close(s);
+			s = NULL;
+			made_root = made_sessions = 0;
+			rc = hive_session_open(root, id, out, err);
+			goto out;
+		}
+		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+		goto undo;
+	}
+	fsync(sessfd);
+	if (made) {
+		made[0] = made_root;
+		made[1] = made_sessions;
+	}
+	made_root = made_sessions = 0;
+	*created = 1;
+	if (!keep_lock)
+		hive_session_unlock(s);
+	*out = s;
+	s = NULL;
+	rc = HIVE_OK;
+	goto out;
+undo:
+	remove_folder(sessfd, s ? s->dirfd : tmpfd, tmp);
+out:
+	hive_session_close(s);
+	free(state_text);
+	if (tmpfd >= 0)
+		close(tmpfd);
+	if (sessfd >= 0)
+		close(sessfd);
+	if (made_sessions && rootfd >= 0)
+		unlinkat(rootfd, "sessions", AT_REMOVEDIR);
+	if (rootfd >= 0)
+		close(rootfd);
+	if (made_root)
+		rmdir_parents(root, made_root);
+	return rc;
+}
+
+int hive_session_create(const char *root, const char *id, const char *first_line, size_t len,
+			const cJSON *state, int *created, struct hive_session **out,
+			struct hive_err *err)
+{
+	return session_create(root, id, first_line, len, state, 0, created, NULL, out, err);
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int hive_session_foreach(const char *root, int (*fn)(const char *id, void *arg), void *arg,
+			 struct hive_err *err)
+{
+	struct hive_strv ids = {0};
+	struct dirent *d;
+	char dir[4200];
+	DIR *dp;
+	size_t i;
+	int rc = HIVE_OK;
+
+	snprintf(dir, sizeof(dir), "%s/sessions", root);
+	if (!(dp = opendir(dir)))
+		return errno == ENOENT ? HIVE_OK : hive_err_sys(err, HIVE_EENV, errno, "%s", dir);
+	while ((d = readdir(dp))) {
+		if (d->d_name[0] == '.' ||
+		    hive_id_check("session", d->d_name, strlen(d->d_name), NULL) != HIVE_OK)
+			continue;
+		if (d->d_type != DT_DIR && d->d_type != DT_LNK && d->d_type != DT_UNKNOWN)
+			continue;
+		if (hive_strv_push(&ids, d->d_name) < 0) {
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
+			break;
+		}
+	}
+	closedir(dp);
+	if (!rc && ids.n)
+		qsort(ids.v, ids.n, sizeof(*ids.v), by_name);
+	for (i = 0; !rc && i < ids.n; i++)
+		rc = fn(ids.v[i], arg);
+	hive_strv_clear(&ids);
+	return rc;
+}
+
+int hive_session_path_split(const char *path, int is_dir, char **root, char **id,
+			    struct hive_err *err)
+{
+	char *copy = strdup(path), *slash;
+
+	*root = *id = NULL;
+	if (!copy)
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	if (!is_dir && (slash = strrchr(copy, '/')))
+		*slash = '\0';
+	slash = strrchr(copy, '/');
+	if (!slash || slash - copy < 9 || strncmp(slash - 9, "/sessions", 9)) {
+		free(copy);
+		return hive_err_set(err, HIVE_EUSAGE, "%s: not a session folder (<root>/sessions/<id>)",
+				    path);
+	}
+	*slash = '\0';
+	*root = strndup(copy, (size_t)(slash - 9 - copy));
+	*id = strdup(slash + 1);
+	free(copy);
+	if (!*root || !*id) {
+		free(*root);
+		free(*id);
+		*root = *id = NULL;
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	}
+	return HIVE_OK;
+}
+
+/* The first line of the log, parsed (the caller's), or NULL with err filled. */
+static cJSON *first_event(struct hive_session *s, struct hive_err *err)
+{
+	struct hive_lines *r = NULL;
+	enum hive_line_kind kind;
+	const char *line;
+	size_t len;
+	cJSON *ev = NULL;
+
+	if (lseek(s->eventsfd, 0, SEEK_SET) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+		return NULL;
+	}
+	if (hive_lines_from_fd(s->eventsfd, &r, err))
+		return NULL;
+	if (hive_lines_next(r, &line, &len, &kind, err) <= 0 || kind != HIVE_LINE_OK ||
+	    !(ev = hive_json_parse(line, len)) || !cJSON_IsObject(ev)) {
+		cJSON_Delete(ev);
+		ev = NULL;
+		hive_err_set(err, HIVE_EENV,
+			     "%s/EVENTS.jsonl:1: not a JSON event (corrupt session: run hive-check)",
+			     s->dir);
+	}
+	hive_lines_free(r);
+	return ev;
+}
+
+int hive_session_check_sound(struct hive_session *s, cJSON **state_out, struct hive_err *err)
+{
+	struct hive_tail tail;
+	cJSON *first = NULL, *state = NULL;
+	const char *v;
+	int rc;
+
+	*state_out = NULL;
+	if ((rc = hive_log_tail(s, &tail, err)))
+		return rc;
+	if (tail.size == 0)
+		return hive_err_set(err, HIVE_EENV,
+				    "%s/EVENTS.jsonl: exists but is empty (corrupt session)", s->dir);
+	if (!(first = first_event(s, err)))
+		return HIVE_EENV;
+	rc = HIVE_EENV;
+	v = hive_json_str(first, "event_type");
+	if (!v || strcmp(v, "session_started")) {
+		hive_err_set(err, HIVE_EENV,
+			     "%s/EVENTS.jsonl:1: expected session_started (corrupt session)", s->dir);
+		goto out;
+	}
+	v = hive_json_str(first, "session_id");
+	if (!v || strcmp(v, s->id)) {
+		hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl:1: session_id does not match the folder %s",
+			     s->dir, s->id);
+		goto out;
+	}
+	if ((rc = hive_state_read(s, &state, err)))
+		goto out;
+	v = hive_json_str(state, "session_id");
+	if (!state || !v || strcmp(v, s->id)) {
+		rc = hive_err_set(err, HIVE_EENV,
+				  "%s/STATE.json: %s (corrupt session: run hive-check --repair)", s->dir,
+				  state ? "session_id does not match" : "missing or not JSON");
+		goto out;
+	}
+	*state_out = state;
+	state = NULL;
+	rc = HIVE_OK;
+out:
+	cJSON_Delete(first);
+	cJSON_Delete(state);
+	return rc;
+}
+
+int hive_session_repair(struct hive_session *s, size_t *moved, int *rebuilt, struct hive_err *err)
+{
+	struct hive_tail tail;
+	cJSON *state = NULL;
+	int rc;
+
+	*moved = 0;
+	*rebuilt = 0;
+	if ((rc = hive_session_lock(s, hive_lock_timeout(), err)))
+		return rc;
+	if ((rc = hive_log_cut_torn(s, moved, err)))
+		goto out;
+	/* the view: rebuilt when it is missing or disagrees with the log */
+	if (hive_log_tail(s, &tail, err) || hive_state_read(s, &state, err)) {
+		*rebuilt = -1;
+		hive_err_clear(err);
+		goto out;
+	}
+	if (tail.size && hive_state_disagrees(state, &tail)) {
+		cJSON_Delete(state);
+		state = NULL;
+		if (hive_state_rebuild(s, &state, err) || !state) {
+			*rebuilt = -1;
+			hive_err_clear(err);
+		} else if ((rc = hive_state_write(s, state, err))) {
+			goto out;
+		} else {
+			*rebuilt = 1;
+		}
+	}
+out:
+	cJSON_Delete(state);
+	hive_session_unlock(s);
+	return rc;
+}
+
+/* --- the transaction ----------------------------------------------------------------- */
+
+struct hive_txn {
+	char *root, *id;
+	struct hive_txn_opts opts;
+	struct hive_session *s; /* NULL for a new session until its commit */
+	struct hive_tail tail;  /* the log's end when the transaction began */
+	cJSON *state;           /* the view, every added event folded in */
+	char *old_state;        /* STATE.json's bytes at begin, for rollback (NULL: none) */
+	size_t old_len;
+	char *worker;           /* the session's worker: line 1's, or opts.worker when new */
+	char prev[HIVE_HASH_SIZE];
+	int64_t next_seq;
+	char ts[32];            /* one timestamp for every event of the transaction */
+	struct hive_buf lines;  /* the added lines, exactly as written */
+	const char *rebuilt;    /* why the view was rebuilt from the log, or NULL */
+	int is_new, created, committed;
+	int made[2]; /* a created session: root folders made, and whether sessions/ was */
+};
+
+/* The view for an existing session, derived from the log: STATE.json when it agrees with
+ * the log's tail and its first line, else rebuilt from the whole log. */
+static int txn_view(struct hive_txn *t, struct hive_err *err)
+{
+	struct hive_session *s = t->s;
+	struct hive_err e = {0};
+	cJSON *first;
+	const char *w, *sid;
+	int rc;
+
+	if (hive_read_file(s->dirfd, "STATE.json", 1, HIVE_STATE_MAX, &t->old_state, &t->old_len,
+			   &e)) {
+		if (e.sys != ENOENT) {
+			*err = e;
+			hive_err_prefix(err, "%s", s->dir);
+			return err->status = HIVE_EENV;
+		}
+	} else {
+		t->state = hive_json_parse(t->old_state, t->old_len);
+		if (t->state && !cJSON_IsObject(t->state)) {
+			cJSON_Delete(t->state);
+			t->state = NULL;
+		}
+	}
+	if (!(first = first_event(s, err)))
+		return HIVE_EENV;
+	w = hive_json_str(first, "worker");
+	sid = hive_json_str(first, "session_id");
+	t->worker = strdup(w ? w : "devops-worker");
+	if (!t->worker) {
+		cJSON_Delete(first);
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	}
+	t->rebuilt = hive_state_disagrees(t->state, &t->tail);
+	if (!t->rebuilt && (!(w = hive_json_str(t->state, "worker")) || strcmp(w, t->worker)))
+		t->rebuilt = "its worker is not the one line 1 names";
+	if (!t->rebuilt &&
+	    (!sid || !(w = hive_json_str(t->state, "session_id")) || strcmp(w, sid)))
+		t->rebuilt = "its session_id is not the one line 1 names";
+	cJSON_Delete(first);
+	if (t->rebuilt) {
+		cJSON_Delete(t->state);
+		t->state = NULL;
+		if ((rc = hive_state_rebuild(s, &t->state, err)))
+			return rc;
+	}
+	return HIVE_OK;
+}
+
+int hive_txn_begin(const char *root, const char *id, const struct hive_txn_opts *opts,
+		   struct hive_txn **out, struct hive_err *err)
+{
+	struct hive_txn *t = calloc(1, sizeof(*t));
+	struct stat st;
+	int rc;
+
+	*out = NULL;
+	if (!t)
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	t->opts = *opts;
+	t->root = strdup(root);
+	t->id = strdup(id);
+	hive_now_rfc3339(t->ts);
+	if (!t->root || !t->id) {
+		rc = hive_err_set(err, HIVE_EENV, "out of memory");
+		goto fail;
+	}
+	rc = hive_session_open(root, id, &t->s, err);
+	if (!rc) {
+		if ((rc = hive_session_lock(t->s, hive_lock_timeout(), err)))
+			goto fail;
+		/* a session taken back (a new one rolled back) while we waited for its lock */
+		if (fstat(t->s->dirfd, &st) == 0 && st.st_nlink == 0) {
+			hive_session_close(t->s);
+			t->s = NULL;
+			rc = no_such_session(id, err);
+		}
+	}
+	if (rc == HIVE_EUSAGE && err->sys == ENOENT && opts->create) {
+		hive_err_clear(err);
+		t->is_new = 1;
+		t->next_seq = 1;
+		if (!(t->worker = strdup(opts->worker ? opts->worker : "devops-worker"))) {
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
+			goto fail;
+		}
+		*out = t;
+		return HIVE_OK;
+	}
+	if (rc)
+		goto fail;
+	if ((rc = hive_log_tail(t->s, &t->tail, err)))
+		goto fail;
+	if (t->tail.size == 0) {
+		rc = hive_err_set(err, HIVE_EENV,
+				  "%s/EVENTS.jsonl: empty (no session_started): run hive-init",
+				  t->s->dir);
+		goto fail;
+	}
+	if ((rc = txn_view(t, err)))
+		goto fail;
+	/* closed or not is what the log's last line says, never what STATE.json says */
+	if (!opts->closed_ok && strcmp(t->tail.status, "active")) {
+		rc = hive_err_set(err, HIVE_EUSAGE,
+				  "session %s is %s: no more events can be added (start a new one "
+				  "with hive-init)",
+				  id, t->tail.status);
+		goto fail;
+	}
+	t->next_seq = t->tail.last_seq + 1;
+	memcpy(t->prev, t->tail.last_hash, sizeof(t->prev));
+	*out = t;
+	return HIVE_OK;
+fail:
+	hive_txn_free(t);
+	return rc;
+}
+
+int hive_txn_add(struct hive_txn *t, const char *type, const cJSON *details,
+		 struct hive_err *err)
+{
+	cJSON *ev = NULL, *back = NULL, *git, *ci;
+	char *text = NULL, hash[HIVE_HASH_SIZE];
+	size_t len, nadded = (size_t)(t->next_seq - (t->is_new ? 1 : t->tail.last_seq + 1));
+	int rc = HIVE_EENV;
+
+	if (t->committed)
+		return hive_err_set(err, HIVE_EUSAGE, "the transaction is already committed");
+	git = t->opts.git ? cJSON_Duplicate(t->opts.git, 1) : cJSON_CreateNull();
+	ci = t->opts.ci ? cJSON_Duplicate(t->opts.ci, 1) : cJSON_CreateNull();
+	ev = hive_event_build(t->next_seq, t->ts, type, t->worker, t->id,
+			      details ? cJSON_Duplicate(details, 1) : cJSON_CreateObject(), git, ci,
+			      t->next_seq == 1 ? NULL : t->prev);
+	if (!ev || !(text = cJSON_PrintUnformatted(ev))) {
+		hive_err_set(err, HIVE_EENV, "out of memory");
+		goto out;
+	}
+	len = strlen(text);
+	if (len > HIVE_LINE_MAX) {
+		rc = hive_err_set(err, HIVE_EUSAGE,
+				  "event %zu (%s) would be %zu bytes, over the %d-byte line limit",
+				  nadded + 1, type, len, HIVE_LINE_MAX);
+		goto out;
+	}
+	/* the exact bytes, read back and judged by the gate's own reader and schema */
+	if (!(back = hive_json_parse(text, len))) {
+		rc = hive_err_set(err, HIVE_EUSAGE,
+				  "event %zu (%s): would not read back as one JSON value", nadded + 1,
+				  type);
+		goto out;
+	}
+	if ((rc = hive_event_validate(back, t->opts.cfg, err))) {
+		hive_err_prefix(err, "event %zu (%s)", nadded + 1, type);
+		goto out;
+	}
+	rc = HIVE_EENV;
+	hive_sha256(text, len, hash);
+	if (hive_state_apply(&t->state, back, hash, err))
+		goto out;
+	hive_buf_add(&t->lines, text, len);
+	hive_buf_add(&t->lines, "\n", 1);
+	if (t->lines.oom) {
+		hive_err_set(err, HIVE_EENV, "out of memory");
+		goto out;
+	}
+	memcpy(t->prev, hash, sizeof(hash));
+	t->next_seq++;
+	rc = HIVE_OK;
+out:
+	cJSON_free(text);
+	cJSON_Delete(ev);
+	cJSON_Delete(back);
+	return rc;
+}
+
+/* Put the log and STATE.json back as they were at begin (under the lock). */
+static void undo_existing(struct hive_txn *t)
+{
+	struct hive_err ignored = {0};
+
+	if (hive_log_truncate(t->s, t->tail.size) < 0) {
+		/* nothing more can be done: the caller reports the first failure */
+	}
+	if (t->old_state)
+		hive_write_atomic_locked(t->s->dirfd, "STATE.json", t->old_state, t->old_len,
+					 "STATE.json", &ignored);
+	else
+		unlinkat(t->s->dirfd, "STATE.json", 0);
+}
+
+int hive_txn_commit(struct hive_txn *t, struct hive_err *err)
+{
+	int rc;
+
+	if (t->committed)
+		return HIVE_OK;
+	if (t->lines.len == 0)
+		return HIVE_OK;
+	if (t->is_new) {
+		if ((rc = session_create(t->root, t->id, t->lines.p, t->lines.len, t->state, 1,
+					 &t->created, t->made, &t->s, err)))
+			return rc;
+		t->committed = 1;
+		if (!t->created) {
+			/* another process made the session first: nothing of ours was written */
+			cJSON_Delete(t->state);
+			t->state = NULL;
+			t->lines.len = 0;
+		}
+		return HIVE_OK;
+	}
+	if ((rc = hive_log_append(t->s, &t->tail, t->lines.p, t->lines.len, err)))
+		return rc;
+	if ((rc = hive_state_write(t->s, t->state, err))) {
+		/* keep the log and its view in step: take the append back */
+		undo_existing(t);
+		hive_err_prefix(err, "events not added");
+		return rc;
+	}
+	t->committed = 1;
+	return HIVE_OK;
+}
+
+void hive_txn_rollback(struct hive_txn *t)
+{
+	char *slash, *parent;
+	int pfd;
+
+	if (!t || !t->committed || !t->s)
+		return;
+	if (!t->is_new) {
+		undo_existing(t);
+	} else if (t->created) {
+		/* nobody else can have written: we hold the lock since before it was published */
+		if ((parent = strdup(t->s->dir)) && (slash = strrchr(parent, '/'))) {
+			*slash = '\0';
+			if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+				remove_folder(pfd, t->s->dirfd, t->id);
+				fsync(pfd);
+				close(pfd);
+			}
+			/* and the folders the creation made for it, as if it never ran */
+			if (t->made[1])
+				rmdir(parent);
+			rmdir_parents(t->root, t->made[0]);
+		}
+		free(parent);
+		t->created = 0;
+	}
+	t->committed = 0;
+}
+
+void hive_txn_free(struct hive_txn *t)
+{
+	if (!t)
+		return;
+	hive_session_close(t->s);
+	cJSON_Delete(t->state);
+	hive_buf_free(&t->lines);
+	free(t->old_state);
+	free(t->worker);
+	free(t->root);
+	free(t->id);
+	free(t);
+}
+
+int hive_txn_is_new(const struct hive_txn *t)
+{
+	return t->is_new;
+}
+
+int hive_txn_created(const struct hive_txn *t)
+{
+	return t->created;
+}
+
+const char *hive_txn_rebuilt(const struct hive_txn *t)
+{
+	return t->rebuilt;
+}
+
+const char *hive_txn_lines(const struct hive_txn *t, size_t *len)
+{
+	*len = t->lines.len;
+	return t->lines.p ? t->lines.p : "";
+}
+
+const struct cJSON *hive_txn_state(const struct hive_txn *t)
+{
+	return t->state;
+}
+
+struct hive_session *hive_txn_session(const struct hive_txn *t)
+{
+	return t->s;
+}
