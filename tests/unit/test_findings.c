@@ -393,8 +393,7 @@ static void test_findings_finish_unwritable(void **state)
 	FILE *out = fopen("/dev/full", "w");
 
 	(void)state;
-	if (!out)
-		skip();
+	assert_non_null(out); /* Linux: always there */
 	assert_int_equal(hive_findings_new("junit", out, 0, &f, &err), HIVE_OK);
 	hive_findings_session(f, "s", "E", rules, 1);
 	assert_int_equal(hive_findings_finish(f, 0), -1);
