@@ -58,6 +58,27 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* On a mismatch: got and want as TAP comments ("# " before every line, so no line of
+ * theirs can pass for a result), then a short failure (cmocka cuts long messages, and the
+ * cut can swallow the newline before "not ok"). */
+static void show_mismatch(const char *what, const char *got, const char *want)
+{
+	const char *texts[2] = {got ? got : "(null)", want}, *names[2] = {"got", "want"}, *p, *nl;
+	int i;
+
+	fflush(stdout);
+	for (i = 0; i < 2; i++) {
+		printf("# --- %s\n", names[i]);
+		for (p = texts[i]; *p; p = nl ? nl + 1 : p + strlen(p)) {
+			nl = strchr(p, '\n');
+			printf("#   %.*s%s\n", (int)(nl ? nl - p : (long)strlen(p)), p,
+			       nl ? "" : "(no newline)");
+		}
+	}
+	fflush(stdout);
+	fail_msg("%s differs from what was expected (shown above)", what);
+}
+
 static char *path_in(const char *dir, const char *name)
 {
 	char *p;
@@ -93,7 +114,7 @@ static void assert_file(const char *path, const char *want)
 	fclose(f);
 	buf[n] = '\0';
 	if (strcmp(buf, want))
-		fail_msg("%s:\n--- got\n%s--- want\n%s---", path, buf, want);
+		show_mismatch(path, buf, want);
 }
 
 static void assert_context(const char *want)
@@ -105,7 +126,7 @@ static void assert_context(const char *want)
 	text = cJSON_PrintUnformatted(ci);
 	assert_non_null(text);
 	if (strcmp(text, want))
-		fail_msg("ci context:\n  got  %s\n  want %s", text, want);
+		show_mismatch("ci context", text, want);
 	cJSON_free(text);
 	cJSON_Delete(ci);
 }

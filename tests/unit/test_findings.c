@@ -18,6 +18,27 @@ static const char *const rules[] = {"json", "schema", "chain", "order"};
 #define CQ_FP1 "598a4eacae46f0eb68a7236aa2f74b1d6ce9371810ce65156a89fcc51f865e1c"
 #define CQ_FP2 "2a22fa6621bf6a6f8a06a873483812f800cdda43a3b224fd8dea09f7eaf6e717"
 
+/* On a mismatch: got and want as TAP comments ("# " before every line, so no line of
+ * theirs can pass for a result), then a short failure (cmocka cuts long messages, and the
+ * cut can swallow the newline before "not ok"). */
+static void show_mismatch(const char *what, const char *got, const char *want)
+{
+	const char *texts[2] = {got ? got : "(null)", want}, *names[2] = {"got", "want"}, *p, *nl;
+	int i;
+
+	fflush(stdout);
+	for (i = 0; i < 2; i++) {
+		printf("# --- %s\n", names[i]);
+		for (p = texts[i]; *p; p = nl ? nl + 1 : p + strlen(p)) {
+			nl = strchr(p, '\n');
+			printf("#   %.*s%s\n", (int)(nl ? nl - p : (long)strlen(p)), p,
+			       nl ? "" : "(no newline)");
+		}
+	}
+	fflush(stdout);
+	fail_msg("%s differs from what was expected (shown above)", what);
+}
+
 /* A sink writing into memory: open, feed, finish, compare. */
 struct sink {
 	char *buf;
@@ -43,7 +64,7 @@ static void sink_close(struct sink *s, int strict, const char *want)
 	assert_int_equal(hive_findings_finish(s->f, strict), 0);
 	assert_int_equal(fclose(s->out), 0);
 	if (strcmp(s->buf, want))
-		fail_msg("output:\n--- got\n%s--- want\n%s---", s->buf, want);
+		show_mismatch("output", s->buf, want);
 	hive_findings_free(s->f);
 	free(s->buf);
 }

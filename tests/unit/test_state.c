@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,27 @@
 	"\"worker_profile\":{\"type\":\"specialization\"},\"requirements\":{\"docker\":"           \
 	"[\"Dockerfile\"]}},\"git\":{\"commit\":null,\"branch\":\"main\"},\"ci\":null,\"prev\":"   \
 	"null}"
+
+/* On a mismatch: got and want as TAP comments ("# " before every line, so no line of
+ * theirs can pass for a result), then a short failure (cmocka cuts long messages, and the
+ * cut can swallow the newline before "not ok"). */
+static void show_mismatch(const char *what, const char *got, const char *want)
+{
+	const char *texts[2] = {got ? got : "(null)", want}, *names[2] = {"got", "want"}, *p, *nl;
+	int i;
+
+	fflush(stdout);
+	for (i = 0; i < 2; i++) {
+		printf("# --- %s\n", names[i]);
+		for (p = texts[i]; *p; p = nl ? nl + 1 : p + strlen(p)) {
+			nl = strchr(p, '\n');
+			printf("#   %.*s%s\n", (int)(nl ? nl - p : (long)strlen(p)), p,
+			       nl ? "" : "(no newline)");
+		}
+	}
+	fflush(stdout);
+	fail_msg("%s differs from what was expected (shown above)", what);
+}
 
 /* One event from its JSON text folded into *st with hash; asserts the fold succeeded. */
 static void apply(cJSON **st, const char *text, const char *hash)
@@ -48,7 +70,7 @@ static void assert_state(const cJSON *st, const char *want)
 
 	assert_non_null(got);
 	if (strcmp(got, want))
-		fail_msg("state:\n  got  %s\n  want %s", got, want);
+		show_mismatch("state", got, want);
 	cJSON_free(got);
 }
 
