@@ -373,7 +373,7 @@ static void test_findings_counters(void **state)
 static void test_findings_counters_many_rules(void **state)
 {
 	struct sink s;
-	char rule[16];
+	char rule[32];
 	int i;
 
 	(void)state;
