@@ -724,9 +724,15 @@ static void md_infrastructure(const struct hive_facts *f, struct hive_buf *b)
 		hive_buf_puts(b, "\n- Scaling:\n");
 		if (get(scaling, "min") || get(scaling, "max")) {
 			char lo[64], hi[64];
+			/* event text: escaped like every other value (a newline would start a
+			 * heading of its own) */
 			value_text(get(scaling, "min"), lo, sizeof(lo));
 			value_text(get(scaling, "max"), hi, sizeof(hi));
-			hive_buf_printf(b, "  - Min/Max instances: %s/%s\n", lo, hi);
+			hive_buf_puts(b, "  - Min/Max instances: ");
+			md(b, lo);
+			hive_buf_puts(b, "/");
+			md(b, hi);
+			hive_buf_puts(b, "\n");
 		} else if (get(merged, "replicas")) {
 			hive_buf_puts(b, "  - Min/Max instances: ");
 			md_value(b, get(merged, "replicas"));

@@ -440,6 +440,8 @@ void hive_buf_printf(struct hive_buf *b, const char *fmt, ...)
 
 void hive_buf_free(struct hive_buf *b)
 {
+	if (!b)
+		return;
 	free(b->p);
 	b->p = NULL;
 	b->len = b->cap = 0;

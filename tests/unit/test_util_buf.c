@@ -155,9 +155,8 @@ static void test_buf_growth(void **state)
 	hive_buf_free(&b);
 }
 
-/* BUG: DESIGN.md ("every `_free` accepts NULL") and err.h ("released with the matching
- * _free (which accepts NULL)"), but hive_buf_free(NULL) dereferences it. Checked in a
- * child so the crash cannot take the suite down; runs only with HIVE_UNIT_BUGS=1. */
+/* Every _free accepts NULL (DESIGN.md); hive_buf_free(NULL) once dereferenced it. Checked
+ * in a child so a crash cannot take the suite down. */
 static void test_buf_free_null(void **state)
 {
 	int status = 0;
@@ -361,14 +360,7 @@ int main(void)
 						teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_write_atomic_fails, setup_tmpdir,
 						teardown_tmpdir),
-	};
-	/* known bugs (see BUG: above), failing until lib/ is fixed */
-	const struct CMUnitTest bugs[] = {
 		cmocka_unit_test(test_buf_free_null),
 	};
-	int failed = cmocka_run_group_tests_name("util_buf", tests, NULL, NULL);
-
-	if (getenv("HIVE_UNIT_BUGS"))
-		failed += cmocka_run_group_tests_name("util_buf_bugs", bugs, NULL, NULL);
-	return failed;
+	return cmocka_run_group_tests_name("util_buf", tests, NULL, NULL);
 }
