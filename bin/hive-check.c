@@ -16,6 +16,7 @@
 #include "../lib/event.h"
 #include "../lib/findings.h"
 #include "../lib/gitctx.h"
+#include "../lib/prepush.h"
 #include "../lib/session.h"
 #include "../lib/util.h"
 
@@ -240,252 +241,29 @@ bare:
 
 /* --- pre-push ---------------------------------------------------------------------- */
 
-/* The commit a pushed object id stands for: an annotated tag is peeled to its commit.
- * 0 with *id replaced, 1 when the object is no committish (a tag of a tree or a blob:
- * no commits to check), -1 when the object is not in the repository. */
-static int peel_to_commit(git_repository *repo, git_oid *id)
+static int check_pushed(void *arg, const struct hive_check_input *in)
 {
-	git_object *o = NULL, *c = NULL;
-	int rc;
+	struct gate *g = arg;
 
-	if (git_object_lookup(&o, repo, id, GIT_OBJECT_ANY) < 0)
-		return -1;
-	rc = git_object_peel(&c, o, GIT_OBJECT_COMMIT) < 0 ? 1 : 0;
-	if (!rc)
-		git_oid_cpy(id, git_object_id(c));
-	git_object_free(c);
-	git_object_free(o);
-	git_error_clear();
-	return rc;
+	hive_findings_session(g->f, in->session, in->events_shown, g->rules, g->nrules);
+	return hive_check_session(&g->checker, in, g->f, &g->ctx->err);
 }
 
-/* The sessions subtree ("<rel>/sessions") of a commit's tree, or NULL. */
-static git_tree *sessions_tree(git_repository *repo, const git_commit *c, const char *rel)
-{
-	git_tree *root = NULL, *sub = NULL;
-	git_tree_entry *e = NULL;
-
-	if (git_commit_tree(&root, c) == 0 && git_tree_entry_bypath(&e, root, rel) == 0 &&
-	    git_tree_entry_type(e) == GIT_OBJECT_TREE)
-		git_tree_lookup(&sub, repo, git_tree_entry_id(e));
-	git_tree_entry_free(e);
-	git_tree_free(root);
-	git_error_clear();
-	return sub;
-}
-
-/* git's tree order: names compare bytewise, a tree's name as if it ended in '/'. */
-static int tree_order(const git_tree_entry *a, const git_tree_entry *b)
-{
-	const char *x = git_tree_entry_name(a), *y = git_tree_entry_name(b);
-	size_t lx = strlen(x), ly = strlen(y), n = lx < ly ? lx : ly;
-	int c = memcmp(x, y, n);
-	unsigned char cx, cy;
-
-	if (c)
-		return c;
-	cx = lx > n ? (unsigned char)x[n] : git_tree_entry_type(a) == GIT_OBJECT_TREE ? '/' : 0;
-	cy = ly > n ? (unsigned char)y[n] : git_tree_entry_type(b) == GIT_OBJECT_TREE ? '/' : 0;
-	return (int)cx - (int)cy;
-}
-
-static void add_touched(struct hive_strv *sv, const git_tree_entry *e)
-{
-	const char *id = git_tree_entry_name(e);
-
-	if (!hive_strv_has(sv, id))
-		hive_strv_push(sv, id);
-}
-
-/* The sessions whose folder differs between two sessions trees: one merge walk over
- * the two sorted entry lists, comparing object ids (O(entries), no allocation per entry;
- * a session whose folder id is unchanged is never opened). */
-static void diff_sessions(const git_tree *before, const git_tree *now, struct hive_strv *out)
-{
-	size_t i = 0, j = 0, n = now ? git_tree_entrycount(now) : 0;
-	size_t m = before ? git_tree_entrycount(before) : 0;
-
-	while (i < n || j < m) {
-		const git_tree_entry *a = i < n ? git_tree_entry_byindex(now, i) : NULL;
-		const git_tree_entry *b = j < m ? git_tree_entry_byindex(before, j) : NULL;
-		int c = !a ? 1 : !b ? -1 : tree_order(a, b);
-
-		if (c < 0) { /* a new session folder */
-			add_touched(out, a);
-			i++;
-		} else if (c > 0) { /* removed by the push: nothing to check */
-			j++;
-		} else {
-			if (!git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)))
-				add_touched(out, a);
-			i++;
-			j++;
-		}
-	}
-}
-
-/* The sessions touched by commits in the push: each commit's sessions subtree compared
- * with its parents' (an unchanged subtree is skipped by its object id; a changed one costs
- * one pass over its entries, never a look inside an unchanged session). */
-static int touched_sessions(git_repository *repo, const git_oid *local, const git_oid *remote,
-			    const char *rel, struct hive_strv *out, struct hive_err *err)
-{
-	git_revwalk *walk = NULL;
-	git_oid id;
-	int rc = HIVE_OK;
-
-	if (git_revwalk_new(&walk, repo) < 0 || git_revwalk_push(walk, local) < 0) {
-		rc = hive_err_set(err, HIVE_EENV, "git: cannot walk the pushed commits: %s",
-				  git_error_last() ? git_error_last()->message : "?");
-		goto out;
-	}
-	/* a new branch: the commits not on any remote-tracking ref; an update: not on the
-	 * remote's old tip (or, if we do not have it, not on any remote-tracking ref) */
-	if (!remote || git_revwalk_hide(walk, remote) < 0)
-		git_revwalk_hide_glob(walk, "refs/remotes/*");
-	git_error_clear();
-	while (git_revwalk_next(&id, walk) == 0) {
-		git_commit *c = NULL, *parent = NULL;
-		git_tree *now = NULL, *before = NULL;
-		unsigned int i, np;
-
-		if (git_commit_lookup(&c, repo, &id) < 0)
-			continue;
-		now = sessions_tree(repo, c, rel);
-		np = git_commit_parentcount(c);
-		for (i = 0; i < (np ? np : 1); i++) {
-			before = NULL;
-			if (np && git_commit_parent(&parent, c, i) == 0) {
-				before = sessions_tree(repo, parent, rel);
-				git_commit_free(parent);
-				parent = NULL;
-			}
-			if (!(now && before && git_oid_equal(git_tree_id(now), git_tree_id(before))))
-				diff_sessions(before, now, out);
-			git_tree_free(before);
-		}
-		git_tree_free(now);
-		git_commit_free(c);
-		git_error_clear();
-	}
-out:
-	git_revwalk_free(walk);
-	return rc;
-}
-
-/* Check one session as it is in the pushed commit: blobs from the object database. */
-static int check_blob_session(struct gate *g, git_repository *repo, git_tree *sessions,
-			      const char *rel, const char *id)
-{
-	struct hive_check_input in = {0};
-	const git_tree_entry *e;
-	git_tree *dir = NULL;
-	git_blob *events = NULL, *state = NULL;
-	char dir_shown[4200], events_shown[4300];
-	int rc;
-
-	snprintf(dir_shown, sizeof(dir_shown), "%.4000s/%.150s", rel, id);
-	snprintf(events_shown, sizeof(events_shown), "%s/EVENTS.jsonl", dir_shown);
-	if (!(e = git_tree_entry_byname(sessions, id)))
-		return HIVE_OK; /* deleted by the push: nothing to check */
-	in.session = id;
-	in.dir_shown = dir_shown;
-	in.events_shown = events_shown;
-	in.events_fd = -1;
-	hive_findings_session(g->f, id, events_shown, g->rules, g->nrules);
-	if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
-		in.is_symlink = 1;
-		return hive_check_session(&g->checker, &in, g->f, &g->ctx->err);
-	}
-	if (git_tree_entry_type(e) != GIT_OBJECT_TREE ||
-	    git_tree_lookup(&dir, repo, git_tree_entry_id(e)) < 0)
-		return HIVE_OK;
-	if ((e = git_tree_entry_byname(dir, "EVENTS.jsonl")) &&
-	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
-	    git_blob_lookup(&events, repo, git_tree_entry_id(e)) == 0) {
-		in.events_buf = git_blob_rawcontent(events);
-		in.events_len = (size_t)git_blob_rawsize(events);
-	} else {
-		in.events_missing = 1;
-	}
-	if ((e = git_tree_entry_byname(dir, "STATE.json")) &&
-	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
-	    git_blob_lookup(&state, repo, git_tree_entry_id(e)) == 0) {
-		in.state_buf = git_blob_rawcontent(state);
-		in.state_len = (size_t)git_blob_rawsize(state);
-	}
-	in.metrics_present = git_tree_entry_byname(dir, "METRICS.json") != NULL;
-	rc = hive_check_session(&g->checker, &in, g->f, &g->ctx->err);
-	git_blob_free(events);
-	git_blob_free(state);
-	git_tree_free(dir);
-	git_error_clear();
-	return rc;
-}
-
+/* --pre-push: the sessions the push touches, as they are in the pushed commits. */
 static int pre_push(struct gate *g)
 {
-	git_repository *repo = hive_git_repo(g->ctx->git);
-	struct hive_lines *r = NULL;
-	enum hive_line_kind kind;
-	const char *line;
+	size_t top_len = strlen(g->ctx->top);
 	char rel[4200];
-	size_t len, top_len = strlen(g->ctx->top);
-	int got, rc = HIVE_OK, pr;
-	git_oid local, remote;
-	struct hive_prepush_line pl;
 
-	if (!repo)
+	if (!hive_git_repo(g->ctx->git))
 		return hive_err_set(&g->ctx->err, HIVE_EUSAGE, "--pre-push: not in a git repository");
 	if (strncmp(g->ctx->root, g->ctx->top, top_len) || g->ctx->root[top_len] != '/')
 		return hive_err_set(&g->ctx->err, HIVE_EUSAGE,
 				    "--pre-push: the root %s is outside the work tree", g->ctx->root);
 	if (strlen(g->ctx->root + top_len + 1) > 4000)
 		return hive_err_set(&g->ctx->err, HIVE_EUSAGE, "--pre-push: the root path is too long");
-	memcpy(rel, g->ctx->root + top_len + 1, strlen(g->ctx->root + top_len + 1));
-	strcpy(rel + strlen(g->ctx->root + top_len + 1), "/sessions");
-	if ((rc = hive_lines_from_fd(0, &r, &g->ctx->err)))
-		return rc;
-	while (!rc && (got = hive_lines_next(r, &line, &len, &kind, &g->ctx->err)) > 0) {
-		struct hive_strv touched = {0};
-		git_commit *tip = NULL;
-		git_tree *sessions = NULL;
-		size_t i;
-
-		if (len == 0)
-			continue;
-		if ((rc = hive_prepush_parse_line(line, len, &pl, &g->ctx->err))) {
-			hive_err_prefix(&g->ctx->err, "stdin:%zu", hive_lines_number(r));
-			break;
-		}
-		if (pl.local_zero)
-			continue; /* a deleted ref: nothing is pushed */
-		git_oid_fromraw(&local, pl.local);
-		if (!pl.remote_zero)
-			git_oid_fromraw(&remote, pl.remote);
-		/* an annotated tag pushes the commits it points at (and git_commit_lookup below
-		 * would fail on the tag object itself, checking nothing) */
-		if ((pr = peel_to_commit(repo, &local)) < 0) {
-			rc = hive_err_set(&g->ctx->err, HIVE_EENV, "stdin:%zu: %s: no such object",
-					  hive_lines_number(r), pl.local_hex);
-			break;
-		}
-		if (pr > 0)
-			continue; /* a tag of a tree or a blob: no commits */
-		rc = touched_sessions(repo, &local, pl.remote_zero ? NULL : &remote, rel, &touched,
-				      &g->ctx->err);
-		if (!rc && touched.n && git_commit_lookup(&tip, repo, &local) == 0)
-			sessions = sessions_tree(repo, tip, rel);
-		for (i = 0; !rc && sessions && i < touched.n; i++)
-			rc = check_blob_session(g, repo, sessions, rel, touched.v[i]);
-		git_tree_free(sessions);
-		git_commit_free(tip);
-		hive_strv_clear(&touched);
-	}
-	if (!rc && got < 0)
-		rc = g->ctx->err.status; /* stdin could not be read: nothing was checked */
-	hive_lines_free(r);
-	return rc;
+	snprintf(rel, sizeof(rel), "%s/sessions", g->ctx->root + top_len + 1);
+	return hive_prepush_each(hive_git_repo(g->ctx->git), rel, 0, check_pushed, g, &g->ctx->err);
 }
 
 int main(int argc, char **argv)

@@ -55,31 +55,4 @@ size_t hive_check_rules(const struct hive_config *cfg, const char **names);
 int hive_check_session(const struct hive_checker *c, const struct hive_check_input *in,
 		       struct hive_findings *f, struct hive_err *err);
 
-/* --- git's pre-push input ------------------------------------------------------------ */
-
-/* One line of what git writes to a pre-push hook's stdin:
- * `<local ref> SP <local object id> SP <remote ref> SP <remote object id>`. */
-struct hive_prepush_line {
-	char buf[1024];             /* a copy of the line, cut into the fields below */
-	const char *local_ref;      /* the four fields, NUL-terminated, pointing into buf */
-	const char *local_hex;
-	const char *remote_ref;
-	const char *remote_hex;
-	unsigned char local[20];    /* the object ids as raw SHA-1 bytes (unset when zero) */
-	unsigned char remote[20];
-	int local_zero;             /* all zeros, of 40 or 64 digits: a deleted ref */
-	int remote_zero;            /* all zeros: a new branch */
-};
-
-/*
- * Parse one pre-push line from line[0..len) (not NUL-terminated; a NUL byte ends the line
- * as it does for git) into *out. Fields are separated by spaces or tabs. HIVE_OK, or
- * HIVE_EUSAGE for a line of 1024 bytes or more ("not a pre-push line"), a count of fields
- * other than four, or an object id that is not 40 or 64 lowercase hex digits; HIVE_EENV
- * for a non-zero 64-digit id (a SHA-256 repository, which libgit2 1.5 cannot read). The
- * message has no position: the caller prefixes it ("stdin:3").
- */
-int hive_prepush_parse_line(const char *line, size_t len, struct hive_prepush_line *out,
-			    struct hive_err *err);
-
 #endif

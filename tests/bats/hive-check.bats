@@ -1135,6 +1135,18 @@ remote_sha() {
 	grep -q "^refs/heads/main $(git rev-parse main) refs/heads/main $before\$" "$HOOK_LOG"
 }
 
+@test "pre-push: two refs carrying the same tampered session report it once, not once per ref" {
+	setup_push
+	sed -i '2s/"step":"1"/"step":"X"/' "$(events_of s1)"
+	git commit -q -am 'tamper'
+	git branch other
+	run git push origin main other
+	assert_failure
+	assert_output --partial 'hive-check: 1 session checked: 1 error, 0 warnings'
+	assert_equal "$(grep -c 'EVENTS.jsonl:3: error: \[chain\]' <<<"$output")" 1
+	assert_equal "$(remote_sha other)" ""
+}
+
 @test "pre-push: a clean push goes through" {
 	setup_push
 	hive-emit --session s1 monitoring_added --resource grafana --action create --platform K8s \

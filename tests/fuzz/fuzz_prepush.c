@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/check.h"
+#include "../../lib/prepush.h"
 
 static int is_oid(const char *s)
 {

@@ -1,4 +1,4 @@
-/* test_check.c - unit tests for lib/check.c: the pre-push line parser (fuzzed by tests/fuzz/fuzz_prepush.c) */
+/* test_prepush.c - unit tests for lib/prepush.c: the pre-push line parser (fuzzed by tests/fuzz/fuzz_prepush.c) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../lib/check.h"
+#include "../../lib/prepush.h"
 
 #define A40 "3f786850e387550fdab836ed7e6dc881de23001b"
 #define B40 "89e6c98d92887913cadf06b2adb97f26cde4849b"
@@ -127,5 +127,5 @@ int main(void)
 		cmocka_unit_test(test_prepush_nul_byte),
 	};
 
-	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("prepush", tests, NULL, NULL);
 }

@@ -1,0 +1,322 @@
+/* prepush.c - git's pre-push lines to the sessions a push touches, each read from the pushed commit */
+#include "prepush.h"
+
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lines.h"
+#include "util.h"
+
+struct push_walk {
+	git_repository *repo;
+	const char *rel; /* "<root relative to the top>/sessions" */
+	hive_prepush_fn fn;
+	void *arg;
+	struct hive_err *err;
+	struct hive_strv seen; /* session folder tree ids already given to fn */
+};
+
+/* The commit a pushed object id stands for: an annotated tag is peeled to its commit.
+ * 0 with *id replaced, 1 when the object is no committish (a tag of a tree or a blob:
+ * no commits to check), -1 when the object is not in the repository. */
+static int peel_to_commit(git_repository *repo, git_oid *id)
+{
+	git_object *o = NULL, *c = NULL;
+	int rc;
+
+	if (git_object_lookup(&o, repo, id, GIT_OBJECT_ANY) < 0)
+		return -1;
+	rc = git_object_peel(&c, o, GIT_OBJECT_COMMIT) < 0 ? 1 : 0;
+	if (!rc)
+		git_oid_cpy(id, git_object_id(c));
+	git_object_free(c);
+	git_object_free(o);
+	git_error_clear();
+	return rc;
+}
+
+/* The sessions subtree ("<rel>/sessions") of a commit's tree, or NULL. */
+static git_tree *sessions_tree(git_repository *repo, const git_commit *c, const char *rel)
+{
+	git_tree *root = NULL, *sub = NULL;
+	git_tree_entry *e = NULL;
+
+	if (git_commit_tree(&root, c) == 0 && git_tree_entry_bypath(&e, root, rel) == 0 &&
+	    git_tree_entry_type(e) == GIT_OBJECT_TREE)
+		git_tree_lookup(&sub, repo, git_tree_entry_id(e));
+	git_tree_entry_free(e);
+	git_tree_free(root);
+	git_error_clear();
+	return sub;
+}
+
+/* git's tree order: names compare bytewise, a tree's name as if it ended in '/'. */
+static int tree_order(const git_tree_entry *a, const git_tree_entry *b)
+{
+	const char *x = git_tree_entry_name(a), *y = git_tree_entry_name(b);
+	size_t lx = strlen(x), ly = strlen(y), n = lx < ly ? lx : ly;
+	int c = memcmp(x, y, n);
+	unsigned char cx, cy;
+
+	if (c)
+		return c;
+	cx = lx > n ? (unsigned char)x[n] : git_tree_entry_type(a) == GIT_OBJECT_TREE ? '/' : 0;
+	cy = ly > n ? (unsigned char)y[n] : git_tree_entry_type(b) == GIT_OBJECT_TREE ? '/' : 0;
+	return (int)cx - (int)cy;
+}
+
+static void add_touched(struct hive_strv *sv, const git_tree_entry *e)
+{
+	const char *id = git_tree_entry_name(e);
+
+	if (!hive_strv_has(sv, id))
+		hive_strv_push(sv, id);
+}
+
+/* The sessions whose folder differs between two sessions trees: one merge walk over
+ * the two sorted entry lists, comparing object ids (O(entries), no allocation per entry;
+ * a session whose folder id is unchanged is never opened). */
+static void diff_sessions(const git_tree *before, const git_tree *now, struct hive_strv *out)
+{
+	size_t i = 0, j = 0, n = now ? git_tree_entrycount(now) : 0;
+	size_t m = before ? git_tree_entrycount(before) : 0;
+
+	while (i < n || j < m) {
+		const git_tree_entry *a = i < n ? git_tree_entry_byindex(now, i) : NULL;
+		const git_tree_entry *b = j < m ? git_tree_entry_byindex(before, j) : NULL;
+		int c = !a ? 1 : !b ? -1 : tree_order(a, b);
+
+		if (c < 0) { /* a new session folder */
+			add_touched(out, a);
+			i++;
+		} else if (c > 0) { /* removed by the push: nothing to check */
+			j++;
+		} else {
+			if (!git_oid_equal(git_tree_entry_id(a), git_tree_entry_id(b)))
+				add_touched(out, a);
+			i++;
+			j++;
+		}
+	}
+}
+
+/* The sessions touched by commits in the push: each commit's sessions subtree compared
+ * with its parents' (an unchanged subtree is skipped by its object id; a changed one costs
+ * one pass over its entries, never a look inside an unchanged session). */
+static int touched_sessions(git_repository *repo, const git_oid *local, const git_oid *remote,
+			    const char *rel, struct hive_strv *out, struct hive_err *err)
+{
+	git_revwalk *walk = NULL;
+	git_oid id;
+	int rc = HIVE_OK;
+
+	if (git_revwalk_new(&walk, repo) < 0 || git_revwalk_push(walk, local) < 0) {
+		rc = hive_err_set(err, HIVE_EENV, "git: cannot walk the pushed commits: %s",
+				  git_error_last() ? git_error_last()->message : "?");
+		goto out;
+	}
+	/* a new branch: the commits not on any remote-tracking ref; an update: not on the
+	 * remote's old tip (or, if we do not have it, not on any remote-tracking ref) */
+	if (!remote || git_revwalk_hide(walk, remote) < 0)
+		git_revwalk_hide_glob(walk, "refs/remotes/*");
+	git_error_clear();
+	while (git_revwalk_next(&id, walk) == 0) {
+		git_commit *c = NULL, *parent = NULL;
+		git_tree *now = NULL, *before = NULL;
+		unsigned int i, np;
+
+		if (git_commit_lookup(&c, repo, &id) < 0)
+			continue;
+		now = sessions_tree(repo, c, rel);
+		np = git_commit_parentcount(c);
+		for (i = 0; i < (np ? np : 1); i++) {
+			before = NULL;
+			if (np && git_commit_parent(&parent, c, i) == 0) {
+				before = sessions_tree(repo, parent, rel);
+				git_commit_free(parent);
+				parent = NULL;
+			}
+			if (!(now && before && git_oid_equal(git_tree_id(now), git_tree_id(before))))
+				diff_sessions(before, now, out);
+			git_tree_free(before);
+		}
+		git_tree_free(now);
+		git_commit_free(c);
+		git_error_clear();
+	}
+out:
+	git_revwalk_free(walk);
+	return rc;
+}
+
+/* Give one session, as it is in the pushed commit, to w->fn: blobs from the object
+ * database. A folder whose tree id was already given (another pushed ref carrying the same
+ * commits) is not given again. */
+static int give_blob_session(struct push_walk *w, git_tree *sessions, const char *id)
+{
+	struct hive_check_input in = {0};
+	const git_tree_entry *e;
+	git_tree *dir = NULL;
+	git_blob *events = NULL, *state = NULL;
+	char dir_shown[4200], events_shown[4300], oid[GIT_OID_HEXSZ + 1];
+	int rc;
+
+	if (!(e = git_tree_entry_byname(sessions, id)))
+		return HIVE_OK; /* deleted by the push: nothing to check */
+	git_oid_tostr(oid, sizeof(oid), git_tree_entry_id(e));
+	if (hive_strv_has(&w->seen, oid))
+		return HIVE_OK;
+	if (hive_strv_push(&w->seen, oid) < 0)
+		return hive_err_set(w->err, HIVE_EENV, "out of memory");
+	snprintf(dir_shown, sizeof(dir_shown), "%.4000s/%.150s", w->rel, id);
+	snprintf(events_shown, sizeof(events_shown), "%s/EVENTS.jsonl", dir_shown);
+	in.session = id;
+	in.dir_shown = dir_shown;
+	in.events_shown = events_shown;
+	in.events_fd = -1;
+	if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
+		in.is_symlink = 1;
+		return w->fn(w->arg, &in);
+	}
+	if (git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+	    git_tree_lookup(&dir, w->repo, git_tree_entry_id(e)) < 0)
+		return HIVE_OK;
+	if ((e = git_tree_entry_byname(dir, "EVENTS.jsonl")) &&
+	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(&events, w->repo, git_tree_entry_id(e)) == 0) {
+		in.events_buf = git_blob_rawcontent(events);
+		in.events_len = (size_t)git_blob_rawsize(events);
+	} else {
+		in.events_missing = 1;
+	}
+	if ((e = git_tree_entry_byname(dir, "STATE.json")) &&
+	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(&state, w->repo, git_tree_entry_id(e)) == 0) {
+		in.state_buf = git_blob_rawcontent(state);
+		in.state_len = (size_t)git_blob_rawsize(state);
+	}
+	in.metrics_present = git_tree_entry_byname(dir, "METRICS.json") != NULL;
+	rc = w->fn(w->arg, &in);
+	git_blob_free(events);
+	git_blob_free(state);
+	git_tree_free(dir);
+	git_error_clear();
+	return rc;
+}
+
+int hive_prepush_each(git_repository *repo, const char *rel, int fd, hive_prepush_fn fn,
+		      void *arg, struct hive_err *err)
+{
+	struct push_walk w = {repo, rel, fn, arg, err, {0}};
+	struct hive_lines *r = NULL;
+	enum hive_line_kind kind;
+	const char *line;
+	size_t len;
+	int got = 0, rc = HIVE_OK, pr;
+	git_oid local, remote;
+	struct hive_prepush_line pl;
+
+	if ((rc = hive_lines_from_fd(fd, &r, err)))
+		return rc;
+	while (!rc && (got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
+		struct hive_strv touched = {0};
+		git_commit *tip = NULL;
+		git_tree *sessions = NULL;
+		size_t i;
+
+		if (len == 0)
+			continue;
+		if ((rc = hive_prepush_parse_line(line, len, &pl, err))) {
+			hive_err_prefix(err, "stdin:%zu", hive_lines_number(r));
+			break;
+		}
+		if (pl.local_zero)
+			continue; /* a deleted ref: nothing is pushed */
+		git_oid_fromraw(&local, pl.local);
+		if (!pl.remote_zero)
+			git_oid_fromraw(&remote, pl.remote);
+		/* an annotated tag pushes the commits it points at (and git_commit_lookup below
+		 * would fail on the tag object itself, checking nothing) */
+		if ((pr = peel_to_commit(repo, &local)) < 0) {
+			rc = hive_err_set(err, HIVE_EENV, "stdin:%zu: %s: no such object",
+					  hive_lines_number(r), pl.local_hex);
+			break;
+		}
+		if (pr > 0)
+			continue; /* a tag of a tree or a blob: no commits */
+		rc = touched_sessions(repo, &local, pl.remote_zero ? NULL : &remote, rel, &touched,
+				      err);
+		if (!rc && touched.n && git_commit_lookup(&tip, repo, &local) == 0)
+			sessions = sessions_tree(repo, tip, rel);
+		for (i = 0; !rc && sessions && i < touched.n; i++)
+			rc = give_blob_session(&w, sessions, touched.v[i]);
+		git_tree_free(sessions);
+		git_commit_free(tip);
+		hive_strv_clear(&touched);
+	}
+	if (!rc && got < 0)
+		rc = err->status; /* stdin could not be read: nothing was checked */
+	hive_lines_free(r);
+	hive_strv_clear(&w.seen);
+	return rc;
+}
+
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* An object id of 40 or 64 lowercase hex digits into raw (20 bytes) and *zero ("none").
+ * 0, -1 when it is no object id, -2 for a non-zero 64-digit (SHA-256) id. */
+static int parse_oid(const char *s, unsigned char raw[20], int *zero)
+{
+	size_t n = strlen(s), i;
+
+	if (n != 40 && n != 64)
+		return -1;
+	*zero = 1;
+	for (i = 0; i < n; i++) {
+		if (hex_digit(s[i]) < 0)
+			return -1;
+		if (s[i] != '0')
+			*zero = 0;
+	}
+	if (*zero)
+		return 0;
+	if (n == 64)
+		return -2; /* a SHA-256 object id: libgit2 1.5 reads SHA-1 repositories only */
+	for (i = 0; i < 20; i++)
+		raw[i] = (unsigned char)(hex_digit(s[2 * i]) << 4 | hex_digit(s[2 * i + 1]));
+	return 0;
+}
+
+int hive_prepush_parse_line(const char *line, size_t len, struct hive_prepush_line *out,
+			    struct hive_err *err)
+{
+	char *f[5], *save = NULL;
+	int n, pr;
+
+	memset(out, 0, sizeof(*out));
+	if (len >= sizeof(out->buf))
+		return hive_err_set(err, HIVE_EUSAGE, "not a pre-push line");
+	memcpy(out->buf, line, len);
+	out->buf[len] = '\0';
+	for (n = 0, f[0] = strtok_r(out->buf, " \t", &save); f[n] && n < 4;)
+		f[++n] = strtok_r(NULL, " \t", &save);
+	if (n != 4 || f[4])
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "expected <local ref> <local sha> <remote ref> <remote sha>");
+	if ((pr = parse_oid(f[1], out->local, &out->local_zero)) ||
+	    (pr = parse_oid(f[3], out->remote, &out->remote_zero)))
+		return pr == -2 ? hive_err_set(err, HIVE_EENV,
+					       "a SHA-256 repository, which hive cannot read yet")
+				: hive_err_set(err, HIVE_EUSAGE,
+					       "not an object id of 40 or 64 hex digits");
+	out->local_ref = f[0];
+	out->local_hex = f[1];
+	out->remote_ref = f[2];
+	out->remote_hex = f[3];
+	return HIVE_OK;
+}
