@@ -2,7 +2,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include "../lib/event.h"
 #include "../lib/gitctx.h"
 #include "../lib/hooks.h"
+#include "../lib/requirements.h"
 #include "../lib/session.h"
 #include "../lib/state.h"
 #include "../lib/util.h"
@@ -84,79 +84,6 @@ static int init_option(void *tool, int key, const char *arg, struct hive_err *er
 		return HIVE_OK;
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
-}
-
-/* The requirement kinds of SPEC 5.1, in STATE.json's order. */
-static const char *kinds[] = {"terraform",	"docker", "compose",	"kubernetes",
-			      "helm",		"github_actions", "gitlab_ci", "pulumi"};
-#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
-#define KIND_MAX 1000 /* paths recorded per kind; more are counted in a warning */
-
-struct detect {
-	cJSON *lists[NKINDS];
-	size_t dropped;
-};
-
-/* Which requirement kind a tracked path is, or -1. Paths only: no file is read. */
-static int classify_path(const char *path)
-{
-	const char *base = strrchr(path, '/');
-
-	base = base ? base + 1 : path;
-	if (!fnmatch("*.tf", base, 0))
-		return 0;
-	if (!strncmp(base, "Dockerfile", 10) || !fnmatch("*.dockerfile", base, 0))
-		return 1;
-	if (!fnmatch("docker-compose*.y*ml", base, 0) || !fnmatch("compose.y*ml", base, 0))
-		return 2;
-	if (!strcmp(base, "Chart.yaml"))
-		return 4;
-	if (!fnmatch(".github/workflows/*.y*ml", path, FNM_PATHNAME))
-		return 5;
-	if (!strcmp(path, ".gitlab-ci.yml"))
-		return 6;
-	if (!fnmatch("Pulumi.y*ml", base, 0))
-		return 7;
-	if (!strncmp(path, "k8s/", 4) || !strncmp(path, "kubernetes/", 11) ||
-	    !strncmp(path, "manifests/", 10) || strstr(path, "/k8s/") ||
-	    strstr(path, "/kubernetes/") || strstr(path, "/manifests/"))
-		return 3;
-	return -1;
-}
-
-static int detect_one(const char *path, void *arg)
-{
-	struct detect *d = arg;
-	int k = classify_path(path);
-
-	if (k < 0)
-		return 0;
-	if (cJSON_GetArraySize(d->lists[k]) >= KIND_MAX) {
-		d->dropped++;
-		return 0;
-	}
-	cJSON_AddItemToArray(d->lists[k], cJSON_CreateString(path));
-	return 0;
-}
-
-static int detect_requirements(struct hive_ctx *ctx, cJSON **out)
-{
-	struct detect d = {{0}, 0};
-	cJSON *obj = cJSON_CreateObject();
-	size_t i;
-	int rc;
-
-	for (i = 0; i < NKINDS; i++)
-		d.lists[i] = cJSON_AddArrayToObject(obj, kinds[i]);
-	if ((rc = hive_git_index_foreach(ctx->git, detect_one, &d, &ctx->err))) {
-		cJSON_Delete(obj);
-		return rc;
-	}
-	if (d.dropped)
-		hive_warn(ctx->quiet, "requirements: %zu more paths not recorded (at most %d of each kind)",
-			  d.dropped, KIND_MAX);
-	*out = obj;
-	return HIVE_OK;
 }
 
 /* The worker profile from <top>/<workers_dir>/<worker>.md; JSON null with a warning when
@@ -257,6 +184,7 @@ int main(int argc, char **argv)
 	char *text = NULL;
 	const char *worker;
 	int rc, first, generated, created = 0;
+	size_t dropped = 0;
 
 	hive_progname = "hive-init";
 	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first)))
@@ -306,10 +234,14 @@ int main(int argc, char **argv)
 		goto fail;
 
 	/* Everything is read and checked before anything is written. */
-	if ((rc = load_profile(&ctx, worker, &profile)) || (rc = detect_requirements(&ctx, &reqs)) ||
+	if ((rc = load_profile(&ctx, worker, &profile)) ||
+	    (rc = hive_requirements_detect(ctx.git, &reqs, &dropped, &ctx.err)) ||
 	    (rc = hive_git_context(ctx.git, hive_ctx_want_dirty(&ctx), &git, &ctx.err)) ||
 	    (rc = hive_redactor_new(&ctx.cfg, &red, &ctx.err)))
 		goto fail;
+	if (dropped)
+		hive_warn(ctx.quiet, "requirements: %zu more paths not recorded (at most %d of each kind)",
+			  dropped, HIVE_REQUIREMENTS_MAX);
 	ci = hive_ci_context();
 	if (hive_redact(red, git, 0) < 0 || hive_redact(red, ci, 0) < 0 ||
 	    hive_redact(red, profile, 0) < 0) {

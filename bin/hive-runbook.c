@@ -54,7 +54,6 @@ static const char usage[] =
 
 enum { OPT_FINISH = 2000, OPT_STATUS, OPT_REPORT, OPT_FORMAT, OPT_FINDINGS, OPT_SUMMARY, OPT_ALL };
 
-#define STEP_SUMMARY_MAX (1024 * 1024) /* GitHub shows at most 1 MiB per step */
 
 struct runbook_opts {
 	int finish, step_summary, all;
@@ -124,60 +123,6 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
 }
 
-/* --findings: hive-check's NDJSON findings (or a JSON array of them) as an array. */
-static int read_findings(const char *arg, cJSON **out, struct hive_err *err)
-{
-	struct hive_lines *r = NULL;
-	enum hive_line_kind kind;
-	const char *line;
-	size_t len;
-	int fd = 0, got, rc = HIVE_OK;
-	cJSON *arr = cJSON_CreateArray(), *x;
-
-	*out = NULL;
-	if (strcmp(arg, "-") && (fd = open(arg, O_RDONLY | O_CLOEXEC)) < 0) {
-		cJSON_Delete(arr);
-		return hive_err_sys(err, HIVE_EUSAGE, errno, "--findings %s", arg);
-	}
-	if ((rc = hive_lines_from_fd(fd, &r, err)))
-		goto out;
-	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
-		size_t i;
-		for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'); i++)
-			;
-		if (i == len)
-			continue;
-		x = kind == HIVE_LINE_TOO_LONG ? NULL : hive_json_parse(line, len);
-		if (cJSON_IsArray(x)) { /* a whole array on one line */
-			cJSON *it;
-			while ((it = cJSON_DetachItemFromArray(x, 0)))
-				cJSON_AddItemToArray(arr, it);
-			cJSON_Delete(x);
-			continue;
-		}
-		if (!cJSON_IsObject(x) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(x, "rule"))) {
-			cJSON_Delete(x);
-			rc = hive_err_set(err, HIVE_EUSAGE,
-					  "--findings %s:%zu: not a hive-check finding (use hive-check "
-					  "--format json)",
-					  arg, hive_lines_number(r));
-			goto out;
-		}
-		cJSON_AddItemToArray(arr, x);
-	}
-	if (got < 0)
-		rc = HIVE_EENV;
-out:
-	hive_lines_free(r);
-	if (fd > 0)
-		close(fd);
-	if (rc)
-		cJSON_Delete(arr);
-	else
-		*out = arr;
-	return rc;
-}
-
 /* Write buf to path atomically (its folder, a temporary file, rename). */
 static int write_output(const char *path, const char *buf, size_t len, struct hive_err *err)
 {
@@ -213,71 +158,6 @@ static int output_dir_check(const char *path, struct hive_err *err)
 	if (access(dirname(a), W_OK | X_OK) < 0)
 		rc = hive_err_sys(err, HIVE_EENV, errno, "-o %s", path);
 	free(a);
-	return rc;
-}
-
-/* The same for $GITHUB_STEP_SUMMARY, when --step-summary will append to it. */
-static int summary_check(struct hive_err *err)
-{
-	const char *path = getenv("GITHUB_STEP_SUMMARY");
-	char *a;
-	int rc = HIVE_OK;
-
-	if (!path || !*path)
-		return HIVE_OK;
-	if (!(a = strdup(path)))
-		return hive_err_set(err, HIVE_EENV, "out of memory");
-	if (access(path, F_OK) == 0 ? access(path, W_OK) < 0 : access(dirname(a), W_OK | X_OK) < 0)
-		rc = hive_err_sys(err, HIVE_EENV, errno, "$GITHUB_STEP_SUMMARY %s", path);
-	free(a);
-	return rc;
-}
-
-/* Append the Markdown to $GITHUB_STEP_SUMMARY, cut at a line below GitHub's 1 MiB (less
- * what the step already wrote there), with a note saying so. */
-static int step_summary(const char *md, size_t len, const char *full_at, struct hive_err *err)
-{
-	const char *path = getenv("GITHUB_STEP_SUMMARY");
-	char note[512];
-	struct stat st;
-	size_t room, cut = len, nlen;
-	struct hive_buf out = {0};
-	int fd, rc = HIVE_OK;
-
-	if (!path || !*path)
-		return HIVE_OK;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		rc = hive_err_sys(err, HIVE_EENV, errno, "$GITHUB_STEP_SUMMARY %s", path);
-		goto out;
-	}
-	nlen = (size_t)snprintf(note, sizeof(note),
-				"\n> **Cut here**: GitHub shows at most 1 MiB of summary per step; "
-				"the whole report is %s.\n",
-				full_at);
-	room = (size_t)st.st_size >= STEP_SUMMARY_MAX ? 0 : STEP_SUMMARY_MAX - (size_t)st.st_size;
-	if (len > room) {
-		const char *nl;
-		cut = room > nlen ? room - nlen : 0;
-		/* never mid-line: back up to the end of the last whole line that fits */
-		nl = cut ? memrchr(md, '\n', cut) : NULL;
-		cut = nl ? (size_t)(nl - md) + 1 : 0;
-	}
-	hive_buf_add(&out, md, cut);
-	/* the note too must fit: a summary over 1 MiB makes GitHub drop the step's whole
-	 * summary, what was already there included */
-	if (cut < len && nlen <= room)
-		hive_buf_add(&out, note, nlen);
-	if (out.oom) {
-		rc = hive_err_set(err, HIVE_EENV, "out of memory");
-		goto out;
-	}
-	if (out.len && hive_write_all_or_truncate(fd, out.p, out.len, st.st_size) < 0)
-		rc = hive_err_sys(err, HIVE_EENV, errno, "$GITHUB_STEP_SUMMARY %s", path);
-out:
-	if (fd >= 0)
-		close(fd);
-	hive_buf_free(&out);
 	return rc;
 }
 
@@ -502,7 +382,7 @@ int main(int argc, char **argv)
 	}
 	if ((rc = hive_ctx_setup(&ctx)))
 		goto fail;
-	if (opts.findings && (rc = read_findings(opts.findings, &findings, &ctx.err)))
+	if (opts.findings && (rc = hive_findings_read(opts.findings, &findings, &ctx.err)))
 		goto fail;
 
 	if (opts.all) {
@@ -521,7 +401,7 @@ int main(int argc, char **argv)
 		if ((rc = hive_ctx_session(&ctx, 0, &generated)))
 			goto fail;
 		if (opts.finish && ((opts.output && (rc = output_dir_check(opts.output, &ctx.err))) ||
-				    (opts.step_summary && (rc = summary_check(&ctx.err)))))
+				    (opts.step_summary && (rc = hive_ci_step_summary_check(&ctx.err)))))
 			goto fail;
 		rc = hive_session_open_ro(ctx.root, ctx.session_id, &s, &ctx.err);
 		if (rc || (opts.finish && (rc = finish(&ctx, &opts, s))))
@@ -559,7 +439,7 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "cannot write to standard output");
 		goto fail;
 	}
-	if (opts.step_summary && (rc = step_summary(md.p ? md.p : "", md.len, where, &ctx.err)))
+	if (opts.step_summary && (rc = hive_ci_step_summary(md.p ? md.p : "", md.len, where, &ctx.err)))
 		goto fail;
 	if (fflush(stdout) != 0) {
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "cannot write to standard output");

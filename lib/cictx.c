@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,4 +197,66 @@ int hive_ci_handoff(const char *id, const char *dotenv_dir, const char **wrote,
 	default:
 		return HIVE_OK;
 	}
+}
+
+int hive_ci_step_summary_check(struct hive_err *err)
+{
+	const char *path = getenv("GITHUB_STEP_SUMMARY");
+	char *a;
+	int rc = HIVE_OK;
+
+	if (!path || !*path)
+		return HIVE_OK;
+	if (!(a = strdup(path)))
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	if (access(path, F_OK) == 0 ? access(path, W_OK) < 0 : access(dirname(a), W_OK | X_OK) < 0)
+		rc = hive_err_sys(err, HIVE_EENV, errno, "$GITHUB_STEP_SUMMARY %s", path);
+	free(a);
+	return rc;
+}
+
+int hive_ci_step_summary(const char *md, size_t len, const char *full_at, struct hive_err *err)
+{
+	const char *path = getenv("GITHUB_STEP_SUMMARY");
+	char note[512];
+	struct stat st;
+	size_t room, cut = len, nlen;
+	struct hive_buf out = {0};
+	int fd, rc = HIVE_OK;
+
+	if (!path || !*path)
+		return HIVE_OK;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		rc = hive_err_sys(err, HIVE_EENV, errno, "$GITHUB_STEP_SUMMARY %s", path);
+		goto out;
+	}
+	nlen = (size_t)snprintf(note, sizeof(note),
+				"\n> **Cut here**: GitHub shows at most 1 MiB of summary per step; "
+				"the whole report is %s.\n",
+				full_at);
+	room = (size_t)st.st_size >= HIVE_STEP_SUMMARY_MAX ? 0 : HIVE_STEP_SUMMARY_MAX - (size_t)st.st_size;
+	if (len > room) {
+		const char *nl;
+		cut = room > nlen ? room - nlen : 0;
+		/* never mid-line: back up to the end of the last whole line that fits */
+		nl = cut ? memrchr(md, '\n', cut) : NULL;
+		cut = nl ? (size_t)(nl - md) + 1 : 0;
+	}
+	hive_buf_add(&out, md, cut);
+	/* the note too must fit: a summary over 1 MiB makes GitHub drop the step's whole
+	 * summary, what was already there included */
+	if (cut < len && nlen <= room)
+		hive_buf_add(&out, note, nlen);
+	if (out.oom) {
+		rc = hive_err_set(err, HIVE_EENV, "out of memory");
+		goto out;
+	}
+	if (out.len && hive_write_all_or_truncate(fd, out.p, out.len, st.st_size) < 0)
+		rc = hive_err_sys(err, HIVE_EENV, errno, "$GITHUB_STEP_SUMMARY %s", path);
+out:
+	if (fd >= 0)
+		close(fd);
+	hive_buf_free(&out);
+	return rc;
 }

@@ -31,4 +31,20 @@ const char *hive_ci_session_id(char *buf, size_t size);
 int hive_ci_handoff(const char *id, const char *dotenv_dir, const char **wrote,
 		    struct hive_err *err);
 
+/* GitHub shows at most 1 MiB of step summary per step. */
+#define HIVE_STEP_SUMMARY_MAX (1024 * 1024)
+
+/* Can --step-summary append to $GITHUB_STEP_SUMMARY (it, or its folder, writable)? Checked
+ * before --finish changes anything. HIVE_OK when the variable is unset; HIVE_EENV naming
+ * the file otherwise. */
+int hive_ci_step_summary_check(struct hive_err *err);
+
+/*
+ * Append md[0..len) to $GITHUB_STEP_SUMMARY (nothing when unset) in one write, cut at the
+ * end of the last whole line that fits below HIVE_STEP_SUMMARY_MAX less what the step
+ * already wrote, followed, when cut and when it fits, by a note saying the whole report is
+ * at full_at. HIVE_EENV naming the file (nothing appended) on failure.
+ */
+int hive_ci_step_summary(const char *md, size_t len, const char *full_at, struct hive_err *err);
+
 #endif

@@ -2,10 +2,14 @@
 #include "findings.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "lines.h"
 #include "util.h"
 
 enum format { F_TEXT, F_JSON, F_GITHUB, F_JUNIT, F_CODEQUALITY };
@@ -445,4 +449,57 @@ void hive_findings_free(struct hive_findings *f)
 	}
 	free(f->suites);
 	free(f);
+}
+
+int hive_findings_read(const char *arg, cJSON **out, struct hive_err *err)
+{
+	struct hive_lines *r = NULL;
+	enum hive_line_kind kind;
+	const char *line;
+	size_t len;
+	int fd = 0, got, rc = HIVE_OK;
+	cJSON *arr = cJSON_CreateArray(), *x;
+
+	*out = NULL;
+	if (strcmp(arg, "-") && (fd = open(arg, O_RDONLY | O_CLOEXEC)) < 0) {
+		cJSON_Delete(arr);
+		return hive_err_sys(err, HIVE_EUSAGE, errno, "--findings %s", arg);
+	}
+	if ((rc = hive_lines_from_fd(fd, &r, err)))
+		goto out;
+	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
+		size_t i;
+		for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'); i++)
+			;
+		if (i == len)
+			continue;
+		x = kind == HIVE_LINE_TOO_LONG ? NULL : hive_json_parse(line, len);
+		if (cJSON_IsArray(x)) { /* a whole array on one line */
+			cJSON *it;
+			while ((it = cJSON_DetachItemFromArray(x, 0)))
+				cJSON_AddItemToArray(arr, it);
+			cJSON_Delete(x);
+			continue;
+		}
+		if (!cJSON_IsObject(x) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(x, "rule"))) {
+			cJSON_Delete(x);
+			rc = hive_err_set(err, HIVE_EUSAGE,
+					  "--findings %s:%zu: not a hive-check finding (use hive-check "
+					  "--format json)",
+					  arg, hive_lines_number(r));
+			goto out;
+		}
+		cJSON_AddItemToArray(arr, x);
+	}
+	if (got < 0)
+		rc = HIVE_EENV;
+out:
+	hive_lines_free(r);
+	if (fd > 0)
+		close(fd);
+	if (rc)
+		cJSON_Delete(arr);
+	else
+		*out = arr;
+	return rc;
 }

@@ -7,6 +7,8 @@
 
 #include "err.h"
 
+struct cJSON;
+
 enum hive_level { HIVE_LEVEL_WARNING, HIVE_LEVEL_ERROR };
 
 /* Where findings go, in which format; counts what it was given. */
@@ -43,5 +45,13 @@ size_t hive_findings_warnings(const struct hive_findings *f);
 size_t hive_findings_sessions(const struct hive_findings *f);
 
 void hive_findings_free(struct hive_findings *f);
+
+/*
+ * Read hive-check's findings back (--format json: NDJSON, one finding a line, or a JSON
+ * array on one line) from the file arg ("-": standard input) into *out, a JSON array the
+ * caller owns. Blank lines are skipped. HIVE_EUSAGE naming "--findings FILE:LINE" for a
+ * line that is not a finding, or a file that cannot be opened; HIVE_EENV on a read error.
+ */
+int hive_findings_read(const char *arg, struct cJSON **out, struct hive_err *err);
 
 #endif
