@@ -27,7 +27,9 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 OPT ?= -O2 -g
-CFLAGS_ALL = $(WARN) $(OPT) $(EXTRA_CFLAGS) -D_GNU_SOURCE -I$(DEPS)/include \
+# Generated sources (scripts/embed.sh, scripts/completion.sh) go to $(GEN): never in the tree.
+GEN := $(BUILD)/gen
+CFLAGS_ALL = $(WARN) $(OPT) $(EXTRA_CFLAGS) -D_GNU_SOURCE -I$(DEPS)/include -I$(GEN) \
 	$(shell pkg-config --cflags yaml-0.1 libcrypto 2>/dev/null)
 # Everything but libc is linked statically: no TLS library, no CA bundle, few relocations.
 LDLIBS_ALL = -L$(DEPS)/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto -lcjson \
@@ -48,6 +50,13 @@ $(DEPS)/lib/libgit2.a $(DEPS)/lib/libcjson.a:
 $(BUILD)/obj/lib/%.o: lib/%.c lib/*.h | $(DEPS)/lib/libgit2.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+# the built-in hook is hooks/pre-push as a C string: an edit of the hook rebuilds hooks.o
+$(GEN)/hook-pre-push.h: hooks/pre-push scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh hooks/pre-push >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/lib/hooks.o: $(GEN)/hook-pre-push.h
 
 $(BUILD)/libhive.a: $(LIB_OBJ)
 	ar rcs $@ $^
@@ -130,7 +139,8 @@ uninstall:
 		find $(DESTDIR)$(HIVEDATADIR) -depth -type d -empty -delete; fi
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/libhive.a $(BIN) $(BUILD)/fuzz build/san
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/gen $(BUILD)/hive.bash $(BUILD)/libhive.a $(BIN) \
+		$(BUILD)/fuzz build/san
 
 distclean:
 	rm -rf build
