@@ -38,7 +38,7 @@ LDLIBS_ALL = -L$(DEPS)/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto
 .PHONY: all deps check unit bats sanitize valgrind fuzz demo install uninstall clean distclean bench
 .SECONDARY:
 
-all: $(BIN)
+all: $(BIN) $(BUILD)/hive.bash
 
 # deps always runs the script: it checks in well under a second that everything is there
 deps:
@@ -67,6 +67,10 @@ $(BUILD)/obj/bin/%.o: bin/%.c lib/*.h | $(DEPS)/lib/libgit2.a
 
 $(BUILD)/hive-%: $(BUILD)/obj/bin/hive-%.o $(BUILD)/libhive.a
 	$(CC) $(OPT) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# the bash completion, its option lists read from the tools' own tables (--help-options)
+$(BUILD)/hive.bash: completions/hive.bash.in scripts/completion.sh $(BIN)
+	sh scripts/completion.sh completions/hive.bash.in $(BUILD) >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libhive.a
 	@mkdir -p $(@D)
@@ -121,7 +125,7 @@ install: all
 		echo "install -D -m $$mode $$f $(DESTDIR)$(HIVEDATADIR)/$$f"; \
 		install -D -m $$mode "$$f" "$(DESTDIR)$(HIVEDATADIR)/$$f"; \
 	done
-	install -m 644 completions/hive.bash $(DESTDIR)$(BASHCOMPDIR)/hive-init
+	install -m 644 $(BUILD)/hive.bash $(DESTDIR)$(BASHCOMPDIR)/hive-init
 	@set -e; for t in $(filter-out hive-init,$(TOOLS)); do \
 		echo "ln -sf hive-init $(DESTDIR)$(BASHCOMPDIR)/$$t"; \
 		ln -sf hive-init "$(DESTDIR)$(BASHCOMPDIR)/$$t"; \
