@@ -69,7 +69,6 @@ static const char *opt_name(char *buf, size_t size, const struct hive_opt *o)
 static int merge_tables(const struct hive_cli_tool *t, struct opt_ref *refs, struct hive_err *err)
 {
 	const struct hive_opt *tables[2] = {t->opts, common_opts};
-	char name[64];
 	int n = 0, i, j, k;
 
 	for (k = 0; k < 2; k++) {
@@ -86,11 +85,15 @@ static int merge_tables(const struct hive_cli_tool *t, struct opt_ref *refs, str
 			for (j = 0; j < n; j++) {
 				const struct hive_opt *p = refs[j].o;
 
-				if ((o->short_name && o->short_name == p->short_name) ||
-				    (o->long_name && p->long_name &&
-				     !strcmp(o->long_name, p->long_name))) {
-					hive_err_set(err, HIVE_EENV, "option table: %s twice",
-						     opt_name(name, sizeof(name), o));
+				if (o->short_name && o->short_name == p->short_name) {
+					hive_err_set(err, HIVE_EENV, "option table: -%c twice",
+						     o->short_name);
+					return -1;
+				}
+				if (o->long_name && p->long_name &&
+				    !strcmp(o->long_name, p->long_name)) {
+					hive_err_set(err, HIVE_EENV, "option table: --%s twice",
+						     o->long_name);
 					return -1;
 				}
 			}
