@@ -42,7 +42,8 @@ static const struct hive_opt init_options[] = {
 		      "dir's hooks); a pre-push already there is kept as\n"
 		      "pre-push.local and runs first; with no session id given\n"
 		      "(--session, HIVE_SESSION_ID, CI) no session is started"),
-	HIVE_OPT_COMMON_HELP(0, "session", "session id (env HIVE_SESSION_ID; CI ids; else generated)"),
+	HIVE_OPT_COMMON_HELP(0, "session",
+			     "session id (env HIVE_SESSION_ID; CI ids; else generated)"),
 	HIVE_OPT_COMMON_HELP(0, "quiet", "no warnings"),
 	HIVE_OPT_END,
 };

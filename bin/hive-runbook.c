@@ -30,8 +30,16 @@ static const char synopsis[] =
 	"Summarise a session from STATE.json and EVENTS.jsonl in the seed's formats.\n"
 	"\n";
 
-enum { OPT_FINISH = 1, OPT_STATUS, OPT_REPORT, OPT_FORMAT, OPT_OUTPUT, OPT_FINDINGS, OPT_SUMMARY,
-       OPT_ALL };
+enum {
+	OPT_FINISH = 1,
+	OPT_STATUS,
+	OPT_REPORT,
+	OPT_FORMAT,
+	OPT_OUTPUT,
+	OPT_FINDINGS,
+	OPT_SUMMARY,
+	OPT_ALL
+};
 
 /* hive-runbook's options; -C, --root, --session, --config, -q, --help and --version are
  * cli.c's (SPEC 2). Each is in man/hive-runbook.1's OPTIONS (tests/bats/options.bats). */
@@ -39,12 +47,14 @@ static const struct hive_opt runbook_options[] = {
 	HIVE_OPT_FLAG(0, "finish", OPT_FINISH,
 		      "the completion protocol: append session_completed, write\n"
 		      "METRICS.json and RUNBOOK.md; running it again changes nothing"),
-	HIVE_OPT_STRING(0, "status", "S", OPT_STATUS, "with --finish: success (default) or failure"),
+	HIVE_OPT_STRING(0, "status", "S", OPT_STATUS,
+			"with --finish: success (default) or failure"),
 	HIVE_OPT_STRING(0, "report", "REPORT", OPT_REPORT,
 			"runbook (default: overview, metrics, timeline, every report,\n"
 			"validation), deployment, incident, infrastructure, or all\n"
 			"(the three reports without the overview)"),
-	HIVE_OPT_STRING(0, "format", "FORMAT", OPT_FORMAT, "markdown (default), json or prometheus"),
+	HIVE_OPT_STRING(0, "format", "FORMAT", OPT_FORMAT,
+			"markdown (default), json or prometheus"),
 	HIVE_OPT_STRING('o', "output", "FILE", OPT_OUTPUT,
 			"write the output to FILE (atomically) instead of stdout"),
 	HIVE_OPT_STRING(0, "findings", "FILE|-", OPT_FINDINGS,
