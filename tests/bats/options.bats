@@ -77,6 +77,16 @@ same_entries() {
 	same_entries hive-runbook "$SRC_TOP/man/hive-runbook.1"
 }
 
+@test "hive(7) OPTIONS are exactly the options every tool shares (lib/cli.c's table)" {
+	local common man
+	common="$(comm -12 <(table_entries hive-init) <(table_entries hive-emit) |
+		comm -12 - <(table_entries hive-check) | comm -12 - <(table_entries hive-runbook))"
+	man="$(man_entries "$SRC_TOP/man/hive.7")"
+	[[ -n $common ]] || fail "the tools share no option"
+	[[ $common == "$man" ]] ||
+		fail "$(printf 'hive(7) OPTIONS and the common table differ:\n%s' "$(diff <(echo "$common") <(echo "$man"))")"
+}
+
 @test "--help-options lists the table: the common options of SPEC 2 in every tool, nothing hidden" {
 	for t in hive-init hive-emit hive-check hive-runbook; do
 		run --separate-stderr "$t" --help-options
