@@ -1,6 +1,7 @@
 /* cli.c - option tables (getopt, --help), and resolving the run: repo, config, root, session */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -64,19 +65,64 @@ static const char *opt_name(char *buf, size_t size, const struct hive_opt *o)
 	return buf;
 }
 
+/* Does the table entry x name the option o (by its letter or its long name)? */
+static int same_option(const struct hive_opt *x, const struct hive_opt *o)
+{
+	return (x->short_name && x->short_name == o->short_name) ||
+	       (x->long_name && o->long_name && !strcmp(x->long_name, o->long_name));
+}
+
+/* The common option a tool's HIVE_OPT_COMMON entry x names, or NULL. */
+static const struct hive_opt *find_common(const struct hive_opt *x)
+{
+	const struct hive_opt *o;
+
+	for (o = common_opts; o->help; o++)
+		if (!(o->flags & HIVE_OPT_HIDDEN) && same_option(x, o))
+			return o;
+	return NULL;
+}
+
+/* The tool's help text for the common option o, else o's own. */
+static const char *common_help(const struct hive_cli_tool *t, const struct hive_opt *o)
+{
+	const struct hive_opt *x;
+
+	for (x = t->opts; x && x->help; x++)
+		if ((x->flags & HIVE_OPT_COMMON) && same_option(x, o))
+			return x->help;
+	return o->help;
+}
+
 /* The tool's options then the common ones into refs[]; their count, or -1 with err filled
  * when the tables are too long or name an option twice (a programming error). */
 static int merge_tables(const struct hive_cli_tool *t, struct opt_ref *refs, struct hive_err *err)
 {
 	const struct hive_opt *tables[2] = {t->opts, common_opts};
+	char name[64];
 	int n = 0, i, j, k;
 
 	for (k = 0; k < 2; k++) {
 		for (i = 0; tables[k] && tables[k][i].help; i++) {
 			const struct hive_opt *o = &tables[k][i];
 
+			if ((o->flags & HIVE_OPT_COMMON) && !find_common(o)) {
+				hive_err_set(err, HIVE_EENV, "option table: no common option %s",
+					     opt_name(name, sizeof(name), o));
+				return -1;
+			}
 			if (!is_option(o))
 				continue;
+			/* getopt gives ':', '?', '-' and 'W' meanings of their own */
+			if (o->short_name && !isalnum((unsigned char)o->short_name)) {
+				hive_err_set(err, HIVE_EENV, "option table: -%c is not a letter",
+					     o->short_name);
+				return -1;
+			}
+			if (o->short_name == 'W') {
+				hive_err_set(err, HIVE_EENV, "option table: -W is getopt's");
+				return -1;
+			}
 			if (n == MAX_OPTS) {
 				hive_err_set(err, HIVE_EENV, "option table: over %d options",
 					     MAX_OPTS);
@@ -247,21 +293,6 @@ int hive_cli_parse(struct hive_ctx *ctx, const struct hive_cli_tool *t, int argc
 	}
 	*first_arg = optind;
 	return HIVE_OK;
-}
-
-/* The tool's help text for the common option o, else o's own. */
-static const char *common_help(const struct hive_cli_tool *t, const struct hive_opt *o)
-{
-	const struct hive_opt *x;
-
-	for (x = t->opts; x && x->help; x++) {
-		if (!(x->flags & HIVE_OPT_COMMON))
-			continue;
-		if ((x->short_name && x->short_name == o->short_name) ||
-		    (x->long_name && o->long_name && !strcmp(x->long_name, o->long_name)))
-			return x->help;
-	}
-	return o->help;
 }
 
 #define HELP_COLUMN 23 /* where the help text of an option line starts */

@@ -136,6 +136,9 @@ refute_stderr_partial() {
 	run sh "$SRC_TOP/scripts/embed.sh"
 	assert_failure 2
 	assert_output --partial 'usage: sh scripts/embed.sh FILE'
+	# the build's generators are POSIX sh, shellcheck-clean
+	run shellcheck --shell=sh "$SRC_TOP/scripts/embed.sh" "$SRC_TOP/scripts/completion.sh"
+	assert_success
 }
 
 @test "the hook hive-init installs is hooks/pre-push byte for byte, mode 0755, and starts no session" {

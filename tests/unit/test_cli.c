@@ -201,6 +201,43 @@ static void test_a_table_naming_an_option_twice_is_refused(void **state)
 	assert_string_equal(ctx.err.msg, "option table: --root twice");
 }
 
+static void test_a_bad_letter_or_a_help_for_no_common_option_is_refused(void **state)
+{
+	static const struct hive_opt colon[] = {
+		HIVE_OPT_FLAG(':', "colon", 1, "getopt's own"),
+		HIVE_OPT_END,
+	};
+	static const struct hive_opt w[] = {
+		HIVE_OPT_STRING('W', NULL, "X", 1, "getopt's -W foo"),
+		HIVE_OPT_END,
+	};
+	static const struct hive_opt typo[] = {
+		HIVE_OPT_COMMON_HELP(0, "quite", "no notes"),
+		HIVE_OPT_END,
+	};
+	static const struct {
+		const struct hive_opt *opts;
+		const char *msg;
+	} cases[] = {
+		{colon, "option table: -: is not a letter"},
+		{w, "option table: -W is getopt's"},
+		{typo, "option table: no common option --quite"},
+	};
+	struct hive_cli_tool t = {"usage: fake\n", NULL, NULL, fake_option, NULL};
+	struct hive_ctx ctx;
+	char *argv[] = {"fake", NULL};
+	size_t i;
+	int first;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&ctx, 0, sizeof(ctx));
+		t.opts = cases[i].opts;
+		assert_int_equal(hive_cli_parse(&ctx, &t, 1, argv, &first), HIVE_EENV);
+		assert_string_equal(ctx.err.msg, cases[i].msg);
+	}
+}
+
 /* --- --help and --help-options ------------------------------------------------------ */
 
 /* What hive_cli_help writes for what, as a string the caller frees. */
@@ -290,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_help_version_and_help_options),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_a_table_naming_an_option_twice_is_refused),
+		cmocka_unit_test(test_a_bad_letter_or_a_help_for_no_common_option_is_refused),
 		cmocka_unit_test(test_usage_text_rendering),
 		cmocka_unit_test(test_help_options_listing),
 		cmocka_unit_test(test_help_to_a_full_disk_is_an_environment_error),
