@@ -9,6 +9,8 @@
 #   make bench      the benchmarks and their table
 #   make demo       the main job on a throwaway repository
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make format-check   clang-format --dry-run -Werror over the C sources (.clang-format)
+#   make format     rewrite the C sources in place with clang-format
 
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -27,16 +29,19 @@ ifeq ($(WERROR),1)
 WARN += -Werror
 endif
 OPT ?= -O2 -g
-CFLAGS_ALL = $(WARN) $(OPT) $(EXTRA_CFLAGS) -D_GNU_SOURCE -I$(DEPS)/include \
+# Generated sources (scripts/embed.sh, scripts/completion.sh) go to $(GEN): never in the tree.
+GEN := $(BUILD)/gen
+CFLAGS_ALL = $(WARN) $(OPT) $(EXTRA_CFLAGS) -D_GNU_SOURCE -I$(DEPS)/include -I$(GEN) \
 	$(shell pkg-config --cflags yaml-0.1 libcrypto 2>/dev/null)
 # Everything but libc is linked statically: no TLS library, no CA bundle, few relocations.
 LDLIBS_ALL = -L$(DEPS)/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto -lcjson \
 	-Wl,-Bdynamic -lpthread -ldl -lrt $(EXTRA_LDFLAGS)
 
-.PHONY: all deps check unit bats sanitize valgrind fuzz demo install uninstall clean distclean bench
+.PHONY: all deps check unit bats sanitize valgrind fuzz demo install uninstall clean distclean bench \
+	format format-check
 .SECONDARY:
 
-all: $(BIN)
+all: $(BIN) $(BUILD)/hive.bash
 
 # deps always runs the script: it checks in well under a second that everything is there
 deps:
@@ -49,6 +54,13 @@ $(BUILD)/obj/lib/%.o: lib/%.c lib/*.h | $(DEPS)/lib/libgit2.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
+# the built-in hook is hooks/pre-push as a C string: an edit of the hook rebuilds hooks.o
+$(GEN)/hook-pre-push.h: hooks/pre-push scripts/embed.sh
+	@mkdir -p $(@D)
+	sh scripts/embed.sh hooks/pre-push >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/lib/hooks.o: $(GEN)/hook-pre-push.h
+
 $(BUILD)/libhive.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
@@ -58,6 +70,10 @@ $(BUILD)/obj/bin/%.o: bin/%.c lib/*.h | $(DEPS)/lib/libgit2.a
 
 $(BUILD)/hive-%: $(BUILD)/obj/bin/hive-%.o $(BUILD)/libhive.a
 	$(CC) $(OPT) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+# the bash completion, its option lists read from the tools' own tables (--help-options)
+$(BUILD)/hive.bash: completions/hive.bash.in scripts/completion.sh $(BIN)
+	sh scripts/completion.sh completions/hive.bash.in $(BUILD) >$@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libhive.a
 	@mkdir -p $(@D)
@@ -90,6 +106,18 @@ demo: deps all
 bench: deps all
 	@sh tests/bench/run.sh $(BUILD)
 
+# The house layout is .clang-format's (written for clang-format 14, Debian 12's): format-check
+# fails on any file that differs from it, format rewrites them. Generated headers are not
+# formatted: they are in $(BUILD).
+CLANG_FORMAT ?= clang-format
+FORMAT_SRC = $(sort $(wildcard lib/*.c lib/*.h bin/*.c tests/unit/*.c tests/fuzz/*.c))
+
+format-check:
+	$(CLANG_FORMAT) --dry-run -Werror $(FORMAT_SRC)
+
+format:
+	$(CLANG_FORMAT) -i $(FORMAT_SRC)
+
 # Where `make install` puts things (DESTDIR is prepended to each).
 DATADIR ?= $(PREFIX)/share
 MANDIR ?= $(DATADIR)/man
@@ -112,7 +140,7 @@ install: all
 		echo "install -D -m $$mode $$f $(DESTDIR)$(HIVEDATADIR)/$$f"; \
 		install -D -m $$mode "$$f" "$(DESTDIR)$(HIVEDATADIR)/$$f"; \
 	done
-	install -m 644 completions/hive.bash $(DESTDIR)$(BASHCOMPDIR)/hive-init
+	install -m 644 $(BUILD)/hive.bash $(DESTDIR)$(BASHCOMPDIR)/hive-init
 	@set -e; for t in $(filter-out hive-init,$(TOOLS)); do \
 		echo "ln -sf hive-init $(DESTDIR)$(BASHCOMPDIR)/$$t"; \
 		ln -sf hive-init "$(DESTDIR)$(BASHCOMPDIR)/$$t"; \
@@ -130,7 +158,8 @@ uninstall:
 		find $(DESTDIR)$(HIVEDATADIR) -depth -type d -empty -delete; fi
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/libhive.a $(BIN) $(BUILD)/fuzz build/san
+	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/gen $(BUILD)/hive.bash $(BUILD)/libhive.a $(BIN) \
+		$(BUILD)/fuzz build/san
 
 distclean:
 	rm -rf build

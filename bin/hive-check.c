@@ -20,7 +20,7 @@
 #include "../lib/session.h"
 #include "../lib/util.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: hive-check [--session ID | --all | FILE... | -] [--format FORMAT] [--strict]\n"
 	"                  [--repair] [options]\n"
 	"       hive-check --pre-push [options] < git's pre-push lines\n"
@@ -28,42 +28,38 @@ static const char usage[] =
 	"Verify sessions: every line JSON, the event schema, seq and the prev hash chain,\n"
 	"protocol order, STATE.json agreement, timestamps, secrets and the policies in\n"
 	".hive.yml. With no selection: the resolved session, else every session.\n"
-	"\n"
-	"  --all                every session under the root\n"
-	"  FILE...              session folders or EVENTS.jsonl files (a file named\n"
-	"                       EVENTS.jsonl is checked with its folder); - reads a log\n"
-	"                       from standard input\n"
-	"  --format FORMAT      text (default), json, github, junit or codequality\n"
-	"  --strict             warnings fail the check too\n"
-	"  --repair             move a cut-off last line to EVENTS.jsonl.torn and rebuild a\n"
-	"                       STATE.json that is behind the log, then check\n"
-	"  --pre-push           check the sessions changed by the commits being pushed, as\n"
-	"                       they are in those commits (reads git's pre-push lines)\n"
-	"  -C DIR               run as if started in DIR\n"
-	"  --root DIR           hive root (env HIVE_ROOT; default Docs/hive-mind at the top)\n"
-	"  --session ID         session id (env HIVE_SESSION_ID; CI ids)\n"
-	"  --config FILE        configuration (env HIVE_CONFIG; default .hive.yml at the top)\n"
-	"  -q, --quiet          no summary or notes on stderr\n"
-	"  -h, --help           show this help\n"
-	"      --version        show the version\n"
+	"\n";
+
+enum { OPT_ALL = 1, OPT_FORMAT, OPT_STRICT, OPT_PREPUSH, OPT_REPAIR };
+
+/* hive-check's options; -C, --root, --session, --config, -q, --help and --version are
+ * cli.c's (SPEC 2). Each is in man/hive-check.1's OPTIONS (tests/bats/options.bats). */
+static const struct hive_opt check_options[] = {
+	HIVE_OPT_FLAG(0, "all", OPT_ALL, "every session under the root"),
+	HIVE_OPT_OPERAND("FILE...", "session folders or EVENTS.jsonl files (a file named\n"
+				    "EVENTS.jsonl is checked with its folder); - reads a log\n"
+				    "from standard input"),
+	HIVE_OPT_STRING(0, "format", "FORMAT", OPT_FORMAT,
+			"text (default), json, github, junit or codequality"),
+	HIVE_OPT_FLAG(0, "strict", OPT_STRICT, "warnings fail the check too"),
+	HIVE_OPT_FLAG(0, "repair", OPT_REPAIR,
+		      "move a cut-off last line to EVENTS.jsonl.torn and rebuild a\n"
+		      "STATE.json that is behind the log, then check"),
+	HIVE_OPT_FLAG(0, "pre-push", OPT_PREPUSH,
+		      "check the sessions changed by the commits being pushed, as\n"
+		      "they are in those commits (reads git's pre-push lines)"),
+	HIVE_OPT_COMMON_HELP(0, "quiet", "no summary or notes on stderr"),
+	HIVE_OPT_END,
+};
+
+static const char epilogue[] =
 	"\n"
 	"Exit status: 0 no errors (and no warnings with --strict), 1 findings, 2 usage or\n"
 	"invalid input, 3 environment or I/O failure.\n";
 
-enum { OPT_ALL = 2000, OPT_FORMAT, OPT_STRICT, OPT_PREPUSH, OPT_REPAIR };
-
 struct check_opts {
 	int all, strict, pre_push, repair;
 	const char *format;
-};
-
-static const struct option check_long[] = {
-	{"all", no_argument, NULL, OPT_ALL},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"strict", no_argument, NULL, OPT_STRICT},
-	{"pre-push", no_argument, NULL, OPT_PREPUSH},
-	{"repair", no_argument, NULL, OPT_REPAIR},
-	{0, 0, 0, 0},
 };
 
 static int check_option(void *tool, int key, const char *arg, struct hive_err *err)
@@ -269,7 +265,7 @@ static int pre_push(struct gate *g)
 int main(int argc, char **argv)
 {
 	struct check_opts opts = {0, 0, 0, 0, "text"};
-	struct hive_cli_tool tool = {usage, "", check_long, check_option, &opts};
+	struct hive_cli_tool tool = {synopsis, check_options, epilogue, check_option, &opts};
 	struct hive_ctx ctx = {0};
 	struct gate g = {0};
 	const char *no_color = getenv("NO_COLOR");
@@ -279,10 +275,8 @@ int main(int argc, char **argv)
 	hive_progname = "hive-check";
 	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first)))
 		goto fail;
-	if (ctx.want_help) {
-		fputs(usage, stdout);
-		return 0;
-	}
+	if (ctx.want_help)
+		return hive_cli_help(&tool, ctx.want_help, stdout);
 	if (ctx.want_version) {
 		printf("hive-check %s\n", HIVE_VERSION);
 		return 0;

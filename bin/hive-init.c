@@ -18,29 +18,38 @@
 #include "../lib/state.h"
 #include "../lib/util.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: hive-init [--worker NAME] [--export sh|github|gitlab] [--install-hooks] [options]\n"
 	"\n"
 	"Start (or rejoin) a session: create <root>/sessions/<id>/ with STATE.json and an\n"
 	"EVENTS.jsonl whose first line is session_started, stamped with git and CI context.\n"
 	"Running it again for the same session changes nothing (\"created\":false).\n"
-	"\n"
-	"  --worker NAME        worker name (default: .hive.yml worker:, else devops-worker);\n"
-	"                       its profile is read from <workers_dir>/NAME.md\n"
-	"  --export FORMAT      print the id for a shell instead of JSON:\n"
-	"                       sh: export HIVE_SESSION_ID=ID\n"
-	"                       github, gitlab: HIVE_SESSION_ID=ID (for $GITHUB_ENV, dotenv)\n"
-	"  --install-hooks      install hive's pre-push hook (core.hooksPath, else the git\n"
-	"                       dir's hooks); a pre-push already there is kept as\n"
-	"                       pre-push.local and runs first; with no session id given\n"
-	"                       (--session, HIVE_SESSION_ID, CI) no session is started\n"
-	"  -C DIR               run as if started in DIR\n"
-	"  --root DIR           hive root (env HIVE_ROOT; default Docs/hive-mind at the top)\n"
-	"  --session ID         session id (env HIVE_SESSION_ID; CI ids; else generated)\n"
-	"  --config FILE        configuration (env HIVE_CONFIG; default .hive.yml at the top)\n"
-	"  -q, --quiet          no warnings\n"
-	"  -h, --help           show this help\n"
-	"      --version        show the version\n"
+	"\n";
+
+enum { OPT_WORKER = 1, OPT_EXPORT, OPT_INSTALL_HOOKS };
+
+/* hive-init's options; -C, --root, --session, --config, -q, --help and --version are
+ * cli.c's (SPEC 2). Each is in man/hive-init.1's OPTIONS (tests/bats/options.bats). */
+static const struct hive_opt init_options[] = {
+	HIVE_OPT_STRING(0, "worker", "NAME", OPT_WORKER,
+			"worker name (default: .hive.yml worker:, else devops-worker);\n"
+			"its profile is read from <workers_dir>/NAME.md"),
+	HIVE_OPT_STRING(0, "export", "FORMAT", OPT_EXPORT,
+			"print the id for a shell instead of JSON:\n"
+			"sh: export HIVE_SESSION_ID=ID\n"
+			"github, gitlab: HIVE_SESSION_ID=ID (for $GITHUB_ENV, dotenv)"),
+	HIVE_OPT_FLAG(0, "install-hooks", OPT_INSTALL_HOOKS,
+		      "install hive's pre-push hook (core.hooksPath, else the git\n"
+		      "dir's hooks); a pre-push already there is kept as\n"
+		      "pre-push.local and runs first; with no session id given\n"
+		      "(--session, HIVE_SESSION_ID, CI) no session is started"),
+	HIVE_OPT_COMMON_HELP(0, "session",
+			     "session id (env HIVE_SESSION_ID; CI ids; else generated)"),
+	HIVE_OPT_COMMON_HELP(0, "quiet", "no warnings"),
+	HIVE_OPT_END,
+};
+
+static const char epilogue[] =
 	"\n"
 	"In GitHub Actions the id is also appended to $GITHUB_ENV and $GITHUB_OUTPUT; in\n"
 	"GitLab CI it is written to hive.env for artifacts:reports:dotenv.\n"
@@ -48,19 +57,10 @@ static const char usage[] =
 	"Exit status: 0 success, 2 usage or invalid input, 3 environment or I/O failure\n"
 	"(including a session that exists but is corrupt).\n";
 
-enum { OPT_WORKER = 2000, OPT_EXPORT, OPT_INSTALL_HOOKS };
-
 struct init_opts {
 	const char *worker;
 	const char *export_fmt; /* NULL, "sh", "github" or "gitlab" */
 	int install_hooks;      /* --install-hooks */
-};
-
-static const struct option init_long[] = {
-	{"worker", required_argument, NULL, OPT_WORKER},
-	{"export", required_argument, NULL, OPT_EXPORT},
-	{"install-hooks", no_argument, NULL, OPT_INSTALL_HOOKS},
-	{0, 0, 0, 0},
 };
 
 static int init_option(void *tool, int key, const char *arg, struct hive_err *err)
@@ -171,7 +171,7 @@ static int install_hooks(struct hive_ctx *ctx, struct hive_hooks *hooks, cJSON *
 int main(int argc, char **argv)
 {
 	struct init_opts opts = {0};
-	struct hive_cli_tool tool = {usage, "", init_long, init_option, &opts};
+	struct hive_cli_tool tool = {synopsis, init_options, epilogue, init_option, &opts};
 	struct hive_ctx ctx = {0};
 	struct hive_txn_opts topts = {0};
 	struct hive_txn *t = NULL;
@@ -189,10 +189,8 @@ int main(int argc, char **argv)
 	hive_progname = "hive-init";
 	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first)))
 		goto fail;
-	if (ctx.want_help) {
-		fputs(usage, stdout);
-		return 0;
-	}
+	if (ctx.want_help)
+		return hive_cli_help(&tool, ctx.want_help, stdout);
 	if (ctx.want_version) {
 		printf("hive-init %s\n", HIVE_VERSION);
 		return 0;

@@ -21,55 +21,61 @@
 #include "../lib/state.h"
 #include "../lib/util.h"
 
-static const char usage[] =
+static const char synopsis[] =
 	"usage: hive-runbook [--finish [--status success|failure]] [--report REPORT]\n"
 	"                    [--format markdown|json|prometheus] [-o FILE] [--findings FILE|-]\n"
 	"                    [--step-summary] [options]\n"
 	"       hive-runbook --all [--format markdown|json|prometheus] [-o FILE] [--step-summary]\n"
 	"\n"
 	"Summarise a session from STATE.json and EVENTS.jsonl in the seed's formats.\n"
-	"\n"
-	"  --finish             the completion protocol: append session_completed, write\n"
-	"                       METRICS.json and RUNBOOK.md; running it again changes nothing\n"
-	"  --status S           with --finish: success (default) or failure\n"
-	"  --report REPORT      runbook (default: overview, metrics, timeline, every report,\n"
-	"                       validation), deployment, incident, infrastructure, or all\n"
-	"                       (the three reports without the overview)\n"
-	"  --format FORMAT      markdown (default), json or prometheus\n"
-	"  -o FILE              write the output to FILE (atomically) instead of stdout\n"
-	"  --findings FILE|-    hive-check --format json findings for the validation section\n"
-	"  --step-summary       also append the Markdown to $GITHUB_STEP_SUMMARY (cut below\n"
-	"                       GitHub's 1 MiB per step, at a line, with a note)\n"
-	"  --all                DORA's four keys across every session under the root\n"
-	"  -C DIR               run as if started in DIR\n"
-	"  --root DIR           hive root (env HIVE_ROOT; default Docs/hive-mind at the top)\n"
-	"  --session ID         session id (env HIVE_SESSION_ID; CI ids)\n"
-	"  --config FILE        configuration (env HIVE_CONFIG; default .hive.yml at the top)\n"
-	"  -q, --quiet          no notes on stderr\n"
-	"  -h, --help           show this help\n"
-	"      --version        show the version\n"
+	"\n";
+
+enum {
+	OPT_FINISH = 1,
+	OPT_STATUS,
+	OPT_REPORT,
+	OPT_FORMAT,
+	OPT_OUTPUT,
+	OPT_FINDINGS,
+	OPT_SUMMARY,
+	OPT_ALL
+};
+
+/* hive-runbook's options; -C, --root, --session, --config, -q, --help and --version are
+ * cli.c's (SPEC 2). Each is in man/hive-runbook.1's OPTIONS (tests/bats/options.bats). */
+static const struct hive_opt runbook_options[] = {
+	HIVE_OPT_FLAG(0, "finish", OPT_FINISH,
+		      "the completion protocol: append session_completed, write\n"
+		      "METRICS.json and RUNBOOK.md; running it again changes nothing"),
+	HIVE_OPT_STRING(0, "status", "S", OPT_STATUS,
+			"with --finish: success (default) or failure"),
+	HIVE_OPT_STRING(0, "report", "REPORT", OPT_REPORT,
+			"runbook (default: overview, metrics, timeline, every report,\n"
+			"validation), deployment, incident, infrastructure, or all\n"
+			"(the three reports without the overview)"),
+	HIVE_OPT_STRING(0, "format", "FORMAT", OPT_FORMAT,
+			"markdown (default), json or prometheus"),
+	HIVE_OPT_STRING('o', "output", "FILE", OPT_OUTPUT,
+			"write the output to FILE (atomically) instead of stdout"),
+	HIVE_OPT_STRING(0, "findings", "FILE|-", OPT_FINDINGS,
+			"hive-check --format json findings for the validation section"),
+	HIVE_OPT_FLAG(0, "step-summary", OPT_SUMMARY,
+		      "also append the Markdown to $GITHUB_STEP_SUMMARY (cut below\n"
+		      "GitHub's 1 MiB per step, at a line, with a note)"),
+	HIVE_OPT_FLAG(0, "all", OPT_ALL, "DORA's four keys across every session under the root"),
+	HIVE_OPT_COMMON_HELP(0, "quiet", "no notes on stderr"),
+	HIVE_OPT_END,
+};
+
+static const char epilogue[] =
 	"\n"
 	"Exit status: 0 success, 1 --finish refused (the log fails hive-check's json or chain\n"
 	"rule), 2 usage or invalid input, 3 environment or I/O failure.\n";
-
-enum { OPT_FINISH = 2000, OPT_STATUS, OPT_REPORT, OPT_FORMAT, OPT_FINDINGS, OPT_SUMMARY, OPT_ALL };
 
 
 struct runbook_opts {
 	int finish, step_summary, all;
 	const char *status, *report, *format, *output, *findings;
-};
-
-static const struct option runbook_long[] = {
-	{"finish", no_argument, NULL, OPT_FINISH},
-	{"status", required_argument, NULL, OPT_STATUS},
-	{"report", required_argument, NULL, OPT_REPORT},
-	{"format", required_argument, NULL, OPT_FORMAT},
-	{"output", required_argument, NULL, 'o'},
-	{"findings", required_argument, NULL, OPT_FINDINGS},
-	{"step-summary", no_argument, NULL, OPT_SUMMARY},
-	{"all", no_argument, NULL, OPT_ALL},
-	{0, 0, 0, 0},
 };
 
 static int one_of(const char *opt, const char *v, const char *const *allowed, struct hive_err *err)
@@ -107,7 +113,7 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 	case OPT_FORMAT:
 		o->format = arg;
 		return one_of("--format", arg, formats, err);
-	case 'o':
+	case OPT_OUTPUT:
 		o->output = arg;
 		return HIVE_OK;
 	case OPT_FINDINGS:
@@ -342,7 +348,7 @@ static int dora(struct hive_ctx *ctx, struct hive_dora *d)
 int main(int argc, char **argv)
 {
 	struct runbook_opts opts = {0};
-	struct hive_cli_tool tool = {usage, "o:", runbook_long, runbook_option, &opts};
+	struct hive_cli_tool tool = {synopsis, runbook_options, epilogue, runbook_option, &opts};
 	struct hive_ctx ctx = {0};
 	struct hive_session *s = NULL;
 	struct hive_facts *facts = NULL;
@@ -356,10 +362,8 @@ int main(int argc, char **argv)
 	hive_progname = "hive-runbook";
 	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first)))
 		goto fail;
-	if (ctx.want_help) {
-		fputs(usage, stdout);
-		return 0;
-	}
+	if (ctx.want_help)
+		return hive_cli_help(&tool, ctx.want_help, stdout);
 	if (ctx.want_version) {
 		printf("hive-runbook %s\n", HIVE_VERSION);
 		return 0;

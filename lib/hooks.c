@@ -14,82 +14,14 @@
 #include "util.h"
 
 /*
- * hooks/pre-push, embedded so that an installed hive-init needs no data file to find.
- * Edit hooks/pre-push, then paste here what this prints (hooks.bats installs the text and
- * fails unless it equals hooks/pre-push byte for byte):
- *
- *   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/\t/\\t/g' -e 's/^/\t"/' -e 's/$/\\n"/' hooks/pre-push
- *
- * Keep it under 4095 bytes: the longest string C11 promises (-Wpedantic says so).
+ * hooks/pre-push, embedded so that an installed hive-init needs no data file to find. The
+ * Makefile generates $(BUILD)/gen/hook-pre-push.h from it (scripts/embed.sh), so an edit
+ * of hooks/pre-push is all it takes; hooks.bats installs the text and compares it with
+ * hooks/pre-push byte for byte. Keep the hook under 4095 bytes: the longest string C11
+ * promises (-Wpedantic says so).
  */
 const char hive_hook_pre_push[] =
-	"#!/bin/sh\n"
-	"# hive-managed-hook: pre-push\n"
-	"#\n"
-	"# hooks/pre-push - hive's git pre-push hook: refuse a push that carries a broken session\n"
-	"#\n"
-	"# Installed by `hive-init --install-hooks`, which knows it by the marker line above and\n"
-	"# rewrites it in place on the next install: make changes in pre-push.local, not here.\n"
-	"#\n"
-	"#   1. A pre-push hook that was there before hive is kept as pre-push.local beside this\n"
-	"#      file and runs first, with git's arguments and the same standard input. If it\n"
-	"#      fails, the push is refused with its exit status.\n"
-	"#   2. HIVE_SKIP=1 skips the hive check for one push, saying so (pre-push.local still\n"
-	"#      runs: it is not hive's to skip).\n"
-	"#   3. `hive-check --pre-push` reads git's pre-push lines on standard input and checks\n"
-	"#      the sessions the pushed commits change. It takes no operands: git's arguments\n"
-	"#      (the remote's name and URL) are not passed on to it.\n"
-	"#\n"
-	"# hive-check is looked for in $HIVE_BIN_DIR when that is set, else on PATH. When it is\n"
-	"# not found the push is REFUSED (exit 3), with a message saying how to install it or\n"
-	"# bypass the check: a gate that opens by itself whenever its tool is missing (a new\n"
-	"# machine, a broken PATH in a GUI client) would guard nothing.\n"
-	"\n"
-	"me='hive pre-push'\n"
-	"local_hook=$(dirname \"$0\")/pre-push.local\n"
-	"\n"
-	"if [ -x \"$local_hook\" ]; then\n"
-	"\t# git writes its lines once; keep them, exactly, for both readers\n"
-	"\tinput=$(cat; printf x)\n"
-	"\tinput=${input%x}\n"
-	"\tprintf '%s' \"$input\" | \"$local_hook\" \"$@\"\n"
-	"\tstatus=$?\n"
-	"\tif [ \"$status\" -ne 0 ]; then\n"
-	"\t\techo \"$me: $local_hook failed (exit $status): push refused\" >&2\n"
-	"\t\texit \"$status\"\n"
-	"\tfi\n"
-	"fi\n"
-	"\n"
-	"if [ \"${HIVE_SKIP:-}\" = 1 ]; then\n"
-	"\techo \"$me: HIVE_SKIP=1: hive-check skipped, the sessions in this push are not checked\" >&2\n"
-	"\texit 0\n"
-	"fi\n"
-	"\n"
-	"if [ -n \"${HIVE_BIN_DIR:-}\" ]; then\n"
-	"\thive_check=$HIVE_BIN_DIR/hive-check\n"
-	"\t[ -x \"$hive_check\" ] || hive_check=\n"
-	"else\n"
-	"\thive_check=$(command -v hive-check) || hive_check=\n"
-	"fi\n"
-	"if [ -z \"$hive_check\" ]; then\n"
-	"\t{\n"
-	"\t\tif [ -n \"${HIVE_BIN_DIR:-}\" ]; then\n"
-	"\t\t\techo \"$me: error: no executable hive-check in HIVE_BIN_DIR ($HIVE_BIN_DIR): push refused\"\n"
-	"\t\telse\n"
-	"\t\t\techo \"$me: error: hive-check is not installed (not found on PATH): push refused\"\n"
-	"\t\tfi\n"
-	"\t\techo \"$me: install hive (in its source tree: make && sudo make install), put hive-check\"\n"
-	"\t\techo \"$me: on PATH or set HIVE_BIN_DIR to its folder; to push without the check once:\"\n"
-	"\t\techo \"$me:     HIVE_SKIP=1 git push ...\"\n"
-	"\t} >&2\n"
-	"\texit 3\n"
-	"fi\n"
-	"\n"
-	"if [ -n \"${input+set}\" ]; then\n"
-	"\tprintf '%s' \"$input\" | \"$hive_check\" --pre-push\n"
-	"else\n"
-	"\texec \"$hive_check\" --pre-push\n"
-	"fi\n"
+#include "hook-pre-push.h"
 	;
 
 /* What <dir>/pre-push is now. */

@@ -100,6 +100,47 @@ refute_stderr_partial() {
 
 # --- the hook's text -------------------------------------------------------------------
 
+@test "the built-in hook is generated from hooks/pre-push: the header is in the build, an edit rebuilds" {
+	[[ -f "$BUILD_DIR/gen/hook-pre-push.h" ]] || fail "no $BUILD_DIR/gen/hook-pre-push.h"
+	# the generated header is what scripts/embed.sh makes of hooks/pre-push now
+	run sh -c 'cd "$1" && sh scripts/embed.sh hooks/pre-push' _ "$SRC_TOP"
+	assert_success
+	[[ $output == "$(cat "$BUILD_DIR/gen/hook-pre-push.h")" ]] ||
+		fail "$BUILD_DIR/gen/hook-pre-push.h is stale: run make"
+	# no pasted copy is left in lib/hooks.c
+	run grep -c 'hive-managed-hook' "$SRC_TOP/lib/hooks.c"
+	assert_output 0
+	# make, were hooks/pre-push newer, would regenerate the header and recompile hooks.o
+	run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$SRC_TOP" --no-print-directory -n \
+		BUILD="$BUILD_DIR" -W hooks/pre-push "$BUILD_DIR/obj/lib/hooks.o"
+	assert_success
+	assert_line --partial 'scripts/embed.sh hooks/pre-push'
+	assert_line --regexp " -c lib/hooks\.c -o $BUILD_DIR/obj/lib/hooks\.o\$"
+}
+
+@test "scripts/embed.sh carries every byte: escapes, trigraphs, tabs, CR, non-ASCII, no final newline" {
+	command -v cc >/dev/null || fail "cc is missing"
+	for name in tricky nonl empty; do
+		case $name in
+		tricky) printf '#!/bin/sh\n\ta="\\ \"q\" ??/ ??= %%s $?"\r\n\303\251\001\177\n\n' >"$name" ;;
+		nonl) printf 'last line without newline' >"$name" ;;
+		empty) : >"$name" ;;
+		esac
+		sh "$SRC_TOP/scripts/embed.sh" "$name" >"$name.h"
+		printf '#include <stdio.h>\nstatic const char s[] =\n#include "%s.h"\n\t;\nint main(void) { return fwrite(s, 1, sizeof(s) - 1, stdout) != sizeof(s) - 1; }\n' \
+			"$name" >"$name.c"
+		cc -std=c11 -Wall -Wextra -Wpedantic -Werror -o "$name.bin" "$name.c" || fail "$name.h does not compile"
+		"./$name.bin" >"$name.out"
+		cmp "$name" "$name.out" || fail "$name: the embedded bytes differ"
+	done
+	run sh "$SRC_TOP/scripts/embed.sh"
+	assert_failure 2
+	assert_output --partial 'usage: sh scripts/embed.sh FILE'
+	# the build's generators are POSIX sh, shellcheck-clean
+	run shellcheck --shell=sh "$SRC_TOP/scripts/embed.sh" "$SRC_TOP/scripts/completion.sh"
+	assert_success
+}
+
 @test "the hook hive-init installs is hooks/pre-push byte for byte, mode 0755, and starts no session" {
 	install_hooks
 	cmp "$SRC_TOP/hooks/pre-push" .git/hooks/pre-push

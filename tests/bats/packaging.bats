@@ -8,7 +8,8 @@
 #   - make install DESTDIR=… PREFIX=/usr, the installed tools run from there, make uninstall
 #   - the man pages: mandoc -Tlint clean, EXIT STATUS and EXAMPLES in each, --help and the
 #     SYNOPSIS naming the same options, and every EXAMPLES line run and exiting as documented
-#   - completions/hive.bash: options, values, event types and session ids
+#   - the bash completion ($BUILD/hive.bash, made from completions/hive.bash.in and the
+#     tools' option tables): options, values, event types and session ids
 #
 # ajv comes from tests/node_modules (tests/package.json, installed by `make deps`); when it
 # is missing the tests that need it FAIL, they never skip. HIVE_TEST_AJV=PATH points them at
@@ -647,7 +648,7 @@ make_in_src() {
 		cmp "$h" "$D/usr/share/hive/hooks/${h##*/}"
 		if [[ -x $h ]]; then [[ -x "$D/usr/share/hive/hooks/${h##*/}" ]]; fi
 	done
-	cmp "$SRC_TOP/completions/hive.bash" "$D/usr/share/bash-completion/completions/hive-init"
+	cmp "$BUILD_DIR/hive.bash" "$D/usr/share/bash-completion/completions/hive-init"
 }
 
 @test "the installed tools run from DESTDIR: a whole session, man pages, completion; uninstall leaves nothing" {
@@ -880,14 +881,31 @@ complete_words() {
 		fn=$(complete -p "$1" | sed -n "s/.* -F \([^ ]*\) .*/\1/p")
 		[ -n "$fn" ] || exit 9
 		"$fn" "$1" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
-		printf "%s\n" "${COMPREPLY[@]}"' _ "$SRC_TOP/completions/hive.bash" "$@"
+		printf "%s\n" "${COMPREPLY[@]}"' _ "$BUILD_DIR/hive.bash" "$@"
+}
+
+@test "completion: generated at build time from the tools' option tables (--help-options)" {
+	[[ -f "$BUILD_DIR/hive.bash" ]] || fail "no $BUILD_DIR/hive.bash: run make"
+	run sh -c 'cd "$1" && sh scripts/completion.sh completions/hive.bash.in "$2"' _ "$SRC_TOP" "$BUILD_DIR"
+	assert_success
+	[[ $output == "$(cat "$BUILD_DIR/hive.bash")" ]] || fail "$BUILD_DIR/hive.bash is stale: run make"
+	# the template holds no option list of its own
+	grep -qx '@HIVE_OPTIONS@' "$SRC_TOP/completions/hive.bash.in"
+	run grep -c -- '--install-hooks\|--step-summary' "$SRC_TOP/completions/hive.bash.in"
+	assert_output 0
+	# a tool whose table cannot be read stops the build
+	mkdir bin
+	printf '#!/bin/sh\nexit 3\n' >bin/hive-init
+	run sh "$SRC_TOP/scripts/completion.sh" "$SRC_TOP/completions/hive.bash.in" bin
+	assert_failure
+	assert_output --partial 'bin/hive-init --help-options failed'
 }
 
 @test "completion: sources cleanly in plain bash and registers all four tools" {
-	run bash --norc --noprofile -c 'set -eu; source "$1"; complete -p hive-init hive-emit hive-check hive-runbook' _ "$SRC_TOP/completions/hive.bash"
+	run bash --norc --noprofile -c 'set -eu; source "$1"; complete -p hive-init hive-emit hive-check hive-runbook' _ "$BUILD_DIR/hive.bash"
 	assert_success
 	assert_output "$(printf 'complete -F _hive %s\n' hive-init hive-emit hive-check hive-runbook)"
-	run shellcheck -s bash "$SRC_TOP/completions/hive.bash"
+	run shellcheck -s bash "$BUILD_DIR/hive.bash"
 	assert_success
 }
 

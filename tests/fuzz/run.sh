@@ -43,7 +43,11 @@ CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -I$DEPS/include \
 LIBS="-L$DEPS/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto -Wl,-Bdynamic \
 	-lpthread -ldl -lrt"
 
-mkdir -p "$OUT/obj" "$OUT/crashes" || exit 2
+mkdir -p "$OUT/obj" "$OUT/crashes" "$OUT/gen" || exit 2
+
+# lib/hooks.c embeds hooks/pre-push through a generated header, as the Makefile makes it
+sh scripts/embed.sh hooks/pre-push >"$OUT/gen/hook-pre-push.h" || exit 2
+CFLAGS="$CFLAGS -I$OUT/gen"
 
 # lib/*.c (and cJSON) once, instrumented for coverage and the sanitizers, shared by every
 # harness; -fsanitize=fuzzer-no-link adds the coverage without a second main.
