@@ -13,10 +13,10 @@
 #include "../lib/check.h"
 #include "../lib/cictx.h"
 #include "../lib/cli.h"
-#include "../lib/event.h"
 #include "../lib/findings.h"
 #include "../lib/gitctx.h"
 #include "../lib/log.h"
+#include "../lib/redact.h"
 #include "../lib/util.h"
 
 static const char usage[] =

@@ -12,6 +12,7 @@
 #include "../lib/event.h"
 #include "../lib/gitctx.h"
 #include "../lib/log.h"
+#include "../lib/redact.h"
 #include "../lib/util.h"
 
 static const char usage[] =

@@ -14,6 +14,7 @@
 #include "../lib/gitctx.h"
 #include "../lib/hooks.h"
 #include "../lib/log.h"
+#include "../lib/redact.h"
 #include "../lib/state.h"
 #include "../lib/util.h"
 
