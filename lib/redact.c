@@ -3,7 +3,6 @@
 
 #include <cjson/cJSON.h>
 #include <ctype.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +10,11 @@
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-/* A built-in token shape. `maybe` is a cheap scan that every match passes (hive-check
- * runs it on every line of every log; the regex runs only after it says yes). `group` > 0
- * redacts only that subexpression. */
+/* A built-in token shape: a PCRE2 pattern (byte mode: every shape is ASCII) and the rule
+ * name it redacts as. `group` > 0 redacts only that group. Before PCRE2 sees a string,
+ * shape_candidates (one memchr pass per trigger byte) must name the shape, and `maybe`,
+ * when there is one, must say yes: a second look that only pays for the shapes whose
+ * pattern PCRE2 cannot anchor cheaply (tests/bench, README "Redaction"). */
 struct shape {
 	const char *rule;
 	int (*maybe)(const char *s, size_t len);
@@ -35,65 +36,8 @@ static const char *find_lit(const char *s, size_t len, const char *lit, size_t n
 	return NULL;
 }
 
-static int has(const char *s, size_t len, const char *lit)
-{
-	return find_lit(s, len, lit, strlen(lit)) != NULL;
-}
-
-/* AKIA, ASIA, ABIA, ACCA or A3T: one pass over the capital As. */
-static int maybe_aws(const char *s, size_t len)
-{
-	const char *p = s, *end = s + len;
-
-	while ((p = memchr(p, 'A', (size_t)(end - p))) && end - p >= 20) {
-		if (!memcmp(p, "AKIA", 4) || !memcmp(p, "ASIA", 4) || !memcmp(p, "ABIA", 4) ||
-		    !memcmp(p, "ACCA", 4) || !memcmp(p, "A3T", 3))
-			return 1;
-		p++;
-	}
-	return 0;
-}
-
-/* ghp_ gho_ ghs_ ghu_ ghr_ */
-static int maybe_github(const char *s, size_t len)
-{
-	const char *p = s, *end = s + len;
-
-	while ((p = find_lit(p, (size_t)(end - p), "gh", 2)) && end - p >= 4) {
-		if (strchr("poshur", p[2]) && p[2] && p[3] == '_')
-			return 1;
-		p += 2;
-	}
-	return 0;
-}
-
-static int maybe_github_pat(const char *s, size_t len)
-{
-	return has(s, len, "github_pat_");
-}
-
-static int maybe_gitlab(const char *s, size_t len)
-{
-	return has(s, len, "glpat-");
-}
-
-static int maybe_slack(const char *s, size_t len)
-{
-	const char *p = s, *end = s + len;
-
-	while ((p = find_lit(p, (size_t)(end - p), "xox", 3)) && end - p >= 5) {
-		if (strchr("abposr", p[3]) && p[3] && p[4] == '-')
-			return 1;
-		p += 3;
-	}
-	return 0;
-}
-
-static int maybe_pem(const char *s, size_t len)
-{
-	return has(s, len, "PRIVATE KEY-----");
-}
-
+/* "eyJ" and then ".eyJ": the two base64url JSON objects a JWT starts with. Without it,
+ * PCRE2 tries the jwt pattern at every 'e' of a line holding "eyJ" anywhere. */
 static int maybe_jwt(const char *s, size_t len)
 {
 	const char *p = find_lit(s, len, "eyJ", 3);
@@ -101,7 +45,9 @@ static int maybe_jwt(const char *s, size_t len)
 	return p && find_lit(p + 3, len - (size_t)(p + 3 - s), ".eyJ", 4);
 }
 
-/* scheme://user:pass@ : after "://", a ':' and then an '@' before any '/', space or quote */
+/* scheme://user:pass@ : after "://", a ':' and then an '@' before any '/', space or quote.
+ * Without it, on a line with "://" and an '@' (a git remote, an e-mail address), PCRE2
+ * tries the url pattern at every letter. */
 static int maybe_url(const char *s, size_t len)
 {
 	const char *p = s, *end = s + len, *q;
@@ -118,37 +64,43 @@ static int maybe_url(const char *s, size_t len)
 }
 
 static const struct shape shapes[] = {
-	{"aws_access_key", maybe_aws, "(A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}", 0},
-	{"github_token", maybe_github, "(ghp|gho|ghs|ghu|ghr)_[A-Za-z0-9]{30,}", 0},
-	{"github_pat", maybe_github_pat, "github_pat_[A-Za-z0-9_]{22,}", 0},
-	{"gitlab_token", maybe_gitlab, "glpat-[A-Za-z0-9_-]{20,}", 0},
-	{"slack_token", maybe_slack, "xox[abposr]-[A-Za-z0-9-]{10,}", 0},
-	{"private_key", maybe_pem,
-	 "-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----[A-Za-z0-9+/=:,[:space:]\\\\-]*", 0},
+	{"aws_access_key", NULL, "(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}", 0},
+	{"github_token", NULL, "gh[pousr]_[A-Za-z0-9]{30,}", 0},
+	{"github_pat", NULL, "github_pat_[A-Za-z0-9_]{22,}", 0},
+	{"gitlab_token", NULL, "glpat-[A-Za-z0-9_-]{20,}", 0},
+	{"slack_token", NULL, "xox[abposr]-[A-Za-z0-9-]{10,}", 0},
+	{"private_key", NULL, "-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[A-Za-z0-9+/=:,\\s\\\\-]*",
+	 0},
 	{"jwt", maybe_jwt, "eyJ[A-Za-z0-9_-]{5,}\\.eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*", 0},
 	{"url_credentials", maybe_url,
-	 "[A-Za-z][A-Za-z0-9+.-]*://([^]/@:[:space:][\"]+:[^]/@[:space:][\"]+)@", 1},
+	 "[A-Za-z][A-Za-z0-9+.-]*://([^\\]/@:\\s\\[\"]+:[^\\]/@\\s\\[\"]+)@", 1},
 };
 
-static const char *secret_keys[] = {"password",	  "passwd",	 "secret",
-				    "token",	  "api_key",	 "apikey",
+static const char *secret_keys[] = {"password",	   "passwd",	 "secret",
+				    "token",	   "api_key",	 "apikey",
 				    "private_key", "access_key", "client_secret"};
 
 struct hive_redactor {
-	regex_t re[N(shapes)];
-	unsigned char state[N(shapes)]; /* 0 not compiled yet, 1 compiled, 2 failed */
+	pcre2_code *re[N(shapes)];
+	unsigned char state[N(shapes)]; /* 0 not compiled yet, 1 compiled, 2 failed (no memory) */
 	const struct hive_config *cfg;
-	char *scratch;  /* a NUL-terminated copy of a raw line for regexec (see find_match) */
-	size_t scratch_cap;
+	pcre2_match_data *md;	   /* room for the whole match and one group */
+	pcre2_match_context *mctx; /* the limits of redact.h */
 };
 
-/* Shape i's regex, compiled on first use: glibc's regcomp costs more than the rest of a
- * hive-emit run, and most events never contain a shape's hint literal. */
-static const regex_t *shape_re(struct hive_redactor *r, size_t i)
+/* Shape i's expression, compiled on first use: most events never contain a shape's trigger,
+ * and hive-emit's whole run is ~2 ms. NULL when it cannot be compiled (out of memory). */
+static const pcre2_code *shape_re(struct hive_redactor *r, size_t i)
 {
-	if (r->state[i] == 0)
-		r->state[i] = regcomp(&r->re[i], shapes[i].regex, REG_EXTENDED) ? 2 : 1;
-	return r->state[i] == 1 ? &r->re[i] : NULL;
+	int code;
+	PCRE2_SIZE off;
+
+	if (r->state[i] == 0) {
+		r->re[i] = pcre2_compile((PCRE2_SPTR)shapes[i].regex, PCRE2_ZERO_TERMINATED, 0,
+					 &code, &off, NULL);
+		r->state[i] = r->re[i] ? 1 : 2;
+	}
+	return r->re[i];
 }
 
 int hive_redactor_new(const struct hive_config *cfg, struct hive_redactor **out,
@@ -157,8 +109,14 @@ int hive_redactor_new(const struct hive_config *cfg, struct hive_redactor **out,
 	struct hive_redactor *r = calloc(1, sizeof(*r));
 
 	*out = NULL;
-	if (!r)
+	if (!r || !(r->md = pcre2_match_data_create(2, NULL)) ||
+	    !(r->mctx = pcre2_match_context_create(NULL))) {
+		hive_redactor_free(r);
 		return hive_err_set(err, HIVE_EENV, "out of memory");
+	}
+	pcre2_set_match_limit(r->mctx, HIVE_REDACT_MATCH_LIMIT);
+	pcre2_set_depth_limit(r->mctx, HIVE_REDACT_DEPTH_LIMIT);
+	pcre2_set_heap_limit(r->mctx, HIVE_REDACT_HEAP_LIMIT);
 	r->cfg = cfg;
 	*out = r;
 	return HIVE_OK;
@@ -171,9 +129,9 @@ void hive_redactor_free(struct hive_redactor *r)
 	if (!r)
 		return;
 	for (i = 0; i < N(shapes); i++)
-		if (r->state[i] == 1)
-			regfree(&r->re[i]);
-	free(r->scratch);
+		pcre2_code_free(r->re[i]);
+	pcre2_match_data_free(r->md);
+	pcre2_match_context_free(r->mctx);
 	free(r);
 }
 
@@ -273,7 +231,7 @@ static unsigned shape_at(const char *s, const char *p, size_t left)
 		       (left >= 6 && !memcmp(p, "glpat-", 6) ? 1u << 3 : 0);
 	case 'x': /* slack_token */
 		return left >= 5 && p[1] == 'o' && p[2] == 'x' && p[4] == '-' && p[3] &&
-			       strchr("abposr", p[3])
+				       strchr("abposr", p[3])
 			       ? 1u << 4
 			       : 0;
 	case 'P': /* private_key */
@@ -301,108 +259,112 @@ static unsigned shape_candidates(const char *s, size_t len)
 	return m;
 }
 
-/* s[0..len) for regexec: s itself when s[len] is a NUL the caller vouches for, else a
- * NUL-terminated copy in r->scratch. glibc's regexec reads only [rm_so, rm_eo) with
- * REG_STARTEND, but the ASan and MSan interceptors of regexec run strlen over the string
- * (a raw line inside a read buffer has no NUL after it: fuzz_event found the report), and
- * REG_STARTEND is an extension other C libraries lack. Out of memory: s as it is. */
-static const char *nul_terminated(struct hive_redactor *r, const char *s, size_t len)
+/* One expression over s[0..len): 1 with the match (or `group`, when it took part) in
+ * [*so, *eo), 0 when there is none, -1 when PCRE2 gave up (a limit, out of memory). */
+static int match_one(struct hive_redactor *r, const pcre2_code *re, const char *s, size_t len,
+		     uint32_t options, int group, size_t *so, size_t *eo)
 {
-	char *b;
+	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, options, r->md, r->mctx);
+	PCRE2_SIZE *ov;
 
-	if (len + 1 > r->scratch_cap) {
-		if (!(b = realloc(r->scratch, len + 1)))
-			return s;
-		r->scratch = b;
-		r->scratch_cap = len + 1;
-	}
-	memcpy(r->scratch, s, len);
-	r->scratch[len] = '\0';
-	return r->scratch;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	if (rc < 0)
+		return -1;
+	ov = pcre2_get_ovector_pointer(r->md);
+	/* rc 0: more groups than the ovector holds; the whole match is there all the same */
+	if (group <= 0 || (rc > 0 && rc <= group) || ov[2 * group] == PCRE2_UNSET)
+		group = 0;
+	*so = ov[2 * group];
+	*eo = ov[2 * group + 1];
+	return 1;
 }
 
-/* First match of any rule in s[0..len): built-in shapes, then configured patterns.
- * terminated: s[len] is a NUL (a cJSON string); else s is copied before any regexec. */
-static const char *find_match(struct hive_redactor *r, const char *s, size_t len, int terminated,
-			      regoff_t *so, regoff_t *eo)
+/* The first match of any rule in s[0..len): built-in shapes, then configured patterns (an
+ * empty match is none: PCRE2_NOTEMPTY). Returns its rule with [*so, *eo), or NULL. When a
+ * rule reaches a limit or PCRE2 fails, HIVE_REDACT_LIMIT_RULE with the whole of s. */
+static const char *find_match(struct hive_redactor *r, const char *s, size_t len, size_t *so,
+			      size_t *eo)
 {
-	const regex_t *re;
-	regmatch_t m[2];
-	const char *best = NULL, *z = terminated ? s : NULL;
-	size_t i;
-
+	const pcre2_code *re;
+	const char *best = NULL;
+	size_t i, mso, meo;
+	int rc;
 	unsigned cand = shape_candidates(s, len);
 
-	*so = -1;
+	*so = *eo = 0;
 	for (i = 0; cand && i < N(shapes); i++) {
-		if (!(cand & (1u << i)) || !shapes[i].maybe(s, len))
+		if (!(cand & (1u << i)) || (shapes[i].maybe && !shapes[i].maybe(s, len)))
 			continue;
-		m[0].rm_so = 0;
-		m[0].rm_eo = (regoff_t)len;
-		if (!(re = shape_re(r, i)))
-			continue;
-		if (!z)
-			z = nul_terminated(r, s, len);
-		if (regexec(re, z, 2, m, REG_STARTEND))
-			continue;
-		if (shapes[i].group)
-			m[0] = m[shapes[i].group];
-		if (*so < 0 || m[0].rm_so < *so) {
-			*so = m[0].rm_so;
-			*eo = m[0].rm_eo;
+		/* a shape that could not be compiled (out of memory) cannot vouch for s either */
+		if (!(re = shape_re(r, i)) ||
+		    (rc = match_one(r, re, s, len, 0, shapes[i].group, &mso, &meo)) < 0)
+			goto limit;
+		if (rc && (!best || mso < *so)) {
+			*so = mso;
+			*eo = meo;
 			best = shapes[i].rule;
 		}
 	}
 	for (i = 0; r->cfg && i < r->cfg->npatterns; i++) {
-		m[0].rm_so = 0;
-		m[0].rm_eo = (regoff_t)len;
-		if (!z)
-			z = nul_terminated(r, s, len);
-		if (regexec(&r->cfg->patterns[i].re, z, 1, m, REG_STARTEND) ||
-		    m[0].rm_eo == m[0].rm_so)
-			continue;
-		if (*so < 0 || m[0].rm_so < *so) {
-			*so = m[0].rm_so;
-			*eo = m[0].rm_eo;
+		rc = match_one(r, r->cfg->patterns[i].re, s, len, PCRE2_NOTEMPTY, 0, &mso, &meo);
+		if (rc < 0)
+			goto limit;
+		if (rc && (!best || mso < *so)) {
+			*so = mso;
+			*eo = meo;
 			best = "pattern";
 		}
 	}
 	return best;
+limit:
+	*so = 0;
+	*eo = len;
+	return HIVE_REDACT_LIMIT_RULE;
 }
 
-const char *hive_redactor_find(struct hive_redactor *r, const char *s, size_t len,
-			       size_t *at)
+const char *hive_redactor_find(struct hive_redactor *r, const char *s, size_t len, size_t *at)
 {
-	regoff_t so, eo;
-	const char *rule = find_match(r, s, len, 0, &so, &eo);
+	size_t so, eo;
+	const char *rule = find_match(r, s, len, &so, &eo);
 
 	if (rule && at)
-		*at = (size_t)so;
+		*at = so;
 	return rule;
 }
 
-/* Replace every token shape in *sp; returns the number of replacements, -1 on OOM. The
- * string (owned by cJSON) is reallocated when something changes. */
+/* Replace every match in *sp; returns the number of replacements, -1 on OOM. The string
+ * (owned by cJSON) is reallocated when something changes. At a match limit the whole
+ * string becomes "[REDACTED:match_limit]", one replacement. */
 static int redact_string(struct hive_redactor *r, char **sp)
 {
+	static const char limited[] = "[REDACTED:" HIVE_REDACT_LIMIT_RULE "]";
 	char *s = *sp, *out, repl[64];
-	size_t len = strlen(s), pos = 0, rl, nlen;
-	regoff_t so, eo;
+	size_t len = strlen(s), pos = 0, rl, nlen, so, eo;
 	const char *rule;
 	int count = 0;
 
-	while (pos < len && (rule = find_match(r, s + pos, len - pos, 1, &so, &eo)) && eo > so) {
+	while (pos < len && (rule = find_match(r, s + pos, len - pos, &so, &eo)) && eo > so) {
+		if (!strcmp(rule, HIVE_REDACT_LIMIT_RULE)) {
+			if (!strcmp(s, limited))
+				return 0;
+			if (!(out = cJSON_malloc(sizeof(limited))))
+				return -1;
+			memcpy(out, limited, sizeof(limited));
+			cJSON_free(s);
+			*sp = out;
+			return 1;
+		}
 		rl = (size_t)snprintf(repl, sizeof(repl), "[REDACTED:%s]", rule);
-		nlen = len - (size_t)(eo - so) + rl;
+		nlen = len - (eo - so) + rl;
 		if (!(out = cJSON_malloc(nlen + 1)))
 			return -1;
-		memcpy(out, s, pos + (size_t)so);
-		memcpy(out + pos + (size_t)so, repl, rl);
-		memcpy(out + pos + (size_t)so + rl, s + pos + (size_t)eo,
-		       len - pos - (size_t)eo + 1);
+		memcpy(out, s, pos + so);
+		memcpy(out + pos + so, repl, rl);
+		memcpy(out + pos + so + rl, s + pos + eo, len - pos - eo + 1);
 		cJSON_free(s);
 		*sp = s = out;
-		pos += (size_t)so + rl;
+		pos += so + rl;
 		len = nlen;
 		count++;
 	}
@@ -419,8 +381,8 @@ static int redact_node(struct hive_redactor *r, cJSON *node, int keys_too)
 		/* the name as given decides whether the value is a secret; then the key's own
 		 * token shapes go too, even when its value is replaced: a token pasted into
 		 * a key named like a secret ("token ghp_…") was written as it was */
-		int secret_name = keys_too && child->string &&
-				  hive_redactor_key_is_secret(r, child->string);
+		int secret_name =
+			keys_too && child->string && hive_redactor_key_is_secret(r, child->string);
 
 		if (child->string && !(child->type & cJSON_StringIsConst)) {
 			if ((n = redact_string(r, &child->string)) < 0)
