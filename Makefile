@@ -34,7 +34,7 @@ GEN := $(BUILD)/gen
 CFLAGS_ALL = $(WARN) $(OPT) $(EXTRA_CFLAGS) -D_GNU_SOURCE -I$(DEPS)/include -I$(GEN) \
 	$(shell pkg-config --cflags yaml-0.1 libcrypto 2>/dev/null)
 # Everything but libc is linked statically: no TLS library, no CA bundle, few relocations.
-LDLIBS_ALL = -L$(DEPS)/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto -lcjson \
+LDLIBS_ALL = -L$(DEPS)/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto -lcjson -lpcre2-8 \
 	-Wl,-Bdynamic -lpthread -ldl -lrt $(EXTRA_LDFLAGS)
 
 .PHONY: all deps check unit bats sanitize valgrind fuzz demo install uninstall clean distclean bench \

@@ -13,11 +13,11 @@
 #include "../lib/check.h"
 #include "../lib/cictx.h"
 #include "../lib/cli.h"
-#include "../lib/event.h"
 #include "../lib/findings.h"
 #include "../lib/gitctx.h"
 #include "../lib/prepush.h"
 #include "../lib/session.h"
+#include "../lib/redact.h"
 #include "../lib/util.h"
 
 static const char synopsis[] =

@@ -13,6 +13,7 @@
 #include "../lib/event.h"
 #include "../lib/gitctx.h"
 #include "../lib/session.h"
+#include "../lib/redact.h"
 #include "../lib/util.h"
 
 static const char synopsis[] =

@@ -15,6 +15,7 @@
 #include "../lib/hooks.h"
 #include "../lib/requirements.h"
 #include "../lib/session.h"
+#include "../lib/redact.h"
 #include "../lib/state.h"
 #include "../lib/util.h"
 

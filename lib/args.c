@@ -10,6 +10,7 @@
 
 #include "event.h"
 #include "lines.h"
+#include "redact.h"
 #include "util.h"
 
 /* Read all of fd (stdin) into a NUL-terminated buffer the caller frees. */

@@ -13,6 +13,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "redact.h"
 #include "util.h"
 
 enum rule {

@@ -290,101 +290,14 @@ static int rd_redact_keys(const struct where *w, yaml_document_t *d, yaml_node_t
 {
 	return want_strings(w, d, v, p, &CFG(c)->redact_keys, e);
 }
-/* What makes glibc's regcomp (or regexec) blow up on a pattern, found by fuzz_config:
- * - repetitions expand: it copies the repeated part for `+` and for each count of
- *   `{m,n}`, so `(a|b)+++…+` or nested counts (`((a{99}){99}){99}`) take gigabytes;
- * - a repetition of something that can match nothing (`a**`, `(a*){1,255}`, `((a*)*)*`)
- *   makes its epsilon closures explode: seconds to minutes for a 40-byte pattern;
- * - a backreference makes matching exponential, on every line hive-check reads.
- * A .hive.yml comes with any commit, so each is refused before regcomp sees it. The size
- * is an estimate in parse-tree nodes: each atom 1, a group its contents, a repetition its
- * operand times its largest count. Returns NULL when the pattern is fine, else why not
- * (a static string). An unbalanced pattern is left for regcomp to refuse. */
-#define REGEX_MAX_NODES 20000
-
-struct rx_level {
-	size_t nodes;  /* parse-tree nodes so far at this depth */
-	int seq_null;  /* the current alternative can match nothing so far */
-	int prev_null; /* ... as it was before its last atom */
-	int alt_null;  /* an earlier alternative can match nothing */
-};
-
-static const char *regex_too_complex(const char *re)
-{
-	struct rx_level lv[64] = {{0, 1, 1, 0}};
-	size_t depth = 0, atom = 0, m, lo;
-	int atom_null = 0;
-	const char *p, *end;
-
-	for (p = re; *p; p++) {
-		if (strchr("*+?{", *p) && atom) {
-			lo = *p == '+';
-			m = *p == '+' ? 2 : 1;
-			if (*p == '{') {
-				/* {m}, {m,} or {m,n}: the largest count (unbounded: one more copy) */
-				lo = m = strtoul(p + 1, (char **)&end, 10);
-				if (*end == ',' && end[1] != '}')
-					m = strtoul(end + 1, (char **)&end, 10);
-				else if (*end == ',')
-					m++, end++;
-				if (*end != '}')
-					continue; /* not a bound: regcomp judges it */
-				p = end;
-			}
-			if (*p != '?' && atom_null)
-				return "it repeats something that can match nothing (like a** or "
-				       "(a*){2}), which takes glibc's regcomp minutes";
-			if (m > REGEX_MAX_NODES)
-				m = REGEX_MAX_NODES;
-			lv[depth].nodes -= atom;
-			atom = atom * (m ? m : 1) + 1;
-			if (atom > REGEX_MAX_NODES)
-				atom = REGEX_MAX_NODES + 1;
-			atom_null = atom_null || *p == '*' || *p == '?' || lo == 0;
-			lv[depth].seq_null = lv[depth].prev_null && atom_null;
-		} else if (*p == '(') {
-			if (depth + 1 >= sizeof(lv) / sizeof(lv[0]))
-				return "its groups nest more than 63 deep";
-			lv[++depth] = (struct rx_level){0, 1, 1, 0};
-			atom = 0;
-			continue;
-		} else if (*p == '|') {
-			lv[depth].alt_null = lv[depth].alt_null || lv[depth].seq_null;
-			lv[depth].seq_null = lv[depth].prev_null = 1;
-			atom = 0;
-			continue;
-		} else {
-			if (*p == ')' && depth) {
-				atom_null = lv[depth].alt_null || lv[depth].seq_null;
-				atom = lv[depth--].nodes + 1;
-			} else if (*p == '[') {
-				/* a bracket expression is one node: skip to its closing ] */
-				end = p + 1 + (p[1] == '^');
-				end += *end == ']';
-				while (*end && *end != ']')
-					end += (*end == '[' && end[1] && strchr(":.=", end[1]) &&
-						strchr(end + 2, ']'))
-						       ? (size_t)(strchr(end + 2, ']') - end) + 1
-						       : 1;
-				p = *end ? end : end - 1;
-				atom = 1, atom_null = 0;
-			} else if (*p == '\\' && p[1] >= '1' && p[1] <= '9') {
-				return "it has a backreference, which makes matching exponential";
-			} else {
-				atom_null = *p == '^' || *p == '$';
-				p += *p == '\\' && p[1];
-				atom = 1;
-			}
-			lv[depth].prev_null = lv[depth].seq_null;
-			lv[depth].seq_null = lv[depth].seq_null && atom_null;
-		}
-		lv[depth].nodes += atom;
-		if (lv[depth].nodes > REGEX_MAX_NODES)
-			return "its repetitions expand past 20000 regex nodes (stacked or nested "
-			       "counts)";
-	}
-	return NULL;
-}
+/* redact.patterns: each compiled by PCRE2 here, matched by the redactor under its limits
+ * (redact.h). UTF mode, so `.` and classes take whole characters; PCRE2_MATCH_INVALID_UTF,
+ * so a subject that is not UTF-8 (a raw line hive-check reads) is searched, its invalid
+ * bytes never matching, instead of refused; \C (one byte of a character) is refused.
+ * What glibc's regcomp could not compile in reasonable time or memory (stacked or nested
+ * counts, a repeated empty match) PCRE2 compiles at once or refuses as too large; matching
+ * that would run away (backtracking, backreferences) stops at the match limit. */
+#define PATTERN_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C)
 
 static int rd_patterns(const struct where *w, yaml_document_t *d, yaml_node_t *v,
 		       const char *p, void *c, struct hive_err *e)
@@ -392,7 +305,7 @@ static int rd_patterns(const struct where *w, yaml_document_t *d, yaml_node_t *v
 	struct hive_config *cfg = CFG(c);
 	struct hive_strv sv = {0};
 	yaml_node_item_t *it;
-	char msg[512], why[128], q[128];
+	char msg[512], why[256], q[128];
 	size_t i;
 	int rc;
 
@@ -404,20 +317,17 @@ static int rd_patterns(const struct where *w, yaml_document_t *d, yaml_node_t *v
 		goto out;
 	}
 	for (i = 0, it = v->data.sequence.items.start; i < sv.n; i++, it++) {
-		const char *why_not = regex_too_complex(sv.v[i]);
-		int r;
+		int code;
+		PCRE2_SIZE off;
 
-		if (why_not) {
-			snprintf(msg, sizeof(msg), "%s: %s is refused: %s", p,
-				 hive_quote(q, sizeof(q), sv.v[i]), why_not);
-			rc = node_err(w, yaml_document_get_node(d, *it), e, msg);
-			goto out;
-		}
-		r = regcomp(&cfg->patterns[i].re, sv.v[i], REG_EXTENDED);
-		if (r) {
-			regerror(r, &cfg->patterns[i].re, why, sizeof(why));
-			snprintf(msg, sizeof(msg), "%s: %s is not a POSIX extended regex: %s", p,
-				 hive_quote(q, sizeof(q), sv.v[i]), why);
+		cfg->patterns[i].re = pcre2_compile((PCRE2_SPTR)sv.v[i], PCRE2_ZERO_TERMINATED,
+						    PATTERN_OPTIONS, &code, &off, NULL);
+		if (!cfg->patterns[i].re) {
+			if (pcre2_get_error_message(code, (PCRE2_UCHAR *)why, sizeof(why)) < 0)
+				snprintf(why, sizeof(why), "error %d", code);
+			snprintf(msg, sizeof(msg),
+				 "%s: %s is not a valid PCRE2 pattern: %s at offset %zu", p,
+				 hive_quote(q, sizeof(q), sv.v[i]), why, (size_t)off);
 			rc = node_err(w, yaml_document_get_node(d, *it), e, msg);
 			goto out;
 		}
@@ -554,7 +464,7 @@ void hive_config_free(struct hive_config *cfg)
 	hive_strv_clear(&cfg->platforms);
 	hive_strv_clear(&cfg->redact_keys);
 	for (i = 0; i < cfg->npatterns; i++) {
-		regfree(&cfg->patterns[i].re);
+		pcre2_code_free(cfg->patterns[i].re);
 		free(cfg->patterns[i].source);
 	}
 	free(cfg->patterns);

@@ -2,7 +2,11 @@
 #ifndef HIVE_CONFIG_H
 #define HIVE_CONFIG_H
 
-#include <regex.h>
+/* PCRE2's 8-bit library (libpcre2-8, linked statically) */
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
 
 #include "err.h"
 #include "util.h"
@@ -10,8 +14,8 @@
 struct cJSON;
 
 struct hive_pattern {
-	char *source; /* the regex as written in the config */
-	regex_t re;   /* compiled with REG_EXTENDED */
+	char *source;    /* the expression as written in the config */
+	pcre2_code *re; /* compiled by PCRE2: UTF-8, invalid UTF-8 in a subject never matches */
 };
 
 struct hive_config {
@@ -39,7 +43,8 @@ void hive_config_init(struct hive_config *cfg);
 /*
  * Load the YAML configuration at path into cfg (initialised by the caller). A missing file
  * is HIVE_OK with cfg left empty when `optional`, HIVE_EUSAGE otherwise. An unknown key, a
- * wrong type, a bad regex or a syntax error is HIVE_EUSAGE with "FILE:LINE:COL: message".
+ * wrong type, an invalid PCRE2 pattern or a syntax error is HIVE_EUSAGE with
+ * "FILE:LINE:COL: message".
  */
 int hive_config_load(struct hive_config *cfg, const char *path, int optional,
 		     struct hive_err *err);

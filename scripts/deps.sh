@@ -12,7 +12,7 @@ case $prefix in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
 
 # to build hive (and run make demo)
 packages="build-essential pkg-config cmake dpkg-dev libyaml-dev libssl-dev zlib1g-dev
-libhttp-parser-dev git jq"
+libhttp-parser-dev libpcre2-dev git jq"
 # to test it (make check, make bench); HIVE_DEPS_TESTS=0 leaves them out
 if [ "${HIVE_DEPS_TESTS:-1}" != 0 ]; then
 	packages="$packages libcmocka-dev bats bats-assert bats-support libxml2-utils mandoc

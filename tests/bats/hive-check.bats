@@ -538,6 +538,24 @@ setup() {
 	refute_output --partial "$token"
 }
 
+@test "secrets: a line on which a redact.patterns entry reaches PCRE2's match limit is reported" {
+	new_session s1
+	local d f run40
+	d="$(session_dir s1)"
+	f="$d/EVENTS.jsonl"
+	run40="$(printf 'a%.0s' {1..40})"
+	sed -i "3s/\"step\":\"2\"/\"step\":\"$run40\"/" "$f"
+	rechain "$f"
+	sync_state "$d"
+	# fine without the pattern; with it, the run of a makes PCRE2 give up: the line is reported
+	run --separate-stderr hive-check --session s1
+	assert_success
+	printf '%s\n' 'redact:' "  patterns: ['(a+)+[!#]']" >.hive.yml
+	run --separate-stderr hive-check --session s1
+	assert_failure 1
+	assert_output "Docs/hive-mind/sessions/s1/EVENTS.jsonl:3: error: [secrets] an unredacted secret (match_limit) at column 1"
+}
+
 @test "secrets: what hive-emit redacts passes; a secret-named key with a plain value written by hand does not" {
 	new_session s1 1
 	local d f

@@ -777,6 +777,23 @@ assert_nowhere() {
 	assert_stderr_empty
 }
 
+@test "redaction: a redact.patterns entry that reaches PCRE2's match limit redacts the whole value" {
+	# ^(a+)+$ backtracks without end on a run of a that does not reach the end: PCRE2 stops at
+	# the match limit, and a value the pattern cannot vouch for is written as a secret
+	printf '%s\n' 'redact:' "  patterns: ['^(a+)+\$', 'corp_[0-9]{4}']" >.hive.yml
+	local run40
+	run40="$(printf 'a%.0s' {1..40})!tail-secret-value"
+	emit_ok "${DEPLOY[@]}" "note=$run40" other=corp_1234 plain=deploy
+	assert_stdout_is_tail 1
+	assert_jq '.details.configuration == {"note":"[REDACTED:match_limit]",
+		"other":"[REDACTED:pattern]","plain":"deploy"}' "$output"
+	assert_stderr_is "hive-emit: redacted 2 secret values before writing"
+	assert_nowhere tail-secret-value
+	# what was written passes the gate, which runs the same patterns over the raw lines
+	run --separate-stderr hive-check
+	assert_success
+}
+
 @test "redaction: secrets in a stream are redacted and counted" {
 	local gh="ghp""_$X36"
 	{

@@ -14,6 +14,7 @@
 
 #include "../../lib/config.h"
 #include "../../lib/event.h"
+#include "../../lib/redact.h"
 #include "../../lib/state.h"
 #include "../../lib/util.h"
 

@@ -5,7 +5,7 @@
 #
 # Each tests/fuzz/fuzz_NAME.c is linked with lib/*.c compiled by clang with
 # -fsanitize=fuzzer,address,undefined (not the gcc objects of the normal build), against the
-# static libgit2, libyaml, libcrypto and cJSON the tools use (cJSON is compiled from its
+# static libgit2, libyaml, libcrypto, PCRE2 and cJSON the tools use (cJSON is compiled from its
 # source in build/deps/src when it is there, so the fuzzer sees its branches too), into
 # BUILD/fuzz/. Then each runs for SECONDS (-max_total_time) over a working corpus in
 # BUILD/fuzz/corpus/NAME, seeded from tests/fuzz/corpus/NAME (which stays as committed).
@@ -40,7 +40,7 @@ fi
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
 CFLAGS="-std=c11 -g -O1 -fno-omit-frame-pointer -D_GNU_SOURCE -I$DEPS/include \
 	$(pkg-config --cflags yaml-0.1 libcrypto 2>/dev/null)"
-LIBS="-L$DEPS/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto -Wl,-Bdynamic \
+LIBS="-L$DEPS/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto -lpcre2-8 -Wl,-Bdynamic \
 	-lpthread -ldl -lrt"
 
 mkdir -p "$OUT/obj" "$OUT/crashes" "$OUT/gen" || exit 2

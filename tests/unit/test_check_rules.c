@@ -14,6 +14,7 @@
 
 #include "../../lib/check.h"
 #include "../../lib/event.h"
+#include "../../lib/redact.h"
 #include "../../lib/util.h"
 
 #define DIR    "s/s1"
