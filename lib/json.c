@@ -159,14 +159,21 @@ static int scan_string(struct scan *sc, const unsigned char **pp)
 	size_t n;
 
 	for (;;) {
-		/* eight bytes at a time while none is special: most of a line is string */
+		/* eight bytes at a time: most of a line is string */
 		while (end - p >= 8) {
-			uint64_t w;
+			uint64_t w, special;
 			memcpy(&w, p, 8);
-			if (has_less(w, 0x20) | has_less(w ^ (ONES * '"'), 1) |
-			    has_less(w ^ (ONES * '\\'), 1) | (w & HIGHS))
-				break;
-			p += 8;
+			special = has_less(w, 0x20) | has_less(w ^ (ONES * '"'), 1) |
+				  has_less(w ^ (ONES * '\\'), 1) | (w & HIGHS);
+			if (!special) {
+				p += 8;
+				continue;
+			}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* the lowest flag is never a false one: that is the first special byte */
+			p += __builtin_ctzll(special) >> 3;
+#endif
+			break;
 		}
 		while (p < end && !str_class[*p])
 			p++;
