@@ -170,6 +170,47 @@ static void test_strings(void **state)
 	bad("\"abc\\\"", "byte 1: a string that is never closed");
 }
 
+/* The string scan reads eight bytes at a time and jumps to the first special byte of a word:
+ * each kind of special byte, at every place in and across words, is found where it is. */
+static void test_string_scan_positions(void **state)
+{
+	char text[64], want[128];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20; i++) {
+		/* ["xxx…" then the special byte, then more plain text */
+		snprintf(text, sizeof(text),
+			 "[\"%.*s\x01"
+			 "abcdefghijklmnop\"]",
+			 i, "xxxxxxxxxxxxxxxxxxxx");
+		snprintf(want, sizeof(want), "byte %d: raw control character U+0001 in a string",
+			 i + 3);
+		bad(text, want);
+		snprintf(text, sizeof(text), "[\"%.*s\xff\"]", i, "xxxxxxxxxxxxxxxxxxxx");
+		snprintf(want, sizeof(want), "byte %d: invalid UTF-8 in a string", i + 3);
+		bad(text, want);
+		snprintf(text, sizeof(text), "[\"%.*s\\qabcdefghijkl\"]", i,
+			 "xxxxxxxxxxxxxxxxxxxx");
+		snprintf(want, sizeof(want),
+			 "byte %d: invalid escape in a string: a backslash before character 'q'",
+			 i + 3);
+		bad(text, want);
+		/* the closing quote, then a control byte outside the string */
+		snprintf(text, sizeof(text),
+			 "[\"%.*s\"\x01"
+			 "abcdefghijkl]",
+			 i, "xxxxxxxxxxxxxxxxxxxx");
+		snprintf(want, sizeof(want),
+			 "byte %d: expected ',' or ']' in an array, found byte 0x01", i + 4);
+		bad(text, want);
+		/* valid: UTF-8 and escapes at every place, the 0x1F/0x20 and 0x7F/0x80 edges */
+		snprintf(text, sizeof(text), "[\"%.*s\xc3\xa9\\n \x7f~\"]", i,
+			 "xxxxxxxxxxxxxxxxxxxx");
+		ok(text);
+	}
+}
+
 static void test_utf8(void **state)
 {
 	(void)state;
@@ -455,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_literals),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_string_scan_positions),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_bom),
 		cmocka_unit_test(test_structure),
