@@ -66,9 +66,17 @@ static int read_json_opt(const char *arg, cJSON **out, struct hive_err *err)
 		}
 		src = arg + 1;
 	}
-	*out = buf ? hive_json_parse(buf, len) : hive_json_parse(arg, strlen(arg));
+	*out = buf ? hive_json_parse_why(buf, len, err) : hive_json_parse_why(arg, strlen(arg), err);
 	free(buf);
-	if (!*out || !cJSON_IsObject(*out)) {
+	if (!*out) {
+		/* the reason, not the text: it may be megabytes, or a thousand brackets */
+		if (buf || arg[0] == '@' || !strcmp(arg, "-"))
+			hive_err_prefix(err, "--json: %s: not valid JSON", src);
+		else
+			hive_err_prefix(err, "--json: not valid JSON");
+		return err->status;
+	}
+	if (!cJSON_IsObject(*out)) {
 		cJSON_Delete(*out);
 		*out = NULL;
 		return hive_err_set(err, HIVE_EUSAGE, "--json: %s is not a JSON object",
@@ -179,7 +187,12 @@ int hive_args_stream(int fd, const struct hive_config *cfg, struct hive_redactor
 					  no, i + 1);
 			break;
 		}
-		if (!(obj = hive_json_parse(line, len)) || !cJSON_IsObject(obj)) {
+		if (!(obj = hive_json_parse_why(line, len, err))) {
+			rc = err->status;
+			hive_err_prefix(err, "stdin:%zu: not valid JSON", no);
+			break;
+		}
+		if (!cJSON_IsObject(obj)) {
 			cJSON_Delete(obj);
 			rc = hive_err_set(err, HIVE_EUSAGE, "stdin:%zu: not a JSON object", no);
 			break;

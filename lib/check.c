@@ -216,10 +216,11 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	if ((rule = hive_redactor_find(r->c->red, text, len, &at)))
 		report(r, HIVE_LEVEL_ERROR, R_SECRETS, NULL, no,
 		       "an unredacted secret (%s) at column %zu", rule, at + 1);
-	ev = hive_json_parse_in(&r->arena, text, len);
+	ev = hive_json_parse_in_why(&r->arena, text, len, &e);
 	if (!ev || !cJSON_IsObject(ev)) {
-		report(r, HIVE_LEVEL_ERROR, R_JSON, NULL, no, "%s",
-		       ev ? "not a JSON object" : "not valid JSON");
+		/* the reason: "not valid JSON: byte 40: duplicate key \"prev\"" */
+		report(r, HIVE_LEVEL_ERROR, R_JSON, NULL, no, "%s%s",
+		       ev ? "not a JSON object" : "not valid JSON: ", ev ? "" : e.msg);
 		memcpy(r->prev_hash, hash, sizeof(hash));
 		r->next_seq++;
 		hive_arena_reset(&r->arena);

@@ -181,39 +181,6 @@ static int check_incident(const cJSON *conf, struct hive_err *err)
 	return HIVE_OK;
 }
 
-/* Is s well-formed UTF-8: no stray or missing continuation bytes, overlong forms,
- * surrogates or code points past U+10FFFF? */
-static int utf8_ok(const unsigned char *s)
-{
-	unsigned long cp;
-	int n, i;
-
-	while (*s) {
-		if (*s < 0x80) {
-			s++;
-			continue;
-		}
-		if (*s >= 0xC2 && *s <= 0xDF)
-			n = 1, cp = *s & 0x1Fu;
-		else if (*s >= 0xE0 && *s <= 0xEF)
-			n = 2, cp = *s & 0x0Fu;
-		else if (*s >= 0xF0 && *s <= 0xF4)
-			n = 3, cp = *s & 0x07u;
-		else
-			return 0;
-		for (i = 1; i <= n; i++) {
-			if ((s[i] & 0xC0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (s[i] & 0x3Fu);
-		}
-		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-		    (cp >= 0xD800 && cp <= 0xDFFF))
-			return 0;
-		s += n + 1;
-	}
-	return 1;
-}
-
 /* Where a value sits, as a chain of frames on the stack: the path text ("details.tags[2]")
  * is only written when there is something to report. */
 struct where {
@@ -238,52 +205,13 @@ static void where_text(const struct where *w, char *out, size_t size)
 	strncat(out, tail, size - strlen(out) - 1);
 }
 
-static int cmp_key(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* The first key an object names twice, or NULL. cJSON's lookups see the first, most
- * readers (jq) the last, so a second "action" would slip past validation. Small objects
- * are compared pairwise; bigger ones sorted (hive-check runs this on every line). */
-static const char *duplicate_key(const cJSON *obj, int *oom)
-{
-	const cJSON *a, *b;
-	const char **keys, *dup = NULL;
-	size_t n = 0, i;
-
-	*oom = 0;
-	cJSON_ArrayForEach(a, obj)
-		n++;
-	if (n < 2)
-		return NULL;
-	if (n <= 16) {
-		for (a = obj->child; a && !dup; a = a->next)
-			for (b = a->next; b && !dup; b = b->next)
-				if (a->string && b->string && !strcmp(a->string, b->string))
-					dup = b->string;
-		return dup;
-	}
-	if (!(keys = malloc(n * sizeof(*keys)))) {
-		*oom = 1;
-		return NULL;
-	}
-	n = 0;
-	cJSON_ArrayForEach(a, obj)
-		keys[n++] = a->string ? a->string : "";
-	qsort(keys, n, sizeof(*keys), cmp_key);
-	for (i = 1; i < n && !dup; i++)
-		if (!strcmp(keys[i - 1], keys[i]))
-			dup = keys[i];
-	free(keys);
-	return dup;
-}
-
 /* Values an event line cannot carry as given: a number JSON has no form for (cJSON reads
  * 1e999 as infinity and would write it back as null), text that is not UTF-8 (SPEC 3:
- * a line is UTF-8) and a key named twice. Each way the line written would not be the
- * event validated. */
-static int check_values(const cJSON *v, const struct where *w, struct hive_err *err)
+ * a line is UTF-8), a key named twice, and arrays and objects nested past the reader's
+ * limit (v is at `depth` in the event: the event is 1, details 2). Each way the line
+ * written would not be the event validated, or would not be read back. */
+static int check_values(const cJSON *v, const struct where *w, int depth,
+			struct hive_err *err)
 {
 	const cJSON *c;
 	const char *dup;
@@ -295,13 +223,20 @@ static int check_values(const cJSON *v, const struct where *w, struct hive_err *
 		return hive_err_set(err, HIVE_EUSAGE,
 				    "%s: a number too large for JSON (out of range)", path);
 	}
-	if (cJSON_IsString(v) && !utf8_ok((const unsigned char *)v->valuestring)) {
+	if (cJSON_IsString(v) && !hive_utf8_valid(v->valuestring, strlen(v->valuestring))) {
 		where_text(w, path, sizeof(path));
 		return hive_err_set(err, HIVE_EUSAGE, "%s: not valid UTF-8", path);
 	}
 	if (!cJSON_IsArray(v) && !cJSON_IsObject(v))
 		return HIVE_OK;
-	if (cJSON_IsObject(v) && ((dup = duplicate_key(v, &oom)) || oom)) {
+	if (depth > HIVE_JSON_DEPTH_MAX) {
+		where_text(w, path, sizeof(path));
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "%s: nesting deeper than %d (the limit for a whole event line, "
+				    "where the event is level 1 and details level 2)",
+				    path, HIVE_JSON_DEPTH_MAX);
+	}
+	if (cJSON_IsObject(v) && ((dup = hive_json_duplicate_key(v, &oom)) || oom)) {
 		if (oom)
 			return hive_err_set(err, HIVE_EENV, "out of memory");
 		where_text(w, path, sizeof(path));
@@ -311,12 +246,12 @@ static int check_values(const cJSON *v, const struct where *w, struct hive_err *
 	cJSON_ArrayForEach(c, v)
 	{
 		struct where here = {w, c->string, i++};
-		if (c->string && !utf8_ok((const unsigned char *)c->string)) {
+		if (c->string && !hive_utf8_valid(c->string, strlen(c->string))) {
 			where_text(w, path, sizeof(path));
 			return hive_err_set(err, HIVE_EUSAGE, "%s: a key is not valid UTF-8", path);
 		}
 		if ((cJSON_IsNumber(c) || cJSON_IsString(c) || cJSON_IsArray(c) || cJSON_IsObject(c)) &&
-		    (rc = check_values(c, &here, err)))
+		    (rc = check_values(c, &here, depth + 1, err)))
 			return rc;
 	}
 	return HIVE_OK;
@@ -390,7 +325,7 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 	{
 		struct where top = {NULL, "details", 0};
 
-		if ((rc = check_values(details, &top, err)))
+		if ((rc = check_values(details, &top, 2, err)))
 			return rc;
 	}
 	if ((rc = check_string(details, "details", "resource", required, 1, err)) ||
@@ -662,12 +597,15 @@ int hive_event_apply_kv(cJSON *obj, const char *arg, struct hive_err *err)
 				    hive_quote(q, sizeof(q), key));
 	value = eq + 1;
 	if (typed) {
-		parsed = hive_json_parse(value, strlen(value)); /* no \u0000 either */
+		struct hive_err why = {0};
+		parsed = hive_json_parse_why(value, strlen(value), &why); /* strict */
+		if (!parsed && why.status == HIVE_EENV)
+			return hive_err_set(err, HIVE_EENV, "%s", why.msg);
 		if (!parsed)
 			return hive_err_set(err, HIVE_EUSAGE,
-					    "%s: the value after := is not valid JSON (quote strings, "
-					    "or use KEY=VALUE)",
-					    hive_quote(q, sizeof(q), arg));
+					    "%s: the value after := is not valid JSON: %s (quote "
+					    "strings, or use KEY=VALUE)",
+					    hive_quote(q, sizeof(q), arg), why.msg);
 	} else {
 		parsed = cJSON_CreateString(value);
 	}

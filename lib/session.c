@@ -676,10 +676,10 @@ int hive_txn_add(struct hive_txn *t, const char *type, const cJSON *details,
 		goto out;
 	}
 	/* the exact bytes, read back and judged by the gate's own reader and schema */
-	if (!(back = hive_json_parse(text, len))) {
-		rc = hive_err_set(err, HIVE_EUSAGE,
-				  "event %zu (%s): would not read back as one JSON value", nadded + 1,
-				  type);
+	if (!(back = hive_json_parse_why(text, len, err))) {
+		rc = err->status;
+		hive_err_prefix(err, "event %zu (%s): would not read back as strict JSON", nadded + 1,
+				type);
 		goto out;
 	}
 	if ((rc = hive_event_validate(back, t->opts.cfg, err))) {

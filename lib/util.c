@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
-#include <cjson/cJSON.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -268,124 +267,6 @@ int hive_random(void *buf, size_t n)
 	return 0;
 }
 
-size_t hive_json_find_nul(const char *s, size_t len)
-{
-	const char *nul = memchr(s, '\0', len), *b;
-	size_t stop = nul ? (size_t)(nul - s) : len, i = 0;
-
-	/* in JSON a backslash only starts an escape inside a string, so every backslash
-	 * found from just after the previous escape starts one: no string tracking needed,
-	 * and two memchr passes keep hive-check's per-line cost */
-	while (i < stop && (b = memchr(s + i, '\\', stop - i))) {
-		i = (size_t)(b - s);
-		if (i + 5 < stop && b[1] == 'u' && !memcmp(b + 2, "0000", 4))
-			return i;
-		i += 2; /* the backslash and the character it escapes */
-	}
-	return stop;
-}
-
-struct cJSON *hive_json_parse(const char *line, size_t len)
-{
-	const char *end = NULL;
-	cJSON *item;
-
-	/* cJSON skips a NUL byte as if it were a space, and ends a string at a NUL byte or a
-	 * \u0000 escape, so `"create\0destroy"` would be read as "create": refused instead */
-	if (hive_json_find_nul(line, len) != len)
-		return NULL;
-	item = cJSON_ParseWithLengthOpts(line, len, &end, 0);
-
-	if (!item)
-		return NULL;
-	while (end < line + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
-		end++;
-	if (end != line + len) {
-		cJSON_Delete(item);
-		return NULL;
-	}
-	return item;
-}
-
-/* --- an arena for parsed lines ---------------------------------------------------------- */
-
-#define ARENA_CHUNK (64 * 1024)
-#define ARENA_ALIGN 16
-
-struct hive_arena_chunk {
-	struct hive_arena_chunk *next;
-	size_t cap, used;
-	_Alignas(ARENA_ALIGN) unsigned char data[];
-};
-
-/* cJSON's hooks take no context: the arena hive_json_parse_in is parsing into. */
-static struct hive_arena *arena_now;
-
-static void *arena_alloc(size_t n)
-{
-	struct hive_arena *a = arena_now;
-	struct hive_arena_chunk *c = a->chunks;
-	size_t cap;
-
-	n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (!c || c->cap - c->used < n) {
-		cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		if (!(c = malloc(sizeof(*c) + cap)))
-			return NULL; /* cJSON gives up and the parse returns NULL */
-		c->cap = cap;
-		c->used = 0;
-		c->next = a->chunks;
-		a->chunks = c;
-	}
-	c->used += n;
-	return c->data + c->used - n;
-}
-
-/* cJSON frees a half-built tree when a parse fails: the arena takes it back on reset. */
-static void arena_free(void *p)
-{
-	(void)p;
-}
-
-struct cJSON *hive_json_parse_in(struct hive_arena *a, const char *line, size_t len)
-{
-	cJSON_Hooks hooks = { arena_alloc, arena_free };
-	cJSON *item;
-
-	arena_now = a;
-	cJSON_InitHooks(&hooks);
-	item = hive_json_parse(line, len);
-	cJSON_InitHooks(NULL); /* back to malloc, free and realloc */
-	arena_now = NULL;
-	return item;
-}
-
-/* Keeps one chunk of the usual size, so that a long log's lines cost no malloc at all;
- * a larger chunk (a string longer than 64 KiB) goes back at once. */
-void hive_arena_reset(struct hive_arena *a)
-{
-	struct hive_arena_chunk *c = a->chunks, *next, *keep = NULL;
-
-	for (; c; c = next) {
-		next = c->next;
-		if (!keep && c->cap == ARENA_CHUNK) {
-			keep = c;
-			keep->used = 0;
-			keep->next = NULL;
-		} else {
-			free(c);
-		}
-	}
-	a->chunks = keep;
-}
-
-void hive_arena_release(struct hive_arena *a)
-{
-	hive_arena_reset(a);
-	free(a->chunks);
-	a->chunks = NULL;
-}
-
 void hive_buf_add(struct hive_buf *b, const char *s, size_t n)
 {
 	if (b->oom)
@@ -500,11 +381,4 @@ static int write_atomic(int dirfd, const char *name, const char *buf, size_t len
 		return HIVE_EENV;
 	}
 	return HIVE_OK;
-}
-
-const char *hive_json_str(const cJSON *obj, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
 }

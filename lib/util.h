@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "json.h" /* the JSON reader lived here: its callers include util.h */
 
 /* "sha256:" + 64 lowercase hex + NUL */
 #define HIVE_HASH_SIZE 72
@@ -50,45 +51,6 @@ int hive_write_all_or_truncate(int fd, const void *buf, size_t len, off_t old_si
 /* Fill buf with n random bytes from getrandom(2). Returns 0 or -1. */
 int hive_random(void *buf, size_t n);
 
-
-
-struct cJSON;
-
-/* Parse exactly one JSON value from line[0..len) (not NUL-terminated), allowing only
- * whitespace after it. Returns a new item the caller owns, or NULL when it is not JSON,
- * has trailing garbage or holds a NUL character (see hive_json_find_nul). (cJSON's own
- * "require NUL" mode needs the NUL inside len.) */
-struct cJSON *hive_json_parse(const char *line, size_t len);
-
-/* A bump allocator for short-lived cJSON trees: hive-check parses every line of a log
- * and drops it a few microseconds later, and malloc and free of its nodes were a fifth
- * of its time. Embed one zeroed (HIVE_ARENA_INIT); it grows in 64 KiB chunks. */
-struct hive_arena_chunk;
-struct hive_arena {
-	struct hive_arena_chunk *chunks; /* newest first; the last is kept across resets */
-};
-#define HIVE_ARENA_INIT { NULL }
-
-/* hive_json_parse, with every node and string of the tree taken from the arena. The
- * tree is freed with the arena (hive_arena_reset or hive_arena_release), never with
- * cJSON_Delete, and must not be changed (no cJSON_Add*, Delete*, Replace*). NULL as for
- * hive_json_parse, and also when memory runs out. Not thread-safe: cJSON's allocation
- * hooks are process-wide, and this sets them for the length of the call. */
-struct cJSON *hive_json_parse_in(struct hive_arena *a, const char *line, size_t len);
-
-/* Free every tree parsed into the arena, keeping one chunk for the next. */
-void hive_arena_reset(struct hive_arena *a);
-
-/* Free the arena's memory. The arena may be used again. */
-void hive_arena_release(struct hive_arena *a);
-
-/* obj[key] when it is a string (borrowed from obj), else NULL. */
-const char *hive_json_str(const struct cJSON *obj, const char *key);
-
-/* The offset of the first NUL character in JSON text s[0..len): a NUL byte, or a \u0000
- * escape inside a string (C strings cannot hold either, and cJSON would cut the string
- * there). len when there is none. hive_json_parse refuses text that holds one. */
-size_t hive_json_find_nul(const char *s, size_t len);
 
 /* A growable text buffer; p is always NUL-terminated once anything was added. */
 struct hive_buf {

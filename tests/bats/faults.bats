@@ -435,20 +435,20 @@ as_nobody() {
 		hive-emit --session big - <"$BATS_TEST_TMPDIR/big.ndjson"
 }
 
-@test "invalid UTF-8 on hive-emit's stdin is exit 2 naming the line and field, nothing written" {
+@test "invalid UTF-8 on hive-emit's stdin is exit 2 naming the line and byte, nothing written" {
 	hive-init -q --session utf >/dev/null
 	printf '{"event_type":"monitoring_added","details":{"resource":"a","action":"create","platform":"K8s","status":"success"}}\n{"event_type":"monitoring_added","details":{"resource":"caf\xe9","action":"create","platform":"K8s","status":"success"}}\n' \
 		>"$BATS_TEST_TMPDIR/latin1.ndjson"
-	refused 2 "hive-emit: error: stdin:2: details.resource: not valid UTF-8" "$REPO" \
+	refused 2 "hive-emit: error: stdin:2: not valid JSON: byte 60: invalid UTF-8 in a string" "$REPO" \
 		hive-emit --session utf - <"$BATS_TEST_TMPDIR/latin1.ndjson"
 	# an overlong encoding and a UTF-16 surrogate are not UTF-8 either
 	printf '{"event_type":"monitoring_added","details":{"resource":"a\xc0\xafb","action":"create","platform":"K8s","status":"success"}}\n' \
 		>"$BATS_TEST_TMPDIR/overlong.ndjson"
-	refused 2 "hive-emit: error: stdin:1: details.resource: not valid UTF-8" "$REPO" \
+	refused 2 "hive-emit: error: stdin:1: not valid JSON: byte 58: invalid UTF-8 in a string" "$REPO" \
 		hive-emit --session utf - <"$BATS_TEST_TMPDIR/overlong.ndjson"
 	printf '{"event_type":"monitoring_added","details":{"resource":"a\xed\xa0\x80","action":"create","platform":"K8s","status":"success"}}\n' \
 		>"$BATS_TEST_TMPDIR/surrogate.ndjson"
-	refused 2 "hive-emit: error: stdin:1: details.resource: not valid UTF-8" "$REPO" \
+	refused 2 "hive-emit: error: stdin:1: not valid JSON: byte 58: invalid UTF-8 in a string" "$REPO" \
 		hive-emit --session utf - <"$BATS_TEST_TMPDIR/surrogate.ndjson"
 }
 

@@ -580,7 +580,7 @@ setup() {
 	sed -i '3s/^{/[/' "$(events_of s1)"
 	run --separate-stderr hive-check --session s1
 	assert_failure 1
-	assert_line --index 0 'Docs/hive-mind/sessions/s1/EVENTS.jsonl:3: error: [json] not valid JSON'
+	assert_line --index 0 "Docs/hive-mind/sessions/s1/EVENTS.jsonl:3: error: [json] not valid JSON: byte 7: expected ',' or ']' in an array, found character ':'"
 	# the line after it cannot chain to a line that was changed
 	assert_line --index 1 --partial 'Docs/hive-mind/sessions/s1/EVENTS.jsonl:4: error: [chain] '
 }

@@ -2,7 +2,8 @@
  *
  * The input is one line as hive-check reads it: the secrets prefilter over the raw bytes,
  * hive_json_parse_in (its per-line arena), which must build the same tree as
- * hive_json_parse, hive_event_validate and, for a valid event, the STATE.json fold. Then as
+ * hive_json_parse (and hive_json_check and hive_json_parse_why, which must agree and say why
+ * they refuse), hive_event_validate and, for a valid event, the STATE.json fold. Then as
  * hive-emit treats a stream line: normalise and redact the details, validate them, and
  * check that the redacted details hold no secret shape the gate would report.
  */
@@ -62,6 +63,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!ev != !in_arena || (ev && !same_tree(ev, in_arena))) {
 		fprintf(stderr, "hive_json_parse_in and hive_json_parse disagree\n");
 		abort();
+	}
+	/* the strict reader says why it refuses, and its pass alone agrees with the parse */
+	{
+		struct hive_err why = {0}, why_check = {0};
+		int checked = hive_json_check(line, size, &why_check);
+		cJSON *again = hive_json_parse_why(line, size, &why);
+
+		if (!again != !ev || (checked != HIVE_OK && again) ||
+		    (!again && strncmp(why.msg, "byte ", 5) && strcmp(why.msg, "out of memory")) ||
+		    (checked != HIVE_OK && strcmp(why.msg, why_check.msg)) ||
+		    (again && hive_json_depth(again, HIVE_JSON_DEPTH_MAX) > HIVE_JSON_DEPTH_MAX)) {
+			fprintf(stderr, "the strict reader disagrees with itself: %s\n", why.msg);
+			abort();
+		}
+		cJSON_Delete(again);
 	}
 	valid = in_arena && hive_event_validate(in_arena, &cfg, &err) == HIVE_OK;
 	hive_arena_reset(&arena);

@@ -801,15 +801,21 @@ static void test_apply_kv_errors(void **state)
 	kv_bad(".a=1", "\".a\": empty part in the dotted key");
 	kv_bad("a.=1", "\"a.\": empty part in the dotted key");
 	kv_bad("tags.=1", "\"tags.\": empty part in the dotted key");
-	kv_bad("k:=notjson",
-	       "\"k:=notjson\": the value after := is not valid JSON (quote strings, or use KEY=VALUE)");
-	kv_bad("k:=",
-	       "\"k:=\": the value after := is not valid JSON (quote strings, or use KEY=VALUE)");
-	kv_bad("k:=1 2",
-	       "\"k:=1 2\": the value after := is not valid JSON (quote strings, or use KEY=VALUE)");
-	kv_bad("k:={\"a\":",
-	       "\"k:={\\\"a\\\":\": the value after := is not valid JSON (quote strings, or use "
-	       "KEY=VALUE)");
+	kv_bad("k:=notjson", "\"k:=notjson\": the value after := is not valid JSON: byte 1: not a "
+			     "JSON value (the words JSON has are true, false and null) (quote "
+			     "strings, or use KEY=VALUE)");
+	kv_bad("k:=", "\"k:=\": the value after := is not valid JSON: byte 1: no JSON value (the "
+		      "text is empty) (quote strings, or use KEY=VALUE)");
+	kv_bad("k:=1 2", "\"k:=1 2\": the value after := is not valid JSON: byte 3: more text "
+			 "after the JSON value (quote strings, or use KEY=VALUE)");
+	kv_bad("k:={\"a\":", "\"k:={\\\"a\\\":\": the value after := is not valid JSON: byte 6: "
+			      "the text ends inside an object (quote strings, or use KEY=VALUE)");
+	/* the strict reader's rules reach KEY:=JSON too */
+	kv_bad("k:=06", "\"k:=06\": the value after := is not valid JSON: byte 1: leading zero "
+			"in a number (quote strings, or use KEY=VALUE)");
+	kv_bad("k:={\"a\":1,\"a\":2}",
+	       "\"k:={\\\"a\\\":1,\\\"a\\\":2}\": the value after := is not valid JSON: byte 8: "
+	       "duplicate key \"a\" (quote strings, or use KEY=VALUE)");
 	kv_bad("resource.name=x",
 	       "\"resource.name=x\": resource is already set to a value that is not an object");
 	kv_bad("tags.team.lead=x",

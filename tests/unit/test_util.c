@@ -1,11 +1,10 @@
-/* test_util.c - unit tests for lib/util.c: RFC 3339 times, string vectors, file reads, JSON parse, all-or-nothing writes */
+/* test_util.c - unit tests for lib/util.c: RFC 3339 times, string vectors, file reads, all-or-nothing writes */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -435,129 +434,6 @@ static void test_write_all_or_truncate(void **state)
 	free(p);
 }
 
-/* --- hive_json_parse -------------------------------------------------------------- */
-
-static void test_json_parse(void **state)
-{
-	const char buf[] = "{\"a\":1}  \n{\"b\":2}";
-	cJSON *j;
-
-	(void)state;
-	/* a prefix of a larger buffer: not NUL-terminated at len */
-	j = hive_json_parse(buf, 7);
-	assert_non_null(j);
-	assert_int_equal(cJSON_GetObjectItem(j, "a")->valueint, 1);
-	cJSON_Delete(j);
-	/* trailing whitespace is fine */
-	j = hive_json_parse(buf, 10);
-	assert_non_null(j);
-	cJSON_Delete(j);
-	/* trailing garbage (a second value) is not */
-	assert_null(hive_json_parse(buf, sizeof(buf) - 1));
-	assert_null(hive_json_parse("{\"a\":1}x", 8));
-	assert_null(hive_json_parse("{\"a\":", 5));
-	assert_null(hive_json_parse("", 0));
-	assert_null(hive_json_parse("   ", 3));
-	/* a scalar is JSON too */
-	j = hive_json_parse("42", 2);
-	assert_non_null(j);
-	assert_true(cJSON_IsNumber(j));
-	cJSON_Delete(j);
-	/* cut in the middle of a value: the part before len is not valid on its own */
-	assert_null(hive_json_parse("{\"a\":12}", 6));
-}
-
-/* Regression (faults.bats, then fuzzing): cJSON skips a NUL byte as if it were a space and
- * ends a string at a NUL byte or a \u0000 escape, so "create\0destroy" was read as
- * "create" and hive-emit accepted lines with NUL bytes. Such text is now refused. */
-static void test_json_parse_nul(void **state)
-{
-	static const char nul_before[] = "\0{\"a\":1}";
-	static const char nul_after[] = "{\"a\":1}\0";
-	static const char nul_between[] = "{\"a\":\0 1}";
-	static const char nul_in_string[] = "{\"a\":\"create\0destroy\"}";
-	cJSON *j;
-
-	(void)state;
-	assert_null(hive_json_parse(nul_before, sizeof(nul_before) - 1));
-	assert_null(hive_json_parse(nul_after, sizeof(nul_after) - 1));
-	assert_null(hive_json_parse(nul_between, sizeof(nul_between) - 1));
-	assert_null(hive_json_parse(nul_in_string, sizeof(nul_in_string) - 1));
-	assert_null(hive_json_parse("{\"a\":\"x\\u0000y\"}", 17));
-	assert_null(hive_json_parse("{\"\\u0000\":1}", 13));
-	assert_int_equal(hive_json_find_nul(nul_in_string, sizeof(nul_in_string) - 1), 12);
-	assert_int_equal(hive_json_find_nul("{\"a\":\"x\\u0000y\"}", 17), 7);
-	/* an escaped backslash before u0000, and other \u escapes, are ordinary text */
-	j = hive_json_parse("{\"a\":\"\\\\u0000\"}", 15);
-	assert_non_null(j);
-	assert_string_equal(cJSON_GetObjectItem(j, "a")->valuestring, "\\u0000");
-	cJSON_Delete(j);
-	j = hive_json_parse("[\"\\u0041\\u00e9\"]", 16);
-	assert_non_null(j);
-	assert_string_equal(cJSON_GetArrayItem(j, 0)->valuestring, "A\xc3\xa9");
-	cJSON_Delete(j);
-	assert_int_equal(hive_json_find_nul("{}", 2), 2);
-}
-
-/* --- hive_json_parse_in ------------------------------------------------------------- */
-
-/* Trees parsed into an arena: the same answers as hive_json_parse, trees that live until
- * the reset, strings longer than a chunk, failures, and cJSON back on malloc afterwards
- * (under make sanitize and make valgrind, a tree wrongly left in the arena after release
- * would be a use after free, and one wrongly on malloc a leak). */
-static void test_json_parse_in_arena(void **state)
-{
-	struct hive_arena a = HIVE_ARENA_INIT;
-	char *big, line[128];
-	cJSON *j, *k, *own;
-	size_t n = 200000, i;
-
-	(void)state;
-	for (i = 0; i < 5000; i++) {
-		int len = snprintf(line, sizeof(line), "{\"seq\":%zu,\"s\":\"v%zu\",\"a\":[1,2]}", i, i);
-
-		j = hive_json_parse_in(&a, line, (size_t)len);
-		assert_non_null(j);
-		k = hive_json_parse_in(&a, "[\"second\"]", 10);
-		assert_non_null(k);
-		/* the first tree is intact after the second parse */
-		assert_int_equal(cJSON_GetObjectItem(j, "seq")->valueint, (int)i);
-		snprintf(line, sizeof(line), "v%zu", i);
-		assert_string_equal(cJSON_GetObjectItem(j, "s")->valuestring, line);
-		assert_string_equal(cJSON_GetArrayItem(k, 0)->valuestring, "second");
-		hive_arena_reset(&a);
-	}
-	/* what hive_json_parse refuses, so does this */
-	assert_null(hive_json_parse_in(&a, "{\"a\":1}x", 8));
-	assert_null(hive_json_parse_in(&a, "{\"a\":\"x\\u0000y\"}", 16));
-	assert_null(hive_json_parse_in(&a, "{\"a\":[1,2,{\"b\":", 15));
-	/* a string longer than a chunk gets a chunk of its own */
-	big = malloc(n + 8);
-	assert_non_null(big);
-	big[0] = '"';
-	memset(big + 1, 'x', n);
-	big[n + 1] = '"';
-	j = hive_json_parse_in(&a, big, n + 2);
-	assert_non_null(j);
-	assert_int_equal(strlen(j->valuestring), n);
-	assert_int_equal(j->valuestring[n - 1], 'x');
-	hive_arena_reset(&a);
-	free(big);
-	/* outside the call cJSON allocates with malloc again: this tree outlives the arena */
-	j = hive_json_parse_in(&a, "{}", 2);
-	assert_non_null(j);
-	own = cJSON_CreateObject();
-	assert_non_null(cJSON_AddStringToObject(own, "k", "still here"));
-	hive_arena_release(&a);
-	assert_string_equal(cJSON_GetObjectItem(own, "k")->valuestring, "still here");
-	cJSON_Delete(own);
-	/* a released arena is usable again */
-	j = hive_json_parse_in(&a, "[true]", 6);
-	assert_true(cJSON_IsTrue(cJSON_GetArrayItem(j, 0)));
-	hive_arena_release(&a);
-	hive_arena_release(&a);
-}
-
 /* --- hive_random ------------------------------------------------------------------ */
 
 static void test_random(void **state)
@@ -590,9 +466,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_file, setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_write_all_or_truncate, setup_tmpdir,
 						teardown_tmpdir),
-		cmocka_unit_test(test_json_parse),
-		cmocka_unit_test(test_json_parse_nul),
-		cmocka_unit_test(test_json_parse_in_arena),
 		cmocka_unit_test(test_random),
 	};
 
