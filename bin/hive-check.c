@@ -1,4 +1,5 @@
-/* hive-check.c - the gate: verify sessions from the work tree, from files, or as git is about to push them */
+/* hive-check.c - the gate: verify sessions from the work tree, from files, or as git is about to
+ * push them */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -137,10 +138,13 @@ static int check_folder(struct gate *g, const char *root, const char *id)
 		if (rc)
 			return rc;
 		if (moved && !g->ctx->quiet)
-			fprintf(stderr, "%s: %s: moved a cut-off last line (%zu bytes) to EVENTS.jsonl.torn\n",
+			fprintf(stderr,
+				"%s: %s: moved a cut-off last line (%zu bytes) to "
+				"EVENTS.jsonl.torn\n",
 				hive_progname, id, moved);
 		if (rebuilt == 1 && !g->ctx->quiet)
-			fprintf(stderr, "%s: %s: rebuilt STATE.json from the log\n", hive_progname, id);
+			fprintf(stderr, "%s: %s: rebuilt STATE.json from the log\n", hive_progname,
+				id);
 	}
 	rc = hive_session_open_ro(root, id, &s, &e);
 	if (rc == HIVE_EENV && e.sys == ENOENT) { /* the folder is there, EVENTS.jsonl is not */
@@ -157,7 +161,8 @@ static int check_folder(struct gate *g, const char *root, const char *id)
 		hive_session_close(s);
 		return HIVE_EENV;
 	}
-	if ((rc = hive_check_input_from_session(s, in.dir_shown, events, &in, &state, &g->ctx->err))) {
+	if ((rc = hive_check_input_from_session(s, in.dir_shown, events, &in, &state,
+						&g->ctx->err))) {
 		hive_session_close(s);
 		return rc;
 	}
@@ -252,12 +257,15 @@ static int pre_push(struct gate *g)
 	char rel[4200];
 
 	if (!hive_git_repo(g->ctx->git))
-		return hive_err_set(&g->ctx->err, HIVE_EUSAGE, "--pre-push: not in a git repository");
+		return hive_err_set(&g->ctx->err, HIVE_EUSAGE,
+				    "--pre-push: not in a git repository");
 	if (strncmp(g->ctx->root, g->ctx->top, top_len) || g->ctx->root[top_len] != '/')
 		return hive_err_set(&g->ctx->err, HIVE_EUSAGE,
-				    "--pre-push: the root %s is outside the work tree", g->ctx->root);
+				    "--pre-push: the root %s is outside the work tree",
+				    g->ctx->root);
 	if (strlen(g->ctx->root + top_len + 1) > 4000)
-		return hive_err_set(&g->ctx->err, HIVE_EUSAGE, "--pre-push: the root path is too long");
+		return hive_err_set(&g->ctx->err, HIVE_EUSAGE,
+				    "--pre-push: the root path is too long");
 	snprintf(rel, sizeof(rel), "%s/sessions", g->ctx->root + top_len + 1);
 	return hive_prepush_each(hive_git_repo(g->ctx->git), rel, 0, check_pushed, g, &g->ctx->err);
 }
@@ -292,7 +300,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (opts.all && (first < argc || ctx.session_opt)) {
-		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--all cannot be combined with FILE or --session");
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
+				  "--all cannot be combined with FILE or --session");
 		goto fail;
 	}
 	color = !strcmp(opts.format, "text") && isatty(1) && !(no_color && *no_color);
@@ -310,9 +319,9 @@ int main(int argc, char **argv)
 	} else if (first < argc) {
 		for (i = first, rc = HIVE_OK; i < argc && !rc; i++)
 			rc = check_operand(&g, argv[i]);
-	} else if (!opts.all && (ctx.session_opt || (getenv("HIVE_SESSION_ID") &&
-						      *getenv("HIVE_SESSION_ID")) ||
-				 hive_ci_session_id(buf, sizeof(buf)))) {
+	} else if (!opts.all &&
+		   (ctx.session_opt || (getenv("HIVE_SESSION_ID") && *getenv("HIVE_SESSION_ID")) ||
+		    hive_ci_session_id(buf, sizeof(buf)))) {
 		if (!(rc = hive_ctx_session(&ctx, 0, &generated)))
 			rc = check_folder(&g, ctx.root, ctx.session_id);
 	} else {
@@ -325,14 +334,15 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	rc = hive_findings_errors(g.f) || (opts.strict && hive_findings_warnings(g.f)) ? HIVE_FAIL
-										 : HIVE_OK;
+										       : HIVE_OK;
 	if (!ctx.quiet)
 		fprintf(stderr, "%s: %zu session%s checked: %zu error%s, %zu warning%s%s\n",
 			hive_progname, hive_findings_sessions(g.f),
 			hive_findings_sessions(g.f) == 1 ? "" : "s", hive_findings_errors(g.f),
 			hive_findings_errors(g.f) == 1 ? "" : "s", hive_findings_warnings(g.f),
 			hive_findings_warnings(g.f) == 1 ? "" : "s",
-			rc && opts.pre_push ? " (push refused; HIVE_SKIP=1 bypasses the hook)" : "");
+			rc && opts.pre_push ? " (push refused; HIVE_SKIP=1 bypasses the hook)"
+					    : "");
 	goto done;
 fail:
 	hive_err_print(&ctx.err);

@@ -54,7 +54,6 @@ static const char epilogue[] =
 	"Exit status: 0 success, 2 usage or invalid input (nothing written), 3 environment\n"
 	"or I/O failure (nothing written).\n";
 
-
 static int emit_option(void *tool, int key, const char *arg, struct hive_err *err)
 {
 	struct hive_args_fields *o = tool;
@@ -107,8 +106,9 @@ static int add_and_print(struct hive_ctx *ctx, const struct hive_args_events *b,
 	errno = 0;
 	if ((len && fwrite(lines, 1, len, stdout) != len) || fflush(stdout) != 0) {
 		hive_txn_rollback(t);
-		rc = hive_err_sys(&ctx->err, HIVE_EENV, errno ? errno : EIO,
-				  "cannot write the events to standard output, so they were not added");
+		rc = hive_err_sys(
+			&ctx->err, HIVE_EENV, errno ? errno : EIO,
+			"cannot write the events to standard output, so they were not added");
 	}
 out:
 	hive_txn_free(t);

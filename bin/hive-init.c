@@ -61,7 +61,7 @@ static const char epilogue[] =
 struct init_opts {
 	const char *worker;
 	const char *export_fmt; /* NULL, "sh", "github" or "gitlab" */
-	int install_hooks;      /* --install-hooks */
+	int install_hooks;	/* --install-hooks */
 };
 
 static int init_option(void *tool, int key, const char *arg, struct hive_err *err)
@@ -142,15 +142,19 @@ static int install_hooks(struct hive_ctx *ctx, struct hive_hooks *hooks, cJSON *
 	int rc;
 
 	if (hooks->hooks_path && !ctx->quiet)
-		fprintf(stderr, "%s: installing into core.hooksPath %s\n", hive_progname, hooks->dir);
+		fprintf(stderr, "%s: installing into core.hooksPath %s\n", hive_progname,
+			hooks->dir);
 	if ((rc = hive_hooks_install(hooks, &ctx->err)))
 		return rc;
 	if (!ctx->quiet) {
 		if (hooks->park)
-			fprintf(stderr, "%s: kept the pre-push hook that was there as %s/pre-push.local: "
-				"it runs first\n", hive_progname, hooks->dir);
+			fprintf(stderr,
+				"%s: kept the pre-push hook that was there as %s/pre-push.local: "
+				"it runs first\n",
+				hive_progname, hooks->dir);
 		fprintf(stderr, "%s: %s/pre-push: %s\n", hive_progname, hooks->dir,
-			hooks->result == HIVE_HOOK_UNCHANGED ? "hive's pre-push hook is already installed"
+			hooks->result == HIVE_HOOK_UNCHANGED
+				? "hive's pre-push hook is already installed"
 			: hooks->result == HIVE_HOOK_UPDATED ? "hive's pre-push hook updated"
 							     : "hive's pre-push hook installed");
 	}
@@ -211,9 +215,10 @@ int main(int argc, char **argv)
 		 * every run a new session, and running it twice must change nothing */
 		if (!session_given(&ctx)) {
 			if (opts.export_fmt) {
-				rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
-						  "--export needs a session: --install-hooks starts "
-						  "none without --session, HIVE_SESSION_ID or a CI id");
+				rc = hive_err_set(
+					&ctx.err, HIVE_EUSAGE,
+					"--export needs a session: --install-hooks starts "
+					"none without --session, HIVE_SESSION_ID or a CI id");
 				goto fail;
 			}
 			if ((rc = install_hooks(&ctx, hooks, &hook)))
@@ -239,7 +244,8 @@ int main(int argc, char **argv)
 	    (rc = hive_redactor_new(&ctx.cfg, &red, &ctx.err)))
 		goto fail;
 	if (dropped)
-		hive_warn(ctx.quiet, "requirements: %zu more paths not recorded (at most %d of each kind)",
+		hive_warn(ctx.quiet,
+			  "requirements: %zu more paths not recorded (at most %d of each kind)",
 			  dropped, HIVE_REQUIREMENTS_MAX);
 	ci = hive_ci_context();
 	if (hive_redact(red, git, 0) < 0 || hive_redact(red, ci, 0) < 0 ||
@@ -290,9 +296,17 @@ int main(int argc, char **argv)
 		cJSON_AddStringToObject(out, "session_id", ctx.session_id);
 		cJSON_AddStringToObject(out, "dir", s->dir);
 		cJSON_AddBoolToObject(out, "created", created);
-		cJSON_AddItemToObject(out, "worker", w ? cJSON_Duplicate(w, 1) : cJSON_CreateNull());
-		cJSON_AddItemToObject(out, "status", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(state, "status"), 1));
-		cJSON_AddItemToObject(out, "events", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(state, "events"), "count"), 1));
+		cJSON_AddItemToObject(out, "worker",
+				      w ? cJSON_Duplicate(w, 1) : cJSON_CreateNull());
+		cJSON_AddItemToObject(
+			out, "status",
+			cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(state, "status"), 1));
+		cJSON_AddItemToObject(
+			out, "events",
+			cJSON_Duplicate(
+				cJSON_GetObjectItemCaseSensitive(
+					cJSON_GetObjectItemCaseSensitive(state, "events"), "count"),
+				1));
 		if (hook) {
 			cJSON_AddItemToObject(out, "hook", hook);
 			hook = NULL;

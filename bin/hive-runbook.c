@@ -1,4 +1,5 @@
-/* hive-runbook.c - the completion protocol: METRICS.json, session_completed, and reports in the seed's formats */
+/* hive-runbook.c - the completion protocol: METRICS.json, session_completed, and reports in the
+ * seed's formats */
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -72,7 +73,6 @@ static const char epilogue[] =
 	"Exit status: 0 success, 1 --finish refused (the log fails hive-check's json or chain\n"
 	"rule), 2 usage or invalid input, 3 environment or I/O failure.\n";
 
-
 struct runbook_opts {
 	int finish, step_summary, all;
 	const char *status, *report, *format, *output, *findings;
@@ -86,7 +86,8 @@ static int one_of(const char *opt, const char *v, const char *const *allowed, st
 	for (i = 0; allowed[i]; i++) {
 		if (!strcmp(v, allowed[i]))
 			return HIVE_OK;
-		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", allowed[i]);
+		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "",
+				      allowed[i]);
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "%s: %s is not one of %s", opt,
 			    hive_quote(q, sizeof(q), v), list);
@@ -95,8 +96,8 @@ static int one_of(const char *opt, const char *v, const char *const *allowed, st
 static int runbook_option(void *tool, int key, const char *arg, struct hive_err *err)
 {
 	static const char *const statuses[] = {"success", "failure", NULL};
-	static const char *const reports[] = {"runbook", "deployment", "incident",
-					      "infrastructure", "all", NULL};
+	static const char *const reports[] = {"runbook",	"deployment", "incident",
+					      "infrastructure", "all",	      NULL};
 	static const char *const formats[] = {"markdown", "json", "prometheus", NULL};
 	struct runbook_opts *o = tool;
 
@@ -228,8 +229,8 @@ static int write_reports(struct reports *r)
 		if (!text)
 			rc = hive_err_set(&r->err, HIVE_EENV, "out of memory");
 		else
-			rc = hive_write_atomic(r->s->dirfd, "METRICS.json", text, strlen(text), shown,
-					       &r->err);
+			rc = hive_write_atomic(r->s->dirfd, "METRICS.json", text, strlen(text),
+					       shown, &r->err);
 		if (rc)
 			goto out;
 		r->made_metrics = 1;
@@ -240,7 +241,8 @@ static int write_reports(struct reports *r)
 		if (md.oom)
 			rc = hive_err_set(&r->err, HIVE_EENV, "out of memory");
 		else
-			rc = hive_write_atomic(r->s->dirfd, "RUNBOOK.md", md.p, md.len, shown, &r->err);
+			rc = hive_write_atomic(r->s->dirfd, "RUNBOOK.md", md.p, md.len, shown,
+					       &r->err);
 	}
 out:
 	if (rc && r->made_metrics) {
@@ -371,7 +373,8 @@ int main(int argc, char **argv)
 	format = opts.format ? opts.format : "markdown";
 	report = opts.report ? opts.report : "runbook";
 	if (first < argc) {
-		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "unexpected argument %s (see --help)", argv[first]);
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "unexpected argument %s (see --help)",
+				  argv[first]);
 		goto fail;
 	}
 	if (opts.status && !opts.finish) {
@@ -379,9 +382,10 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	if (opts.all && (opts.finish || opts.report || opts.findings || ctx.session_opt)) {
-		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
-				  "--all reports across sessions: no --finish, --report, --findings or "
-				  "--session");
+		rc = hive_err_set(
+			&ctx.err, HIVE_EUSAGE,
+			"--all reports across sessions: no --finish, --report, --findings or "
+			"--session");
 		goto fail;
 	}
 	if ((rc = hive_ctx_setup(&ctx)))
@@ -404,8 +408,9 @@ int main(int argc, char **argv)
 	} else {
 		if ((rc = hive_ctx_session(&ctx, 0, &generated)))
 			goto fail;
-		if (opts.finish && ((opts.output && (rc = output_dir_check(opts.output, &ctx.err))) ||
-				    (opts.step_summary && (rc = hive_ci_step_summary_check(&ctx.err)))))
+		if (opts.finish &&
+		    ((opts.output && (rc = output_dir_check(opts.output, &ctx.err))) ||
+		     (opts.step_summary && (rc = hive_ci_step_summary_check(&ctx.err)))))
 			goto fail;
 		rc = hive_session_open_ro(ctx.root, ctx.session_id, &s, &ctx.err);
 		if (rc || (opts.finish && (rc = finish(&ctx, &opts, s))))
@@ -443,7 +448,8 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "cannot write to standard output");
 		goto fail;
 	}
-	if (opts.step_summary && (rc = hive_ci_step_summary(md.p ? md.p : "", md.len, where, &ctx.err)))
+	if (opts.step_summary &&
+	    (rc = hive_ci_step_summary(md.p ? md.p : "", md.len, where, &ctx.err)))
 		goto fail;
 	if (fflush(stdout) != 0) {
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "cannot write to standard output");

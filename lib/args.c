@@ -60,13 +60,15 @@ static int read_json_opt(const char *arg, cJSON **out, struct hive_err *err)
 			return rc;
 		src = "standard input";
 	} else if (arg[0] == '@') {
-		if ((rc = hive_read_file(AT_FDCWD, arg + 1, 0, 16 * 1024 * 1024, &buf, &len, err))) {
+		if ((rc = hive_read_file(AT_FDCWD, arg + 1, 0, 16 * 1024 * 1024, &buf, &len,
+					 err))) {
 			hive_err_prefix(err, "--json");
 			return rc;
 		}
 		src = arg + 1;
 	}
-	*out = buf ? hive_json_parse_why(buf, len, err) : hive_json_parse_why(arg, strlen(arg), err);
+	*out = buf ? hive_json_parse_why(buf, len, err)
+		   : hive_json_parse_why(arg, strlen(arg), err);
 	free(buf);
 	if (!*out) {
 		/* the reason, not the text: it may be megabytes, or a thousand brackets */
@@ -80,8 +82,9 @@ static int read_json_opt(const char *arg, cJSON **out, struct hive_err *err)
 		cJSON_Delete(*out);
 		*out = NULL;
 		return hive_err_set(err, HIVE_EUSAGE, "--json: %s is not a JSON object",
-				    buf || arg[0] == '@' || !strcmp(arg, "-") ? src
-									      : hive_quote(q, sizeof(q), arg));
+				    buf || arg[0] == '@' || !strcmp(arg, "-")
+					    ? src
+					    : hive_quote(q, sizeof(q), arg));
 	}
 	return HIVE_OK;
 }
@@ -125,8 +128,8 @@ int hive_args_details(const struct hive_args_fields *o, char **args, int nargs, 
  * hive-emit (whose stamps are replaced by this session's). */
 static int stream_key_ok(const char *k)
 {
-	static const char *keys[] = {"event_type", "details", "seq",	  "timestamp", "worker",
-				     "session_id", "git",     "ci",	  "prev"};
+	static const char *keys[] = {"event_type", "details", "seq", "timestamp", "worker",
+				     "session_id", "git",     "ci",  "prev"};
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -142,10 +145,10 @@ int hive_args_prepare(const struct hive_config *cfg, struct hive_redactor *red, 
 	int n;
 
 	if (hive_event_type_is_internal(type))
-		return hive_err_set(err, HIVE_EUSAGE, "event_type: %s is written by %s, not hive-emit",
-				    hive_quote(q, sizeof(q), type),
-				    strcmp(type, "session_started") ? "hive-runbook --finish"
-								    : "hive-init");
+		return hive_err_set(
+			err, HIVE_EUSAGE, "event_type: %s is written by %s, not hive-emit",
+			hive_quote(q, sizeof(q), type),
+			strcmp(type, "session_started") ? "hive-runbook --finish" : "hive-init");
 	if (!hive_event_type_known(type, cfg))
 		return hive_event_validate_details(type, details, cfg, err);
 	if (cJSON_IsObject(details))
@@ -181,10 +184,11 @@ int hive_args_stream(int fd, const struct hive_config *cfg, struct hive_redactor
 			break;
 		}
 		if ((i = hive_json_find_nul(line, len)) != len) {
-			rc = hive_err_set(err, HIVE_EUSAGE,
-					  "stdin:%zu:%zu: a NUL character (an event holds text, and "
-					  "text holds no NUL)",
-					  no, i + 1);
+			rc = hive_err_set(
+				err, HIVE_EUSAGE,
+				"stdin:%zu:%zu: a NUL character (an event holds text, and "
+				"text holds no NUL)",
+				no, i + 1);
 			break;
 		}
 		if (!(obj = hive_json_parse_why(line, len, err))) {
@@ -210,11 +214,12 @@ int hive_args_stream(int fd, const struct hive_config *cfg, struct hive_redactor
 		type = cJSON_GetObjectItemCaseSensitive(obj, "event_type");
 		details = cJSON_GetObjectItemCaseSensitive(obj, "details");
 		if (!rc && !cJSON_IsString(type))
-			rc = hive_err_set(err, HIVE_EUSAGE, "stdin:%zu: event_type: missing or not a string",
-					  no);
+			rc = hive_err_set(err, HIVE_EUSAGE,
+					  "stdin:%zu: event_type: missing or not a string", no);
 		if (!rc && !details)
 			details = cJSON_AddObjectToObject(obj, "details");
-		if (!rc && (rc = hive_args_prepare(cfg, red, type->valuestring, details, redacted, err)))
+		if (!rc &&
+		    (rc = hive_args_prepare(cfg, red, type->valuestring, details, redacted, err)))
 			hive_err_prefix(err, "stdin:%zu", no);
 		if (rc || hive_args_events_add(b, obj, type->valuestring, details) < 0) {
 			cJSON_Delete(obj);
@@ -229,9 +234,7 @@ int hive_args_stream(int fd, const struct hive_config *cfg, struct hive_redactor
 	return rc;
 }
 
-
-int hive_args_events_add(struct hive_args_events *b, cJSON *owner, const char *type,
-			 cJSON *details)
+int hive_args_events_add(struct hive_args_events *b, cJSON *owner, const char *type, cJSON *details)
 {
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 16;

@@ -1,4 +1,5 @@
-/* check.c - hive-check's rules: one streaming pass over a session's log, then STATE.json and policies */
+/* check.c - hive-check's rules: one streaming pass over a session's log, then STATE.json and
+ * policies */
 #include "check.h"
 
 #include <cjson/cJSON.h>
@@ -81,7 +82,7 @@ struct run {
 	struct hive_findings *f;
 	size_t count[NRULES];
 	cJSON *state;
-	char *worker;                   /* STATE.json's worker, else line 1's */
+	char *worker; /* STATE.json's worker, else line 1's */
 	int64_t next_seq;
 	char prev_hash[HIVE_HASH_SIZE]; /* SHA-256 of the previous line */
 	size_t lines;
@@ -169,12 +170,16 @@ static void check_policies(struct run *r, const cJSON *ev, const char *type, siz
 	    strcmp(action, "delete")) {
 		tags = cJSON_GetObjectItemCaseSensitive(conf, "tags");
 		for (i = 0; i < cfg->require_tags.n; i++) {
-			const cJSON *t = cJSON_GetObjectItemCaseSensitive(tags, cfg->require_tags.v[i]);
+			const cJSON *t =
+				cJSON_GetObjectItemCaseSensitive(tags, cfg->require_tags.v[i]);
 			if (!present(t))
 				report(r, HIVE_LEVEL_ERROR, R_TAGS, NULL, line,
 				       "%s of %s has no configuration.tags.%s (policy: "
 				       "require_tags)",
-				       type, hive_json_str(details, "resource") ? hive_json_str(details, "resource") : "?",
+				       type,
+				       hive_json_str(details, "resource")
+					       ? hive_json_str(details, "resource")
+					       : "?",
 				       cfg->require_tags.v[i]);
 		}
 	}
@@ -237,7 +242,8 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 		int64_t s = (int64_t)seq->valuedouble;
 		if (s != r->next_seq)
 			report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no,
-			       "seq is %lld, expected %lld (a line was removed, inserted, duplicated "
+			       "seq is %lld, expected %lld (a line was removed, inserted, "
+			       "duplicated "
 			       "or moved)",
 			       (long long)s, (long long)r->next_seq);
 		r->last_seq = s;
@@ -248,7 +254,8 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	prev = cJSON_GetObjectItemCaseSensitive(ev, "prev");
 	if (no == 1) {
 		if (!cJSON_IsNull(prev))
-			report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no, "line 1 must have prev null");
+			report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no,
+			       "line 1 must have prev null");
 	} else if (r->prev_hash[0] &&
 		   !(cJSON_IsString(prev) && !strcmp(prev->valuestring, r->prev_hash))) {
 		report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no,
@@ -283,7 +290,8 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 		       "worker %s does not match the session's worker %s",
 		       hive_quote(q, sizeof(q), worker), r->worker);
 	if (type && !strcmp(type, "session_completed") && !r->completed_line) {
-		const char *st = hive_json_str(cJSON_GetObjectItemCaseSensitive(ev, "details"), "status");
+		const char *st =
+			hive_json_str(cJSON_GetObjectItemCaseSensitive(ev, "details"), "status");
 		r->completed_line = no;
 		r->completed_failure = st && !strcmp(st, "failure");
 	}
@@ -329,10 +337,11 @@ static void check_state(struct run *r, char *state_shown)
 	const cJSON *ev = cJSON_GetObjectItemCaseSensitive(r->state, "events");
 	const cJSON *count = cJSON_GetObjectItemCaseSensitive(ev, "count");
 	const cJSON *last = cJSON_GetObjectItemCaseSensitive(ev, "last_seq");
-	const char *hash = hive_json_str(ev, "last_hash"), *status = hive_json_str(r->state, "status");
+	const char *hash = hive_json_str(ev, "last_hash"),
+		   *status = hive_json_str(r->state, "status");
 	const char *sid = hive_json_str(r->state, "session_id");
-	const char *want = r->completed_line ? (r->completed_failure ? "failed" : "completed")
-					     : "active";
+	const char *want =
+		r->completed_line ? (r->completed_failure ? "failed" : "completed") : "active";
 
 	if (!r->in->state_buf) {
 		report(r, HIVE_LEVEL_ERROR, R_STATE, state_shown, 0,
@@ -410,7 +419,8 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 	r.in = in;
 	r.f = f;
 	r.next_seq = 1;
-	snprintf(state_shown, sizeof(state_shown), "%s/STATE.json", in->dir_shown ? in->dir_shown : ".");
+	snprintf(state_shown, sizeof(state_shown), "%s/STATE.json",
+		 in->dir_shown ? in->dir_shown : ".");
 	snprintf(metrics_shown, sizeof(metrics_shown), "%s/METRICS.json",
 		 in->dir_shown ? in->dir_shown : ".");
 	if (in->is_symlink) {
@@ -419,7 +429,8 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 		return HIVE_OK;
 	}
 	if (in->events_missing) {
-		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, 0, "the session has no EVENTS.jsonl");
+		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, 0,
+		       "the session has no EVENTS.jsonl");
 		return HIVE_OK;
 	}
 	if (in->session && in->state_buf) {
@@ -469,8 +480,8 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 		if (r.count[i] > CAP_PER_RULE)
 			hive_findings_add(f, i == R_ORDER ? HIVE_LEVEL_WARNING : HIVE_LEVEL_ERROR,
 					  rule_names[i], in->events_shown, 0,
-					  "%zu more %s findings not shown", r.count[i] - CAP_PER_RULE,
-					  rule_names[i]);
+					  "%zu more %s findings not shown",
+					  r.count[i] - CAP_PER_RULE, rule_names[i]);
 out:
 	hive_lines_free(lines);
 	hive_arena_release(&r.arena);

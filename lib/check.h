@@ -13,17 +13,17 @@ struct hive_redactor;
 /* A session's files as the checker sees them: EVENTS.jsonl as a descriptor or a buffer
  * (a git blob), STATE.json as a buffer, and whether METRICS.json exists. */
 struct hive_check_input {
-	const char *session;    /* the folder's name (the session id), or NULL for a bare log */
-	const char *dir_shown;  /* the folder as shown in findings, or NULL for a bare log */
+	const char *session;	  /* the folder's name (the session id), or NULL for a bare log */
+	const char *dir_shown;	  /* the folder as shown in findings, or NULL for a bare log */
 	const char *events_shown; /* EVENTS.jsonl as shown in findings */
-	int events_fd;          /* >= 0: read the log from here */
-	const char *events_buf; /* else from here */
+	int events_fd;		  /* >= 0: read the log from here */
+	const char *events_buf;	  /* else from here */
 	size_t events_len;
-	int events_missing;     /* the folder has no EVENTS.jsonl */
-	const char *state_buf;  /* STATE.json, or NULL when missing */
+	int events_missing;    /* the folder has no EVENTS.jsonl */
+	const char *state_buf; /* STATE.json, or NULL when missing */
 	size_t state_len;
 	int metrics_present;
-	int is_symlink;         /* the session folder is a symbolic link: refused */
+	int is_symlink; /* the session folder is a symbolic link: refused */
 };
 
 /* What every check needs: the config (its policies) and a redactor for the secrets rule. */

@@ -108,8 +108,7 @@ const char *hive_ci_session_id(char *buf, size_t size)
 
 /* Append one line to a file the runner gave us, in one write, undone on failure.
  * *old_size is the file's length before (-1 when this call created it), for undo_append. */
-static int append_line(const char *path, const char *line, off_t *old_size,
-		       struct hive_err *err)
+static int append_line(const char *path, const char *line, off_t *old_size, struct hive_err *err)
 {
 	struct stat st;
 	int fd;
@@ -235,7 +234,9 @@ int hive_ci_step_summary(const char *md, size_t len, const char *full_at, struct
 				"\n> **Cut here**: GitHub shows at most 1 MiB of summary per step; "
 				"the whole report is %s.\n",
 				full_at);
-	room = (size_t)st.st_size >= HIVE_STEP_SUMMARY_MAX ? 0 : HIVE_STEP_SUMMARY_MAX - (size_t)st.st_size;
+	room = (size_t)st.st_size >= HIVE_STEP_SUMMARY_MAX
+		       ? 0
+		       : HIVE_STEP_SUMMARY_MAX - (size_t)st.st_size;
 	if (len > room) {
 		const char *nl;
 		cut = room > nlen ? room - nlen : 0;

@@ -63,10 +63,11 @@ static int parse_load(yaml_document_t *doc, const struct where *w, const char *b
 			goto syntax;
 		}
 		if (yaml_document_get_root_node(&next)) {
-			rc = hive_err_set(err, HIVE_EUSAGE,
-					  "%s:%zu:%zu: a second YAML document (only one is allowed)",
-					  w->name, next.start_mark.line + 1 + w->line_offset,
-					  next.start_mark.column + 1);
+			rc = hive_err_set(
+				err, HIVE_EUSAGE,
+				"%s:%zu:%zu: a second YAML document (only one is allowed)", w->name,
+				next.start_mark.line + 1 + w->line_offset,
+				next.start_mark.column + 1);
 			yaml_document_delete(doc);
 		}
 		yaml_document_delete(&next);
@@ -75,9 +76,10 @@ static int parse_load(yaml_document_t *doc, const struct where *w, const char *b
 	return rc;
 syntax:
 	rc = hive_err_set(err, HIVE_EUSAGE, "%s:%zu:%zu: %s%s%s", w->name,
-			  parser.problem_mark.line + 1 + w->line_offset, parser.problem_mark.column + 1,
-			  parser.problem ? parser.problem : "invalid YAML", parser.context ? " " : "",
-			  parser.context ? parser.context : "");
+			  parser.problem_mark.line + 1 + w->line_offset,
+			  parser.problem_mark.column + 1,
+			  parser.problem ? parser.problem : "invalid YAML",
+			  parser.context ? " " : "", parser.context ? parser.context : "");
 	yaml_parser_delete(&parser);
 	return rc;
 }
@@ -196,7 +198,8 @@ static int walk_mapping(const struct where *w, yaml_document_t *doc, yaml_node_t
 			if (!strcmp(rules[i].name, scalar(key)))
 				break;
 		if (i == nrules) {
-			snprintf(msg, sizeof(msg), "unknown key %s", hive_quote(q, sizeof(q), full));
+			snprintf(msg, sizeof(msg), "unknown key %s",
+				 hive_quote(q, sizeof(q), full));
 			return node_err(w, key, err, msg);
 		}
 		if ((rc = rules[i].read(w, doc, value, full, ctx, err)))
@@ -219,14 +222,14 @@ static int rd_worker(const struct where *w, yaml_document_t *d, yaml_node_t *v, 
 	(void)d;
 	return want_string(w, v, p, &CFG(c)->worker, e);
 }
-static int rd_workers_dir(const struct where *w, yaml_document_t *d, yaml_node_t *v,
-			  const char *p, void *c, struct hive_err *e)
+static int rd_workers_dir(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			  void *c, struct hive_err *e)
 {
 	(void)d;
 	return want_string(w, v, p, &CFG(c)->workers_dir, e);
 }
-static int rd_git_dirty(const struct where *w, yaml_document_t *d, yaml_node_t *v,
-			const char *p, void *c, struct hive_err *e)
+static int rd_git_dirty(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			void *c, struct hive_err *e)
 {
 	(void)d;
 	return want_bool(w, v, p, &CFG(c)->git_dirty, e);
@@ -248,9 +251,8 @@ static int name_ok(const char *s, int event_type)
 	return 1;
 }
 
-static int check_names(const struct where *w, yaml_document_t *d, yaml_node_t *v,
-		       const char *p, struct hive_strv *sv, size_t from, int event_type,
-		       struct hive_err *e)
+static int check_names(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+		       struct hive_strv *sv, size_t from, int event_type, struct hive_err *e)
 {
 	yaml_node_item_t *it = v->data.sequence.items.start;
 	char msg[256], q[128];
@@ -277,16 +279,16 @@ static int rd_types(const struct where *w, yaml_document_t *d, yaml_node_t *v, c
 
 	return rc ? rc : check_names(w, d, v, p, &CFG(c)->types, from, 1, e);
 }
-static int rd_platforms(const struct where *w, yaml_document_t *d, yaml_node_t *v,
-			const char *p, void *c, struct hive_err *e)
+static int rd_platforms(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			void *c, struct hive_err *e)
 {
 	size_t from = CFG(c)->platforms.n;
 	int rc = want_strings(w, d, v, p, &CFG(c)->platforms, e);
 
 	return rc ? rc : check_names(w, d, v, p, &CFG(c)->platforms, from, 0, e);
 }
-static int rd_redact_keys(const struct where *w, yaml_document_t *d, yaml_node_t *v,
-			  const char *p, void *c, struct hive_err *e)
+static int rd_redact_keys(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			  void *c, struct hive_err *e)
 {
 	return want_strings(w, d, v, p, &CFG(c)->redact_keys, e);
 }
@@ -299,8 +301,8 @@ static int rd_redact_keys(const struct where *w, yaml_document_t *d, yaml_node_t
  * that would run away (backtracking, backreferences) stops at the match limit. */
 #define PATTERN_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C)
 
-static int rd_patterns(const struct where *w, yaml_document_t *d, yaml_node_t *v,
-		       const char *p, void *c, struct hive_err *e)
+static int rd_patterns(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+		       void *c, struct hive_err *e)
 {
 	struct hive_config *cfg = CFG(c);
 	struct hive_strv sv = {0};
@@ -341,8 +343,8 @@ out:
 	free(sv.v);
 	return rc;
 }
-static int rd_req_clean(const struct where *w, yaml_document_t *d, yaml_node_t *v,
-			const char *p, void *c, struct hive_err *e)
+static int rd_req_clean(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			void *c, struct hive_err *e)
 {
 	return want_strings(w, d, v, p, &CFG(c)->require_clean_tree, e);
 }
@@ -351,24 +353,24 @@ static int rd_req_ci(const struct where *w, yaml_document_t *d, yaml_node_t *v, 
 {
 	return want_strings(w, d, v, p, &CFG(c)->require_ci, e);
 }
-static int rd_req_tags(const struct where *w, yaml_document_t *d, yaml_node_t *v,
-		       const char *p, void *c, struct hive_err *e)
+static int rd_req_tags(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+		       void *c, struct hive_err *e)
 {
 	return want_strings(w, d, v, p, &CFG(c)->require_tags, e);
 }
-static int rd_req_events(const struct where *w, yaml_document_t *d, yaml_node_t *v,
-			 const char *p, void *c, struct hive_err *e)
+static int rd_req_events(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			 void *c, struct hive_err *e)
 {
 	return want_strings(w, d, v, p, &CFG(c)->require_events, e);
 }
-static int rd_req_rollback(const struct where *w, yaml_document_t *d, yaml_node_t *v,
-			   const char *p, void *c, struct hive_err *e)
+static int rd_req_rollback(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			   void *c, struct hive_err *e)
 {
 	(void)d;
 	return want_bool(w, v, p, &CFG(c)->require_rollback, e);
 }
-static int rd_max_minutes(const struct where *w, yaml_document_t *d, yaml_node_t *v,
-			  const char *p, void *c, struct hive_err *e)
+static int rd_max_minutes(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			  void *c, struct hive_err *e)
 {
 	(void)d;
 	return want_count(w, v, p, &CFG(c)->max_session_minutes, e);
@@ -376,20 +378,19 @@ static int rd_max_minutes(const struct where *w, yaml_document_t *d, yaml_node_t
 
 static const struct key_rule git_rules[] = {{"dirty", rd_git_dirty}};
 static const struct key_rule events_rules[] = {{"types", rd_types}, {"platforms", rd_platforms}};
-static const struct key_rule redact_rules[] = {{"keys", rd_redact_keys},
-					       {"patterns", rd_patterns}};
+static const struct key_rule redact_rules[] = {{"keys", rd_redact_keys}, {"patterns", rd_patterns}};
 static const struct key_rule policy_rules[] = {
-	{"require_clean_tree", rd_req_clean}, {"require_ci", rd_req_ci},
-	{"require_tags", rd_req_tags},	      {"require_events", rd_req_events},
+	{"require_clean_tree", rd_req_clean},  {"require_ci", rd_req_ci},
+	{"require_tags", rd_req_tags},	       {"require_events", rd_req_events},
 	{"require_rollback", rd_req_rollback}, {"max_session_minutes", rd_max_minutes},
 };
 
 #define NRULES(a) (sizeof(a) / sizeof((a)[0]))
-#define SECTION(fn, rules)                                                                   \
-	static int fn(const struct where *w, yaml_document_t *d, yaml_node_t *v,             \
-		      const char *p, void *c, struct hive_err *e)                            \
-	{                                                                                    \
-		return walk_mapping(w, d, v, p, rules, NRULES(rules), c, e);                 \
+#define SECTION(fn, rules)                                                                         \
+	static int fn(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,    \
+		      void *c, struct hive_err *e)                                                 \
+	{                                                                                          \
+		return walk_mapping(w, d, v, p, rules, NRULES(rules), c, e);                       \
 	}
 SECTION(rd_git, git_rules)
 SECTION(rd_events, events_rules)
@@ -397,8 +398,8 @@ SECTION(rd_redact, redact_rules)
 SECTION(rd_policy, policy_rules)
 
 static const struct key_rule top_rules[] = {
-	{"root", rd_root},	 {"worker", rd_worker}, {"workers_dir", rd_workers_dir},
-	{"git", rd_git},	 {"events", rd_events}, {"redact", rd_redact},
+	{"root", rd_root},     {"worker", rd_worker}, {"workers_dir", rd_workers_dir},
+	{"git", rd_git},       {"events", rd_events}, {"redact", rd_redact},
 	{"policy", rd_policy},
 };
 
@@ -427,8 +428,7 @@ int hive_config_parse(struct hive_config *cfg, const char *name, const char *buf
 	return rc;
 }
 
-int hive_config_load(struct hive_config *cfg, const char *path, int optional,
-		     struct hive_err *err)
+int hive_config_load(struct hive_config *cfg, const char *path, int optional, struct hive_err *err)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -551,7 +551,8 @@ int hive_worker_profile_parse(const char *source, const char *buf, size_t len, c
 				    "%s:1:1: no YAML front matter (the file must start with ---)",
 				    source);
 	body = buf + (buf[3] == '\r' ? 5 : 4);
-	for (p = body; p < buf + len; p = (const char *)memchr(p, '\n', (size_t)(buf + len - p)) + 1) {
+	for (p = body; p < buf + len;
+	     p = (const char *)memchr(p, '\n', (size_t)(buf + len - p)) + 1) {
 		size_t left = (size_t)(buf + len - p); /* buf need not be NUL-terminated */
 		if (left >= 3 && (!memcmp(p, "---", 3) || !memcmp(p, "...", 3)) &&
 		    (left == 3 || p[3] == '\n' || p[3] == '\r')) {

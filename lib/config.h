@@ -14,26 +14,26 @@
 struct cJSON;
 
 struct hive_pattern {
-	char *source;    /* the expression as written in the config */
+	char *source;	/* the expression as written in the config */
 	pcre2_code *re; /* compiled by PCRE2: UTF-8, invalid UTF-8 in a subject never matches */
 };
 
 struct hive_config {
-	char *path;          /* the file read, or NULL when none was */
-	char *root;          /* root:, NULL when unset */
-	char *worker;        /* worker:, NULL when unset */
-	char *workers_dir;   /* workers_dir:, NULL when unset */
-	int git_dirty;       /* git.dirty: -1 unset, 0 or 1 */
-	struct hive_strv types;            /* events.types */
-	struct hive_strv platforms;        /* events.platforms */
-	struct hive_strv redact_keys;      /* redact.keys */
-	struct hive_pattern *patterns;     /* redact.patterns, compiled */
+	char *path;		       /* the file read, or NULL when none was */
+	char *root;		       /* root:, NULL when unset */
+	char *worker;		       /* worker:, NULL when unset */
+	char *workers_dir;	       /* workers_dir:, NULL when unset */
+	int git_dirty;		       /* git.dirty: -1 unset, 0 or 1 */
+	struct hive_strv types;	       /* events.types */
+	struct hive_strv platforms;    /* events.platforms */
+	struct hive_strv redact_keys;  /* redact.keys */
+	struct hive_pattern *patterns; /* redact.patterns, compiled */
 	size_t npatterns;
 	struct hive_strv require_clean_tree; /* policy.* */
 	struct hive_strv require_ci;
 	struct hive_strv require_tags;
 	struct hive_strv require_events;
-	int require_rollback;    /* -1 unset, 0 or 1 */
+	int require_rollback;	  /* -1 unset, 0 or 1 */
 	long max_session_minutes; /* -1 unset */
 };
 
@@ -46,8 +46,7 @@ void hive_config_init(struct hive_config *cfg);
  * wrong type, an invalid PCRE2 pattern or a syntax error is HIVE_EUSAGE with
  * "FILE:LINE:COL: message".
  */
-int hive_config_load(struct hive_config *cfg, const char *path, int optional,
-		     struct hive_err *err);
+int hive_config_load(struct hive_config *cfg, const char *path, int optional, struct hive_err *err);
 
 /* Same, from a buffer; `name` is used in messages. */
 int hive_config_parse(struct hive_config *cfg, const char *name, const char *buf, size_t len,
@@ -61,7 +60,7 @@ void hive_config_free(struct hive_config *cfg);
  * tools, priority and protocols (absent keys are null). `source` is recorded as given.
  * A file without front matter or with broken YAML is HIVE_EUSAGE with FILE:LINE:COL.
  */
-int hive_worker_profile_parse(const char *source, const char *buf, size_t len,
-			      struct cJSON **out, struct hive_err *err);
+int hive_worker_profile_parse(const char *source, const char *buf, size_t len, struct cJSON **out,
+			      struct hive_err *err);
 
 #endif

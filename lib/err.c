@@ -58,7 +58,8 @@ void hive_err_prefix(struct hive_err *err, const char *fmt, ...)
 	vsnprintf(head, sizeof(head), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
-	snprintf(err->msg, sizeof(err->msg), "%.500s: %.*s", head, (int)(sizeof(err->msg) - 504), old);
+	snprintf(err->msg, sizeof(err->msg), "%.500s: %.*s", head, (int)(sizeof(err->msg) - 504),
+		 old);
 }
 
 void hive_err_print(const struct hive_err *err)

@@ -13,15 +13,15 @@
 
 /* The exit statuses of SPEC 2, the same for every tool. */
 enum hive_status {
-	HIVE_OK = 0,     /* success */
-	HIVE_FAIL = 1,   /* a check failed: findings at error level, or a policy refused */
+	HIVE_OK = 0,	 /* success */
+	HIVE_FAIL = 1,	 /* a check failed: findings at error level, or a policy refused */
 	HIVE_EUSAGE = 2, /* usage or invalid input: bad flag, JSON, id, config, event */
-	HIVE_EENV = 3,   /* environment or I/O: not writable, disk full, lock timeout, corrupt */
+	HIVE_EENV = 3,	 /* environment or I/O: not writable, disk full, lock timeout, corrupt */
 };
 
 struct hive_err {
-	int status;     /* an enum hive_status; HIVE_OK when nothing failed */
-	int sys;        /* the errno of the system call that failed (hive_err_sys), else 0:
+	int status;	/* an enum hive_status; HIVE_OK when nothing failed */
+	int sys;	/* the errno of the system call that failed (hive_err_sys), else 0:
 			   callers branch on this, never on the message text */
 	char msg[1024]; /* lowercase, no full stop, names the field or FILE:LINE:COL */
 };

@@ -21,8 +21,7 @@ static const char *actions[] = {"create", "update", "delete", NULL};
 static const char *statuses[] = {"success", "failure", NULL};
 static const char *builtin_platforms[] = {"AWS", "GCP", "Azure", "Docker", "K8s", NULL};
 static const char *severities[] = {"P1", "P2", "P3", "P4", NULL};
-static const char *details_keys[] = {"resource", "action", "platform", "configuration",
-				     "status"};
+static const char *details_keys[] = {"resource", "action", "platform", "configuration", "status"};
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -33,7 +32,11 @@ static enum type_class classify(const char *type, const struct hive_config *cfg)
 	if (!type)
 		return T_UNKNOWN;
 	switch (type[0]) { /* built-in types start with one of these */
-	case 'd': case 'i': case 'p': case 'm': case 's':
+	case 'd':
+	case 'i':
+	case 'p':
+	case 'm':
+	case 's':
 		break;
 	default:
 		goto configured;
@@ -124,8 +127,9 @@ static int check_enum(const cJSON *obj, const char *path, const char *key, const
 		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: missing (one of %s)", path, key,
 				    allowed);
 	if (!cJSON_IsString(v))
-		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: expected a string, got %s (one of %s)",
-				    path, key, json_kind(v), allowed);
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "%s.%s: expected a string, got %s (one of %s)", path, key,
+				    json_kind(v), allowed);
 	if (!in_list(v->valuestring, list, extra))
 		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: %s is not one of %s", path, key,
 				    hive_quote(q, sizeof(q), v->valuestring), allowed);
@@ -155,7 +159,8 @@ static int check_incident(const cJSON *conf, struct hive_err *err)
 	const cJSON *items, *it;
 	int rc, i = 0;
 
-	if ((rc = check_enum(conf, "details.configuration", "severity", severities, NULL, 1, err)) ||
+	if ((rc = check_enum(conf, "details.configuration", "severity", severities, NULL, 1,
+			     err)) ||
 	    (rc = check_string(conf, "details.configuration", "impact", 0, 0, err)) ||
 	    (rc = check_string(conf, "details.configuration", "root_cause", 0, 0, err)))
 		return rc;
@@ -210,8 +215,7 @@ static void where_text(const struct where *w, char *out, size_t size)
  * a line is UTF-8), a key named twice, and arrays and objects nested past the reader's
  * limit (v is at `depth` in the event: the event is 1, details 2). Each way the line
  * written would not be the event validated, or would not be read back. */
-static int check_values(const cJSON *v, const struct where *w, int depth,
-			struct hive_err *err)
+static int check_values(const cJSON *v, const struct where *w, int depth, struct hive_err *err)
 {
 	const cJSON *c;
 	const char *dup;
@@ -250,7 +254,8 @@ static int check_values(const cJSON *v, const struct where *w, int depth,
 			where_text(w, path, sizeof(path));
 			return hive_err_set(err, HIVE_EUSAGE, "%s: a key is not valid UTF-8", path);
 		}
-		if ((cJSON_IsNumber(c) || cJSON_IsString(c) || cJSON_IsArray(c) || cJSON_IsObject(c)) &&
+		if ((cJSON_IsNumber(c) || cJSON_IsString(c) || cJSON_IsArray(c) ||
+		     cJSON_IsObject(c)) &&
 		    (rc = check_values(c, &here, depth + 1, err)))
 			return rc;
 	}
@@ -285,10 +290,11 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 	if (cls == T_UNKNOWN) {
 		/* name the allowed values, as every other refusal does */
 		static const char *emittable[] = {
-			"deployment_configured", "infrastructure_provisioned", "pipeline_updated",
-			"monitoring_added",	 "security_hardened",	       "incident_detected",
-			"incident_responded",	 "incident_resolved",	       "metric_recorded",
-			NULL};
+			"deployment_configured", "infrastructure_provisioned",
+			"pipeline_updated",	 "monitoring_added",
+			"security_hardened",	 "incident_detected",
+			"incident_responded",	 "incident_resolved",
+			"metric_recorded",	 NULL};
 		char allowed[700];
 
 		join(allowed, sizeof(allowed), emittable, cfg ? &cfg->types : NULL);
@@ -411,7 +417,8 @@ static int check_git(const cJSON *git, struct hive_err *err)
 				    hive_quote(q, sizeof(q), commit->valuestring));
 	dirty = cJSON_GetObjectItemCaseSensitive(git, "dirty");
 	if (!dirty || (!cJSON_IsNull(dirty) && !cJSON_IsBool(dirty)))
-		return hive_err_set(err, HIVE_EUSAGE, "git.dirty: expected true, false or null, got %s",
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "git.dirty: expected true, false or null, got %s",
 				    json_kind(dirty));
 	if ((rc = check_nullable_string(git, "git", "branch", err)) ||
 	    (rc = check_nullable_string(git, "git", "tag", err)) ||
@@ -433,7 +440,8 @@ static int check_ci(const cJSON *ci, struct hive_err *err)
 	cJSON_ArrayForEach(item, ci)
 	{
 		if (!cJSON_IsString(item) && !cJSON_IsNull(item))
-			return hive_err_set(err, HIVE_EUSAGE, "ci.%s: expected a string or null, got %s",
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "ci.%s: expected a string or null, got %s",
 					    item->string, json_kind(item));
 	}
 	return check_enum(ci, "ci", "provider", providers, NULL, 1, err);
@@ -444,11 +452,10 @@ int hive_seq_ok(double v)
 	return v >= 1 && v <= HIVE_SEQ_MAX && v == (double)(int64_t)v;
 }
 
-int hive_event_validate(const cJSON *event, const struct hive_config *cfg,
-			struct hive_err *err)
+int hive_event_validate(const cJSON *event, const struct hive_config *cfg, struct hive_err *err)
 {
-	static const char *keys[] = {"seq",    "timestamp", "event_type", "worker", "session_id",
-				     "details", "git",       "ci",	      "prev"};
+	static const char *keys[] = {"seq",	"timestamp", "event_type", "worker", "session_id",
+				     "details", "git",	     "ci",	   "prev"};
 	const cJSON *item, *seq, *ts, *type, *worker, *sid, *prev, *at[9];
 	int64_t ms;
 	char q[200];
@@ -511,11 +518,8 @@ int hive_event_validate(const cJSON *event, const struct hive_config *cfg,
 	    !(cJSON_IsString(prev) && !strncmp(prev->valuestring, "sha256:", 7) &&
 	      strlen(prev->valuestring) == 71 && is_hex(prev->valuestring + 7, 64)))
 		return hive_err_set(err, HIVE_EUSAGE, "prev: expected null or \"sha256:<64 hex>\"");
-	if ((rc = hive_event_validate_details(type->valuestring,
-					      at[5],
-					      cfg, err)) ||
-	    (rc = check_git(at[6], err)) ||
-	    (rc = check_ci(at[7], err)))
+	if ((rc = hive_event_validate_details(type->valuestring, at[5], cfg, err)) ||
+	    (rc = check_git(at[6], err)) || (rc = check_ci(at[7], err)))
 		return rc;
 	return HIVE_OK;
 }
@@ -544,9 +548,9 @@ void hive_event_normalize_details(const char *type, cJSON *details)
 	cJSON_Delete(rest);
 }
 
-cJSON *hive_event_build(int64_t seq, const char *timestamp, const char *type,
-			const char *worker, const char *session_id, cJSON *details, cJSON *git,
-			cJSON *ci, const char *prev)
+cJSON *hive_event_build(int64_t seq, const char *timestamp, const char *type, const char *worker,
+			const char *session_id, cJSON *details, cJSON *git, cJSON *ci,
+			const char *prev)
 {
 	cJSON *ev = cJSON_CreateObject();
 
@@ -580,8 +584,7 @@ int hive_event_apply_kv(cJSON *obj, const char *arg, struct hive_err *err)
 	int typed;
 
 	if (!eq || eq == arg)
-		return hive_err_set(err, HIVE_EUSAGE,
-				    "%s: expected KEY=VALUE or KEY:=JSON",
+		return hive_err_set(err, HIVE_EUSAGE, "%s: expected KEY=VALUE or KEY:=JSON",
 				    hive_quote(q, sizeof(q), arg));
 	typed = eq > arg && eq[-1] == ':';
 	klen = (size_t)(eq - arg) - (typed ? 1 : 0);
@@ -631,9 +634,10 @@ int hive_event_apply_kv(cJSON *obj, const char *arg, struct hive_err *err)
 			next = cJSON_AddObjectToObject(cur, name);
 		} else if (!cJSON_IsObject(next)) {
 			cJSON_Delete(parsed);
-			return hive_err_set(err, HIVE_EUSAGE,
-					    "%s: %.*s is already set to a value that is not an object",
-					    hive_quote(q, sizeof(q), arg), (int)(dot - key), key);
+			return hive_err_set(
+				err, HIVE_EUSAGE,
+				"%s: %.*s is already set to a value that is not an object",
+				hive_quote(q, sizeof(q), arg), (int)(dot - key), key);
 		}
 		cur = next;
 	}

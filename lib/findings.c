@@ -1,4 +1,5 @@
-/* findings.c - write check findings as compiler-style text, NDJSON, GitHub workflow commands, JUnit XML or GitLab Code Quality */
+/* findings.c - write check findings as compiler-style text, NDJSON, GitHub workflow commands, JUnit
+ * XML or GitLab Code Quality */
 #include "findings.h"
 
 #include <cjson/cJSON.h>
@@ -56,9 +57,10 @@ int hive_findings_new(const char *format, FILE *out, int color, struct hive_find
 	for (i = 0; i < 5 && strcmp(format, names[i]); i++)
 		;
 	if (i == 5)
-		return hive_err_set(err, HIVE_EUSAGE,
-				    "--format: %s is not one of text, json, github, junit, codequality",
-				    hive_quote(q, sizeof(q), format));
+		return hive_err_set(
+			err, HIVE_EUSAGE,
+			"--format: %s is not one of text, json, github, junit, codequality",
+			hive_quote(q, sizeof(q), format));
 	if (!(f = calloc(1, sizeof(*f))))
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	f->format = (enum format)i;
@@ -145,8 +147,8 @@ static void text_escape(FILE *out, const char *s)
 	}
 }
 
-static void keep(struct hive_findings *f, enum hive_level level, const char *rule,
-		 const char *file, size_t line, const char *msg)
+static void keep(struct hive_findings *f, enum hive_level level, const char *rule, const char *file,
+		 size_t line, const char *msg)
 {
 	struct suite *s = current(f);
 	struct kept *k;
@@ -323,7 +325,8 @@ static void write_junit(struct hive_findings *f, int strict)
 				if (!strcmp(s->k[k].rule, s->rules[j]))
 					any++;
 			if (failed) {
-				fprintf(f->out, "      <failure type=\"%s\" message=\"%zu finding%s\">",
+				fprintf(f->out,
+					"      <failure type=\"%s\" message=\"%zu finding%s\">",
 					s->rules[j], (size_t)failed, failed == 1 ? "" : "s");
 				for (k = 0; k < s->nk; k++) {
 					struct kept *x = &s->k[k];
@@ -481,12 +484,14 @@ int hive_findings_read(const char *arg, cJSON **out, struct hive_err *err)
 			cJSON_Delete(x);
 			continue;
 		}
-		if (!cJSON_IsObject(x) || !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(x, "rule"))) {
+		if (!cJSON_IsObject(x) ||
+		    !cJSON_IsString(cJSON_GetObjectItemCaseSensitive(x, "rule"))) {
 			cJSON_Delete(x);
-			rc = hive_err_set(err, HIVE_EUSAGE,
-					  "--findings %s:%zu: not a hive-check finding (use hive-check "
-					  "--format json)",
-					  arg, hive_lines_number(r));
+			rc = hive_err_set(
+				err, HIVE_EUSAGE,
+				"--findings %s:%zu: not a hive-check finding (use hive-check "
+				"--format json)",
+				arg, hive_lines_number(r));
 			goto out;
 		}
 		cJSON_AddItemToArray(arr, x);

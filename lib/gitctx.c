@@ -20,10 +20,10 @@
 
 struct hive_git {
 	git_repository *repo;
-	char *workdir;  /* no trailing slash; NULL when bare */
+	char *workdir;	/* no trailing slash; NULL when bare */
 	cJSON *context; /* cached `git` object (with or without the dirty scan) */
 	int context_has_dirty;
-	int skip_hash;  /* index written with index.skipHash: -1 not looked at yet, 0, 1 */
+	int skip_hash;	    /* index written with index.skipHash: -1 not looked at yet, 0, 1 */
 	git_config *config; /* one snapshot for the process; NULL until first needed */
 };
 
@@ -43,7 +43,8 @@ static int git_fail(struct hive_err *err, int status, const char *what)
 {
 	const git_error *e = git_error_last();
 
-	return hive_err_set(err, status, "git: %s: %s", what, e && e->message ? e->message : "failed");
+	return hive_err_set(err, status, "git: %s: %s", what,
+			    e && e->message ? e->message : "failed");
 }
 
 /* Does the index file end in an all-zero checksum (git's index.skipHash)? */
@@ -140,8 +141,7 @@ int hive_git_open(const char *cwd, struct hive_git **out, struct hive_err *err)
 			hive_err_prefix(err, "%s", gitdir);
 			goto fail;
 		}
-		if (!(worktree && *worktree) && !git_repository_is_bare(g->repo) &&
-		    config_of(g) &&
+		if (!(worktree && *worktree) && !git_repository_is_bare(g->repo) && config_of(g) &&
 		    git_config_get_entry(&entry, g->config, "core.worktree") == GIT_ENOTFOUND &&
 		    set_workdir(g->repo, cwd) < 0) {
 			git_fail(err, HIVE_EENV, "cannot use the current directory as work tree");
@@ -239,8 +239,8 @@ static cJSON *branch_json(git_repository *repo, int *detached)
 }
 
 /* Abort a diff at its first delta: any tracked change makes the tree dirty. */
-static int stop_at_first(const git_diff *diff, const git_diff_delta *delta,
-			 const char *matched, void *payload)
+static int stop_at_first(const git_diff *diff, const git_diff_delta *delta, const char *matched,
+			 void *payload)
 {
 	(void)diff;
 	(void)delta;
@@ -262,10 +262,10 @@ static void index_path(git_repository *repo, char *out, size_t size)
 
 /* The stat comparison settings git takes from core.* (git's ie_match_stat). */
 struct stat_rules {
-	int filemode;  /* core.filemode: the executable bit counts */
+	int filemode;	/* core.filemode: the executable bit counts */
 	int trustctime; /* core.trustctime */
-	int minimal;   /* core.checkStat=minimal: only mtime seconds, size and type */
-	int symlinks;  /* core.symlinks */
+	int minimal;	/* core.checkStat=minimal: only mtime seconds, size and type */
+	int symlinks;	/* core.symlinks */
 };
 
 static int config_bool(git_config *cfg, const char *key, int dflt)
@@ -281,8 +281,8 @@ struct scan_job {
 	const struct stat_rules *rules;
 	int wdfd;
 	size_t from, to;
-	atomic_int *dirty;   /* set by whoever finds a change first; all stop */
-	size_t *recheck;     /* entries whose stat data cannot decide: compare contents */
+	atomic_int *dirty; /* set by whoever finds a change first; all stop */
+	size_t *recheck;   /* entries whose stat data cannot decide: compare contents */
 	size_t nrecheck, cap;
 	int oom;
 };
@@ -336,7 +336,8 @@ static void *scan_slice(void *arg)
 			continue;
 		}
 		if (type == S_IFREG) {
-			if (!S_ISREG(st.st_mode) || (r->filemode && ((e->mode ^ st.st_mode) & 0100))) {
+			if (!S_ISREG(st.st_mode) ||
+			    (r->filemode && ((e->mode ^ st.st_mode) & 0100))) {
 				atomic_store(j->dirty, 1);
 				break;
 			}
@@ -649,7 +650,8 @@ static int scan_dirty(struct hive_git *g, const git_oid *head, int *dirty, struc
 		rules.filemode = config_bool(cfg, "core.filemode", 1);
 		rules.trustctime = config_bool(cfg, "core.trustctime", 1);
 		rules.symlinks = config_bool(cfg, "core.symlinks", 1);
-		rules.minimal = cfg && git_config_get_string_buf(&buf, cfg, "core.checkstat") == 0 &&
+		rules.minimal = cfg &&
+				git_config_get_string_buf(&buf, cfg, "core.checkstat") == 0 &&
 				!strcmp(buf.ptr, "minimal");
 		if ((rc = scan_worktree(g, idx, &rules, dirty, err)) || *dirty)
 			goto out;

@@ -32,8 +32,7 @@ struct git_repository *hive_git_repo(const struct hive_git *g);
  * new copy the caller owns. An unreadable index (e.g. index.skipHash, which libgit2 1.5
  * cannot read) is HIVE_EENV with a message that says so.
  */
-int hive_git_context(struct hive_git *g, int want_dirty, struct cJSON **out,
-		     struct hive_err *err);
+int hive_git_context(struct hive_git *g, int want_dirty, struct cJSON **out, struct hive_err *err);
 
 /* Call fn for each path in the index, in index order; stops at fn's first non-zero
  * return, which is returned. Index read failures as in hive_git_context. */

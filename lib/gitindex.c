@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define OID_LEN 20
+#define OID_LEN	  20
 #define FIXED_LEN (40 + OID_LEN + 2) /* stat data, object id, flags */
 
 static uint32_t be32(const unsigned char *p)
@@ -95,8 +95,7 @@ static void read_cache_tree(struct hive_index *idx, const unsigned char *p, size
 		    !(nl = memchr(nul + 1, '\n', (size_t)(end - nul - 1))) ||
 		    !(sp = memchr(nul + 1, ' ', (size_t)(nl - nul - 1))) ||
 		    decimal(nul + 1, sp, &entries) || decimal(sp + 1, nl, &subtrees) ||
-		    subtrees < 0 ||
-		    (entries >= 0 && (size_t)(end - nl - 1) < OID_LEN))
+		    subtrees < 0 || (entries >= 0 && (size_t)(end - nl - 1) < OID_LEN))
 			goto bad;
 		if (idx->ct_n == ct_cap) {
 			ct_cap = ct_cap ? ct_cap * 2 : 64;

@@ -14,12 +14,12 @@ struct hive_index_entry {
 	uint32_t ctime_s, ctime_ns, mtime_s, mtime_ns;
 	uint32_t dev, ino, mode, uid, gid, size;
 	unsigned char oid[20];
-	uint16_t flags;  /* assume-valid, extended, stage, name length */
+	uint16_t flags;	 /* assume-valid, extended, stage, name length */
 	uint16_t xflags; /* skip-worktree, intent-to-add (version 3 and later) */
 };
 
-#define HIVE_INDEX_STAGE(e) (((e)->flags >> 12) & 3)
-#define HIVE_INDEX_ASSUME_VALID 0x8000
+#define HIVE_INDEX_STAGE(e)	 (((e)->flags >> 12) & 3)
+#define HIVE_INDEX_ASSUME_VALID	 0x8000
 #define HIVE_INDEX_SKIP_WORKTREE 0x4000
 #define HIVE_INDEX_INTENT_TO_ADD 0x2000
 
@@ -30,24 +30,24 @@ struct hive_index_entry {
 struct hive_cache_tree {
 	const char *name; /* one path component, not NUL-terminated; "" for the root */
 	size_t name_len;
-	long entries;      /* index entries below this directory, or -1 */
+	long entries;			  /* index entries below this directory, or -1 */
 	size_t first_child, next_sibling; /* indexes into hive_index.ct, or HIVE_CT_NONE */
 	unsigned char oid[20];
 };
 
 struct hive_index {
-	void *map;                      /* the file, mapped */
+	void *map; /* the file, mapped */
 	size_t map_size;
-	uint32_t version;               /* 2, 3 or 4 */
-	size_t n;                       /* entries */
+	uint32_t version; /* 2, 3 or 4 */
+	size_t n;	  /* entries */
 	struct hive_index_entry *e;
-	char *paths;                    /* version 4: the expanded paths */
-	int tree_root_valid;            /* the TREE extension's root entry is valid */
-	unsigned char tree_root[20];    /* ... and names this tree */
-	struct hive_cache_tree *ct;     /* the whole cache-tree, ct[0] the root; NULL when the */
-	size_t ct_n;                    /* index has none or it could not be read */
-	int split;                      /* a split index ("link" extension) */
-	struct timespec mtime;          /* of the index file, for racy-clean entries */
+	char *paths;		     /* version 4: the expanded paths */
+	int tree_root_valid;	     /* the TREE extension's root entry is valid */
+	unsigned char tree_root[20]; /* ... and names this tree */
+	struct hive_cache_tree *ct;  /* the whole cache-tree, ct[0] the root; NULL when the */
+	size_t ct_n;		     /* index has none or it could not be read */
+	int split;		     /* a split index ("link" extension) */
+	struct timespec mtime;	     /* of the index file, for racy-clean entries */
 };
 
 /*

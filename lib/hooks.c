@@ -1,4 +1,5 @@
-/* hooks.c - installing hive's pre-push hook: core.hooksPath or the common git dir, foreign hooks kept */
+/* hooks.c - installing hive's pre-push hook: core.hooksPath or the common git dir, foreign hooks
+ * kept */
 #include "hooks.h"
 
 #include <errno.h>
@@ -28,9 +29,9 @@ const char hive_hook_pre_push[] =
 enum { EX_NONE, EX_FOREIGN, EX_HIVE, EX_HIVE_SAME };
 
 struct look {
-	int kind;       /* EX_* */
+	int kind;	/* EX_* */
 	struct stat st; /* lstat of pre-push, when it exists */
-	int local;      /* pre-push.local exists, of any type */
+	int local;	/* pre-push.local exists, of any type */
 	int local_same; /* ...and is pre-push itself (a hard link left by a cut-off install) */
 };
 
@@ -66,7 +67,8 @@ static int classify(int dfd, const struct stat *st)
 
 	/* a regular file is read without following a link swapped in meanwhile; a link is
 	 * read through (one that points at hive's hook is hive's, and is replaced) */
-	fd = openat(dfd, "pre-push", O_RDONLY | O_CLOEXEC | (S_ISLNK(st->st_mode) ? 0 : O_NOFOLLOW));
+	fd = openat(dfd, "pre-push",
+		    O_RDONLY | O_CLOEXEC | (S_ISLNK(st->st_mode) ? 0 : O_NOFOLLOW));
 	if (fd < 0)
 		return EX_FOREIGN;
 	if (!(buf = malloc(CLASSIFY_MAX))) {
@@ -77,8 +79,8 @@ static int classify(int dfd, const struct stat *st)
 		n += (size_t)got;
 	close(fd);
 	kind = has_marker(buf, n) ? EX_HIVE : EX_FOREIGN;
-	if (kind == EX_HIVE && S_ISREG(st->st_mode) && (st->st_mode & 07777) == 0755 &&
-	    n == want && (off_t)want == st->st_size && !memcmp(buf, hive_hook_pre_push, want))
+	if (kind == EX_HIVE && S_ISREG(st->st_mode) && (st->st_mode & 07777) == 0755 && n == want &&
+	    (off_t)want == st->st_size && !memcmp(buf, hive_hook_pre_push, want))
 		kind = EX_HIVE_SAME;
 	free(buf);
 	return kind;
@@ -107,11 +109,12 @@ static int look_at(int dfd, const char *dir, struct look *lk, struct hive_err *e
 		return hive_err_sys(err, HIVE_EENV, errno, "%s/pre-push.local", dir);
 	}
 	if (lk->kind == EX_FOREIGN && lk->local && !lk->local_same)
-		return hive_err_set(err, HIVE_EENV,
-				    "%s/pre-push is not hive's and pre-push.local exists too: nothing "
-				    "was changed; merge the two into pre-push.local (it runs before "
-				    "hive's hook), remove pre-push and run again",
-				    dir);
+		return hive_err_set(
+			err, HIVE_EENV,
+			"%s/pre-push is not hive's and pre-push.local exists too: nothing "
+			"was changed; merge the two into pre-push.local (it runs before "
+			"hive's hook), remove pre-push and run again",
+			dir);
 	return HIVE_OK;
 }
 
@@ -152,8 +155,8 @@ static int hooks_dir(struct hive_git *g, struct hive_hooks *h, struct hive_err *
 		base = hive_git_workdir(g) ? hive_git_workdir(g) : git_repository_path(repo);
 		if (buf.ptr[0] == '/')
 			h->dir = strdup(buf.ptr);
-		else if (asprintf(&h->dir, "%s%s%s", base,
-				  base[strlen(base) - 1] == '/' ? "" : "/", buf.ptr) < 0)
+		else if (asprintf(&h->dir, "%s%s%s", base, base[strlen(base) - 1] == '/' ? "" : "/",
+				  buf.ptr) < 0)
 			h->dir = NULL;
 	} else if (asprintf(&h->dir, "%shooks", git_repository_commondir(repo)) < 0) {
 		h->dir = NULL;
@@ -228,7 +231,8 @@ static int make_dirs(char *dir, size_t *made, struct hive_err *err)
 
 			if (i < n)
 				dir[i] = '/';
-			return hive_err_sys(err, HIVE_EENV, e, "cannot create the hooks folder %s", dir);
+			return hive_err_sys(err, HIVE_EENV, e, "cannot create the hooks folder %s",
+					    dir);
 		}
 		if (i < n)
 			dir[i] = '/';
@@ -281,8 +285,8 @@ int hive_hooks_install(struct hive_hooks *h, struct hive_err *err)
 	if (lk.kind == EX_FOREIGN && !lk.local) {
 		if (linkat(dfd, "pre-push", dfd, "pre-push.local", 0) == 0) {
 			parked = PARKED_LINK;
-		} else if (errno != EEXIST &&
-			   renameat2(dfd, "pre-push", dfd, "pre-push.local", RENAME_NOREPLACE) == 0) {
+		} else if (errno != EEXIST && renameat2(dfd, "pre-push", dfd, "pre-push.local",
+							RENAME_NOREPLACE) == 0) {
 			parked = PARKED_RENAME; /* no hard links here (some file systems) */
 		} else {
 			rc = hive_err_sys(err, HIVE_EENV, errno,

@@ -21,11 +21,11 @@ enum hive_hook_result {
 
 /* Where and how the hook goes: made by hive_hooks_plan, carried out by hive_hooks_install. */
 struct hive_hooks {
-	char *dir;        /* the hooks folder, absolute (as git finds it; may not exist yet) */
+	char *dir;	  /* the hooks folder, absolute (as git finds it; may not exist yet) */
 	char *hooks_path; /* core.hooksPath as configured, NULL when unset: dir comes from it */
 	int dir_missing;  /* the folder (and any missing parent) is created by the install */
-	int park;         /* a foreign pre-push is kept as pre-push.local */
-	int has_local;    /* pre-push.local is (or, after the install, will be) there: runs first */
+	int park;	  /* a foreign pre-push is kept as pre-push.local */
+	int has_local;	  /* pre-push.local is (or, after the install, will be) there: runs first */
 	enum hive_hook_result result; /* what the install does (plan) or did (install) */
 };
 

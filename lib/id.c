@@ -14,8 +14,8 @@ int hive_id_check(const char *what, const char *id, size_t len, struct hive_err 
 	if (!id || len == 0)
 		return hive_err_set(err, HIVE_EUSAGE, "%s is empty", what);
 	if (len > HIVE_ID_MAX)
-		return hive_err_set(err, HIVE_EUSAGE, "%s is %zu characters long (at most %d)", what,
-				    len, HIVE_ID_MAX);
+		return hive_err_set(err, HIVE_EUSAGE, "%s is %zu characters long (at most %d)",
+				    what, len, HIVE_ID_MAX);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)id[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -24,8 +24,8 @@ int hive_id_check(const char *what, const char *id, size_t len, struct hive_err 
 		if (c == '\0')
 			return hive_err_set(err, HIVE_EUSAGE, "%s contains a NUL byte", what);
 		return hive_err_set(err, HIVE_EUSAGE,
-				    "%s %s: only letters, digits, '.', '_' and '-' are allowed", what,
-				    hive_quote(q, sizeof(q), id));
+				    "%s %s: only letters, digits, '.', '_' and '-' are allowed",
+				    what, hive_quote(q, sizeof(q), id));
 	}
 	if (id[0] == '.' || id[0] == '-')
 		return hive_err_set(err, HIVE_EUSAGE, "%s %s must not start with '%c'", what,

@@ -6,12 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-
 struct hive_lines {
-	int fd;          /* -1 for a memory reader */
+	int fd;		 /* -1 for a memory reader */
 	const char *mem; /* memory reader: the whole input */
 	size_t memlen, mempos;
-	char *buf;       /* fd reader: buffered bytes */
+	char *buf; /* fd reader: buffered bytes */
 	size_t cap, start, end;
 	int eof;
 	size_t lineno;
@@ -34,8 +33,7 @@ int hive_lines_from_fd(int fd, struct hive_lines **out, struct hive_err *err)
 	return HIVE_OK;
 }
 
-int hive_lines_from_mem(const char *buf, size_t len, struct hive_lines **out,
-			struct hive_err *err)
+int hive_lines_from_mem(const char *buf, size_t len, struct hive_lines **out, struct hive_err *err)
 {
 	struct hive_lines *r = calloc(1, sizeof(*r));
 
@@ -104,8 +102,8 @@ static ssize_t lines_fill(struct hive_lines *r)
 	return n;
 }
 
-int hive_lines_next(struct hive_lines *r, const char **line, size_t *len,
-		    enum hive_line_kind *kind, struct hive_err *err)
+int hive_lines_next(struct hive_lines *r, const char **line, size_t *len, enum hive_line_kind *kind,
+		    struct hive_err *err)
 {
 	char *nl;
 	size_t scanned = 0;
@@ -152,7 +150,8 @@ int hive_lines_next(struct hive_lines *r, const char **line, size_t *len,
 			for (;;) {
 				r->start = r->end = HIVE_LINE_MAX;
 				do
-					n = read(r->fd, r->buf + HIVE_LINE_MAX, r->cap - HIVE_LINE_MAX);
+					n = read(r->fd, r->buf + HIVE_LINE_MAX,
+						 r->cap - HIVE_LINE_MAX);
 				while (n < 0 && errno == EINTR);
 				if (n <= 0) {
 					r->eof = 1;

@@ -8,19 +8,17 @@
 
 #define HIVE_LINE_MAX (1024 * 1024) /* an event line, without its newline */
 
-
 struct hive_lines;
 
 /* Read lines from fd (not closed by the reader). */
 int hive_lines_from_fd(int fd, struct hive_lines **out, struct hive_err *err);
 /* Read lines from buf[0..len), borrowed for the reader's lifetime. */
-int hive_lines_from_mem(const char *buf, size_t len, struct hive_lines **out,
-			struct hive_err *err);
+int hive_lines_from_mem(const char *buf, size_t len, struct hive_lines **out, struct hive_err *err);
 
 enum hive_line_kind {
-	HIVE_LINE_OK,        /* a whole line, newline stripped */
+	HIVE_LINE_OK,	      /* a whole line, newline stripped */
 	HIVE_LINE_NO_NEWLINE, /* the last line of the input, without its newline */
-	HIVE_LINE_TOO_LONG,  /* longer than HIVE_LINE_MAX: *line holds its first bytes */
+	HIVE_LINE_TOO_LONG,   /* longer than HIVE_LINE_MAX: *line holds its first bytes */
 };
 
 /*
@@ -28,8 +26,8 @@ enum hive_line_kind {
  * end, or -1 on a read error (err filled). A line over HIVE_LINE_MAX is skipped to its
  * end, so memory stays bounded whatever the input.
  */
-int hive_lines_next(struct hive_lines *r, const char **line, size_t *len,
-		    enum hive_line_kind *kind, struct hive_err *err);
+int hive_lines_next(struct hive_lines *r, const char **line, size_t *len, enum hive_line_kind *kind,
+		    struct hive_err *err);
 
 /* The 1-based number of the line last returned. */
 size_t hive_lines_number(const struct hive_lines *r);

@@ -1,4 +1,5 @@
-/* log.c - a session's EVENTS.jsonl as bytes: descriptors, lock, tail, append-with-truncate, torn tail */
+/* log.c - a session's EVENTS.jsonl as bytes: descriptors, lock, tail, append-with-truncate, torn
+ * tail */
 #include "log.h"
 
 #include <cjson/cJSON.h>
@@ -45,8 +46,7 @@ double hive_lock_timeout(void)
 	return 10.0;
 }
 
-static int session_lock(struct hive_session *s, int mode, double timeout_s,
-			struct hive_err *err);
+static int session_lock(struct hive_session *s, int mode, double timeout_s, struct hive_err *err);
 
 static void on_alarm(int sig)
 {
@@ -81,12 +81,13 @@ static int session_lock(struct hive_session *s, int mode, double timeout_s, stru
 	if (s->lockfd >= 0)
 		return HIVE_OK;
 	/* a reader needs no write access: a shared lock works on a read-only descriptor */
-	fd = mode == LOCK_SH ? openat(s->dirfd, ".lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-			     : openat(s->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	fd = mode == LOCK_SH
+		     ? openat(s->dirfd, ".lock", O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+		     : openat(s->dirfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		if (errno == ELOOP)
-			return hive_err_set(err, HIVE_EENV, "%s/.lock: is a symbolic link (refused)",
-					    s->dir);
+			return hive_err_set(err, HIVE_EENV,
+					    "%s/.lock: is a symbolic link (refused)", s->dir);
 		return hive_err_sys(err, HIVE_EENV, errno, "%s/.lock", s->dir);
 	}
 	if (flock(fd, mode | LOCK_NB) == 0)
@@ -181,8 +182,9 @@ int hive_log_tail(struct hive_session *s, struct hive_tail *t, struct hive_err *
 		if (nl || start == 0)
 			break;
 		if (cap >= HIVE_LINE_MAX + 2) {
-			hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: the last line is over %d bytes",
-				     s->dir, HIVE_LINE_MAX);
+			hive_err_set(err, HIVE_EENV,
+				     "%s/EVENTS.jsonl: the last line is over %d bytes", s->dir,
+				     HIVE_LINE_MAX);
 			goto out;
 		}
 	}
@@ -211,19 +213,21 @@ out:
 	return rc;
 }
 
-int hive_log_append(struct hive_session *s, const struct hive_tail *t, const char *buf,
-		    size_t len, struct hive_err *err)
+int hive_log_append(struct hive_session *s, const struct hive_tail *t, const char *buf, size_t len,
+		    struct hive_err *err)
 {
 	int saved;
 
 	if (hive_write_all_or_truncate(s->eventsfd, buf, len, t->size) < 0)
-		return hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl: append failed, log left as it was", s->dir);
+		return hive_err_sys(err, HIVE_EENV, errno,
+				    "%s/EVENTS.jsonl: append failed, log left as it was", s->dir);
 	if (fsync(s->eventsfd) < 0) {
 		saved = errno;
 		if (ftruncate(s->eventsfd, t->size) < 0) {
 			/* the original failure is what we report */
 		}
-		return hive_err_sys(err, HIVE_EENV, saved, "%s/EVENTS.jsonl: fsync failed, append undone", s->dir);
+		return hive_err_sys(err, HIVE_EENV, saved,
+				    "%s/EVENTS.jsonl: fsync failed, append undone", s->dir);
 	}
 	return HIVE_OK;
 }
@@ -256,7 +260,8 @@ int hive_log_cut_torn(struct hive_session *s, size_t *moved, struct hive_err *er
 		}
 		if (last != '\n') {
 			/* the cut-off tail: everything after the last newline (at most a line) */
-			start = st.st_size > HIVE_LINE_MAX + 1 ? st.st_size - (HIVE_LINE_MAX + 1) : 0;
+			start = st.st_size > HIVE_LINE_MAX + 1 ? st.st_size - (HIVE_LINE_MAX + 1)
+							       : 0;
 			n = (size_t)(st.st_size - start);
 			if (!(buf = malloc(n + 1))) {
 				hive_err_set(err, HIVE_EENV, "out of memory");
@@ -269,7 +274,8 @@ int hive_log_cut_torn(struct hive_session *s, size_t *moved, struct hive_err *er
 			nl = memrchr(buf, '\n', n);
 			keep = nl ? start + (nl - buf) + 1 : 0;
 			if (!nl && start > 0) {
-				hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: the last line is over %d bytes",
+				hive_err_set(err, HIVE_EENV,
+					     "%s/EVENTS.jsonl: the last line is over %d bytes",
 					     s->dir, HIVE_LINE_MAX);
 				goto out;
 			}
@@ -279,16 +285,19 @@ int hive_log_cut_torn(struct hive_session *s, size_t *moved, struct hive_err *er
 				n = (size_t)(st.st_size - keep);
 				buf[keep - start + (off_t)n] = '\n';
 				fd = openat(s->dirfd, "EVENTS.jsonl.torn",
-					    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
+					    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+					    0644);
 				if (fd < 0 || fstat(fd, &st) < 0 ||
 				    hive_write_all_or_truncate(fd, buf + (keep - start), n + 1,
 							       st.st_size) < 0 ||
 				    fsync(fd) < 0) {
-					hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl.torn", s->dir);
+					hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl.torn",
+						     s->dir);
 					goto out;
 				}
 				if (ftruncate(s->eventsfd, keep) < 0 || fsync(s->eventsfd) < 0) {
-					hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+					hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl",
+						     s->dir);
 					goto out;
 				}
 				*moved = n;

@@ -1,4 +1,5 @@
-/* log.h - a session's EVENTS.jsonl as bytes: descriptors, lock, tail, append-with-truncate, torn tail */
+/* log.h - a session's EVENTS.jsonl as bytes: descriptors, lock, tail, append-with-truncate, torn
+ * tail */
 #ifndef HIVE_LOG_H
 #define HIVE_LOG_H
 
@@ -24,10 +25,10 @@ struct hive_session {
 
 /* What the end of EVENTS.jsonl says: read under the lock before an append. */
 struct hive_tail {
-	off_t size;                     /* bytes in the file */
-	int64_t last_seq;               /* 0 when empty */
+	off_t size;			/* bytes in the file */
+	int64_t last_seq;		/* 0 when empty */
 	char last_hash[HIVE_HASH_SIZE]; /* prev for the next line; "" when empty */
-	const char *status;             /* from the last line, never from STATE.json:
+	const char *status;		/* from the last line, never from STATE.json:
 					   "completed" or "failed" after session_completed,
 					   else "active" (static strings) */
 };
@@ -54,8 +55,8 @@ int hive_log_tail(struct hive_session *s, struct hive_tail *t, struct hive_err *
 /* Append buf (whole lines, each ending in \n) with one write(2), then fsync. On failure
  * the file is truncated back to t->size and the result is HIVE_EENV: the log is as it
  * was. */
-int hive_log_append(struct hive_session *s, const struct hive_tail *t, const char *buf,
-		    size_t len, struct hive_err *err);
+int hive_log_append(struct hive_session *s, const struct hive_tail *t, const char *buf, size_t len,
+		    struct hive_err *err);
 
 /* Put the log back to `size` bytes (an append being undone) and fsync. 0 or -1. */
 int hive_log_truncate(struct hive_session *s, off_t size);

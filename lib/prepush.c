@@ -1,4 +1,5 @@
-/* prepush.c - git's pre-push lines to the sessions a push touches, each read from the pushed commit */
+/* prepush.c - git's pre-push lines to the sessions a push touches, each read from the pushed commit
+ */
 #include "prepush.h"
 
 #include <git2.h>
@@ -138,7 +139,8 @@ static int touched_sessions(git_repository *repo, const git_oid *local, const gi
 				git_commit_free(parent);
 				parent = NULL;
 			}
-			if (!(now && before && git_oid_equal(git_tree_id(now), git_tree_id(before))))
+			if (!(now && before &&
+			      git_oid_equal(git_tree_id(now), git_tree_id(before))))
 				diff_sessions(before, now, out);
 			git_tree_free(before);
 		}
@@ -206,8 +208,8 @@ static int give_blob_session(struct push_walk *w, git_tree *sessions, const char
 	return rc;
 }
 
-int hive_prepush_each(git_repository *repo, const char *rel, int fd, hive_prepush_fn fn,
-		      void *arg, struct hive_err *err)
+int hive_prepush_each(git_repository *repo, const char *rel, int fd, hive_prepush_fn fn, void *arg,
+		      struct hive_err *err)
 {
 	struct push_walk w = {repo, rel, fn, arg, err, {0}};
 	struct hive_lines *r = NULL;

@@ -1,4 +1,5 @@
-/* prepush.h - git's pre-push lines to the sessions a push touches, each read from the pushed commit */
+/* prepush.h - git's pre-push lines to the sessions a push touches, each read from the pushed commit
+ */
 #ifndef HIVE_PREPUSH_H
 #define HIVE_PREPUSH_H
 
@@ -30,15 +31,15 @@ int hive_prepush_each(struct git_repository *repo, const char *rel, int fd, hive
 /* One line of what git writes to a pre-push hook's stdin:
  * `<local ref> SP <local object id> SP <remote ref> SP <remote object id>`. */
 struct hive_prepush_line {
-	char buf[1024];             /* a copy of the line, cut into the fields below */
-	const char *local_ref;      /* the four fields, NUL-terminated, pointing into buf */
+	char buf[1024];	       /* a copy of the line, cut into the fields below */
+	const char *local_ref; /* the four fields, NUL-terminated, pointing into buf */
 	const char *local_hex;
 	const char *remote_ref;
 	const char *remote_hex;
-	unsigned char local[20];    /* the object ids as raw SHA-1 bytes (unset when zero) */
+	unsigned char local[20]; /* the object ids as raw SHA-1 bytes (unset when zero) */
 	unsigned char remote[20];
-	int local_zero;             /* all zeros, of 40 or 64 digits: a deleted ref */
-	int remote_zero;            /* all zeros: a new branch */
+	int local_zero;	 /* all zeros, of 40 or 64 digits: a deleted ref */
+	int remote_zero; /* all zeros: a new branch */
 };
 
 /*

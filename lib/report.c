@@ -1,4 +1,5 @@
-/* report.c - facts from a session's log, and the reports made of them: METRICS.json, Markdown, JSON, Prometheus, DORA */
+/* report.c - facts from a session's log, and the reports made of them: METRICS.json, Markdown,
+ * JSON, Prometheus, DORA */
 #include "report.h"
 
 #include <cjson/cJSON.h>
@@ -238,15 +239,17 @@ int hive_facts_load(struct hive_session *s, git_repository *repo, struct hive_fa
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	}
 	/* the view is folded from the log here, never read from STATE.json */
-	if (lseek(s->eventsfd, 0, SEEK_SET) < 0 || (rc = hive_lines_from_fd(s->eventsfd, &r, err))) {
+	if (lseek(s->eventsfd, 0, SEEK_SET) < 0 ||
+	    (rc = hive_lines_from_fd(s->eventsfd, &r, err))) {
 		rc = rc ? rc : hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: cannot seek", s->dir);
 		goto fail;
 	}
 	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
 		if (kind != HIVE_LINE_OK || !(ev = hive_json_parse(line, len))) {
-			rc = hive_err_set(err, HIVE_EENV,
-					  "%s/EVENTS.jsonl:%zu: not a whole JSON line: run hive-check",
-					  s->dir, hive_lines_number(r));
+			rc = hive_err_set(
+				err, HIVE_EENV,
+				"%s/EVENTS.jsonl:%zu: not a whole JSON line: run hive-check",
+				s->dir, hive_lines_number(r));
 			goto fail;
 		}
 		cJSON_AddItemToArray(f->events, ev);
@@ -382,9 +385,11 @@ cJSON *hive_report_metrics(const struct hive_facts *f)
 				cJSON_AddStringToObject(one, "resource", resource);
 			else
 				cJSON_AddNullToObject(one, "resource");
-			cJSON_AddStringToObject(one, "timestamp", str(e, "timestamp") ? str(e, "timestamp") : "");
+			cJSON_AddStringToObject(one, "timestamp",
+						str(e, "timestamp") ? str(e, "timestamp") : "");
 			if (get(recorded, str(conf(e), "name")))
-				cJSON_ReplaceItemInObjectCaseSensitive(recorded, str(conf(e), "name"), one);
+				cJSON_ReplaceItemInObjectCaseSensitive(recorded,
+								       str(conf(e), "name"), one);
 			else
 				cJSON_AddItemToObject(recorded, str(conf(e), "name"), one);
 		}
@@ -486,7 +491,8 @@ static void md_deployment(const struct hive_facts *f, struct hive_buf *b)
 	size_t i;
 
 	if (!f->ndeploys) {
-		hive_buf_puts(b, "## DEPLOYMENT SUMMARY\n\nNo deployment_configured event was recorded.\n\n");
+		hive_buf_puts(b, "## DEPLOYMENT SUMMARY\n\nNo deployment_configured event was "
+				 "recorded.\n\n");
 		return;
 	}
 	for (i = 0; i < f->ndeploys; i++) {
@@ -498,7 +504,8 @@ static void md_deployment(const struct hive_facts *f, struct hive_buf *b)
 		hive_buf_printf(b, " (%s, %s, line %d, %s)\n",
 				str(details(ev), "platform") ? str(details(ev), "platform") : "?",
 				str(details(ev), "status") ? str(details(ev), "status") : "?",
-				cJSON_IsNumber(get(ev, "seq")) ? (int)get(ev, "seq")->valuedouble : 0,
+				cJSON_IsNumber(get(ev, "seq")) ? (int)get(ev, "seq")->valuedouble
+							       : 0,
 				str(ev, "timestamp") ? str(ev, "timestamp") : "?");
 		md_field(b, "", "Version", get(c, "version"));
 		md_field(b, "", "Environment", get(c, "environment"));
@@ -517,9 +524,11 @@ static void md_deployment(const struct hive_facts *f, struct hive_buf *b)
 				md(b, type_of(e));
 				hive_buf_puts(b, " ");
 				md(b, str(details(e), "resource"));
-				hive_buf_printf(b, " (%s, %s)\n",
-						str(details(e), "action") ? str(details(e), "action") : "?",
-						str(details(e), "status") ? str(details(e), "status") : "?");
+				hive_buf_printf(
+					b, " (%s, %s)\n",
+					str(details(e), "action") ? str(details(e), "action") : "?",
+					str(details(e), "status") ? str(details(e), "status")
+								  : "?");
 				any = 1;
 			}
 			if (!any)
@@ -553,7 +562,8 @@ static const cJSON *incident_value(const struct incident *x, const char *key)
 
 static void md_time(struct hive_buf *b, const char *label, const cJSON *ev)
 {
-	hive_buf_printf(b, "  - %s: %s\n", label, ev && str(ev, "timestamp") ? str(ev, "timestamp") : NR);
+	hive_buf_printf(b, "  - %s: %s\n", label,
+			ev && str(ev, "timestamp") ? str(ev, "timestamp") : NR);
 }
 
 static void md_incident(const struct hive_facts *f, struct hive_buf *b)
@@ -585,8 +595,8 @@ static void md_incident(const struct hive_facts *f, struct hive_buf *b)
 /* Configuration keys the component report shows under their own headings. */
 static int component_key(const char *k)
 {
-	static const char *keys[] = {"purpose", "dependencies", "scaling", "health_check", "metrics",
-				     "alerts",	"env",	       "tags"};
+	static const char *keys[] = {"purpose", "dependencies", "scaling", "health_check",
+				     "metrics", "alerts",	"env",	   "tags"};
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -629,10 +639,11 @@ static cJSON *components(const struct hive_facts *f)
 				continue;
 			if (is(e, "metric_recorded") && str(conf(e), "name")) {
 				int dup = 0;
-				cJSON_ArrayForEach(item, metrics)
-					dup |= !strcmp(item->valuestring, str(conf(e), "name"));
+				cJSON_ArrayForEach(item, metrics) dup |=
+					!strcmp(item->valuestring, str(conf(e), "name"));
 				if (!dup) /* a name recorded twice is one key metric */
-					cJSON_AddItemToArray(metrics, cJSON_CreateString(str(conf(e), "name")));
+					cJSON_AddItemToArray(
+						metrics, cJSON_CreateString(str(conf(e), "name")));
 			}
 			if (!type_of(e) || !hive_event_type_is_change(type_of(e)))
 				continue;
@@ -641,20 +652,24 @@ static cJSON *components(const struct hive_facts *f)
 			{
 				cJSON *copy = cJSON_Duplicate(item, 1);
 				if (get(merged, item->string))
-					cJSON_ReplaceItemInObjectCaseSensitive(merged, item->string, copy);
+					cJSON_ReplaceItemInObjectCaseSensitive(merged, item->string,
+									       copy);
 				else
 					cJSON_AddItemToObject(merged, item->string, copy);
 			}
 		}
-		cJSON_AddItemToObject(c, "platform", cJSON_Duplicate(get(details(last), "platform"), 1));
+		cJSON_AddItemToObject(c, "platform",
+				      cJSON_Duplicate(get(details(last), "platform"), 1));
 		lc = cJSON_AddObjectToObject(c, "last_change");
 		cJSON_AddStringToObject(lc, "event_type", type_of(last));
-		cJSON_AddItemToObject(lc, "action", str(details(last), "action")
-							    ? cJSON_CreateString(str(details(last), "action"))
-							    : cJSON_CreateNull());
-		cJSON_AddItemToObject(lc, "status", str(details(last), "status")
-							    ? cJSON_CreateString(str(details(last), "status"))
-							    : cJSON_CreateNull());
+		cJSON_AddItemToObject(lc, "action",
+				      str(details(last), "action")
+					      ? cJSON_CreateString(str(details(last), "action"))
+					      : cJSON_CreateNull());
+		cJSON_AddItemToObject(lc, "status",
+				      str(details(last), "status")
+					      ? cJSON_CreateString(str(details(last), "status"))
+					      : cJSON_CreateNull());
 		cJSON_AddItemToObject(c, "configuration", merged);
 		cJSON_AddItemToObject(c, "recorded_metrics", metrics);
 	}
@@ -668,7 +683,8 @@ static void md_infrastructure(const struct hive_facts *f, struct hive_buf *b)
 
 	cJSON_ArrayForEach(c, all)
 	{
-		const cJSON *merged = get(c, "configuration"), *metrics = get(c, "recorded_metrics");
+		const cJSON *merged = get(c, "configuration"),
+			    *metrics = get(c, "recorded_metrics");
 		const cJSON *lc = get(c, "last_change"), *scaling, *env;
 		const char *platform = str(c, "platform"), *last_type = str(lc, "event_type");
 		const char *last_action = str(lc, "action"), *last_status = str(lc, "status");
@@ -764,7 +780,8 @@ static void md_infrastructure(const struct hive_facts *f, struct hive_buf *b)
 		hive_buf_puts(b, "\n");
 	}
 	if (!all->child)
-		hive_buf_puts(b, "## INFRASTRUCTURE COMPONENT\n\nNo infrastructure change was recorded.\n\n");
+		hive_buf_puts(b, "## INFRASTRUCTURE COMPONENT\n\nNo infrastructure change was "
+				 "recorded.\n\n");
 	cJSON_Delete(all);
 }
 
@@ -789,7 +806,8 @@ static void md_overview(const struct hive_facts *f, struct hive_buf *b)
 	hive_buf_puts(b, "\n\n");
 	hive_buf_puts(b, "- Worker: ");
 	md(b, f->worker ? f->worker : NR);
-	hive_buf_printf(b, "\n- Status: %s\n- Started: %s\n- Completed: %s\n- Duration: ", f->status,
+	hive_buf_printf(b,
+			"\n- Status: %s\n- Started: %s\n- Completed: %s\n- Duration: ", f->status,
 			f->started_at ? f->started_at : NR, f->completed_at ? f->completed_at : NR);
 	md_seconds(b, duration_s(f));
 	hive_buf_puts(b, "\n");
@@ -802,9 +820,10 @@ static void md_overview(const struct hive_facts *f, struct hive_buf *b)
 			hive_buf_puts(b, ", tag ");
 			md(b, str(git, "tag"));
 		}
-		hive_buf_printf(b, " (%s)\n", cJSON_IsTrue(dirty)    ? "uncommitted changes"
-					      : cJSON_IsFalse(dirty) ? "clean"
-								     : "work tree not scanned");
+		hive_buf_printf(b, " (%s)\n",
+				cJSON_IsTrue(dirty)    ? "uncommitted changes"
+				: cJSON_IsFalse(dirty) ? "clean"
+						       : "work tree not scanned");
 		hive_buf_puts(b, "- Remote: ");
 		md(b, str(git, "remote") ? str(git, "remote") : NR);
 		hive_buf_puts(b, "\n");
@@ -839,8 +858,9 @@ static void md_overview(const struct hive_facts *f, struct hive_buf *b)
 			get(get(m, "deployments"), "success")->valueint,
 			get(get(m, "deployments"), "failure")->valueint);
 	if (cJSON_IsNumber(get(get(m, "deployments"), "change_failure_rate")))
-		hive_buf_printf(b, "%.1f%%\n",
-				100 * get(get(m, "deployments"), "change_failure_rate")->valuedouble);
+		hive_buf_printf(
+			b, "%.1f%%\n",
+			100 * get(get(m, "deployments"), "change_failure_rate")->valuedouble);
 	else
 		hive_buf_puts(b, NR "\n");
 	hive_buf_printf(b, "- Incidents: %d, mean time to recovery ",
@@ -862,8 +882,10 @@ static void md_overview(const struct hive_facts *f, struct hive_buf *b)
 	}
 	cJSON_Delete(m);
 
-	hive_buf_puts(b, "\n## Timeline\n\n| seq | time | event | resource | action | platform | status |\n"
-			 "|---|---|---|---|---|---|---|\n");
+	hive_buf_puts(
+		b,
+		"\n## Timeline\n\n| seq | time | event | resource | action | platform | status |\n"
+		"|---|---|---|---|---|---|---|\n");
 	cJSON_ArrayForEach(e, f->events)
 	{
 		const cJSON *d = details(e);
@@ -891,7 +913,9 @@ static void md_findings(const cJSON *findings, struct hive_buf *b)
 
 	hive_buf_puts(b, "## Validation\n\n");
 	if (!findings) {
-		hive_buf_puts(b, "Not checked here: pass hive-check's JSON findings with --findings.\n\n");
+		hive_buf_puts(
+			b,
+			"Not checked here: pass hive-check's JSON findings with --findings.\n\n");
 		return;
 	}
 	cJSON_ArrayForEach(x, findings)
@@ -900,8 +924,8 @@ static void md_findings(const cJSON *findings, struct hive_buf *b)
 		errors += lvl && !strcmp(lvl, "error");
 		warnings += lvl && !strcmp(lvl, "warning");
 	}
-	hive_buf_printf(b, "hive-check: %d error%s, %d warning%s.\n\n", errors, errors == 1 ? "" : "s",
-			warnings, warnings == 1 ? "" : "s");
+	hive_buf_printf(b, "hive-check: %d error%s, %d warning%s.\n\n", errors,
+			errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
 	cJSON_ArrayForEach(x, findings)
 	{
 		hive_buf_printf(b, "- %s [%s] ", str(x, "level") ? str(x, "level") : "?",
@@ -939,27 +963,47 @@ cJSON *hive_report_json(const struct hive_facts *f, const cJSON *findings)
 	size_t i;
 
 	cJSON_AddItemToObject(o, "metrics", hive_report_metrics(f));
-	cJSON_AddItemToObject(o, "git",
-			      cJSON_Duplicate(f->state ? get(f->state, "git")
-						       : get(cJSON_GetArrayItem(f->events, 0), "git"),
-					      1));
+	cJSON_AddItemToObject(
+		o, "git",
+		cJSON_Duplicate(f->state ? get(f->state, "git")
+					 : get(cJSON_GetArrayItem(f->events, 0), "git"),
+				1));
 	cJSON_AddItemToObject(o, "ci",
-			      cJSON_Duplicate(f->state ? get(f->state, "ci")
-						       : get(cJSON_GetArrayItem(f->events, 0), "ci"),
+			      cJSON_Duplicate(f->state
+						      ? get(f->state, "ci")
+						      : get(cJSON_GetArrayItem(f->events, 0), "ci"),
 					      1));
 	deps = cJSON_AddArrayToObject(o, "deployments");
 	for (i = 0; i < f->ndeploys; i++) {
 		const cJSON *c = conf(f->deploys[i].ev), *t = get(c, "testing");
 		d = cJSON_CreateObject();
-		cJSON_AddItemToObject(d, "resource", cJSON_Duplicate(get(details(f->deploys[i].ev), "resource"), 1));
-		cJSON_AddItemToObject(d, "timestamp", cJSON_Duplicate(get(f->deploys[i].ev, "timestamp"), 1));
+		cJSON_AddItemToObject(
+			d, "resource",
+			cJSON_Duplicate(get(details(f->deploys[i].ev), "resource"), 1));
+		cJSON_AddItemToObject(d, "timestamp",
+				      cJSON_Duplicate(get(f->deploys[i].ev, "timestamp"), 1));
 		cJSON_AddBoolToObject(d, "success", f->deploys[i].success);
-		cJSON_AddItemToObject(d, "version", get(c, "version") ? cJSON_Duplicate(get(c, "version"), 1) : cJSON_CreateNull());
-		cJSON_AddItemToObject(d, "environment", get(c, "environment") ? cJSON_Duplicate(get(c, "environment"), 1) : cJSON_CreateNull());
-		cJSON_AddItemToObject(d, "changes", get(c, "changes") ? cJSON_Duplicate(get(c, "changes"), 1) : cJSON_CreateNull());
+		cJSON_AddItemToObject(d, "version",
+				      get(c, "version") ? cJSON_Duplicate(get(c, "version"), 1)
+							: cJSON_CreateNull());
+		cJSON_AddItemToObject(d, "environment",
+				      get(c, "environment")
+					      ? cJSON_Duplicate(get(c, "environment"), 1)
+					      : cJSON_CreateNull());
+		cJSON_AddItemToObject(d, "changes",
+				      get(c, "changes") ? cJSON_Duplicate(get(c, "changes"), 1)
+							: cJSON_CreateNull());
 		cJSON_AddItemToObject(d, "testing", t ? cJSON_Duplicate(t, 1) : cJSON_CreateNull());
-		cJSON_AddItemToObject(d, "strategy", pick(c, "strategy", "rollout_strategy") ? cJSON_Duplicate(pick(c, "strategy", "rollout_strategy"), 1) : cJSON_CreateNull());
-		cJSON_AddItemToObject(d, "rollback", pick(c, "rollback", "rollback_plan") ? cJSON_Duplicate(pick(c, "rollback", "rollback_plan"), 1) : cJSON_CreateNull());
+		cJSON_AddItemToObject(
+			d, "strategy",
+			pick(c, "strategy", "rollout_strategy")
+				? cJSON_Duplicate(pick(c, "strategy", "rollout_strategy"), 1)
+				: cJSON_CreateNull());
+		cJSON_AddItemToObject(
+			d, "rollback",
+			pick(c, "rollback", "rollback_plan")
+				? cJSON_Duplicate(pick(c, "rollback", "rollback_plan"), 1)
+				: cJSON_CreateNull());
 		add_num_or_null(d, "lead_time_s", f->deploys[i].lead_s);
 		cJSON_AddItemToArray(deps, d);
 	}
@@ -975,15 +1019,26 @@ cJSON *hive_report_json(const struct hive_facts *f, const cJSON *findings)
 			cJSON_AddNullToObject(d, "resource");
 		for (k = 0; k < 4; k++) {
 			const cJSON *v = incident_value(x, keys[k]);
-			cJSON_AddItemToObject(d, keys[k], v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
+			cJSON_AddItemToObject(d, keys[k],
+					      v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull());
 		}
-		cJSON_AddItemToObject(d, "detected", x->detected ? cJSON_Duplicate(get(x->detected, "timestamp"), 1) : cJSON_CreateNull());
-		cJSON_AddItemToObject(d, "responded", x->responded ? cJSON_Duplicate(get(x->responded, "timestamp"), 1) : cJSON_CreateNull());
-		cJSON_AddItemToObject(d, "resolved", x->resolved ? cJSON_Duplicate(get(x->resolved, "timestamp"), 1) : cJSON_CreateNull());
+		cJSON_AddItemToObject(d, "detected",
+				      x->detected
+					      ? cJSON_Duplicate(get(x->detected, "timestamp"), 1)
+					      : cJSON_CreateNull());
+		cJSON_AddItemToObject(d, "responded",
+				      x->responded
+					      ? cJSON_Duplicate(get(x->responded, "timestamp"), 1)
+					      : cJSON_CreateNull());
+		cJSON_AddItemToObject(d, "resolved",
+				      x->resolved
+					      ? cJSON_Duplicate(get(x->resolved, "timestamp"), 1)
+					      : cJSON_CreateNull());
 		cJSON_AddItemToArray(incs, d);
 	}
 	cJSON_AddItemToObject(o, "infrastructure", components(f));
-	cJSON_AddItemToObject(o, "findings", findings ? cJSON_Duplicate(findings, 1) : cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "findings",
+			      findings ? cJSON_Duplicate(findings, 1) : cJSON_CreateNull());
 	return o;
 }
 
@@ -1039,7 +1094,8 @@ void hive_report_prometheus(const struct hive_facts *f, struct hive_buf *out)
 	prom_label(out, f->worker ? f->worker : "");
 	hive_buf_printf(out, "\",status=\"%s\"} 1\n", f->status);
 	if (f->started_ms >= 0) {
-		prom_head(out, "hive_session_start_time_seconds", "When the session started (Unix time).");
+		prom_head(out, "hive_session_start_time_seconds",
+			  "When the session started (Unix time).");
 		prom_sample(out, "hive_session_start_time_seconds", sid, NULL, NULL,
 			    (double)f->started_ms / 1000.0);
 	}
@@ -1052,7 +1108,8 @@ void hive_report_prometheus(const struct hive_facts *f, struct hive_buf *out)
 	cJSON_ArrayForEach(x, get(ev, "by_type"))
 		prom_sample(out, "hive_session_events", sid, "type", x->string, x->valuedouble);
 	prom_head(out, "hive_session_failed_events", "Events whose details.status is failure.");
-	prom_sample(out, "hive_session_failed_events", sid, NULL, NULL, get(ev, "failures")->valuedouble);
+	prom_sample(out, "hive_session_failed_events", sid, NULL, NULL,
+		    get(ev, "failures")->valuedouble);
 	prom_head(out, "hive_session_resource_changes", "Resource change events, by action.");
 	for (i = 0; i < 3; i++)
 		prom_sample(out, "hive_session_resource_changes", sid, "action", actions[i],
@@ -1063,7 +1120,8 @@ void hive_report_prometheus(const struct hive_facts *f, struct hive_buf *out)
 	prom_sample(out, "hive_session_deployments", sid, "result", "failure",
 		    get(get(m, "deployments"), "failure")->valuedouble);
 	if (cJSON_IsNumber(get(get(m, "deployments"), "change_failure_rate"))) {
-		prom_head(out, "hive_session_change_failure_ratio", "Failed deployments over all deployments.");
+		prom_head(out, "hive_session_change_failure_ratio",
+			  "Failed deployments over all deployments.");
 		prom_sample(out, "hive_session_change_failure_ratio", sid, NULL, NULL,
 			    get(get(m, "deployments"), "change_failure_rate")->valuedouble);
 	}
@@ -1083,7 +1141,8 @@ void hive_report_prometheus(const struct hive_facts *f, struct hive_buf *out)
 			    get(m, "lead_time_s")->valuedouble);
 	}
 	if (get(m, "metrics")->child) {
-		prom_head(out, "hive_session_recorded_value", "The last metric_recorded value of each name.");
+		prom_head(out, "hive_session_recorded_value",
+			  "The last metric_recorded value of each name.");
 		cJSON_ArrayForEach(x, get(m, "metrics"))
 		{
 			hive_buf_puts(out, "hive_session_recorded_value{session=\"");
@@ -1151,7 +1210,8 @@ void hive_dora_add(struct hive_dora *d, const struct hive_facts *f)
 		int64_t a = x->detected ? ms_of(x->detected) : -1;
 		int64_t b = x->resolved ? ms_of(x->resolved) : -1;
 		if (a >= 0 && b >= a)
-			push(&d->recovery, &d->nrecovery, &d->cap_recovery, (double)(b - a) / 1000.0);
+			push(&d->recovery, &d->nrecovery, &d->cap_recovery,
+			     (double)(b - a) / 1000.0);
 	}
 }
 
@@ -1214,17 +1274,22 @@ void hive_dora_markdown(const struct hive_dora *d, struct hive_buf *out)
 {
 	cJSON *j = hive_dora_json(d);
 	const cJSON *df = get(j, "deployment_frequency"), *lt = get(j, "lead_time_for_changes");
-	const cJSON *cfr = get(j, "change_failure_rate"), *rt = get(j, "failed_deployment_recovery_time");
+	const cJSON *cfr = get(j, "change_failure_rate"),
+		    *rt = get(j, "failed_deployment_recovery_time");
 
 	hive_buf_printf(out, "# DORA METRICS\n\nAcross %zu session%s.\n\n", d->sessions,
 			d->sessions == 1 ? "" : "s");
 	hive_buf_puts(out, "| key | value | from |\n|---|---|---|\n");
-	hive_buf_printf(out, "| Deployment frequency | %.3g per day | %d successful deployments over %.3g days |\n",
+	hive_buf_printf(out,
+			"| Deployment frequency | %.3g per day | %d successful deployments over "
+			"%.3g days |\n",
 			get(df, "per_day")->valuedouble, get(df, "deployments")->valueint,
 			get(df, "days")->valuedouble);
 	hive_buf_puts(out, "| Lead time for changes (median) | ");
-	md_seconds(out, cJSON_IsNumber(get(lt, "median_s")) ? get(lt, "median_s")->valuedouble : NAN);
-	hive_buf_printf(out, " | %d deployments with a known commit time |\n", get(lt, "deployments")->valueint);
+	md_seconds(out,
+		   cJSON_IsNumber(get(lt, "median_s")) ? get(lt, "median_s")->valuedouble : NAN);
+	hive_buf_printf(out, " | %d deployments with a known commit time |\n",
+			get(lt, "deployments")->valueint);
 	hive_buf_puts(out, "| Change failure rate | ");
 	if (cJSON_IsNumber(get(cfr, "rate")))
 		hive_buf_printf(out, "%.1f%%", 100 * get(cfr, "rate")->valuedouble);
@@ -1233,7 +1298,8 @@ void hive_dora_markdown(const struct hive_dora *d, struct hive_buf *out)
 	hive_buf_printf(out, " | %d failed of %d deployments |\n", get(cfr, "failed")->valueint,
 			get(cfr, "deployments")->valueint);
 	hive_buf_puts(out, "| Failed deployment recovery time (median) | ");
-	md_seconds(out, cJSON_IsNumber(get(rt, "median_s")) ? get(rt, "median_s")->valuedouble : NAN);
+	md_seconds(out,
+		   cJSON_IsNumber(get(rt, "median_s")) ? get(rt, "median_s")->valuedouble : NAN);
 	hive_buf_printf(out, " | %d resolved incidents |\n\n", get(rt, "incidents")->valueint);
 	cJSON_Delete(j);
 }
@@ -1243,7 +1309,8 @@ void hive_dora_prometheus(const struct hive_dora *d, struct hive_buf *out)
 	cJSON *j = hive_dora_json(d);
 	const cJSON *v;
 
-	prom_head(out, "hive_dora_deployments_per_day", "Successful deployments per day across sessions.");
+	prom_head(out, "hive_dora_deployments_per_day",
+		  "Successful deployments per day across sessions.");
 	hive_buf_printf(out, "hive_dora_deployments_per_day %.15g\n",
 			get(get(j, "deployment_frequency"), "per_day")->valuedouble);
 	if (cJSON_IsNumber(v = get(get(j, "lead_time_for_changes"), "median_s"))) {
@@ -1251,11 +1318,13 @@ void hive_dora_prometheus(const struct hive_dora *d, struct hive_buf *out)
 		hive_buf_printf(out, "hive_dora_lead_time_seconds %.15g\n", v->valuedouble);
 	}
 	if (cJSON_IsNumber(v = get(get(j, "change_failure_rate"), "rate"))) {
-		prom_head(out, "hive_dora_change_failure_ratio", "Failed deployments over all deployments.");
+		prom_head(out, "hive_dora_change_failure_ratio",
+			  "Failed deployments over all deployments.");
 		hive_buf_printf(out, "hive_dora_change_failure_ratio %.15g\n", v->valuedouble);
 	}
 	if (cJSON_IsNumber(v = get(get(j, "failed_deployment_recovery_time"), "median_s"))) {
-		prom_head(out, "hive_dora_recovery_seconds", "Median failed deployment recovery time.");
+		prom_head(out, "hive_dora_recovery_seconds",
+			  "Median failed deployment recovery time.");
 		hive_buf_printf(out, "hive_dora_recovery_seconds %.15g\n", v->valuedouble);
 	}
 	cJSON_Delete(j);

@@ -1,4 +1,5 @@
-/* report.h - what a session says, as METRICS.json, the seed's Markdown reports, JSON, Prometheus and DORA */
+/* report.h - what a session says, as METRICS.json, the seed's Markdown reports, JSON, Prometheus
+ * and DORA */
 #ifndef HIVE_REPORT_H
 #define HIVE_REPORT_H
 

@@ -1,4 +1,5 @@
-/* requirements.c - what a repository's tracked paths say it needs (SPEC 5.1): terraform, docker, kubernetes, ... */
+/* requirements.c - what a repository's tracked paths say it needs (SPEC 5.1): terraform, docker,
+ * kubernetes, ... */
 #include "requirements.h"
 
 #include <cjson/cJSON.h>
@@ -8,8 +9,8 @@
 #include "gitctx.h"
 
 /* The requirement kinds of SPEC 5.1, in STATE.json's order. */
-static const char *kinds[] = {"terraform",	"docker", "compose",	"kubernetes",
-			      "helm",		"github_actions", "gitlab_ci", "pulumi"};
+static const char *kinds[] = {"terraform", "docker",	     "compose",	  "kubernetes",
+			      "helm",	   "github_actions", "gitlab_ci", "pulumi"};
 #define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
 
 struct detect {
@@ -58,8 +59,7 @@ static int detect_one(const char *path, void *arg)
 	return 0;
 }
 
-int hive_requirements_detect(struct hive_git *g, cJSON **out, size_t *dropped,
-			    struct hive_err *err)
+int hive_requirements_detect(struct hive_git *g, cJSON **out, size_t *dropped, struct hive_err *err)
 {
 	struct detect d = {{0}, 0};
 	cJSON *obj = cJSON_CreateObject();

@@ -1,4 +1,5 @@
-/* requirements.h - what a repository's tracked paths say it needs (SPEC 5.1): terraform, docker, kubernetes, ... */
+/* requirements.h - what a repository's tracked paths say it needs (SPEC 5.1): terraform, docker,
+ * kubernetes, ... */
 #ifndef HIVE_REQUIREMENTS_H
 #define HIVE_REQUIREMENTS_H
 

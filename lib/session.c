@@ -1,4 +1,5 @@
-/* session.c - session folders (create, open, enumerate, name) and the transaction every event is written through */
+/* session.c - session folders (create, open, enumerate, name) and the transaction every event is
+ * written through */
 #include "session.h"
 
 #include <cjson/cJSON.h>
@@ -71,8 +72,8 @@ static int no_such_session(const char *id, struct hive_err *err)
 	return HIVE_EUSAGE;
 }
 
-static int session_open(const char *root, const char *id, int readonly,
-			struct hive_session **out, struct hive_err *err)
+static int session_open(const char *root, const char *id, int readonly, struct hive_session **out,
+			struct hive_err *err)
 {
 	struct hive_session *s = NULL;
 	int rootfd = -1, sessfd = -1, rc;
@@ -102,8 +103,8 @@ static int session_open(const char *root, const char *id, int readonly,
 			     (readonly ? O_RDONLY : O_RDWR | O_APPEND) | O_NOFOLLOW | O_CLOEXEC);
 	if (s->eventsfd < 0) {
 		if (errno == ELOOP)
-			hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: is a symbolic link (refused)",
-				     s->dir);
+			hive_err_set(err, HIVE_EENV,
+				     "%s/EVENTS.jsonl: is a symbolic link (refused)", s->dir);
 		else
 			hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
 		goto out;
@@ -386,8 +387,8 @@ int hive_session_path_split(const char *path, int is_dir, char **root, char **id
 	slash = strrchr(copy, '/');
 	if (!slash || slash - copy < 9 || strncmp(slash - 9, "/sessions", 9)) {
 		free(copy);
-		return hive_err_set(err, HIVE_EUSAGE, "%s: not a session folder (<root>/sessions/<id>)",
-				    path);
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "%s: not a session folder (<root>/sessions/<id>)", path);
 	}
 	*slash = '\0';
 	*root = strndup(copy, (size_t)(slash - 9 - copy));
@@ -421,9 +422,10 @@ static cJSON *first_event(struct hive_session *s, struct hive_err *err)
 	    !(ev = hive_json_parse(line, len)) || !cJSON_IsObject(ev)) {
 		cJSON_Delete(ev);
 		ev = NULL;
-		hive_err_set(err, HIVE_EENV,
-			     "%s/EVENTS.jsonl:1: not a JSON event (corrupt session: run hive-check)",
-			     s->dir);
+		hive_err_set(
+			err, HIVE_EENV,
+			"%s/EVENTS.jsonl:1: not a JSON event (corrupt session: run hive-check)",
+			s->dir);
 	}
 	hive_lines_free(r);
 	return ev;
@@ -441,20 +443,23 @@ int hive_session_check_sound(struct hive_session *s, cJSON **state_out, struct h
 		return rc;
 	if (tail.size == 0)
 		return hive_err_set(err, HIVE_EENV,
-				    "%s/EVENTS.jsonl: exists but is empty (corrupt session)", s->dir);
+				    "%s/EVENTS.jsonl: exists but is empty (corrupt session)",
+				    s->dir);
 	if (!(first = first_event(s, err)))
 		return HIVE_EENV;
 	rc = HIVE_EENV;
 	v = hive_json_str(first, "event_type");
 	if (!v || strcmp(v, "session_started")) {
 		hive_err_set(err, HIVE_EENV,
-			     "%s/EVENTS.jsonl:1: expected session_started (corrupt session)", s->dir);
+			     "%s/EVENTS.jsonl:1: expected session_started (corrupt session)",
+			     s->dir);
 		goto out;
 	}
 	v = hive_json_str(first, "session_id");
 	if (!v || strcmp(v, s->id)) {
-		hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl:1: session_id does not match the folder %s",
-			     s->dir, s->id);
+		hive_err_set(err, HIVE_EENV,
+			     "%s/EVENTS.jsonl:1: session_id does not match the folder %s", s->dir,
+			     s->id);
 		goto out;
 	}
 	if ((rc = hive_state_read(s, &state, err)))
@@ -462,7 +467,8 @@ int hive_session_check_sound(struct hive_session *s, cJSON **state_out, struct h
 	v = hive_json_str(state, "session_id");
 	if (!state || !v || strcmp(v, s->id)) {
 		rc = hive_err_set(err, HIVE_EENV,
-				  "%s/STATE.json: %s (corrupt session: run hive-check --repair)", s->dir,
+				  "%s/STATE.json: %s (corrupt session: run hive-check --repair)",
+				  s->dir,
 				  state ? "session_id does not match" : "missing or not JSON");
 		goto out;
 	}
@@ -517,16 +523,16 @@ struct hive_txn {
 	char *root, *id;
 	struct hive_txn_opts opts;
 	struct hive_session *s; /* NULL for a new session until its commit */
-	struct hive_tail tail;  /* the log's end when the transaction began */
-	cJSON *state;           /* the view, every added event folded in */
-	char *old_state;        /* STATE.json's bytes at begin, for rollback (NULL: none) */
+	struct hive_tail tail;	/* the log's end when the transaction began */
+	cJSON *state;		/* the view, every added event folded in */
+	char *old_state;	/* STATE.json's bytes at begin, for rollback (NULL: none) */
 	size_t old_len;
-	char *worker;           /* the session's worker: line 1's, or opts.worker when new */
+	char *worker; /* the session's worker: line 1's, or opts.worker when new */
 	char prev[HIVE_HASH_SIZE];
 	int64_t next_seq;
-	char ts[32];            /* one timestamp for every event of the transaction */
-	struct hive_buf lines;  /* the added lines, exactly as written */
-	const char *rebuilt;    /* why the view was rebuilt from the log, or NULL */
+	char ts[32];	       /* one timestamp for every event of the transaction */
+	struct hive_buf lines; /* the added lines, exactly as written */
+	const char *rebuilt;   /* why the view was rebuilt from the log, or NULL */
 	int is_new, created, committed;
 	int made[2]; /* a created session: root folders made, and whether sessions/ was */
 };
@@ -567,8 +573,7 @@ static int txn_view(struct hive_txn *t, struct hive_err *err)
 	t->rebuilt = hive_state_disagrees(t->state, &t->tail);
 	if (!t->rebuilt && (!(w = hive_json_str(t->state, "worker")) || strcmp(w, t->worker)))
 		t->rebuilt = "its worker is not the one line 1 names";
-	if (!t->rebuilt &&
-	    (!sid || !(w = hive_json_str(t->state, "session_id")) || strcmp(w, sid)))
+	if (!t->rebuilt && (!sid || !(w = hive_json_str(t->state, "session_id")) || strcmp(w, sid)))
 		t->rebuilt = "its session_id is not the one line 1 names";
 	cJSON_Delete(first);
 	if (t->rebuilt) {
@@ -649,8 +654,7 @@ fail:
 	return rc;
 }
 
-int hive_txn_add(struct hive_txn *t, const char *type, const cJSON *details,
-		 struct hive_err *err)
+int hive_txn_add(struct hive_txn *t, const char *type, const cJSON *details, struct hive_err *err)
 {
 	cJSON *ev = NULL, *back = NULL, *git, *ci;
 	char *text = NULL, hash[HIVE_HASH_SIZE];
@@ -678,8 +682,8 @@ int hive_txn_add(struct hive_txn *t, const char *type, const cJSON *details,
 	/* the exact bytes, read back and judged by the gate's own reader and schema */
 	if (!(back = hive_json_parse_why(text, len, err))) {
 		rc = err->status;
-		hive_err_prefix(err, "event %zu (%s): would not read back as strict JSON", nadded + 1,
-				type);
+		hive_err_prefix(err, "event %zu (%s): would not read back as strict JSON",
+				nadded + 1, type);
 		goto out;
 	}
 	if ((rc = hive_event_validate(back, t->opts.cfg, err))) {

@@ -1,4 +1,5 @@
-/* session.h - session folders (create, open, enumerate, name) and the transaction every event is written through */
+/* session.h - session folders (create, open, enumerate, name) and the transaction every event is
+ * written through */
 #ifndef HIVE_SESSION_H
 #define HIVE_SESSION_H
 
@@ -53,10 +54,10 @@ struct hive_txn;
 struct hive_txn_opts {
 	const struct hive_config *cfg; /* event types, platforms (borrowed) */
 	const struct cJSON *git;       /* stamped on every event; NULL is JSON null */
-	const struct cJSON *ci;        /* likewise */
-	const char *worker;            /* a new session's worker; an existing one keeps its own */
-	int create;                    /* a missing session becomes a new transaction */
-	int closed_ok;                 /* allow a completed or failed session (reports only) */
+	const struct cJSON *ci;	       /* likewise */
+	const char *worker;	       /* a new session's worker; an existing one keeps its own */
+	int create;		       /* a missing session becomes a new transaction */
+	int closed_ok;		       /* allow a completed or failed session (reports only) */
 };
 
 int hive_txn_begin(const char *root, const char *id, const struct hive_txn_opts *opts,
@@ -139,7 +140,6 @@ int hive_session_check_sound(struct hive_session *s, struct cJSON **state_out,
  * was rebuilt, -1 when the log is too damaged to rebuild it (left for the checks to
  * report), else 0.
  */
-int hive_session_repair(struct hive_session *s, size_t *moved, int *rebuilt,
-			struct hive_err *err);
+int hive_session_repair(struct hive_session *s, size_t *moved, int *rebuilt, struct hive_err *err);
 
 #endif

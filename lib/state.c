@@ -1,4 +1,5 @@
-/* state.c - STATE.json, the view folded from EVENTS.jsonl: the fold, its check against the log, its read/write */
+/* state.c - STATE.json, the view folded from EVENTS.jsonl: the fold, its check against the log, its
+ * read/write */
 #include "state.h"
 
 #include <cjson/cJSON.h>
@@ -38,12 +39,15 @@ static cJSON *new_state(const cJSON *event)
 			      dup_or_null(cJSON_GetObjectItemCaseSensitive(event, "timestamp")));
 	cJSON_AddNullToObject(st, "updated_at");
 	cJSON_AddNullToObject(st, "completed_at");
-	cJSON_AddItemToObject(st, "git", dup_or_null(cJSON_GetObjectItemCaseSensitive(event, "git")));
+	cJSON_AddItemToObject(st, "git",
+			      dup_or_null(cJSON_GetObjectItemCaseSensitive(event, "git")));
 	cJSON_AddItemToObject(st, "ci", dup_or_null(cJSON_GetObjectItemCaseSensitive(event, "ci")));
-	cJSON_AddItemToObject(st, "worker_profile",
-			      dup_or_null(cJSON_GetObjectItemCaseSensitive(details, "worker_profile")));
-	cJSON_AddItemToObject(st, "requirements",
-			      dup_or_null(cJSON_GetObjectItemCaseSensitive(details, "requirements")));
+	cJSON_AddItemToObject(
+		st, "worker_profile",
+		dup_or_null(cJSON_GetObjectItemCaseSensitive(details, "worker_profile")));
+	cJSON_AddItemToObject(
+		st, "requirements",
+		dup_or_null(cJSON_GetObjectItemCaseSensitive(details, "requirements")));
 	ev = cJSON_AddObjectToObject(st, "events");
 	cJSON_AddNumberToObject(ev, "count", 0);
 	cJSON_AddNumberToObject(ev, "last_seq", 0);
@@ -67,13 +71,13 @@ static void bump(cJSON *obj, const char *key, double by)
 		set(obj, key, cJSON_CreateNumber(by));
 }
 
-int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash,
-		     struct hive_err *err)
+int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash, struct hive_err *err)
 {
 	const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "details");
 	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(details, "configuration");
 	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(event, "seq");
-	const char *type = hive_json_str(event, "event_type"), *ts = hive_json_str(event, "timestamp"), *status, *v;
+	const char *type = hive_json_str(event, "event_type"),
+		   *ts = hive_json_str(event, "timestamp"), *status, *v;
 	cJSON *st = *state, *ev, *dep;
 
 	if (!st) {
@@ -98,7 +102,8 @@ int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash,
 	if (status && !strcmp(status, "failure") && type && strcmp(type, "session_completed"))
 		bump(ev, "failures", 1);
 	if (type && !strcmp(type, "deployment_configured")) {
-		if (!(dep = cJSON_GetObjectItemCaseSensitive(st, "deployment")) || !cJSON_IsObject(dep)) {
+		if (!(dep = cJSON_GetObjectItemCaseSensitive(st, "deployment")) ||
+		    !cJSON_IsObject(dep)) {
 			set(st, "deployment", cJSON_CreateObject());
 			dep = cJSON_GetObjectItemCaseSensitive(st, "deployment");
 		}
@@ -114,7 +119,8 @@ int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash,
 	}
 	if (type && !strcmp(type, "session_completed")) {
 		set(st, "status",
-		    cJSON_CreateString(status && !strcmp(status, "failure") ? "failed" : "completed"));
+		    cJSON_CreateString(status && !strcmp(status, "failure") ? "failed"
+									    : "completed"));
 		set(st, "completed_at", ts ? cJSON_CreateString(ts) : cJSON_CreateNull());
 	}
 	return HIVE_OK;
@@ -137,9 +143,10 @@ int hive_state_rebuild(struct hive_session *s, cJSON **out, struct hive_err *err
 		return rc;
 	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
 		if (kind != HIVE_LINE_OK || !(ev = hive_json_parse(line, len))) {
-			rc = hive_err_set(err, HIVE_EENV,
-					  "%s/EVENTS.jsonl:%zu: not a whole JSON line: run hive-check",
-					  s->dir, hive_lines_number(r));
+			rc = hive_err_set(
+				err, HIVE_EENV,
+				"%s/EVENTS.jsonl:%zu: not a whole JSON line: run hive-check",
+				s->dir, hive_lines_number(r));
 			goto out;
 		}
 		hive_sha256(line, len, hash);

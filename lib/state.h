@@ -1,4 +1,5 @@
-/* state.h - STATE.json, the view folded from EVENTS.jsonl: the fold, its check against the log, its read/write */
+/* state.h - STATE.json, the view folded from EVENTS.jsonl: the fold, its check against the log, its
+ * read/write */
 #ifndef HIVE_STATE_H
 #define HIVE_STATE_H
 

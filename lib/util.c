@@ -131,8 +131,8 @@ int hive_time_parse(const char *s, int64_t *ms_out)
 	}
 	if (strcmp(p, "Z") && strcmp(p, "z") && strcmp(p, "+00:00"))
 		return -1;
-	*ms_out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 +
-		  ms;
+	*ms_out =
+		((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + (int64_t)sec * 1000 + ms;
 	return 0;
 }
 
@@ -332,8 +332,8 @@ void hive_buf_free(struct hive_buf *b)
 static int write_atomic(int dirfd, const char *name, const char *buf, size_t len, int mode,
 			int locked, const char *shown, struct hive_err *err);
 
-int hive_write_atomic(int dirfd, const char *name, const char *buf, size_t len,
-		      const char *shown, struct hive_err *err)
+int hive_write_atomic(int dirfd, const char *name, const char *buf, size_t len, const char *shown,
+		      struct hive_err *err)
 {
 	return write_atomic(dirfd, name, buf, len, -1, 0, shown, err);
 }

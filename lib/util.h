@@ -28,7 +28,7 @@ int hive_time_parse(const char *s, int64_t *ms_out);
 
 /* A growable NULL-terminated vector of owned strings. */
 struct hive_strv {
-	char **v;   /* v[n] == NULL */
+	char **v; /* v[n] == NULL */
 	size_t n;
 	size_t cap;
 };
@@ -51,7 +51,6 @@ int hive_write_all_or_truncate(int fd, const void *buf, size_t len, off_t old_si
 /* Fill buf with n random bytes from getrandom(2). Returns 0 or -1. */
 int hive_random(void *buf, size_t n);
 
-
 /* A growable text buffer; p is always NUL-terminated once anything was added. */
 struct hive_buf {
 	char *p;
@@ -61,13 +60,14 @@ struct hive_buf {
 
 void hive_buf_add(struct hive_buf *b, const char *s, size_t n);
 void hive_buf_puts(struct hive_buf *b, const char *s);
-void hive_buf_printf(struct hive_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void hive_buf_printf(struct hive_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 void hive_buf_free(struct hive_buf *b);
 
 /* Replace dirfd/name atomically with buf: a temporary file, fsync, rename; never through
  * a symbolic link. HIVE_EENV naming `shown` on failure (nothing is left behind). */
-int hive_write_atomic(int dirfd, const char *name, const char *buf, size_t len,
-		      const char *shown, struct hive_err *err);
+int hive_write_atomic(int dirfd, const char *name, const char *buf, size_t len, const char *shown,
+		      struct hive_err *err);
 
 /* hive_write_atomic for a caller holding a lock that every writer of dirfd/name takes
  * (STATE.json under the session lock): the temporary file is always .NAME.tmp, so one left

@@ -1,4 +1,5 @@
-/* fuzz_frontmatter.c - libFuzzer: a worker definition's YAML front matter (hive_worker_profile_parse) */
+/* fuzz_frontmatter.c - libFuzzer: a worker definition's YAML front matter
+ * (hive_worker_profile_parse) */
 #include <cjson/cJSON.h>
 #include <stdint.h>
 #include <stdlib.h>

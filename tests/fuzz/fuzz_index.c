@@ -46,7 +46,8 @@ static void check_tree(const struct hive_index *idx)
 		if (seen[node]++)
 			fail("a cache-tree node reached twice");
 		reached++;
-		for (c = idx->ct[node].first_child; c != HIVE_CT_NONE; c = idx->ct[c].next_sibling) {
+		for (c = idx->ct[node].first_child; c != HIVE_CT_NONE;
+		     c = idx->ct[c].next_sibling) {
 			if (c >= idx->ct_n)
 				fail("a link outside the cache-tree");
 			if (depth == idx->ct_n)

@@ -311,10 +311,12 @@ static void test_rule_json(void **state)
 	start(&b);
 	add_line(&b, "{\"seq\":2,");
 	add_line(&b, "[1,2]");
-	check_expect(NULL, &b, state_with(&b, "active", 3, 1), 0,
-		     EVENTS ":2: error: [json] not valid JSON: byte 10: the text ends inside an object\n" EVENTS
-			    ":3: error: [json] not a JSON object\n",
-		     2, 0);
+	check_expect(
+		NULL, &b, state_with(&b, "active", 3, 1), 0,
+		EVENTS
+		":2: error: [json] not valid JSON: byte 10: the text ends inside an object\n" EVENTS
+		":3: error: [json] not a JSON object\n",
+		2, 0);
 }
 
 /* The file ends without a newline: the last line is cut off (hive-check --repair). */
@@ -868,7 +870,9 @@ static void test_cap_per_rule(void **state)
 	while (last > res.text && last[-1] != '\n')
 		last--;
 	assert_string_equal(last, EVENTS ": error: [json] 10 more json findings not shown\n");
-	assert_non_null(strstr(res.text, EVENTS ":51: error: [json] not valid JSON: byte 1: unexpected character 'x'\n"));
+	assert_non_null(
+		strstr(res.text, EVENTS
+		       ":51: error: [json] not valid JSON: byte 1: unexpected character 'x'\n"));
 	assert_null(strstr(res.text, EVENTS ":52: error"));
 	/* 50 shown and the summary; the log's last seq stayed 1 */
 	assert_int_equal(res.errors, 52);

@@ -1,4 +1,5 @@
-/* test_config.c - unit tests for lib/config.c: .hive.yml parsing with FILE:LINE:COL errors, and worker front matter */
+/* test_config.c - unit tests for lib/config.c: .hive.yml parsing with FILE:LINE:COL errors, and
+ * worker front matter */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -263,7 +264,8 @@ static void test_config_other_forms(void **state)
 
 static void test_config_empty(void **state)
 {
-	static const char *empties[] = {"", "\n", "# only a comment\n", "---\n", "---\n...\n", "~\n"};
+	static const char *empties[] = {"",	 "\n",	       "# only a comment\n",
+					"---\n", "---\n...\n", "~\n"};
 	struct hive_config cfg;
 	size_t i;
 
@@ -284,7 +286,8 @@ static void test_config_unknown_keys(void **state)
 	config_bad("policy:\n  require_ci: []\n  foo: 1\n",
 		   ".hive.yml:3:3: unknown key \"policy.foo\"");
 	config_bad("git:\n  dirt: true\n", ".hive.yml:2:3: unknown key \"git.dirt\"");
-	config_bad("events: {types: [], kinds: []}\n", ".hive.yml:1:21: unknown key \"events.kinds\"");
+	config_bad("events: {types: [], kinds: []}\n",
+		   ".hive.yml:1:21: unknown key \"events.kinds\"");
 	/* keys are case-sensitive */
 	config_bad("Root: x\n", ".hive.yml:1:1: unknown key \"Root\"");
 }
@@ -296,7 +299,8 @@ static void test_config_wrong_types(void **state)
 	config_bad("root: {a: b}\n", ".hive.yml:1:7: root: expected a string");
 	config_bad("worker:\n", ".hive.yml:1:8: worker: expected a string");
 	config_bad("git:\n  dirty: maybe\n", ".hive.yml:2:10: git.dirty: expected true or false");
-	config_bad("git:\n  dirty: \"true\"\n", ".hive.yml:2:10: git.dirty: expected true or false");
+	config_bad("git:\n  dirty: \"true\"\n",
+		   ".hive.yml:2:10: git.dirty: expected true or false");
 	config_bad("git:\n  dirty: 1\n", ".hive.yml:2:10: git.dirty: expected true or false");
 	config_bad("policy:\n  max_session_minutes: -3\n",
 		   ".hive.yml:2:24: policy.max_session_minutes: expected a positive whole number");
@@ -364,8 +368,10 @@ static void test_config_bad_regex(void **state)
 static void test_config_patterns_pcre2(void **state)
 {
 	static const char *const accepted[] = {
-		"(a*){1,255}", "((((((a*)*)*)*)*)*){1,255}", "(a|b*)+", "(x|)*", "(a?){2}", "(^)*",
-		"(a)\\1",     "^(a+)+$",
+		"(a*){1,255}", "((((((a*)*)*)*)*)*){1,255}",
+		"(a|b*)+",     "(x|)*",
+		"(a?){2}",     "(^)*",
+		"(a)\\1",      "^(a+)+$",
 	};
 	struct hive_config cfg;
 	char text[256];
@@ -380,8 +386,9 @@ static void test_config_patterns_pcre2(void **state)
 	config_bad("redact:\n  patterns: ['((a{99}){99}){99}']\n",
 		   ".hive.yml:2:14: redact.patterns: \"((a{99}){99}){99}\" is not a valid PCRE2 "
 		   "pattern: regular expression is too large at offset 17");
-	config_bad_prefix("redact:\n  patterns: ['x{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}']\n",
-			  ".hive.yml:2:14: redact.patterns: \"x{2}{2}");
+	config_bad_prefix(
+		"redact:\n  patterns: ['x{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}{2}']\n",
+		".hive.yml:2:14: redact.patterns: \"x{2}{2}");
 	config_bad("redact:\n  patterns: ['a**']\n",
 		   ".hive.yml:2:14: redact.patterns: \"a**\" is not a valid PCRE2 pattern: "
 		   "quantifier does not follow a repeatable item at offset 2");
@@ -403,17 +410,19 @@ static void test_config_patterns_pcre2(void **state)
 	assert_true(matches(cfg.patterns[10].re, "a key-abcd1234 b"));
 	assert_true(matches(cfg.patterns[11].re, "caf\xc3\xa9-42"));
 	hive_config_free(&cfg);
-	config_bad("redact:\n  patterns: ['((((']\n",
-		   ".hive.yml:2:14: redact.patterns: \"((((\" is not a valid PCRE2 pattern: missing "
-		   "closing parenthesis at offset 4");
+	config_bad(
+		"redact:\n  patterns: ['((((']\n",
+		".hive.yml:2:14: redact.patterns: \"((((\" is not a valid PCRE2 pattern: missing "
+		"closing parenthesis at offset 4");
 }
 
 static void test_config_bad_names(void **state)
 {
 	(void)state;
-	config_bad("events:\n  types: [ok_type, Bad-Type]\n",
-		   ".hive.yml:2:20: events.types: \"Bad-Type\" is not a valid event type (lowercase "
-		   "letters, digits and _, starting with a letter)");
+	config_bad(
+		"events:\n  types: [ok_type, Bad-Type]\n",
+		".hive.yml:2:20: events.types: \"Bad-Type\" is not a valid event type (lowercase "
+		"letters, digits and _, starting with a letter)");
 	config_bad("events:\n  types: [9lives]\n",
 		   ".hive.yml:2:11: events.types: \"9lives\" is not a valid event type (lowercase "
 		   "letters, digits and _, starting with a letter)");
@@ -534,7 +543,8 @@ static const char SEED_WORKER[] =
 	"description: Infrastructure, deployment, monitoring, and CI/CD pipeline specialist\n"
 	"tools: [Bash, Read, Write, Edit, Grep, mcp__serena__search_for_pattern]\n"
 	"priority: high\n"
-	"protocols: [startup_protocol, logging_protocol, monitoring_protocol, completion_protocol]\n"
+	"protocols: [startup_protocol, logging_protocol, monitoring_protocol, "
+	"completion_protocol]\n"
 	"---\n"
 	"\n"
 	"# DevOps Worker - Infrastructure & Deployment Specialist\n"
@@ -635,9 +645,9 @@ static void test_profile_seed_fixture(void **state)
 				 "the repository): %s",
 				 err.msg);
 	}
-	assert_int_equal(hive_worker_profile_parse(".claude/agents/devops-worker.md", buf, len,
-						   &out, &err),
-			 HIVE_OK);
+	assert_int_equal(
+		hive_worker_profile_parse(".claude/agents/devops-worker.md", buf, len, &out, &err),
+		HIVE_OK);
 	got = cJSON_PrintUnformatted(out);
 	assert_string_equal(got, SEED_PROFILE);
 	cJSON_free(got);
@@ -660,9 +670,10 @@ static void test_profile_forms(void **state)
 		   "{\"source\":\"W.md\",\"name\":null,\"type\":null,\"description\":null,"
 		   "\"priority\":null,\"tools\":[\"Bash\",\"Read\",\"Grep\"],\"protocols\":null}");
 	/* block lists; unknown keys (model, color) are ignored; absent ones are null */
-	profile_is("---\nname: w\nmodel: sonnet\ncolor: blue\nprotocols:\n  - a\n  - b\n---\nbody\n",
-		   "{\"source\":\"W.md\",\"name\":\"w\",\"type\":null,\"description\":null,"
-		   "\"priority\":null,\"tools\":null,\"protocols\":[\"a\",\"b\"]}");
+	profile_is(
+		"---\nname: w\nmodel: sonnet\ncolor: blue\nprotocols:\n  - a\n  - b\n---\nbody\n",
+		"{\"source\":\"W.md\",\"name\":\"w\",\"type\":null,\"description\":null,"
+		"\"priority\":null,\"tools\":null,\"protocols\":[\"a\",\"b\"]}");
 	/* CRLF line ends; a closing line of ... ; a closing line at the very end */
 	profile_is("---\r\nname: w\r\ntools: Bash, Read\r\n---\r\nbody\r\n",
 		   "{\"source\":\"W.md\",\"name\":\"w\",\"type\":null,\"description\":null,"
@@ -682,7 +693,8 @@ static void test_profile_forms(void **state)
 static void test_profile_errors(void **state)
 {
 	(void)state;
-	profile_bad("# DevOps Worker\n", "W.md:1:1: no YAML front matter (the file must start with ---)");
+	profile_bad("# DevOps Worker\n",
+		    "W.md:1:1: no YAML front matter (the file must start with ---)");
 	profile_bad("", "W.md:1:1: no YAML front matter (the file must start with ---)");
 	profile_bad("---", "W.md:1:1: no YAML front matter (the file must start with ---)");
 	profile_bad("\n---\nname: w\n---\n",
@@ -705,7 +717,8 @@ static void test_profile_errors(void **state)
 	profile_bad("---\n---\n", "W.md:2:1: front matter is empty");
 	profile_bad("---\n- a\n---\n", "W.md:2:1: front matter: expected a mapping");
 	profile_bad("---\nname: [a]\n---\n", "W.md:2:7: name: expected a string");
-	profile_bad("---\nname: w\ntools: {a: 1}\n---\n", "W.md:3:8: tools: expected a list of strings");
+	profile_bad("---\nname: w\ntools: {a: 1}\n---\n",
+		    "W.md:3:8: tools: expected a list of strings");
 	profile_bad("---\nname: w\nprotocols: [a, [b]]\n---\n",
 		    "W.md:3:16: protocols: expected a list of strings");
 }

@@ -1,4 +1,5 @@
-/* test_err.c - unit tests for lib/err.c: the error record, prefixes and value quoting for messages */
+/* test_err.c - unit tests for lib/err.c: the error record, prefixes and value quoting for messages
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -65,7 +66,8 @@ static void test_quote(void **state)
 	assert_string_equal(hive_quote(buf, sizeof(buf), ""), "\"\"");
 	assert_string_equal(hive_quote(buf, sizeof(buf), "a\"b\\c"), "\"a\\\"b\\\\c\"");
 	assert_string_equal(hive_quote(buf, sizeof(buf), "a\nb"), "\"a\\nb\"");
-	assert_string_equal(hive_quote(buf, sizeof(buf), "a\tb\x01\x7f"), "\"a\\u0009b\\u0001\\u007f\"");
+	assert_string_equal(hive_quote(buf, sizeof(buf), "a\tb\x01\x7f"),
+			    "\"a\\u0009b\\u0001\\u007f\"");
 	/* UTF-8 passes through */
 	assert_string_equal(hive_quote(buf, sizeof(buf), "caf\xc3\xa9"), "\"caf\xc3\xa9\"");
 	/* too long: cut with ... inside the quotes, within the buffer */

@@ -1,4 +1,5 @@
-/* test_event.c - unit tests for lib/event.c: details and event validation, build order, KEY=VALUE */
+/* test_event.c - unit tests for lib/event.c: details and event validation, build order, KEY=VALUE
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -86,9 +87,9 @@ static const char *const INCIDENT_TYPES[] = {"incident_detected", "incident_resp
 /* --- event types -------------------------------------------------------------------- */
 
 /* The types an unknown-type message offers: the ones a user may emit. */
-#define BUILTIN_TYPES                                                                        \
-	"deployment_configured, infrastructure_provisioned, pipeline_updated, "               \
-	"monitoring_added, security_hardened, incident_detected, incident_responded, "       \
+#define BUILTIN_TYPES                                                                              \
+	"deployment_configured, infrastructure_provisioned, pipeline_updated, "                    \
+	"monitoring_added, security_hardened, incident_detected, incident_responded, "             \
 	"incident_resolved, metric_recorded"
 
 static void test_event_types(void **state)
@@ -149,36 +150,43 @@ static void test_details_valid_every_type(void **state)
 			   NULL);
 	}
 	details_ok("metric_recorded",
-		   "{\"configuration\":{\"name\":\"cpu\",\"value\":0.75,\"unit\":\"cores\"}}", NULL);
+		   "{\"configuration\":{\"name\":\"cpu\",\"value\":0.75,\"unit\":\"cores\"}}",
+		   NULL);
 	details_ok("metric_recorded",
 		   "{\"resource\":\"api\",\"platform\":\"Docker\",\"configuration\":{\"name\":"
 		   "\"cost\",\"value\":12,\"unit\":\"\"}}",
 		   NULL);
-	details_ok("session_started", "{\"requirements\":{\"terraform\":[]},\"worker_profile\":null}",
-		   NULL);
+	details_ok("session_started",
+		   "{\"requirements\":{\"terraform\":[]},\"worker_profile\":null}", NULL);
 	details_ok("session_completed", "{\"status\":\"success\"}", NULL);
 	details_ok("session_completed", "{\"status\":\"failure\",\"summary\":\"x\"}", NULL);
 	/* every built-in platform */
 	details_ok("deployment_configured",
-		   "{\"resource\":\"a\",\"action\":\"create\",\"platform\":\"AWS\",\"status\":\"success\"}",
+		   "{\"resource\":\"a\",\"action\":\"create\",\"platform\":\"AWS\",\"status\":"
+		   "\"success\"}",
 		   NULL);
 	details_ok("deployment_configured",
-		   "{\"resource\":\"a\",\"action\":\"create\",\"platform\":\"GCP\",\"status\":\"success\"}",
+		   "{\"resource\":\"a\",\"action\":\"create\",\"platform\":\"GCP\",\"status\":"
+		   "\"success\"}",
 		   NULL);
 	details_ok("deployment_configured",
-		   "{\"resource\":\"a\",\"action\":\"create\",\"platform\":\"Azure\",\"status\":\"success\"}",
+		   "{\"resource\":\"a\",\"action\":\"create\",\"platform\":\"Azure\",\"status\":"
+		   "\"success\"}",
 		   NULL);
 	details_ok("deployment_configured",
-		   "{\"resource\":\"a\",\"action\":\"create\",\"platform\":\"Docker\",\"status\":\"success\"}",
+		   "{\"resource\":\"a\",\"action\":\"create\",\"platform\":\"Docker\",\"status\":"
+		   "\"success\"}",
 		   NULL);
 	/* a configured platform and a configured event type */
 	details_ok("deployment_configured",
-		   "{\"resource\":\"a\",\"action\":\"create\",\"platform\":\"OnPrem\",\"status\":\"success\"}",
+		   "{\"resource\":\"a\",\"action\":\"create\",\"platform\":\"OnPrem\",\"status\":"
+		   "\"success\"}",
 		   &cfg);
 	details_ok("cost_reviewed", "{}", &cfg);
-	details_ok("cost_reviewed",
-		   "{\"resource\":\"bill\",\"configuration\":{\"total\":12.5},\"status\":\"success\"}",
-		   &cfg);
+	details_ok(
+		"cost_reviewed",
+		"{\"resource\":\"bill\",\"configuration\":{\"total\":12.5},\"status\":\"success\"}",
+		&cfg);
 	hive_config_free(&cfg);
 }
 
@@ -188,16 +196,20 @@ static void test_details_bad_action(void **state)
 {
 	(void)state;
 	details_bad("deployment_configured",
-		    "{\"resource\":\"api\",\"action\":\"destroy\",\"platform\":\"K8s\",\"status\":\"success\"}",
+		    "{\"resource\":\"api\",\"action\":\"destroy\",\"platform\":\"K8s\",\"status\":"
+		    "\"success\"}",
 		    NULL, "details.action: \"destroy\" is not one of create, update, delete");
 	details_bad("deployment_configured",
 		    "{\"resource\":\"api\",\"platform\":\"K8s\",\"status\":\"success\"}", NULL,
 		    "details.action: missing (one of create, update, delete)");
+	details_bad(
+		"deployment_configured",
+		"{\"resource\":\"api\",\"action\":1,\"platform\":\"K8s\",\"status\":\"success\"}",
+		NULL,
+		"details.action: expected a string, got a number (one of create, update, delete)");
 	details_bad("deployment_configured",
-		    "{\"resource\":\"api\",\"action\":1,\"platform\":\"K8s\",\"status\":\"success\"}", NULL,
-		    "details.action: expected a string, got a number (one of create, update, delete)");
-	details_bad("deployment_configured",
-		    "{\"resource\":\"api\",\"action\":\"Create\",\"platform\":\"K8s\",\"status\":\"success\"}",
+		    "{\"resource\":\"api\",\"action\":\"Create\",\"platform\":\"K8s\",\"status\":"
+		    "\"success\"}",
 		    NULL, "details.action: \"Create\" is not one of create, update, delete");
 }
 
@@ -208,13 +220,16 @@ static void test_details_bad_resource(void **state)
 		    "{\"action\":\"create\",\"platform\":\"AWS\",\"status\":\"success\"}", NULL,
 		    "details.resource: missing (a non-empty string)");
 	details_bad("infrastructure_provisioned",
-		    "{\"resource\":\"\",\"action\":\"create\",\"platform\":\"AWS\",\"status\":\"success\"}",
+		    "{\"resource\":\"\",\"action\":\"create\",\"platform\":\"AWS\",\"status\":"
+		    "\"success\"}",
 		    NULL, "details.resource: must not be empty");
 	details_bad("infrastructure_provisioned",
-		    "{\"resource\":null,\"action\":\"create\",\"platform\":\"AWS\",\"status\":\"success\"}",
+		    "{\"resource\":null,\"action\":\"create\",\"platform\":\"AWS\",\"status\":"
+		    "\"success\"}",
 		    NULL, "details.resource: expected a string, got null");
 	details_bad("infrastructure_provisioned",
-		    "{\"resource\":[\"a\"],\"action\":\"create\",\"platform\":\"AWS\",\"status\":\"success\"}",
+		    "{\"resource\":[\"a\"],\"action\":\"create\",\"platform\":\"AWS\",\"status\":"
+		    "\"success\"}",
 		    NULL, "details.resource: expected a string, got an array");
 }
 
@@ -225,22 +240,29 @@ static void test_details_bad_platform(void **state)
 	(void)state;
 	config_from(&cfg, "events:\n  platforms: [OnPrem, Hetzner]\n");
 	details_bad("pipeline_updated",
-		    "{\"resource\":\"ci\",\"action\":\"update\",\"platform\":\"Mars\",\"status\":\"success\"}",
+		    "{\"resource\":\"ci\",\"action\":\"update\",\"platform\":\"Mars\",\"status\":"
+		    "\"success\"}",
 		    NULL, "details.platform: \"Mars\" is not one of AWS, GCP, Azure, Docker, K8s");
 	/* the configured platforms are listed, and accepted */
 	details_bad("pipeline_updated",
-		    "{\"resource\":\"ci\",\"action\":\"update\",\"platform\":\"Mars\",\"status\":\"success\"}",
+		    "{\"resource\":\"ci\",\"action\":\"update\",\"platform\":\"Mars\",\"status\":"
+		    "\"success\"}",
 		    &cfg,
-		    "details.platform: \"Mars\" is not one of AWS, GCP, Azure, Docker, K8s, OnPrem, Hetzner");
+		    "details.platform: \"Mars\" is not one of AWS, GCP, Azure, Docker, K8s, "
+		    "OnPrem, Hetzner");
 	details_ok("pipeline_updated",
-		   "{\"resource\":\"ci\",\"action\":\"update\",\"platform\":\"Hetzner\",\"status\":\"success\"}",
+		   "{\"resource\":\"ci\",\"action\":\"update\",\"platform\":\"Hetzner\",\"status\":"
+		   "\"success\"}",
 		   &cfg);
 	/* ...but not without the config, and case matters */
 	details_bad("pipeline_updated",
-		    "{\"resource\":\"ci\",\"action\":\"update\",\"platform\":\"OnPrem\",\"status\":\"success\"}",
-		    NULL, "details.platform: \"OnPrem\" is not one of AWS, GCP, Azure, Docker, K8s");
+		    "{\"resource\":\"ci\",\"action\":\"update\",\"platform\":\"OnPrem\",\"status\":"
+		    "\"success\"}",
+		    NULL,
+		    "details.platform: \"OnPrem\" is not one of AWS, GCP, Azure, Docker, K8s");
 	details_bad("pipeline_updated",
-		    "{\"resource\":\"ci\",\"action\":\"update\",\"platform\":\"k8s\",\"status\":\"success\"}",
+		    "{\"resource\":\"ci\",\"action\":\"update\",\"platform\":\"k8s\",\"status\":"
+		    "\"success\"}",
 		    NULL, "details.platform: \"k8s\" is not one of AWS, GCP, Azure, Docker, K8s");
 	details_bad("pipeline_updated",
 		    "{\"resource\":\"ci\",\"action\":\"update\",\"status\":\"success\"}", NULL,
@@ -252,14 +274,16 @@ static void test_details_bad_status(void **state)
 {
 	(void)state;
 	details_bad("monitoring_added",
-		    "{\"resource\":\"api\",\"action\":\"create\",\"platform\":\"K8s\",\"status\":\"ok\"}",
+		    "{\"resource\":\"api\",\"action\":\"create\",\"platform\":\"K8s\",\"status\":"
+		    "\"ok\"}",
 		    NULL, "details.status: \"ok\" is not one of success, failure");
 	details_bad("monitoring_added",
 		    "{\"resource\":\"api\",\"action\":\"create\",\"platform\":\"K8s\"}", NULL,
 		    "details.status: missing (one of success, failure)");
-	details_bad("monitoring_added",
-		    "{\"resource\":\"api\",\"action\":\"create\",\"platform\":\"K8s\",\"status\":true}",
-		    NULL, "details.status: expected a string, got a boolean (one of success, failure)");
+	details_bad(
+		"monitoring_added",
+		"{\"resource\":\"api\",\"action\":\"create\",\"platform\":\"K8s\",\"status\":true}",
+		NULL, "details.status: expected a string, got a boolean (one of success, failure)");
 	details_bad("session_completed", "{\"status\":\"done\"}", NULL,
 		    "details.status: \"done\" is not one of success, failure");
 	details_bad("session_completed", "{}", NULL,
@@ -293,7 +317,8 @@ static void test_details_unknown_key(void **state)
 		    "details: unknown key \"env\" (allowed: resource, action, platform, "
 		    "configuration, status; put anything else in configuration)");
 	details_bad("metric_recorded",
-		    "{\"configuration\":{\"name\":\"cpu\",\"value\":1,\"unit\":\"x\"},\"Resource\":\"a\"}",
+		    "{\"configuration\":{\"name\":\"cpu\",\"value\":1,\"unit\":\"x\"},\"Resource\":"
+		    "\"a\"}",
 		    NULL,
 		    "details: unknown key \"Resource\" (allowed: resource, action, platform, "
 		    "configuration, status; put anything else in configuration)");
@@ -302,7 +327,8 @@ static void test_details_unknown_key(void **state)
 static void test_details_not_an_object(void **state)
 {
 	(void)state;
-	details_bad("deployment_configured", "[]", NULL, "details: expected an object, got an array");
+	details_bad("deployment_configured", "[]", NULL,
+		    "details: expected an object, got an array");
 	details_bad("deployment_configured", "\"x\"", NULL,
 		    "details: expected an object, got a string");
 	details_bad("session_started", "null", NULL, "details: expected an object, got null");
@@ -314,7 +340,8 @@ static void test_details_incident(void **state)
 {
 	(void)state;
 	details_bad("incident_detected",
-		    "{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\",\"status\":\"success\"}",
+		    "{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\",\"status\":"
+		    "\"success\"}",
 		    NULL, "details.configuration.severity: missing (one of P1, P2, P3, P4)");
 	details_bad("incident_responded",
 		    "{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
@@ -328,27 +355,31 @@ static void test_details_incident(void **state)
 		    "{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
 		    "\"configuration\":{\"severity\":1},\"status\":\"success\"}",
 		    NULL,
-		    "details.configuration.severity: expected a string, got a number (one of P1, P2, P3, P4)");
+		    "details.configuration.severity: expected a string, got a number (one of P1, "
+		    "P2, P3, P4)");
 	details_bad("incident_detected",
 		    "{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
 		    "\"configuration\":{\"severity\":\"P2\",\"impact\":3},\"status\":\"success\"}",
 		    NULL, "details.configuration.impact: expected a string, got a number");
-	details_bad("incident_detected",
-		    "{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
-		    "\"configuration\":{\"severity\":\"P2\",\"root_cause\":{}},\"status\":\"success\"}",
-		    NULL, "details.configuration.root_cause: expected a string, got an object");
-	details_bad("incident_detected",
-		    "{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
-		    "\"configuration\":{\"severity\":\"P2\",\"action_items\":7},\"status\":\"success\"}",
-		    NULL, "details.configuration.action_items: expected an array of strings, got a number");
+	details_bad(
+		"incident_detected",
+		"{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
+		"\"configuration\":{\"severity\":\"P2\",\"root_cause\":{}},\"status\":\"success\"}",
+		NULL, "details.configuration.root_cause: expected a string, got an object");
+	details_bad(
+		"incident_detected",
+		"{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
+		"\"configuration\":{\"severity\":\"P2\",\"action_items\":7},\"status\":"
+		"\"success\"}",
+		NULL,
+		"details.configuration.action_items: expected an array of strings, got a number");
 	details_bad("incident_detected",
 		    "{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
 		    "\"configuration\":{\"severity\":\"P2\",\"action_items\":[\"a\",2]},"
 		    "\"status\":\"success\"}",
 		    NULL, "details.configuration.action_items[1]: expected a string, got a number");
 	/* the incident types still need the seed's fields */
-	details_bad("incident_detected",
-		    "{\"configuration\":{\"severity\":\"P2\"}}", NULL,
+	details_bad("incident_detected", "{\"configuration\":{\"severity\":\"P2\"}}", NULL,
 		    "details.resource: missing (a non-empty string)");
 }
 
@@ -366,28 +397,31 @@ static void test_details_metric(void **state)
 		    "{\"configuration\":{\"name\":\"\",\"value\":1,\"unit\":\"ms\"}}", NULL,
 		    "details.configuration.name: must not be empty");
 	details_bad("metric_recorded",
-		    "{\"configuration\":{\"name\":\"latency\",\"value\":\"42\",\"unit\":\"ms\"}}", NULL,
+		    "{\"configuration\":{\"name\":\"latency\",\"value\":\"42\",\"unit\":\"ms\"}}",
+		    NULL,
 		    "details.configuration.value: expected a number, got a string (use value:=42, "
 		    "not value=42)");
 	details_bad("metric_recorded",
-		    "{\"configuration\":{\"name\":\"latency\",\"value\":true,\"unit\":\"ms\"}}", NULL,
+		    "{\"configuration\":{\"name\":\"latency\",\"value\":true,\"unit\":\"ms\"}}",
+		    NULL,
 		    "details.configuration.value: expected a number, got a boolean (use value:=42, "
 		    "not value=42)");
-	details_bad("metric_recorded",
-		    "{\"configuration\":{\"name\":\"latency\",\"value\":42}}", NULL,
-		    "details.configuration.unit: missing (a string)");
+	details_bad("metric_recorded", "{\"configuration\":{\"name\":\"latency\",\"value\":42}}",
+		    NULL, "details.configuration.unit: missing (a string)");
 	details_bad("metric_recorded",
 		    "{\"configuration\":{\"name\":\"latency\",\"value\":42,\"unit\":5}}", NULL,
 		    "details.configuration.unit: expected a string, got a number");
 	/* a missing value names the field and says it is missing */
 	d = json("{\"configuration\":{\"name\":\"latency\",\"unit\":\"ms\"}}");
-	assert_int_equal(hive_event_validate_details("metric_recorded", d, NULL, &err), HIVE_EUSAGE);
+	assert_int_equal(hive_event_validate_details("metric_recorded", d, NULL, &err),
+			 HIVE_EUSAGE);
 	assert_true(!strncmp(err.msg, "details.configuration.value: ", 29));
 	assert_non_null(strstr(err.msg, "missing"));
 	cJSON_Delete(d);
 	/* the seed's fields, when given, are still checked */
 	details_bad("metric_recorded",
-		    "{\"platform\":\"Mars\",\"configuration\":{\"name\":\"x\",\"value\":1,\"unit\":\"u\"}}",
+		    "{\"platform\":\"Mars\",\"configuration\":{\"name\":\"x\",\"value\":1,\"unit\":"
+		    "\"u\"}}",
 		    NULL, "details.platform: \"Mars\" is not one of AWS, GCP, Azure, Docker, K8s");
 }
 
@@ -397,16 +431,20 @@ static void test_details_event_types(void **state)
 
 	(void)state;
 	config_from(&cfg, "events:\n  types: [cost_reviewed]\n");
-	details_bad("bogus", "{}", NULL, "event_type: \"bogus\" is not one of " BUILTIN_TYPES
+	details_bad("bogus", "{}", NULL,
+		    "event_type: \"bogus\" is not one of " BUILTIN_TYPES
 		    " (add types with events.types in .hive.yml)");
-	details_bad("cost_reviewed", "{}", NULL, "event_type: \"cost_reviewed\" is not one of "
-		    BUILTIN_TYPES " (add types with events.types in .hive.yml)");
+	details_bad("cost_reviewed", "{}", NULL,
+		    "event_type: \"cost_reviewed\" is not one of " BUILTIN_TYPES
+		    " (add types with events.types in .hive.yml)");
 	details_ok("cost_reviewed", "{}", &cfg);
 	/* the configured types are listed too */
-	details_bad("bogus", "{}", &cfg, "event_type: \"bogus\" is not one of " BUILTIN_TYPES
+	details_bad("bogus", "{}", &cfg,
+		    "event_type: \"bogus\" is not one of " BUILTIN_TYPES
 		    ", cost_reviewed (add types with events.types in .hive.yml)");
 	/* an empty type */
-	details_bad("", "{}", NULL, "event_type: \"\" is not one of " BUILTIN_TYPES
+	details_bad("", "{}", NULL,
+		    "event_type: \"\" is not one of " BUILTIN_TYPES
 		    " (add types with events.types in .hive.yml)");
 	/* a configured type has no required fields, but what it has is checked */
 	details_bad("cost_reviewed", "{\"action\":\"destroy\"}", &cfg,
@@ -423,13 +461,16 @@ static void test_details_event_types(void **state)
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 static const char VALID_LINE[] =
-	"{\"seq\":3,\"timestamp\":\"2025-01-15T10:30:00.123Z\",\"event_type\":\"deployment_configured\","
+	"{\"seq\":3,\"timestamp\":\"2025-01-15T10:30:00.123Z\",\"event_type\":\"deployment_"
+	"configured\","
 	"\"worker\":\"devops-worker\",\"session_id\":\"gh-8812-1\","
 	"\"details\":{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
-	"\"configuration\":{\"image\":\"api:1.4.2\",\"tags\":{\"team\":\"infra\"}},\"status\":\"success\"},"
+	"\"configuration\":{\"image\":\"api:1.4.2\",\"tags\":{\"team\":\"infra\"}},\"status\":"
+	"\"success\"},"
 	"\"git\":{\"commit\":\"" HEX40 "\",\"branch\":\"main\",\"dirty\":false,\"tag\":null,"
 	"\"remote\":\"https://github.com/acme/app\"},"
-	"\"ci\":{\"provider\":\"github\",\"run_id\":\"8812\",\"run_attempt\":\"1\",\"job\":\"deploy\","
+	"\"ci\":{\"provider\":\"github\",\"run_id\":\"8812\",\"run_attempt\":\"1\",\"job\":"
+	"\"deploy\","
 	"\"workflow\":\"cd\",\"url\":\"https://github.com/acme/app/actions/runs/8812\"},"
 	"\"prev\":\"sha256:" HEX64 "\"}";
 
@@ -475,8 +516,8 @@ static void line_bad(const char *path, const char *value, const char *want)
 		fail_msg("%s=%s accepted", path, value ? value : "(deleted)");
 	assert_int_equal(err.status, HIVE_EUSAGE);
 	if (strcmp(err.msg, want))
-		fail_msg("%s=%s\n  got:  %s\n  want: %s", path, value ? value : "(deleted)", err.msg,
-			 want);
+		fail_msg("%s=%s\n  got:  %s\n  want: %s", path, value ? value : "(deleted)",
+			 err.msg, want);
 }
 
 static void test_validate_valid(void **state)
@@ -493,8 +534,9 @@ static void test_validate_valid(void **state)
 	line_ok("git", "null");
 	line_ok("ci", "null");
 	line_ok("ci", "{\"provider\":\"ci\"}");
-	line_ok("ci", "{\"provider\":\"gitlab\",\"pipeline_id\":\"1\",\"job_id\":\"2\",\"job\":null,"
-		      "\"url\":\"u\"}");
+	line_ok("ci",
+		"{\"provider\":\"gitlab\",\"pipeline_id\":\"1\",\"job_id\":\"2\",\"job\":null,"
+		"\"url\":\"u\"}");
 	line_ok("timestamp", "\"2025-01-15T10:30:00Z\"");
 	line_ok("timestamp", "\"2025-01-15T10:30:00.123+00:00\"");
 	line_ok("git.commit", "null");
@@ -539,7 +581,8 @@ static void test_validate_timestamp(void **state)
 {
 	(void)state;
 	line_bad("timestamp", "\"yesterday\"",
-		 "timestamp: \"yesterday\" is not an RFC 3339 UTC time like 2025-01-15T10:30:00.123Z");
+		 "timestamp: \"yesterday\" is not an RFC 3339 UTC time like "
+		 "2025-01-15T10:30:00.123Z");
 	line_bad("timestamp", "\"2025-01-15T10:30:00.123+02:00\"",
 		 "timestamp: \"2025-01-15T10:30:00.123+02:00\" is not an RFC 3339 UTC time like "
 		 "2025-01-15T10:30:00.123Z");
@@ -556,10 +599,11 @@ static void test_validate_prev(void **state)
 
 	(void)state;
 	line_bad("prev", "\"sha256:xyz\"", want);
-	line_bad("prev", "\"" HEX64 "\"", want);                   /* no prefix */
-	line_bad("prev", "\"sha256:" HEX64 "0\"", want);           /* 65 digits */
-	line_bad("prev", "\"sha256:" HEX40 "\"", want);            /* 40 digits */
-	line_bad("prev", "\"sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"",
+	line_bad("prev", "\"" HEX64 "\"", want);	 /* no prefix */
+	line_bad("prev", "\"sha256:" HEX64 "0\"", want); /* 65 digits */
+	line_bad("prev", "\"sha256:" HEX40 "\"", want);	 /* 40 digits */
+	line_bad("prev",
+		 "\"sha256:0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef\"",
 		 want); /* uppercase */
 	line_bad("prev", "\"SHA256:" HEX64 "\"", want);
 	line_bad("prev", "\"\"", want);
@@ -569,7 +613,8 @@ static void test_validate_prev(void **state)
 static void test_validate_git_ci(void **state)
 {
 	(void)state;
-	line_bad("git.commit", "\"abc\"", "git.commit: \"abc\" is not a 40 or 64 digit lowercase hex id");
+	line_bad("git.commit", "\"abc\"",
+		 "git.commit: \"abc\" is not a 40 or 64 digit lowercase hex id");
 	line_bad("git.commit", "\"0123456789ABCDEF0123456789abcdef01234567\"",
 		 "git.commit: \"0123456789ABCDEF0123456789abcdef01234567\" is not a 40 or 64 "
 		 "digit lowercase hex id");
@@ -587,7 +632,8 @@ static void test_validate_git_ci(void **state)
 	line_bad("git.sha", "\"x\"", "git: unknown key \"sha\"");
 	line_bad("git", "\"main\"", "git: expected an object or null, got a string");
 	line_bad("ci", "[]", "ci: expected an object or null, got an array");
-	line_bad("ci.provider", "\"jenkins\"", "ci.provider: \"jenkins\" is not one of github, gitlab, ci");
+	line_bad("ci.provider", "\"jenkins\"",
+		 "ci.provider: \"jenkins\" is not one of github, gitlab, ci");
 	line_bad("ci.provider", NULL, "ci.provider: missing (one of github, gitlab, ci)");
 	line_bad("ci.run_id", "8812", "ci.run_id: expected a string or null, got a number");
 }
@@ -626,7 +672,8 @@ static void test_event_build_order(void **state)
 
 	(void)state;
 	ev = hive_event_build(
-		3, "2025-01-15T10:30:00.123Z", "deployment_configured", "devops-worker", "gh-8812-1",
+		3, "2025-01-15T10:30:00.123Z", "deployment_configured", "devops-worker",
+		"gh-8812-1",
 		json("{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
 		     "\"configuration\":{\"image\":\"api:1.4.2\",\"tags\":{\"team\":\"infra\"}},"
 		     "\"status\":\"success\"}"),
@@ -699,8 +746,10 @@ static void test_normalize_details(void **state)
 		   "\"configuration\":{},\"status\":\"success\"}");
 	normalized("metric_recorded", "{}", "{\"configuration\":{}}");
 	normalized("metric_recorded",
-		   "{\"configuration\":{\"unit\":\"ms\",\"name\":\"x\",\"value\":1},\"platform\":\"AWS\"}",
-		   "{\"platform\":\"AWS\",\"configuration\":{\"unit\":\"ms\",\"name\":\"x\",\"value\":1}}");
+		   "{\"configuration\":{\"unit\":\"ms\",\"name\":\"x\",\"value\":1},\"platform\":"
+		   "\"AWS\"}",
+		   "{\"platform\":\"AWS\",\"configuration\":{\"unit\":\"ms\",\"name\":\"x\","
+		   "\"value\":1}}");
 	/* already in order: unchanged */
 	normalized("deployment_configured", SEED_DETAILS, SEED_DETAILS);
 	/* the tools' own events are left as they are */
@@ -757,8 +806,7 @@ static void kv_bad(const char *arg, const char *want)
 
 static void test_apply_kv_values(void **state)
 {
-	static const char *nested[] = {"tags.team=infra", "tags.env=prod", "a.b.c:=1",
-				       "a.b.d=x"};
+	static const char *nested[] = {"tags.team=infra", "tags.env=prod", "a.b.c:=1", "a.b.d=x"};
 	static const char *replace[] = {"resource=x", "resource=y", "n:=1", "n:=[2]"};
 
 	(void)state;
@@ -783,7 +831,8 @@ static void test_apply_kv_values(void **state)
 	/* dotted keys nest */
 	kv("tags.team=infra", "{\"tags\":{\"team\":\"infra\"}}");
 	kv_all(nested, 4,
-	       "{\"tags\":{\"team\":\"infra\",\"env\":\"prod\"},\"a\":{\"b\":{\"c\":1,\"d\":\"x\"}}}");
+	       "{\"tags\":{\"team\":\"infra\",\"env\":\"prod\"},\"a\":{\"b\":{\"c\":1,\"d\":\"x\"}}"
+	       "}");
 	/* setting a key again replaces it (no duplicate keys) */
 	kv_all(replace, 4, "{\"resource\":\"y\",\"n\":[2]}");
 }
@@ -809,7 +858,7 @@ static void test_apply_kv_errors(void **state)
 	kv_bad("k:=1 2", "\"k:=1 2\": the value after := is not valid JSON: byte 3: more text "
 			 "after the JSON value (quote strings, or use KEY=VALUE)");
 	kv_bad("k:={\"a\":", "\"k:={\\\"a\\\":\": the value after := is not valid JSON: byte 6: "
-			      "the text ends inside an object (quote strings, or use KEY=VALUE)");
+			     "the text ends inside an object (quote strings, or use KEY=VALUE)");
 	/* the strict reader's rules reach KEY:=JSON too */
 	kv_bad("k:=06", "\"k:=06\": the value after := is not valid JSON: byte 1: leading zero "
 			"in a number (quote strings, or use KEY=VALUE)");

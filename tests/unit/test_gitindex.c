@@ -182,8 +182,9 @@ static void test_cache_tree_truncated(void **state)
 	len = body_of(body, recs, 4, 0x11);
 	for (cut = 1; cut < len; cut++) {
 		idx = NULL;
-		assert_int_equal(hive_index_read(write_index(ext, tree_ext(ext, body, cut)), &idx, &err),
-				 HIVE_OK);
+		assert_int_equal(
+			hive_index_read(write_index(ext, tree_ext(ext, body, cut)), &idx, &err),
+			HIVE_OK);
 		assert_null(idx->ct);
 		assert_false(idx->tree_root_valid);
 		hive_index_free(idx);

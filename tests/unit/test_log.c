@@ -1,4 +1,5 @@
-/* test_log.c - unit tests for lib/log.c: session ids, the session folder, lock, tail, append, chain hash, STATE.json, line reader */
+/* test_log.c - unit tests for lib/log.c: session ids, the session folder, lock, tail, append, chain
+ * hash, STATE.json, line reader */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -291,9 +292,9 @@ static void test_session_create(void **state)
 
 	/* the root does not exist yet: it is made */
 	assert_false(exists(fx->root));
-	assert_int_equal(hive_session_create(fx->root, "s1", LINE1, strlen(LINE1), st,
-					     &created, &s, &err),
-			 HIVE_OK);
+	assert_int_equal(
+		hive_session_create(fx->root, "s1", LINE1, strlen(LINE1), st, &created, &s, &err),
+		HIVE_OK);
 	assert_int_equal(created, 1);
 	assert_non_null(s);
 	assert_string_equal(s->id, "s1");
@@ -330,9 +331,9 @@ static void test_session_create(void **state)
 	want_dir = pathf("%s", "rel/sessions/s2");
 	assert_non_null(getcwd(cwd, sizeof(cwd)));
 	assert_int_equal(chdir(fx->dir), 0);
-	assert_int_equal(hive_session_create("rel", "s2", LINE1, strlen(LINE1), st,
-					     &created, &s, &err),
-			 HIVE_OK);
+	assert_int_equal(
+		hive_session_create("rel", "s2", LINE1, strlen(LINE1), st, &created, &s, &err),
+		HIVE_OK);
 	assert_int_equal(created, 1);
 	assert_string_equal(s->dir, want_dir);
 	hive_session_close(s);
@@ -396,9 +397,9 @@ static void test_session_create_bad_id(void **state)
 	int created = -1;
 
 	/* an invalid id: HIVE_EUSAGE and nothing is created */
-	assert_int_equal(hive_session_create(fx->root, "../x", LINE1, strlen(LINE1), st, &created,
-					     &s, &err),
-			 HIVE_EUSAGE);
+	assert_int_equal(
+		hive_session_create(fx->root, "../x", LINE1, strlen(LINE1), st, &created, &s, &err),
+		HIVE_EUSAGE);
 	assert_null(s);
 	assert_non_null(strstr(err.msg, "\"../x\""));
 	assert_false(exists(fx->root));
@@ -460,8 +461,8 @@ static void test_session_open_refuses_symlinks(void **state)
 	assert_string_equal(err.msg, want);
 	free(want);
 	/* hive_session_create does not follow it either */
-	assert_int_equal(hive_session_create(fx->root, "linked", LINE1, strlen(LINE1), st,
-					     &created, &o, &err),
+	assert_int_equal(hive_session_create(fx->root, "linked", LINE1, strlen(LINE1), st, &created,
+					     &o, &err),
 			 HIVE_EENV);
 	assert_int_equal(created, 0);
 	assert_null(o);
@@ -582,9 +583,9 @@ static void test_log_tail_not_an_event(void **state)
 	struct hive_session *s;
 	struct hive_err err = {0};
 	struct hive_tail t;
-	static const char *bad[] = {"not json\n",	  "{\"seq\":0}\n",    "{\"seq\":\"1\"}\n",
-				    "{\"no\":\"seq\"}\n", "\n",		 "[1]\n",
-				    "{\"seq\":1.5}\n",	  "{\"seq\":1e300}\n", "{\"seq\":-4}\n"};
+	static const char *bad[] = {
+		"not json\n", "{\"seq\":0}\n",	 "{\"seq\":\"1\"}\n", "{\"no\":\"seq\"}\n", "\n",
+		"[1]\n",      "{\"seq\":1.5}\n", "{\"seq\":1e300}\n", "{\"seq\":-4}\n"};
 	char id[16];
 	size_t i;
 
@@ -652,7 +653,8 @@ static void test_log_append_then_tail(void **state)
 	struct hive_session *s = make_session(fx, "s1", LINE1, strlen(LINE1));
 	struct hive_err err = {0};
 	struct hive_tail t, t2;
-	char *line2, *line3, *two, *both, *events_p = pathf("%s/sessions/s1/EVENTS.jsonl", fx->root);
+	char *line2, *line3, *two, *both,
+		*events_p = pathf("%s/sessions/s1/EVENTS.jsonl", fx->root);
 	char h1[HIVE_HASH_SIZE], h2[HIVE_HASH_SIZE], h3[HIVE_HASH_SIZE], *text;
 
 	assert_int_equal(hive_log_tail(s, &t, &err), HIVE_OK);
@@ -810,7 +812,7 @@ static void test_state_write_failure_leaves_old(void **state)
 	assert_int_equal(err.status, HIVE_EENV);
 	after = slurp(state_p, NULL);
 	assert_string_equal(after, before); /* the old view is intact */
-	names = list_dir(sess);             /* and no temporary file is left */
+	names = list_dir(sess);		    /* and no temporary file is left */
 	assert_string_equal(names, ".lock EVENTS.jsonl STATE.json");
 	free(names);
 	free(after);

@@ -1,4 +1,5 @@
-/* test_prepush.c - unit tests for lib/prepush.c: the pre-push line parser (fuzzed by tests/fuzz/fuzz_prepush.c) */
+/* test_prepush.c - unit tests for lib/prepush.c: the pre-push line parser (fuzzed by
+ * tests/fuzz/fuzz_prepush.c) */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,4 +1,5 @@
-/* test_session.c - unit tests for lib/session.c: the transaction, enumeration, path split, repair */
+/* test_session.c - unit tests for lib/session.c: the transaction, enumeration, path split, repair
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -195,7 +196,8 @@ static void test_create_and_chain(void **state)
 	assert_non_null(st = slurp(fx->sess, "STATE.json"));
 	assert_non_null(strstr(st, "\"count\":3,\"last_seq\":3,"));
 	assert_non_null(strstr(st, "\"failures\":1"));
-	assert_non_null(strstr(st, "\"deployment\":{\"status\":\"failure\",\"environment\":\"prod\""));
+	assert_non_null(
+		strstr(st, "\"deployment\":{\"status\":\"failure\",\"environment\":\"prod\""));
 	assert_int_equal(asprintf(&expect, "%s", st), (int)strlen(st));
 	free(expect);
 	hive_txn_free(t);
@@ -212,7 +214,8 @@ static void test_add_invalid_changes_nothing(void **state)
 	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0};
 	struct hive_txn *t = NULL;
 	struct hive_err err = {0};
-	cJSON *bad = cJSON_Parse("{\"resource\":\"web\",\"action\":\"destroy\",\"platform\":\"K8s\"}");
+	cJSON *bad =
+		cJSON_Parse("{\"resource\":\"web\",\"action\":\"destroy\",\"platform\":\"K8s\"}");
 	cJSON *good = deploy_details("success");
 	char *log1, *st1, *log2, *st2;
 	size_t len;

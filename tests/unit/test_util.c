@@ -1,4 +1,5 @@
-/* test_util.c - unit tests for lib/util.c: RFC 3339 times, string vectors, file reads, all-or-nothing writes */
+/* test_util.c - unit tests for lib/util.c: RFC 3339 times, string vectors, file reads,
+ * all-or-nothing writes */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -80,7 +81,8 @@ static void time_parse_ok(const char *s, int64_t want)
 	if (hive_time_parse(s, &ms) != 0)
 		fail_msg("hive_time_parse rejected %s", s);
 	if (ms != want)
-		fail_msg("hive_time_parse(%s) = %lld, want %lld", s, (long long)ms, (long long)want);
+		fail_msg("hive_time_parse(%s) = %lld, want %lld", s, (long long)ms,
+			 (long long)want);
 }
 
 static void time_parse_bad(const char *s)
@@ -118,7 +120,7 @@ static void test_time_parse_without_fraction(void **state)
  * text (seconds 0..59 here: a leap second :60 is read as the next minute's :00). */
 static void test_time_parse_agrees_with_timegm(void **state)
 {
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
 	char s[40];
 	int y, m, d, leap;
 	struct tm tm;
@@ -131,8 +133,8 @@ static void test_time_parse_agrees_with_timegm(void **state)
 				int h = (y + d) % 24, mi = (m * d) % 60, sec = (y + m + d) % 60;
 				char back[32];
 
-				snprintf(s, sizeof(s), "%04d-%02d-%02dT%02d:%02d:%02d.042Z", y, m, d, h,
-					 mi, sec);
+				snprintf(s, sizeof(s), "%04d-%02d-%02dT%02d:%02d:%02d.042Z", y, m,
+					 d, h, mi, sec);
 				memset(&tm, 0, sizeof(tm));
 				tm.tm_year = y - 1900;
 				tm.tm_mon = m - 1;
@@ -164,12 +166,12 @@ static void test_time_parse_rejects_garbage(void **state)
 	time_parse_bad("");
 	time_parse_bad("yesterday");
 	time_parse_bad("2025-01-15");
-	time_parse_bad("2025-01-15T10:30:00");        /* no zone */
-	time_parse_bad("2025-01-15T10:30:00.Z");      /* a dot with no digits */
-	time_parse_bad("2025-01-15T10:30:00.123");    /* fraction, no zone */
-	time_parse_bad("2025-01-15T10:30:00+01:00");  /* not UTC */
+	time_parse_bad("2025-01-15T10:30:00");	     /* no zone */
+	time_parse_bad("2025-01-15T10:30:00.Z");     /* a dot with no digits */
+	time_parse_bad("2025-01-15T10:30:00.123");   /* fraction, no zone */
+	time_parse_bad("2025-01-15T10:30:00+01:00"); /* not UTC */
 	time_parse_bad("2025-01-15T10:30:00-00:00");
-	time_parse_bad("2025-01-15T10:30:00ZZ");      /* trailing garbage */
+	time_parse_bad("2025-01-15T10:30:00ZZ"); /* trailing garbage */
 	time_parse_bad("2025-01-15T10:30:00Z ");
 	time_parse_bad(" 2025-01-15T10:30:00Z");
 	time_parse_bad("2025/01/15T10:30:00Z");
@@ -194,7 +196,7 @@ static void test_time_parse_rejects_bad_fields(void **state)
 	time_parse_bad("2025-02-29T00:00:00Z"); /* 2025 is not a leap year */
 	time_parse_bad("2025-02-30T00:00:00Z");
 	time_parse_bad("2025-04-31T00:00:00Z");
-	time_parse_bad("1900-02-29T00:00:00Z"); /* century, not a leap year */
+	time_parse_bad("1900-02-29T00:00:00Z");		       /* century, not a leap year */
 	time_parse_ok("2000-02-29T00:00:00Z", 951782400000LL); /* 400-year rule: leap */
 }
 
@@ -299,7 +301,7 @@ static void test_strv_push_has_clear(void **state)
 	assert_int_equal(hive_strv_has(&sv, ""), 1);
 	assert_int_equal(hive_strv_has(&sv, "mutable"), 1);
 	assert_int_equal(hive_strv_has(&sv, "Xutable"), 0);
-	assert_int_equal(hive_strv_has(&sv, "alph"), 0);  /* exact match only */
+	assert_int_equal(hive_strv_has(&sv, "alph"), 0); /* exact match only */
 	assert_int_equal(hive_strv_has(&sv, "alphaa"), 0);
 	assert_int_equal(hive_strv_has(&sv, "ALPHA"), 0);
 
