@@ -16,7 +16,7 @@ libhttp-parser-dev libpcre2-dev git jq"
 # to test it (make check, make bench); HIVE_DEPS_TESTS=0 leaves them out
 if [ "${HIVE_DEPS_TESTS:-1}" != 0 ]; then
 	packages="$packages libcmocka-dev bats bats-assert bats-support libxml2-utils mandoc
-shellcheck hyperfine prometheus pre-commit valgrind clang libclang-rt-14-dev"
+shellcheck hyperfine prometheus pre-commit valgrind clang clang-format libclang-rt-14-dev"
 fi
 
 say() { printf 'deps: %s\n' "$*" >&2; }
