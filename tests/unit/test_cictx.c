@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <cjson/cJSON.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -56,27 +58,6 @@ static int teardown(void **state)
 	nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	free(*state);
 	return 0;
-}
-
-/* On a mismatch: got and want as TAP comments ("# " before every line, so no line of
- * theirs can pass for a result), then a short failure (cmocka cuts long messages, and the
- * cut can swallow the newline before "not ok"). */
-static void show_mismatch(const char *what, const char *got, const char *want)
-{
-	const char *texts[2] = {got ? got : "(null)", want}, *names[2] = {"got", "want"}, *p, *nl;
-	int i;
-
-	fflush(stdout);
-	for (i = 0; i < 2; i++) {
-		printf("# --- %s\n", names[i]);
-		for (p = texts[i]; *p; p = nl ? nl + 1 : p + strlen(p)) {
-			nl = strchr(p, '\n');
-			printf("#   %.*s%s\n", (int)(nl ? nl - p : (long)strlen(p)), p,
-			       nl ? "" : "(no newline)");
-		}
-	}
-	fflush(stdout);
-	fail_msg("%s differs from what was expected (shown above)", what);
 }
 
 static char *path_in(const char *dir, const char *name)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,27 +19,6 @@ static const char *const rules[] = {"json", "schema", "chain", "order"};
 /* sha256sum of "chain\nE.jsonl\n3\nseq is 7, expected 3" and "order\nE.jsonl\n0\nbackwards" */
 #define CQ_FP1 "598a4eacae46f0eb68a7236aa2f74b1d6ce9371810ce65156a89fcc51f865e1c"
 #define CQ_FP2 "2a22fa6621bf6a6f8a06a873483812f800cdda43a3b224fd8dea09f7eaf6e717"
-
-/* On a mismatch: got and want as TAP comments ("# " before every line, so no line of
- * theirs can pass for a result), then a short failure (cmocka cuts long messages, and the
- * cut can swallow the newline before "not ok"). */
-static void show_mismatch(const char *what, const char *got, const char *want)
-{
-	const char *texts[2] = {got ? got : "(null)", want}, *names[2] = {"got", "want"}, *p, *nl;
-	int i;
-
-	fflush(stdout);
-	for (i = 0; i < 2; i++) {
-		printf("# --- %s\n", names[i]);
-		for (p = texts[i]; *p; p = nl ? nl + 1 : p + strlen(p)) {
-			nl = strchr(p, '\n');
-			printf("#   %.*s%s\n", (int)(nl ? nl - p : (long)strlen(p)), p,
-			       nl ? "" : "(no newline)");
-		}
-	}
-	fflush(stdout);
-	fail_msg("%s differs from what was expected (shown above)", what);
-}
 
 /* A sink writing into memory: open, feed, finish, compare. */
 struct sink {

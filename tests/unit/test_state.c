@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,27 +29,6 @@
 	"\"worker_profile\":{\"type\":\"specialization\"},\"requirements\":{\"docker\":"           \
 	"[\"Dockerfile\"]}},\"git\":{\"commit\":null,\"branch\":\"main\"},\"ci\":null,\"prev\":"   \
 	"null}"
-
-/* On a mismatch: got and want as TAP comments ("# " before every line, so no line of
- * theirs can pass for a result), then a short failure (cmocka cuts long messages, and the
- * cut can swallow the newline before "not ok"). */
-static void show_mismatch(const char *what, const char *got, const char *want)
-{
-	const char *texts[2] = {got ? got : "(null)", want}, *names[2] = {"got", "want"}, *p, *nl;
-	int i;
-
-	fflush(stdout);
-	for (i = 0; i < 2; i++) {
-		printf("# --- %s\n", names[i]);
-		for (p = texts[i]; *p; p = nl ? nl + 1 : p + strlen(p)) {
-			nl = strchr(p, '\n');
-			printf("#   %.*s%s\n", (int)(nl ? nl - p : (long)strlen(p)), p,
-			       nl ? "" : "(no newline)");
-		}
-	}
-	fflush(stdout);
-	fail_msg("%s differs from what was expected (shown above)", what);
-}
 
 /* One event from its JSON text folded into *st with hash; asserts the fold succeeded. */
 static void apply(cJSON **st, const char *text, const char *hash)
