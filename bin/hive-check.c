@@ -1,25 +1,17 @@
 /* hive-check.c - the gate: verify sessions from the work tree, from files, or as git is about to
  * push them */
-#include <cjson/cJSON.h>
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../lib/check.h"
 #include "../lib/cictx.h"
 #include "../lib/cli.h"
 #include "../lib/findings.h"
+#include "../lib/gate.h"
 #include "../lib/gitctx.h"
-#include "../lib/prepush.h"
-#include "../lib/session.h"
 #include "../lib/redact.h"
-#include "../lib/util.h"
 
 static const char synopsis[] =
 	"usage: hive-check [--session ID | --all | FILE... | -] [--format FORMAT] [--strict]\n"
@@ -87,195 +79,12 @@ static int check_option(void *tool, int key, const char *arg, struct hive_err *e
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
 }
 
-/* What one run shares between its sessions. */
-struct gate {
-	struct hive_ctx *ctx;
-	struct check_opts *o;
-	struct hive_checker checker;
-	struct hive_findings *f;
-	const char *rules[16];
-	size_t nrules;
-};
-
-/* A path as findings show it: relative to the top of the work tree when inside it. */
-static const char *shown(const struct hive_ctx *ctx, const char *path)
-{
-	size_t n = strlen(ctx->top);
-
-	if (!strncmp(path, ctx->top, n) && path[n] == '/')
-		return path + n + 1;
-	return path;
-}
-
-/* Check the session folder root/sessions/id from the file system. */
-static int check_folder(struct gate *g, const char *root, const char *id)
-{
-	struct hive_check_input in = {0};
-	struct hive_session *s = NULL;
-	struct hive_err e = {0};
-	char *state = NULL, dir[4200], events[4300];
-	size_t moved;
-	struct stat st;
-	int rc, rebuilt;
-
-	snprintf(dir, sizeof(dir), "%s/sessions/%s", root, id);
-	snprintf(events, sizeof(events), "%s/EVENTS.jsonl", shown(g->ctx, dir));
-	in.session = id;
-	in.dir_shown = shown(g->ctx, dir);
-	in.events_shown = events;
-	in.events_fd = -1;
-	hive_findings_session(g->f, id, events, g->rules, g->nrules);
-	if (lstat(dir, &st) == 0 && S_ISLNK(st.st_mode)) {
-		in.is_symlink = 1;
-		return hive_check_session(&g->checker, &in, g->f, &g->ctx->err);
-	}
-	if (g->o->repair) {
-		if ((rc = hive_session_open(root, id, &s, &g->ctx->err)))
-			return rc;
-		rc = hive_session_repair(s, &moved, &rebuilt, &g->ctx->err);
-		hive_session_close(s);
-		s = NULL;
-		if (rc)
-			return rc;
-		if (moved && !g->ctx->quiet)
-			fprintf(stderr,
-				"%s: %s: moved a cut-off last line (%zu bytes) to "
-				"EVENTS.jsonl.torn\n",
-				hive_progname, id, moved);
-		if (rebuilt == 1 && !g->ctx->quiet)
-			fprintf(stderr, "%s: %s: rebuilt STATE.json from the log\n", hive_progname,
-				id);
-	}
-	rc = hive_session_open_ro(root, id, &s, &e);
-	if (rc == HIVE_EENV && e.sys == ENOENT) { /* the folder is there, EVENTS.jsonl is not */
-		in.events_missing = 1;
-		return hive_check_session(&g->checker, &in, g->f, &g->ctx->err);
-	}
-	if (rc) {
-		g->ctx->err = e;
-		return rc;
-	}
-	/* a shared lock: the log and STATE.json are read in step with writers */
-	if (hive_session_lock_shared(s, hive_lock_timeout(), &e) && e.sys != ENOENT) {
-		g->ctx->err = e;
-		hive_session_close(s);
-		return HIVE_EENV;
-	}
-	if ((rc = hive_check_input_from_session(s, in.dir_shown, events, &in, &state,
-						&g->ctx->err))) {
-		hive_session_close(s);
-		return rc;
-	}
-	rc = hive_check_session(&g->checker, &in, g->f, &g->ctx->err);
-	free(state);
-	hive_session_close(s);
-	return rc;
-}
-
-struct walk {
-	struct gate *g;
-	const char *root;
-};
-
-static int check_one(const char *id, void *arg)
-{
-	struct walk *w = arg;
-
-	return check_folder(w->g, w->root, id);
-}
-
-/* Every session folder under root, in name order. */
-static int check_all(struct gate *g, const char *root)
-{
-	struct walk w = {g, root};
-
-	return hive_session_foreach(root, check_one, &w, &g->ctx->err);
-}
-
-/* A FILE operand: a folder, an EVENTS.jsonl (checked with its folder), or a bare log. */
-static int check_operand(struct gate *g, const char *arg)
-{
-	struct hive_check_input in = {0};
-	char *copy = NULL, *root = NULL, *id = NULL;
-	struct stat st;
-	int fd, rc;
-	const char *base = strrchr(arg, '/');
-
-	base = base ? base + 1 : arg;
-	if (!strcmp(arg, "-")) {
-		in.events_shown = "-";
-		in.events_fd = 0;
-		hive_findings_session(g->f, NULL, "-", g->rules, g->nrules);
-		return hive_check_session(&g->checker, &in, g->f, &g->ctx->err);
-	}
-	if (lstat(arg, &st) < 0)
-		return hive_err_sys(&g->ctx->err, HIVE_EUSAGE, errno, "%s", arg);
-	if (S_ISDIR(st.st_mode) || !strcmp(base, "EVENTS.jsonl")) {
-		/* <root>/sessions/<id>[/EVENTS.jsonl]: check the folder */
-		if (!(copy = realpath(arg, NULL)))
-			return hive_err_sys(&g->ctx->err, HIVE_EUSAGE, errno, "%s", arg);
-		rc = hive_session_path_split(copy, S_ISDIR(st.st_mode), &root, &id, &g->ctx->err);
-		free(copy);
-		if (rc == HIVE_EUSAGE && !S_ISDIR(st.st_mode)) {
-			hive_err_clear(&g->ctx->err);
-			goto bare; /* an EVENTS.jsonl outside a session folder: a bare log */
-		}
-		if (rc == HIVE_EUSAGE)
-			return hive_err_set(&g->ctx->err, HIVE_EUSAGE,
-					    "%s: not a session folder (<root>/sessions/<id>)", arg);
-		if (!rc)
-			rc = check_folder(g, root, id);
-		free(root);
-		free(id);
-		return rc;
-	}
-bare:
-	if ((fd = open(arg, O_RDONLY | O_CLOEXEC)) < 0)
-		return hive_err_sys(&g->ctx->err, HIVE_EUSAGE, errno, "%s", arg);
-	in.events_shown = arg;
-	in.events_fd = fd;
-	hive_findings_session(g->f, NULL, arg, g->rules, g->nrules);
-	rc = hive_check_session(&g->checker, &in, g->f, &g->ctx->err);
-	close(fd);
-	return rc;
-}
-
-/* --- pre-push ---------------------------------------------------------------------- */
-
-static int check_pushed(void *arg, const struct hive_check_input *in)
-{
-	struct gate *g = arg;
-
-	hive_findings_session(g->f, in->session, in->events_shown, g->rules, g->nrules);
-	return hive_check_session(&g->checker, in, g->f, &g->ctx->err);
-}
-
-/* --pre-push: the sessions the push touches, as they are in the pushed commits. */
-static int pre_push(struct gate *g)
-{
-	size_t top_len = strlen(g->ctx->top);
-	char rel[4200];
-
-	if (!hive_git_repo(g->ctx->git))
-		return hive_err_set(&g->ctx->err, HIVE_EUSAGE,
-				    "--pre-push: not in a git repository");
-	if (strncmp(g->ctx->root, g->ctx->top, top_len) || g->ctx->root[top_len] != '/')
-		return hive_err_set(&g->ctx->err, HIVE_EUSAGE,
-				    "--pre-push: the root %s is outside the work tree",
-				    g->ctx->root);
-	if (strlen(g->ctx->root + top_len + 1) > 4000)
-		return hive_err_set(&g->ctx->err, HIVE_EUSAGE,
-				    "--pre-push: the root path is too long");
-	snprintf(rel, sizeof(rel), "%s/sessions", g->ctx->root + top_len + 1);
-	return hive_prepush_each(hive_git_repo(g->ctx->git), rel, 0, check_pushed, g, &g->ctx->err);
-}
-
 int main(int argc, char **argv)
 {
 	struct check_opts opts = {0, 0, 0, 0, "text"};
 	struct hive_cli_tool tool = {synopsis, check_options, epilogue, check_option, &opts};
 	struct hive_ctx ctx = {0};
-	struct gate g = {0};
+	struct hive_gate g = {0};
 	const char *no_color = getenv("NO_COLOR");
 	char buf[192];
 	int rc, first, generated, i, color;
@@ -309,23 +118,24 @@ int main(int argc, char **argv)
 	    (rc = hive_ctx_setup(&ctx)) ||
 	    (rc = hive_redactor_new(&ctx.cfg, &g.checker.red, &ctx.err)))
 		goto fail;
-	g.ctx = &ctx;
-	g.o = &opts;
+	g.top = ctx.top;
+	g.repair = opts.repair;
+	g.notes = ctx.quiet ? NULL : stderr;
 	g.checker.cfg = &ctx.cfg;
 	g.nrules = hive_check_rules(&ctx.cfg, g.rules);
 
 	if (opts.pre_push) {
-		rc = pre_push(&g);
+		rc = hive_gate_prepush(&g, hive_git_repo(ctx.git), ctx.root, 0, &ctx.err);
 	} else if (first < argc) {
 		for (i = first, rc = HIVE_OK; i < argc && !rc; i++)
-			rc = check_operand(&g, argv[i]);
+			rc = hive_gate_operand(&g, argv[i], &ctx.err);
 	} else if (!opts.all &&
 		   (ctx.session_opt || (getenv("HIVE_SESSION_ID") && *getenv("HIVE_SESSION_ID")) ||
 		    hive_ci_session_id(buf, sizeof(buf)))) {
 		if (!(rc = hive_ctx_session(&ctx, 0, &generated)))
-			rc = check_folder(&g, ctx.root, ctx.session_id);
+			rc = hive_gate_folder(&g, ctx.root, ctx.session_id, &ctx.err);
 	} else {
-		rc = check_all(&g, ctx.root);
+		rc = hive_gate_all(&g, ctx.root, &ctx.err);
 	}
 	if (rc)
 		goto fail;

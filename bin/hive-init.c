@@ -14,7 +14,7 @@
 #include "../lib/gitctx.h"
 #include "../lib/hooks.h"
 #include "../lib/requirements.h"
-#include "../lib/session.h"
+#include "../lib/start.h"
 #include "../lib/redact.h"
 #include "../lib/state.h"
 #include "../lib/util.h"
@@ -87,42 +87,6 @@ static int init_option(void *tool, int key, const char *arg, struct hive_err *er
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
 }
 
-/* The worker profile from <top>/<workers_dir>/<worker>.md; JSON null with a warning when
- * there is no such file, HIVE_EUSAGE when its front matter is broken. */
-static int load_profile(struct hive_ctx *ctx, const char *worker, cJSON **out)
-{
-	const char *dir = ctx->cfg.workers_dir ? ctx->cfg.workers_dir : ".claude/agents";
-	char rel[4096], full[8192], *buf = NULL;
-	size_t len;
-	int rc;
-
-	snprintf(rel, sizeof(rel), "%s/%s.md", dir, worker);
-	if (rel[0] == '/')
-		snprintf(full, sizeof(full), "%s", rel);
-	else
-		snprintf(full, sizeof(full), "%s/%s", ctx->top, rel);
-	rc = hive_read_file(AT_FDCWD, full, 0, 1024 * 1024, &buf, &len, &ctx->err);
-	if (rc == HIVE_EUSAGE && ctx->err.sys == ENOENT) {
-		hive_warn(ctx->quiet, "no worker definition at %s: worker_profile is null", rel);
-		hive_err_clear(&ctx->err);
-		*out = cJSON_CreateNull();
-		return HIVE_OK;
-	}
-	if (rc)
-		return rc;
-	rc = hive_worker_profile_parse(rel, buf, len, out, &ctx->err);
-	free(buf);
-	return rc;
-}
-
-/* Hand the session id on to later CI steps (GitHub's files, GitLab's dotenv). */
-static int handoff(struct hive_ctx *ctx, const char **wrote)
-{
-	const char *dir = getenv("CI_PROJECT_DIR");
-
-	return hive_ci_handoff(ctx->session_id, dir && *dir ? dir : ctx->top, wrote, &ctx->err);
-}
-
 /* Is a session id given (--session, HIVE_SESSION_ID, CI) rather than to be generated? */
 static int session_given(const struct hive_ctx *ctx)
 {
@@ -178,17 +142,15 @@ int main(int argc, char **argv)
 	struct init_opts opts = {0};
 	struct hive_cli_tool tool = {synopsis, init_options, epilogue, init_option, &opts};
 	struct hive_ctx ctx = {0};
-	struct hive_txn_opts topts = {0};
-	struct hive_txn *t = NULL;
-	struct hive_session *s = NULL; /* the transaction's */
+	struct hive_start_opts so = {0};
+	struct hive_start_result res = {0};
 	struct hive_redactor *red = NULL;
-	const char *wrote = NULL;
 	struct hive_hooks *hooks = NULL;
 	cJSON *profile = NULL, *reqs = NULL, *git = NULL, *ci = NULL, *details = NULL;
-	cJSON *state = NULL, *out = NULL, *hook = NULL;
-	char *text = NULL;
+	cJSON *out = NULL, *hook = NULL;
+	char *text = NULL, *missing = NULL;
 	const char *worker;
-	int rc, first, generated, created = 0;
+	int rc, first, generated;
 	size_t dropped = 0;
 
 	hive_progname = "hive-init";
@@ -238,11 +200,14 @@ int main(int argc, char **argv)
 		goto fail;
 
 	/* Everything is read and checked before anything is written. */
-	if ((rc = load_profile(&ctx, worker, &profile)) ||
+	if ((rc = hive_worker_profile_load(&ctx.cfg, ctx.top, worker, &profile, &missing,
+					   &ctx.err)) ||
 	    (rc = hive_requirements_detect(ctx.git, &reqs, &dropped, &ctx.err)) ||
 	    (rc = hive_git_context(ctx.git, hive_ctx_want_dirty(&ctx), &git, &ctx.err)) ||
 	    (rc = hive_redactor_new(&ctx.cfg, &red, &ctx.err)))
 		goto fail;
+	if (missing)
+		hive_warn(ctx.quiet, "no worker definition at %s: worker_profile is null", missing);
 	if (dropped)
 		hive_warn(ctx.quiet,
 			  "requirements: %zu more paths not recorded (at most %d of each kind)",
@@ -257,63 +222,29 @@ int main(int argc, char **argv)
 	cJSON_AddItemToObject(details, "worker_profile", profile);
 	cJSON_AddItemToObject(details, "requirements", reqs);
 	profile = reqs = NULL;
-
-	/* a new session is made whole or not at all; one that exists is rejoined when sound */
-	topts.cfg = &ctx.cfg;
-	topts.git = git;
-	topts.ci = ci;
-	topts.worker = worker;
-	topts.create = 1;
-	topts.closed_ok = 1;
-	if ((rc = hive_txn_begin(ctx.root, ctx.session_id, &topts, &t, &ctx.err)))
+	so.cfg = &ctx.cfg;
+	so.git = git;
+	so.ci = ci;
+	so.worker = worker;
+	so.details = details;
+	so.dotenv_dir = getenv("CI_PROJECT_DIR") && *getenv("CI_PROJECT_DIR")
+				? getenv("CI_PROJECT_DIR")
+				: ctx.top;
+	if ((rc = hive_start(ctx.root, ctx.session_id, &so, &res, &ctx.err)))
 		goto fail;
-	if (hive_txn_is_new(t) && ((rc = hive_txn_add(t, "session_started", details, &ctx.err)) ||
-				   (rc = hive_txn_commit(t, &ctx.err))))
-		goto fail;
-	created = hive_txn_created(t);
-	s = hive_txn_session(t);
-	if (created) {
-		state = cJSON_Duplicate(hive_txn_state(t), 1);
-	} else if ((rc = hive_session_check_sound(s, &state, &ctx.err))) {
-		goto fail;
-	}
-	if ((rc = handoff(&ctx, &wrote))) {
-		hive_txn_rollback(t); /* a session this call made is taken back */
-		goto fail;
-	}
-	if (wrote && !ctx.quiet)
+	if (res.wrote && !ctx.quiet)
 		fprintf(stderr, "%s: session id %s handed on through %s\n", hive_progname,
-			ctx.session_id, wrote);
+			ctx.session_id, res.wrote);
 	if (hooks && (rc = install_hooks(&ctx, hooks, &hook)))
 		goto fail;
-
 	if (opts.export_fmt) {
 		printf("%sHIVE_SESSION_ID=%s\n", strcmp(opts.export_fmt, "sh") ? "" : "export ",
 		       ctx.session_id);
 	} else {
-		const cJSON *w = cJSON_GetObjectItemCaseSensitive(state, "worker");
-		out = cJSON_CreateObject();
-		cJSON_AddStringToObject(out, "session_id", ctx.session_id);
-		cJSON_AddStringToObject(out, "dir", s->dir);
-		cJSON_AddBoolToObject(out, "created", created);
-		cJSON_AddItemToObject(out, "worker",
-				      w ? cJSON_Duplicate(w, 1) : cJSON_CreateNull());
-		cJSON_AddItemToObject(
-			out, "status",
-			cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(state, "status"), 1));
-		cJSON_AddItemToObject(
-			out, "events",
-			cJSON_Duplicate(
-				cJSON_GetObjectItemCaseSensitive(
-					cJSON_GetObjectItemCaseSensitive(state, "events"), "count"),
-				1));
-		if (hook) {
-			cJSON_AddItemToObject(out, "hook", hook);
-			hook = NULL;
-		}
-		free(text);
-		text = cJSON_PrintUnformatted(out);
-		printf("%s\n", text);
+		out = hive_start_describe(ctx.session_id, &res, hook);
+		hook = NULL;
+		text = out ? cJSON_PrintUnformatted(out) : NULL;
+		printf("%s\n", text ? text : "{}");
 	}
 flush:
 	if (fflush(stdout) != 0) {
@@ -332,10 +263,10 @@ done:
 	cJSON_Delete(git);
 	cJSON_Delete(ci);
 	cJSON_Delete(details);
-	cJSON_Delete(state);
 	free(text);
+	free(missing);
 	hive_redactor_free(red);
-	hive_txn_free(t);
+	hive_start_result_clear(&res);
 	hive_hooks_free(hooks);
 	hive_ctx_free(&ctx);
 	return rc;

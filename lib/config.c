@@ -614,3 +614,35 @@ out:
 		yaml_document_delete(&doc);
 	return rc;
 }
+
+int hive_worker_profile_load(const struct hive_config *cfg, const char *top, const char *worker,
+			     cJSON **out, char **missing, struct hive_err *err)
+{
+	const char *dir = cfg->workers_dir ? cfg->workers_dir : ".claude/agents";
+	char rel[4096], full[8192], *buf = NULL;
+	size_t len;
+	int rc;
+
+	snprintf(rel, sizeof(rel), "%s/%s.md", dir, worker);
+	if (rel[0] == '/')
+		snprintf(full, sizeof(full), "%s", rel);
+	else
+		snprintf(full, sizeof(full), "%s/%s", top, rel);
+	*out = NULL;
+	*missing = NULL;
+	rc = hive_read_file(AT_FDCWD, full, 0, 1024 * 1024, &buf, &len, err);
+	if (rc == HIVE_EUSAGE && err->sys == ENOENT) {
+		hive_err_clear(err);
+		if (!(*missing = strdup(rel)) || !(*out = cJSON_CreateNull())) {
+			free(*missing);
+			*missing = NULL;
+			return hive_err_set(err, HIVE_EENV, "out of memory");
+		}
+		return HIVE_OK;
+	}
+	if (rc)
+		return rc;
+	rc = hive_worker_profile_parse(rel, buf, len, out, err);
+	free(buf);
+	return rc;
+}

@@ -63,4 +63,24 @@ void hive_config_free(struct hive_config *cfg);
 int hive_worker_profile_parse(const char *source, const char *buf, size_t len, struct cJSON **out,
 			      struct hive_err *err);
 
+/*
+ * The worker profile of `worker`: <top>/<workers_dir>/<worker>.md (workers_dir from the
+ * config, default .claude/agents; an absolute workers_dir is used as it is), parsed as
+ * above. No such file is not an error: *out is JSON null and *missing the path looked at
+ * (the caller's, for a warning). HIVE_EUSAGE for broken front matter; HIVE_EENV when the
+ * file cannot be read.
+ */
+int hive_worker_profile_load(const struct hive_config *cfg, const char *top, const char *worker,
+			     struct cJSON **out, char **missing, struct hive_err *err);
+
+/*
+ * The worker profile of `worker`: <top>/<workers_dir>/<worker>.md (workers_dir from the
+ * config, default .claude/agents; an absolute workers_dir is used as it is), parsed as
+ * above. No such file is not an error: *out is JSON null and *missing the path looked at
+ * (the caller's, for a warning). HIVE_EUSAGE for broken front matter; HIVE_EENV when the
+ * file cannot be read.
+ */
+int hive_worker_profile_load(const struct hive_config *cfg, const char *top, const char *worker,
+			     struct cJSON **out, char **missing, struct hive_err *err);
+
 #endif

@@ -12,6 +12,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "session.h"
 #include "state.h"
 
 #define NR "not recorded"
@@ -1337,4 +1338,75 @@ void hive_dora_free(struct hive_dora *d)
 	free(d->lead);
 	free(d->recovery);
 	free(d);
+}
+
+struct dora_walk {
+	const char *root;
+	struct git_repository *repo;
+	struct hive_dora *d;
+	struct hive_err *err;
+};
+
+/* One session's facts into the DORA figures, read under its shared lock. */
+static int dora_one(const char *id, void *arg)
+{
+	struct dora_walk *w = arg;
+	struct hive_session *s = NULL;
+	struct hive_facts *f = NULL;
+	int rc;
+
+	rc = hive_session_open_ro(w->root, id, &s, w->err);
+	if (!rc && !(rc = hive_session_lock_shared(s, hive_lock_timeout(), w->err)) &&
+	    !(rc = hive_facts_load(s, w->repo, &f, w->err)))
+		hive_dora_add(w->d, f);
+	hive_facts_free(f);
+	hive_session_close(s);
+	return rc;
+}
+
+int hive_dora_collect(struct hive_dora *d, const char *root, struct git_repository *repo,
+		      struct hive_err *err)
+{
+	struct dora_walk w = {root, repo, d, err};
+
+	return hive_session_foreach(root, dora_one, &w, err);
+}
+
+/* The rendered JSON, compact, and a newline, added to out. */
+static void add_json(struct hive_buf *out, cJSON *json)
+{
+	char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+
+	if (!text) {
+		out->oom = 1;
+	} else {
+		hive_buf_puts(out, text);
+		hive_buf_puts(out, "\n");
+	}
+	cJSON_free(text);
+	cJSON_Delete(json);
+}
+
+void hive_report_render(const struct hive_facts *f, const char *which, const char *format,
+			const cJSON *findings, struct hive_buf *out, struct hive_buf *md)
+{
+	hive_report_markdown(f, which, findings, md);
+	if (!strcmp(format, "json"))
+		add_json(out, hive_report_json(f, findings));
+	else if (!strcmp(format, "prometheus"))
+		hive_report_prometheus(f, out);
+	else
+		hive_buf_add(out, md->p ? md->p : "", md->len);
+}
+
+void hive_dora_render(const struct hive_dora *d, const char *format, struct hive_buf *out,
+		      struct hive_buf *md)
+{
+	hive_dora_markdown(d, md);
+	if (!strcmp(format, "json"))
+		add_json(out, hive_dora_json(d));
+	else if (!strcmp(format, "prometheus"))
+		hive_dora_prometheus(d, out);
+	else
+		hive_buf_add(out, md->p ? md->p : "", md->len);
 }

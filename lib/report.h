@@ -52,6 +52,23 @@ void hive_dora_add(struct hive_dora *d, const struct hive_facts *f);
 struct cJSON *hive_dora_json(const struct hive_dora *d);
 void hive_dora_markdown(const struct hive_dora *d, struct hive_buf *out);
 void hive_dora_prometheus(const struct hive_dora *d, struct hive_buf *out);
+/* Add every session under root (in name order, each read under its shared lock) to d.
+ * The first session that cannot be read stops it: its error. */
+int hive_dora_collect(struct hive_dora *d, const char *root, struct git_repository *repo,
+		      struct hive_err *err);
+
+/*
+ * The report a run prints, in one of hive-runbook's formats ("markdown", "json" or
+ * "prometheus"), added to out; md gets the Markdown in every case (for the step summary).
+ * Out of memory sets out->oom or md->oom.
+ */
+void hive_report_render(const struct hive_facts *f, const char *which, const char *format,
+			const struct cJSON *findings, struct hive_buf *out, struct hive_buf *md);
+
+/* The same for DORA across sessions. */
+void hive_dora_render(const struct hive_dora *d, const char *format, struct hive_buf *out,
+		      struct hive_buf *md);
+
 void hive_dora_free(struct hive_dora *d);
 
 #endif

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -381,4 +382,40 @@ static int write_atomic(int dirfd, const char *name, const char *buf, size_t len
 		return HIVE_EENV;
 	}
 	return HIVE_OK;
+}
+
+int hive_write_atomic_path(const char *path, const char *shown, const char *buf, size_t len,
+			   struct hive_err *err)
+{
+	char *a = strdup(path), *b = strdup(path);
+	int dirfd, rc;
+
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	}
+	dirfd = open(dirname(a), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		rc = hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+	else
+		rc = hive_write_atomic(dirfd, basename(b), buf, len, shown, err);
+	if (dirfd >= 0)
+		close(dirfd);
+	free(a);
+	free(b);
+	return rc;
+}
+
+int hive_path_dir_writable(const char *path, const char *shown, struct hive_err *err)
+{
+	char *a = strdup(path);
+	int rc = HIVE_OK;
+
+	if (!a)
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	if (access(dirname(a), W_OK | X_OK) < 0)
+		rc = hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+	free(a);
+	return rc;
 }

@@ -79,4 +79,15 @@ int hive_write_atomic_locked(int dirfd, const char *name, const char *buf, size_
  * hook needs its x bits), or 0644 less the umask when mode is -1. */
 int hive_write_atomic_mode(int dirfd, const char *name, const char *buf, size_t len, int mode,
 			   const char *shown, struct hive_err *err);
+/* Replace the file at path atomically with buf (a temporary file in its folder, fsync,
+ * rename). HIVE_EENV naming `shown` (the path as the user gave it, say "-o out.md") on
+ * failure; nothing is left behind. */
+int hive_write_atomic_path(const char *path, const char *shown, const char *buf, size_t len,
+			   struct hive_err *err);
+
+/* Can a file be made in path's folder (it exists, writable and searchable)? Checked before
+ * a command changes anything else, so that a failure leaves every file as it was. HIVE_OK,
+ * or HIVE_EENV naming `shown`. */
+int hive_path_dir_writable(const char *path, const char *shown, struct hive_err *err);
+
 #endif

@@ -1,0 +1,54 @@
+/* gate.h - which sessions a hive-check run reads (a folder, all of them, FILE operands, a push) and
+ * the checks on each */
+#ifndef HIVE_GATE_H
+#define HIVE_GATE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "check.h"
+#include "err.h"
+#include "findings.h"
+
+struct git_repository;
+
+/* One hive-check run: what every session it reads shares. The caller fills it and owns
+ * what it points to. */
+struct hive_gate {
+	const char *top;	     /* paths are shown relative to it when inside it */
+	int repair;		     /* --repair: mend a folder before checking it */
+	FILE *notes;		     /* where repair notes go (stderr), or NULL (quiet) */
+	struct hive_checker checker; /* the config and the redactor */
+	struct hive_findings *f;     /* where findings go */
+	const char *rules[16];	     /* hive_check_rules, for junit's testcases */
+	size_t nrules;
+};
+
+/*
+ * Check the folder root/sessions/id as it is on disk, under its shared lock (a folder that
+ * is a symbolic link is a finding, not followed; a folder without EVENTS.jsonl too). With
+ * g->repair the folder is mended first (hive_session_repair). HIVE_OK with findings
+ * recorded, or the error that stopped it (HIVE_EUSAGE for a session that does not exist).
+ */
+int hive_gate_folder(struct hive_gate *g, const char *root, const char *id, struct hive_err *err);
+
+/* Every session folder under root, in name order (none is fine). Stops at the first error. */
+int hive_gate_all(struct hive_gate *g, const char *root, struct hive_err *err);
+
+/*
+ * A FILE operand: a session folder or its EVENTS.jsonl (checked as the folder), any other
+ * file (a bare log: no STATE.json, no folder), or "-" (a log on standard input).
+ * HIVE_EUSAGE naming arg when it cannot be read or a folder is no session folder.
+ */
+int hive_gate_operand(struct hive_gate *g, const char *arg, struct hive_err *err);
+
+/*
+ * --pre-push: read git's pre-push lines from fd and check every session under root that
+ * the pushed commits add or change, as it is in those commits (hive_prepush_each). root
+ * must be inside the work tree g->top of repo. HIVE_EUSAGE outside a repository, for a root
+ * outside the work tree, or a malformed line; HIVE_EENV when an object is missing.
+ */
+int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const char *root, int fd,
+		      struct hive_err *err);
+
+#endif
