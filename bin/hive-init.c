@@ -100,8 +100,6 @@ static int session_given(const struct hive_ctx *ctx)
  * describe it as the "hook" object of the output. */
 static int install_hooks(struct hive_ctx *ctx, struct hive_hooks *hooks, cJSON **out)
 {
-	static const char *said[] = {"installed", "updated", "unchanged"};
-	char *local = NULL, *path = NULL;
 	cJSON *o;
 	int rc;
 
@@ -122,17 +120,8 @@ static int install_hooks(struct hive_ctx *ctx, struct hive_hooks *hooks, cJSON *
 			: hooks->result == HIVE_HOOK_UPDATED ? "hive's pre-push hook updated"
 							     : "hive's pre-push hook installed");
 	}
-	if (hooks->has_local && asprintf(&local, "%s/pre-push.local", hooks->dir) < 0)
-		local = NULL;
-	if (asprintf(&path, "%s/pre-push", hooks->dir) < 0)
-		path = NULL;
-	o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "path", path ? cJSON_CreateString(path) : cJSON_CreateNull());
-	cJSON_AddStringToObject(o, "result", said[hooks->result]);
-	cJSON_AddItemToObject(o, "local", local ? cJSON_CreateString(local) : cJSON_CreateNull());
-	cJSON_AddBoolToObject(o, "core_hooks_path", hooks->hooks_path != NULL);
-	free(local);
-	free(path);
+	if (!(o = hive_hooks_describe(hooks)))
+		return hive_err_set(&ctx->err, HIVE_EENV, "out of memory");
 	*out = o;
 	return HIVE_OK;
 }

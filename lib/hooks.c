@@ -2,6 +2,7 @@
  * kept */
 #include "hooks.h"
 
+#include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
@@ -321,4 +322,25 @@ void hive_hooks_free(struct hive_hooks *h)
 	free(h->dir);
 	free(h->hooks_path);
 	free(h);
+}
+
+cJSON *hive_hooks_describe(const struct hive_hooks *h)
+{
+	static const char *said[] = {"installed", "updated", "unchanged"};
+	char *local = NULL, *path = NULL;
+	cJSON *o = cJSON_CreateObject();
+
+	if (!o)
+		return NULL;
+	if (h->has_local && asprintf(&local, "%s/pre-push.local", h->dir) < 0)
+		local = NULL;
+	if (asprintf(&path, "%s/pre-push", h->dir) < 0)
+		path = NULL;
+	cJSON_AddItemToObject(o, "path", path ? cJSON_CreateString(path) : cJSON_CreateNull());
+	cJSON_AddStringToObject(o, "result", said[h->result]);
+	cJSON_AddItemToObject(o, "local", local ? cJSON_CreateString(local) : cJSON_CreateNull());
+	cJSON_AddBoolToObject(o, "core_hooks_path", h->hooks_path != NULL);
+	free(local);
+	free(path);
+	return o;
 }

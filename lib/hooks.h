@@ -4,6 +4,8 @@
 
 #include "err.h"
 
+struct cJSON;
+
 struct hive_git;
 
 /* The text of hooks/pre-push, byte for byte (tests/bats/hooks.bats holds the two equal). */
@@ -55,5 +57,9 @@ int hive_hooks_plan(struct hive_git *g, struct hive_hooks **out, struct hive_err
 int hive_hooks_install(struct hive_hooks *h, struct hive_err *err);
 
 void hive_hooks_free(struct hive_hooks *h);
+
+/* hive-init's "hook" object for h after an install: {"path","result","local",
+ * "core_hooks_path"}. NULL when out of memory. */
+struct cJSON *hive_hooks_describe(const struct hive_hooks *h);
 
 #endif
