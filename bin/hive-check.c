@@ -23,7 +23,7 @@ static const char synopsis[] =
 	".hive.yml. With no selection: the resolved session, else every session.\n"
 	"\n";
 
-enum { OPT_ALL = 1, OPT_FORMAT, OPT_STRICT, OPT_PREPUSH, OPT_REPAIR };
+enum { OPT_ALL = 1, OPT_FORMAT, OPT_STRICT, OPT_PREPUSH, OPT_REPAIR, OPT_SINCE };
 
 /* hive-check's options; -C, --root, --session, --config, -q, --help and --version are
  * cli.c's (SPEC 2). Each is in man/hive-check.1's OPTIONS (tests/bats/options.bats). */
@@ -40,7 +40,11 @@ static const struct hive_opt check_options[] = {
 		      "STATE.json that is behind the log, then check"),
 	HIVE_OPT_FLAG(0, "pre-push", OPT_PREPUSH,
 		      "check the sessions changed by the commits being pushed, as\n"
-		      "they are in those commits (reads git's pre-push lines)"),
+		      "they are in those commits, and hold each against what the\n"
+		      "remote has (reads git's pre-push lines; operands: REMOTE URL)"),
+	HIVE_OPT_STRING(0, "since", "REV", OPT_SINCE,
+			"check every session and hold each against its version in\n"
+			"commit REV (CI: the pull request's base, the push's before)"),
 	HIVE_OPT_COMMON_HELP(0, "quiet", "no summary or notes on stderr"),
 	HIVE_OPT_END,
 };
@@ -52,7 +56,7 @@ static const char epilogue[] =
 
 struct check_opts {
 	int all, strict, pre_push, repair;
-	const char *format;
+	const char *format, *since;
 };
 
 static int check_option(void *tool, int key, const char *arg, struct hive_err *err)
@@ -75,13 +79,16 @@ static int check_option(void *tool, int key, const char *arg, struct hive_err *e
 	case OPT_REPAIR:
 		o->repair = 1;
 		return HIVE_OK;
+	case OPT_SINCE:
+		o->since = arg;
+		return HIVE_OK;
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
 }
 
 int main(int argc, char **argv)
 {
-	struct check_opts opts = {0, 0, 0, 0, "text"};
+	struct check_opts opts = {0, 0, 0, 0, "text", NULL};
 	struct hive_cli_tool tool = {synopsis, check_options, epilogue, check_option, &opts};
 	struct hive_ctx ctx = {0};
 	struct hive_gate g = {0};
@@ -98,10 +105,16 @@ int main(int argc, char **argv)
 		printf("hive-check %s\n", HIVE_VERSION);
 		return 0;
 	}
-	if (opts.pre_push && (first < argc || opts.all || ctx.session_opt || opts.repair)) {
+	if (opts.pre_push &&
+	    (argc - first > 2 || opts.all || ctx.session_opt || opts.repair || opts.since)) {
 		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
-				  "--pre-push takes its sessions from the push: no FILE, --all, "
-				  "--session or --repair");
+				  "--pre-push takes its sessions from the push: no FILE (only git's "
+				  "REMOTE and URL), --all, --session, --repair or --since");
+		goto fail;
+	}
+	if (opts.since && (first < argc || opts.all || ctx.session_opt)) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
+				  "--since checks every session: no FILE, --all or --session");
 		goto fail;
 	}
 	if (first < argc && ctx.session_opt) {
@@ -125,7 +138,10 @@ int main(int argc, char **argv)
 	g.nrules = hive_check_rules(&ctx.cfg, g.rules);
 
 	if (opts.pre_push) {
-		rc = hive_gate_prepush(&g, hive_git_repo(ctx.git), ctx.root, 0, &ctx.err);
+		rc = hive_gate_prepush(&g, hive_git_repo(ctx.git), ctx.root,
+				       first < argc ? argv[first] : NULL, 0, &ctx.err);
+	} else if (opts.since) {
+		rc = hive_gate_since(&g, hive_git_repo(ctx.git), opts.since, ctx.root, &ctx.err);
 	} else if (first < argc) {
 		for (i = first, rc = HIVE_OK; i < argc && !rc; i++)
 			rc = hive_gate_operand(&g, argv[i], &ctx.err);

@@ -3,6 +3,7 @@
 #include "gate.h"
 
 #include <errno.h>
+#include <git2.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "history.h"
 #include "prepush.h"
 #include "session.h"
 
@@ -21,6 +23,25 @@ static const char *shown(const struct hive_gate *g, const char *path)
 	if (!strncmp(path, g->top, n) && path[n] == '/')
 		return path + n + 1;
 	return path;
+}
+
+/* --since: hold the folder on disk (dirfd) against its version in the published commit. */
+static int since_session(struct hive_gate *g, const char *id, int dirfd, const char *shown,
+			 struct hive_err *err)
+{
+	const git_tree_entry *e = git_tree_entry_byname(g->since->sessions, id);
+	git_tree *pub = NULL;
+	int rc;
+
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE ||
+	    git_tree_lookup(&pub, g->since->repo, git_tree_entry_id(e)) < 0) {
+		git_error_clear();
+		return HIVE_OK; /* a session new since then */
+	}
+	rc = hive_history_session(g->since->repo, pub, NULL, dirfd, shown, g->since->label, g->f,
+				  err);
+	git_tree_free(pub);
+	return rc;
 }
 
 /* Check the session folder root/sessions/id from the file system. */
@@ -82,6 +103,8 @@ int hive_gate_folder(struct hive_gate *g, const char *root, const char *id, stru
 		return rc;
 	}
 	rc = hive_check_session(&g->checker, &in, g->f, err);
+	if (!rc && g->since)
+		rc = since_session(g, id, s->dirfd, in.dir_shown, err);
 	free(state);
 	hive_session_close(s);
 	return rc;
@@ -161,16 +184,39 @@ struct pushed {
 	struct hive_err *err;
 };
 
-static int check_pushed(void *arg, const struct hive_check_input *in)
+static int check_pushed(void *arg, const struct hive_pushed *p)
 {
-	struct pushed *p = arg;
+	struct pushed *w = arg;
+	struct hive_gate *g = w->g;
+	int rc = HIVE_OK;
 
-	hive_findings_session(p->g->f, in->session, in->events_shown, p->g->rules, p->g->nrules);
-	return hive_check_session(&p->g->checker, in, p->g->f, p->err);
+	hive_findings_session(g->f, p->id, p->events_shown, g->rules, g->nrules);
+	if (p->in && (rc = hive_check_session(&g->checker, p->in, g->f, w->err)))
+		return rc;
+	if (!p->published)
+		return HIVE_OK;
+	if (!p->in)
+		hive_history_gone(g->f, p->dir_shown, p->label);
+	else if (p->now)
+		rc = hive_history_session(p->repo, p->published, p->now, -1, p->dir_shown, p->label,
+					  g->f, w->err);
+	return rc;
 }
 
-int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const char *root, int fd,
-		      struct hive_err *err)
+/* "history" among the rules junit lists, once. */
+static void add_history_rule(struct hive_gate *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nrules; i++)
+		if (!strcmp(g->rules[i], HIVE_HISTORY_RULE))
+			return;
+	if (g->nrules < sizeof(g->rules) / sizeof(g->rules[0]))
+		g->rules[g->nrules++] = HIVE_HISTORY_RULE;
+}
+
+int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const char *root,
+		      const char *remote, int fd, struct hive_err *err)
 {
 	struct pushed p = {g, err};
 	size_t top_len = strlen(g->top);
@@ -184,5 +230,64 @@ int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const ch
 	if (strlen(root + top_len + 1) > 4000)
 		return hive_err_set(err, HIVE_EUSAGE, "--pre-push: the root path is too long");
 	snprintf(rel, sizeof(rel), "%s/sessions", root + top_len + 1);
-	return hive_prepush_each(repo, rel, fd, check_pushed, &p, err);
+	add_history_rule(g);
+	return hive_prepush_each(repo, rel, remote, fd, check_pushed, &p, err);
+}
+
+int hive_gate_since(struct hive_gate *g, struct git_repository *repo, const char *rev,
+		    const char *root, struct hive_err *err)
+{
+	struct hive_gate_since since = {repo, NULL, ""};
+	git_object *o = NULL;
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	size_t top_len = strlen(g->top), i, n;
+	char rel[4200], shown[4400];
+	int rc;
+
+	if (!repo)
+		return hive_err_set(err, HIVE_EUSAGE, "--since: not in a git repository");
+	if (strncmp(root, g->top, top_len) || root[top_len] != '/')
+		return hive_err_set(err, HIVE_EUSAGE, "--since: the root %s is outside the work tree",
+				    root);
+	snprintf(rel, sizeof(rel), "%.4000s/sessions", root + top_len + 1);
+	if (git_revparse_single(&o, repo, rev) < 0 ||
+	    git_object_peel((git_object **)&c, o, GIT_OBJECT_COMMIT) < 0) {
+		rc = hive_err_set(err, HIVE_EUSAGE, "--since %s: not a commit in this repository",
+				  rev);
+		goto out;
+	}
+	git_oid_tostr(since.label, 8, git_commit_id(c)); /* as git abbreviates */
+	if (git_commit_tree(&tree, c) == 0 && git_tree_entry_bypath(&e, tree, rel) == 0 &&
+	    git_tree_entry_type(e) == GIT_OBJECT_TREE)
+		git_tree_lookup(&since.sessions, repo, git_tree_entry_id(e));
+	git_error_clear();
+	add_history_rule(g);
+	g->since = since.sessions ? &since : NULL;
+	if ((rc = hive_gate_all(g, root, err)))
+		goto out;
+	/* the published sessions that are not on disk any more */
+	n = since.sessions ? git_tree_entrycount(since.sessions) : 0;
+	for (i = 0; i < n; i++) {
+		const char *id = git_tree_entry_name(git_tree_entry_byindex(since.sessions, i));
+		char path[4400];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%.4000s/sessions/%.150s", root, id);
+		if (lstat(path, &st) == 0 || errno != ENOENT)
+			continue;
+		snprintf(shown, sizeof(shown), "%.4200s/%.150s", rel, id);
+		hive_findings_session(g->f, id, shown, g->rules, g->nrules);
+		hive_history_gone(g->f, shown, since.label);
+	}
+out:
+	g->since = NULL;
+	git_tree_free(since.sessions);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	git_object_free(o);
+	git_error_clear();
+	return rc;
 }

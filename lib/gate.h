@@ -11,6 +11,14 @@
 #include "findings.h"
 
 struct git_repository;
+struct git_tree;
+
+/* What --since holds the sessions on disk against (SPEC 9). */
+struct hive_gate_since {
+	struct git_repository *repo;
+	struct git_tree *sessions; /* the published commit's sessions folder */
+	char label[16];            /* the published commit, abbreviated */
+};
 
 /* One hive-check run: what every session it reads shares. The caller fills it and owns
  * what it points to. */
@@ -21,6 +29,7 @@ struct hive_gate {
 	struct hive_checker checker; /* the config and the redactor */
 	struct hive_findings *f;     /* where findings go */
 	const char *rules[16];	     /* hive_check_rules, for junit's testcases */
+	struct hive_gate_since *since; /* set by hive_gate_since while it runs, else NULL */
 	size_t nrules;
 };
 
@@ -44,11 +53,22 @@ int hive_gate_operand(struct hive_gate *g, const char *arg, struct hive_err *err
 
 /*
  * --pre-push: read git's pre-push lines from fd and check every session under root that
- * the pushed commits add or change, as it is in those commits (hive_prepush_each). root
- * must be inside the work tree g->top of repo. HIVE_EUSAGE outside a repository, for a root
+ * the pushed commits add or change, as it is in those commits, and hold each against its
+ * published version (rule history, SPEC 9; remote: the remote pushed to, or NULL) — see
+ * hive_prepush_each. root must be inside the work tree g->top of repo. HIVE_EUSAGE outside a repository, for a root
  * outside the work tree, or a malformed line; HIVE_EENV when an object is missing.
  */
-int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const char *root, int fd,
-		      struct hive_err *err);
+int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const char *root,
+		      const char *remote, int fd, struct hive_err *err);
+
+/*
+ * --since REV (CI): every session under root, checked as hive_gate_all does, and each held
+ * against its version in commit REV (rule history, SPEC 9): a log must still start with
+ * REV's bytes, a session completed in REV must be unchanged, and a session in REV that is
+ * gone from disk is an error. HIVE_EUSAGE outside a repository, for a REV that is no
+ * commit, or a root outside the work tree.
+ */
+int hive_gate_since(struct hive_gate *g, struct git_repository *repo, const char *rev,
+		    const char *root, struct hive_err *err);
 
 #endif

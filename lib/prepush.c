@@ -12,12 +12,18 @@
 
 struct push_walk {
 	git_repository *repo;
-	const char *rel; /* "<root relative to the top>/sessions" */
+	const char *rel;    /* "<root relative to the top>/sessions" */
+	const char *remote; /* the remote pushed to (the hook's first argument), or NULL */
 	hive_prepush_fn fn;
 	void *arg;
 	struct hive_err *err;
 	struct hive_strv seen; /* session folder tree ids already given to fn */
 };
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
 /* The commit a pushed object id stands for: an annotated tag is peeled to its commit.
  * 0 with *id replaced, 1 when the object is no committish (a tag of a tree or a blob:
@@ -153,38 +159,60 @@ out:
 	return rc;
 }
 
-/* Give one session, as it is in the pushed commit, to w->fn: blobs from the object
- * database. A folder whose tree id was already given (another pushed ref carrying the same
- * commits) is not given again. */
-static int give_blob_session(struct push_walk *w, git_tree *sessions, const char *id)
+/* Give one session, as it is in the pushed commit (now: that commit's sessions tree) and
+ * as it was published (pub: the published commit's, or NULL), to w->fn: blobs from the
+ * object database. A session given before with the same content on both sides (another
+ * pushed ref carrying the same commits) is not given again. */
+static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const char *label,
+			const char *id)
 {
 	struct hive_check_input in = {0};
-	const git_tree_entry *e;
-	git_tree *dir = NULL;
+	struct hive_pushed p = {0};
+	const git_tree_entry *e, *pe = pub ? git_tree_entry_byname(pub, id) : NULL;
+	git_tree *dir = NULL, *pdir = NULL;
 	git_blob *events = NULL, *state = NULL;
-	char dir_shown[4200], events_shown[4300], oid[GIT_OID_HEXSZ + 1];
+	char dir_shown[4200], events_shown[4300], key[2 * GIT_OID_HEXSZ + 2];
 	int rc;
 
-	if (!(e = git_tree_entry_byname(sessions, id)))
-		return HIVE_OK; /* deleted by the push: nothing to check */
-	git_oid_tostr(oid, sizeof(oid), git_tree_entry_id(e));
-	if (hive_strv_has(&w->seen, oid))
+	e = git_tree_entry_byname(now, id);
+	if (!e && !pe)
+		return HIVE_OK; /* neither published nor pushed: nothing to check */
+	snprintf(key, sizeof(key), "%s", e ? git_oid_tostr_s(git_tree_entry_id(e)) : "-");
+	snprintf(key + strlen(key), sizeof(key) - strlen(key), ":%s",
+		 pe ? git_oid_tostr_s(git_tree_entry_id(pe)) : "-");
+	if (hive_strv_has(&w->seen, key))
 		return HIVE_OK;
-	if (hive_strv_push(&w->seen, oid) < 0)
+	if (hive_strv_push(&w->seen, key) < 0)
 		return hive_err_set(w->err, HIVE_EENV, "out of memory");
 	snprintf(dir_shown, sizeof(dir_shown), "%.4000s/%.150s", w->rel, id);
 	snprintf(events_shown, sizeof(events_shown), "%s/EVENTS.jsonl", dir_shown);
+	p.repo = w->repo;
+	p.id = id;
+	p.dir_shown = dir_shown;
+	p.events_shown = events_shown;
+	p.label = label;
+	if (pe && git_tree_entry_type(pe) == GIT_OBJECT_TREE)
+		git_tree_lookup(&pdir, w->repo, git_tree_entry_id(pe));
+	p.published = pdir;
+	if (!e) { /* published, and gone from the pushed commit */
+		rc = w->fn(w->arg, &p);
+		goto out;
+	}
 	in.session = id;
 	in.dir_shown = dir_shown;
 	in.events_shown = events_shown;
 	in.events_fd = -1;
+	p.in = &in;
 	if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
 		in.is_symlink = 1;
-		return w->fn(w->arg, &in);
+		rc = w->fn(w->arg, &p);
+		goto out;
 	}
+	rc = HIVE_OK;
 	if (git_tree_entry_type(e) != GIT_OBJECT_TREE ||
 	    git_tree_lookup(&dir, w->repo, git_tree_entry_id(e)) < 0)
-		return HIVE_OK;
+		goto out;
+	p.now = dir;
 	if ((e = git_tree_entry_byname(dir, "EVENTS.jsonl")) &&
 	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
 	    git_blob_lookup(&events, w->repo, git_tree_entry_id(e)) == 0) {
@@ -200,45 +228,170 @@ static int give_blob_session(struct push_walk *w, git_tree *sessions, const char
 		in.state_len = (size_t)git_blob_rawsize(state);
 	}
 	in.metrics_present = git_tree_entry_byname(dir, "METRICS.json") != NULL;
-	rc = w->fn(w->arg, &in);
+	rc = w->fn(w->arg, &p);
+out:
 	git_blob_free(events);
 	git_blob_free(state);
 	git_tree_free(dir);
+	git_tree_free(pdir);
 	git_error_clear();
 	return rc;
 }
 
-int hive_prepush_each(git_repository *repo, const char *rel, int fd, hive_prepush_fn fn, void *arg,
-		      struct hive_err *err)
+/* The sessions whose folder in the published sessions tree is not the same in now (changed
+ * or gone), added to out. */
+static void published_changed(const git_tree *pub, const git_tree *now, struct hive_strv *out)
 {
-	struct push_walk w = {repo, rel, fn, arg, err, {0}};
+	size_t i, n = pub ? git_tree_entrycount(pub) : 0;
+
+	for (i = 0; i < n; i++) {
+		const git_tree_entry *pe = git_tree_entry_byindex(pub, i);
+		const git_tree_entry *ne = now ? git_tree_entry_byname(now, git_tree_entry_name(pe))
+					       : NULL;
+		if (!ne || !git_oid_equal(git_tree_entry_id(ne), git_tree_entry_id(pe)))
+			add_touched(out, pe);
+	}
+}
+
+/*
+ * The published version a pushed ref is held against (SPEC 9): the remote's old tip for an
+ * update; for a new branch, the newest merge base of the pushed commit with the tips of
+ * the refs under refs/remotes/<remote>/ (every remote's when remote is NULL); none when there is no
+ * such ref (*found 0). An old tip that is not in this repository is HIVE_EENV: without it
+ * nothing can be compared, and the push is refused (fail closed).
+ */
+static int published_commit(git_repository *repo, const git_oid *local, const git_oid *remote,
+			    const char *remote_name, git_oid *out, int *found, struct hive_err *err)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	git_commit *c = NULL;
+	char glob[300];
+	git_oid mb;
+
+	*found = 0;
+	if (remote) {
+		if (git_commit_lookup(&c, repo, remote) < 0) {
+			git_error_clear();
+			return hive_err_set(err, HIVE_EENV,
+					    "the remote's tip %s is not in this repository, so the "
+					    "push cannot be held against it: git fetch, then push again",
+					    git_oid_tostr_s(remote));
+		}
+		git_commit_free(c);
+		git_oid_cpy(out, remote);
+		*found = 1;
+		return HIVE_OK;
+	}
+	snprintf(glob, sizeof(glob), "refs/remotes/%.200s/*", remote_name ? remote_name : "*");
+	if (git_reference_iterator_glob_new(&it, repo, glob) < 0) {
+		git_error_clear();
+		return HIVE_OK;
+	}
+	while (git_reference_next(&ref, it) == 0) {
+		git_object *o = NULL;
+		if (git_reference_peel(&o, ref, GIT_OBJECT_COMMIT) == 0 &&
+		    git_merge_base(&mb, repo, local, git_object_id(o)) == 0 &&
+		    (!*found || git_graph_descendant_of(repo, &mb, out) == 1)) {
+			git_oid_cpy(out, &mb);
+			*found = 1;
+		}
+		git_object_free(o);
+		git_reference_free(ref);
+		git_error_clear();
+	}
+	git_reference_iterator_free(it);
+	git_error_clear();
+	return HIVE_OK;
+}
+
+/* Check one pushed ref: local (a commit) against the published version. */
+static int check_ref(struct push_walk *w, git_oid *local, const git_oid *remote)
+{
+	struct hive_strv ids = {0};
+	git_commit *tip = NULL, *pc = NULL;
+	git_tree *now = NULL, *pub = NULL;
+	git_oid published;
+	char label[16] = "";
+	size_t i;
+	int rc, found;
+
+	if ((rc = published_commit(w->repo, local, remote, w->remote, &published, &found,
+				   w->err)))
+		return rc;
+	rc = touched_sessions(w->repo, local, remote, w->rel, &ids, w->err);
+	if (!rc && git_commit_lookup(&tip, w->repo, local) == 0)
+		now = sessions_tree(w->repo, tip, w->rel);
+	if (!rc && found && git_commit_lookup(&pc, w->repo, &published) == 0) {
+		pub = sessions_tree(w->repo, pc, w->rel);
+		git_oid_tostr(label, 8, &published);
+		published_changed(pub, now, &ids);
+	}
+	if (ids.n)
+		qsort(ids.v, ids.n, sizeof(*ids.v), by_name);
+	for (i = 0; !rc && i < ids.n; i++)
+		rc = now || pub ? give_session(w, now, pub, label, ids.v[i]) : HIVE_OK;
+	git_tree_free(now);
+	git_tree_free(pub);
+	git_commit_free(tip);
+	git_commit_free(pc);
+	hive_strv_clear(&ids);
+	git_error_clear();
+	return rc;
+}
+
+/* An empty standard input (fail closed, SPEC 9): every local branch, as a new branch. */
+static int check_all_branches(struct push_walk *w)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref = NULL;
+	int rc = HIVE_OK;
+
+	if (git_reference_iterator_glob_new(&it, w->repo, "refs/heads/*") < 0)
+		return hive_err_set(w->err, HIVE_EENV, "git: cannot list the branches: %s",
+				    git_error_last() ? git_error_last()->message : "?");
+	while (!rc && git_reference_next(&ref, it) == 0) {
+		git_object *o = NULL;
+		git_oid id;
+		if (git_reference_peel(&o, ref, GIT_OBJECT_COMMIT) == 0) {
+			git_oid_cpy(&id, git_object_id(o));
+			rc = check_ref(w, &id, NULL);
+		}
+		git_object_free(o);
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	git_error_clear();
+	return rc;
+}
+
+int hive_prepush_each(git_repository *repo, const char *rel, const char *remote, int fd,
+		      hive_prepush_fn fn, void *arg, struct hive_err *err)
+{
+	struct push_walk w = {repo, rel, remote, fn, arg, err, {0}};
 	struct hive_lines *r = NULL;
 	enum hive_line_kind kind;
 	const char *line;
-	size_t len;
+	size_t len, refs = 0;
 	int got = 0, rc = HIVE_OK, pr;
-	git_oid local, remote;
+	git_oid local, old;
 	struct hive_prepush_line pl;
 
 	if ((rc = hive_lines_from_fd(fd, &r, err)))
 		return rc;
 	while (!rc && (got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
-		struct hive_strv touched = {0};
-		git_commit *tip = NULL;
-		git_tree *sessions = NULL;
-		size_t i;
-
 		if (len == 0)
 			continue;
 		if ((rc = hive_prepush_parse_line(line, len, &pl, err))) {
 			hive_err_prefix(err, "stdin:%zu", hive_lines_number(r));
 			break;
 		}
+		refs++;
 		if (pl.local_zero)
 			continue; /* a deleted ref: nothing is pushed */
 		git_oid_fromraw(&local, pl.local);
 		if (!pl.remote_zero)
-			git_oid_fromraw(&remote, pl.remote);
+			git_oid_fromraw(&old, pl.remote);
 		/* an annotated tag pushes the commits it points at (and git_commit_lookup below
 		 * would fail on the tag object itself, checking nothing) */
 		if ((pr = peel_to_commit(repo, &local)) < 0) {
@@ -248,18 +401,13 @@ int hive_prepush_each(git_repository *repo, const char *rel, int fd, hive_prepus
 		}
 		if (pr > 0)
 			continue; /* a tag of a tree or a blob: no commits */
-		rc = touched_sessions(repo, &local, pl.remote_zero ? NULL : &remote, rel, &touched,
-				      err);
-		if (!rc && touched.n && git_commit_lookup(&tip, repo, &local) == 0)
-			sessions = sessions_tree(repo, tip, rel);
-		for (i = 0; !rc && sessions && i < touched.n; i++)
-			rc = give_blob_session(&w, sessions, touched.v[i]);
-		git_tree_free(sessions);
-		git_commit_free(tip);
-		hive_strv_clear(&touched);
+		if ((rc = check_ref(&w, &local, pl.remote_zero ? NULL : &old)))
+			hive_err_prefix(err, "stdin:%zu", hive_lines_number(r));
 	}
 	if (!rc && got < 0)
 		rc = err->status; /* stdin could not be read: nothing was checked */
+	if (!rc && refs == 0)
+		rc = check_all_branches(&w);
 	hive_lines_free(r);
 	hive_strv_clear(&w.seen);
 	return rc;

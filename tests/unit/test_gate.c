@@ -183,7 +183,7 @@ static void test_prepush_needs_a_repository(void **state)
 	struct fx *fx = *state;
 	struct hive_err err = {0};
 
-	assert_int_equal(hive_gate_prepush(&fx->g, NULL, fx->root, 0, &err), HIVE_EUSAGE);
+	assert_int_equal(hive_gate_prepush(&fx->g, NULL, fx->root, NULL, 0, &err), HIVE_EUSAGE);
 	assert_string_equal(err.msg, "--pre-push: not in a git repository");
 }
 

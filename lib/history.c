@@ -1,0 +1,177 @@
+/* history.c - a published record only grows (SPEC 9): a session's published files against their new version */
+#include "history.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "util.h"
+
+#define FILE_MAX ((size_t)1 << 31) /* the largest file read from disk for the comparison */
+
+size_t hive_history_file(const char *pub, size_t publen, const char *now, size_t nowlen,
+			 int is_log, int sealed, const char **why)
+{
+	size_t n = publen < nowlen ? publen : nowlen, i, line = 1;
+
+	*why = NULL;
+	for (i = 0; i < n && pub[i] == now[i]; i++)
+		if (pub[i] == '\n')
+			line++;
+	if (i == publen && (nowlen == publen || (is_log && !sealed)))
+		return 0; /* equal, or a log that only grew */
+	if (i == publen) {
+		*why = is_log ? "was added after the published session_completed"
+			      : "changed after the published session_completed";
+		return line;
+	}
+	/* the new version stops or differs at byte i: the line that byte belongs to */
+	*why = i == nowlen && is_log ? "is missing: the log was cut short"
+				     : "differs from the published version";
+	return line;
+}
+
+/* Is the last line of a published log a session_completed event? */
+static int is_sealed(const char *log, size_t len)
+{
+	const char *start;
+	const char *type;
+	cJSON *ev;
+	int sealed;
+
+	if (len < 2 || log[len - 1] != '\n')
+		return 0;
+	start = memrchr(log, '\n', len - 1);
+	start = start ? start + 1 : log;
+	if (!(ev = hive_json_parse(start, (size_t)(log + len - 1 - start))))
+		return 0;
+	type = hive_json_str(ev, "event_type");
+	sealed = type && !strcmp(type, "session_completed");
+	cJSON_Delete(ev);
+	return sealed;
+}
+
+static int is_log_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 6 && !strcmp(name + n - 6, ".jsonl");
+}
+
+/* The new version of one file: *buf (the caller's) and *len, or *missing. */
+static int read_now(git_repository *repo, const git_tree *now_dir, int now_dirfd,
+		    const char *name, char **buf, size_t *len, int *missing, struct hive_err *err)
+{
+	const git_tree_entry *e;
+	git_blob *blob = NULL;
+	struct hive_err e2 = {0};
+
+	*buf = NULL;
+	*len = 0;
+	*missing = 0;
+	if (now_dir) {
+		if (!(e = git_tree_entry_byname(now_dir, name)) ||
+		    git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+			*missing = 1;
+			return HIVE_OK;
+		}
+		if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
+			return hive_err_set(err, HIVE_EENV, "git: %s: %s", name,
+					    git_error_last() ? git_error_last()->message : "?");
+		*len = (size_t)git_blob_rawsize(blob);
+		if (!(*buf = malloc(*len + 1))) {
+			git_blob_free(blob);
+			return hive_err_set(err, HIVE_EENV, "out of memory");
+		}
+		memcpy(*buf, git_blob_rawcontent(blob), *len);
+		git_blob_free(blob);
+		return HIVE_OK;
+	}
+	if (hive_read_file(now_dirfd, name, 1, FILE_MAX, buf, len, &e2)) {
+		if (e2.sys == ENOENT) {
+			*missing = 1;
+			return HIVE_OK;
+		}
+		*err = e2;
+		return err->status = HIVE_EENV;
+	}
+	return HIVE_OK;
+}
+
+int hive_history_session(git_repository *repo, const git_tree *pub_dir, const git_tree *now_dir,
+			 int now_dirfd, const char *shown_dir, const char *label,
+			 struct hive_findings *f, struct hive_err *err)
+{
+	const git_tree_entry *e;
+	git_blob *events = NULL;
+	size_t i, n = git_tree_entrycount(pub_dir);
+	int sealed = 0, rc = HIVE_OK;
+	char shown[4400];
+
+	/* sealed: the published log ends in session_completed */
+	if ((e = git_tree_entry_byname(pub_dir, "EVENTS.jsonl")) &&
+	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(&events, repo, git_tree_entry_id(e)) == 0) {
+		sealed = is_sealed(git_blob_rawcontent(events), (size_t)git_blob_rawsize(events));
+		git_blob_free(events);
+	}
+	git_error_clear();
+	for (i = 0; !rc && i < n; i++) {
+		const char *name, *why;
+		git_blob *pub = NULL;
+		char *now = NULL;
+		size_t nowlen, line;
+		int missing, is_log, kept_whole;
+
+		e = git_tree_entry_byindex(pub_dir, i);
+		name = git_tree_entry_name(e);
+		is_log = is_log_name(name);
+		kept_whole = sealed && (!strcmp(name, "EVENTS.jsonl") ||
+					!strcmp(name, "METRICS.json") ||
+					!strcmp(name, "RUNBOOK.md"));
+		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || (!is_log && !kept_whole))
+			continue; /* STATE.json and the like are derived: they may change */
+		snprintf(shown, sizeof(shown), "%.4200s/%.150s", shown_dir, name);
+		if (now_dir) {
+			const git_tree_entry *ne = git_tree_entry_byname(now_dir, name);
+			if (ne && git_oid_equal(git_tree_entry_id(ne), git_tree_entry_id(e)))
+				continue; /* the same blob: kept, read nothing */
+		}
+		if ((rc = read_now(repo, now_dir, now_dirfd, name, &now, &nowlen, &missing, err)))
+			break;
+		if (missing) {
+			hive_findings_add(f, HIVE_LEVEL_ERROR, HIVE_HISTORY_RULE, shown, 0,
+					  "published in %s and gone: a published record only grows",
+					  label);
+			continue;
+		}
+		if (git_blob_lookup(&pub, repo, git_tree_entry_id(e)) < 0) {
+			free(now);
+			rc = hive_err_set(err, HIVE_EENV, "git: %s: %s", shown,
+					  git_error_last() ? git_error_last()->message : "?");
+			break;
+		}
+		line = hive_history_file(git_blob_rawcontent(pub), (size_t)git_blob_rawsize(pub),
+					 now, nowlen, is_log, kept_whole, &why);
+		if (line)
+			hive_findings_add(f, HIVE_LEVEL_ERROR, HIVE_HISTORY_RULE, shown, line,
+					  "line %zu %s (%s): a published record only grows", line,
+					  why, label);
+		git_blob_free(pub);
+		free(now);
+	}
+	git_error_clear();
+	return rc;
+}
+
+void hive_history_gone(struct hive_findings *f, const char *shown_dir, const char *label)
+{
+	hive_findings_add(f, HIVE_LEVEL_ERROR, HIVE_HISTORY_RULE, shown_dir, 0,
+			  "session published in %s is gone (deleted or moved): a published record "
+			  "only grows",
+			  label);
+}

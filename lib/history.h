@@ -1,0 +1,45 @@
+/* history.h - a published record only grows (SPEC 9): a session's published files against their new version */
+#ifndef HIVE_HISTORY_H
+#define HIVE_HISTORY_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "findings.h"
+
+struct git_repository;
+struct git_tree;
+
+#define HIVE_HISTORY_RULE "history"
+
+/*
+ * Where a published file first stops being kept by its new version, as a 1-based line
+ * number, or 0 when it is kept. A log (EVENTS.jsonl, any *.jsonl) is kept when the new
+ * bytes start with the published ones, exactly; any other file, and a log of a sealed
+ * (completed) session, only when the bytes are equal. *why says how it was not kept
+ * (static text): "differs from the published version", "is missing: the log was cut short",
+ * "was added after the published session_completed" or "changed after the published
+ * session_completed".
+ */
+size_t hive_history_file(const char *pub, size_t publen, const char *now, size_t nowlen,
+			 int is_log, int sealed, const char **why);
+
+/*
+ * Hold the published session folder pub_dir (a tree of repo) against its new version: the
+ * folder now_dir in a new commit, or, when now_dir is NULL, the folder open on disk as
+ * now_dirfd. Every log must still start with its published bytes; a session whose
+ * published log ends in session_completed is sealed: EVENTS.jsonl, METRICS.json and
+ * RUNBOOK.md stay byte-identical. STATE.json (derived) may change. Each break is an error
+ * finding of rule "history" in the current session of f, naming "<shown_dir>/<file>" and
+ * the first differing line, with label (the published commit, abbreviated) in the message.
+ * HIVE_OK, or HIVE_EENV when a blob or file cannot be read.
+ */
+int hive_history_session(struct git_repository *repo, const struct git_tree *pub_dir,
+			 const struct git_tree *now_dir, int now_dirfd, const char *shown_dir,
+			 const char *label, struct hive_findings *f, struct hive_err *err);
+
+/* The finding for a published session that is gone from the new version (deleted or
+ * moved), in the current session of f. */
+void hive_history_gone(struct hive_findings *f, const char *shown_dir, const char *label);
+
+#endif

@@ -1,0 +1,174 @@
+#!/usr/bin/env bats
+# history.bats - rule history (SPEC 9): a published record only grows. Each attack is made
+# as an attacker would (every hash recomputed, STATE.json kept in step, so that every other
+# rule is satisfied), committed, and pushed for real through the installed pre-push hook to a
+# bare remote; each must be refused naming the session, the file and the first differing
+# line, with the remote unchanged. --since REV is the same rule for CI, on the work tree.
+
+load test_helper
+load session_helpers
+
+setup() {
+	hive_setup
+	require_tool hive-emit
+	require_tool hive-check
+	REPO="$BATS_TEST_TMPDIR/repo"
+	make_repo "$REPO"
+	cd "$REPO" || return 1
+	REMOTE="$BATS_TEST_TMPDIR/remote.git"
+	git init -q --bare "$REMOTE"
+	git remote add origin "$REMOTE"
+	hive-init -q --install-hooks >/dev/null 2>&1 || fail "hive-init --install-hooks failed"
+	new_session s1 4
+	new_session s2 2
+	git add -A Docs && git commit -q -m 'sessions s1 and s2'
+	run git push -q origin main
+	assert_success
+	PUBLISHED="$(git rev-parse main)"
+}
+
+# remote_sha BRANCH: what the remote says BRANCH is.
+remote_sha() {
+	git ls-remote "$REMOTE" "refs/heads/$1" | cut -f1
+}
+
+# refused_push ARGS...: the push fails and the remote's main is still the published one.
+refused_push() {
+	run git push "$@"
+	assert_failure
+	assert_equal "$(remote_sha main)" "$PUBLISHED"
+}
+
+@test "history: appending events and pushing goes through (a record may grow)" {
+	hive-emit -q --session s1 monitoring_added --resource grafana --action create \
+		--platform K8s --status success >/dev/null
+	git commit -q -am 'more events'
+	run git push origin main
+	assert_success
+	assert_output --partial 'hive-check: 1 session checked: 0 errors, 0 warnings'
+}
+
+@test "history: every failure turned into success, every hash and STATE.json recomputed, is refused" {
+	local f
+	f="$(events_of s1)"
+	hive-emit -q --session s1 deployment_configured --resource web --action update \
+		--platform K8s --status failure environment=prod version=2 >/dev/null
+	git commit -q -am 'a failed deploy, honestly recorded' && git push -q origin main
+	PUBLISHED="$(git rev-parse main)"
+	# the rewrite: the failure becomes a success, the chain and the view made sound again
+	sed -i 's/"status":"failure"/"status":"success"/' "$f"
+	rechain "$f"
+	sync_state "$(session_dir s1)"
+	run hive-check --session s1
+	assert_success # the log is consistent with itself: only history can tell
+	git commit -q -am 'rewrite'
+	refused_push origin main
+	assert_output --partial "Docs/hive-mind/sessions/s1/EVENTS.jsonl:6: error: [history] line 6 differs from the published version (${PUBLISHED:0:7})"
+}
+
+@test "history: a log cut short and --repair'd is refused at the first missing line" {
+	local f
+	f="$(events_of s1)"
+	head -n 3 "$f" >"$f.new" && mv "$f.new" "$f"
+	hive-check -q --repair --session s1 || true
+	git commit -q -am 'cut'
+	refused_push origin main
+	assert_output --partial 'Docs/hive-mind/sessions/s1/EVENTS.jsonl:4: error: [history] line 4 is missing: the log was cut short'
+}
+
+@test "history: a deleted session is refused" {
+	git rm -q -r Docs/hive-mind/sessions/s2
+	git commit -q -m 'drop s2'
+	refused_push origin main
+	assert_output --partial "Docs/hive-mind/sessions/s2: error: [history] session published in ${PUBLISHED:0:7} is gone (deleted or moved)"
+}
+
+@test "history: commit --amend and push --force of an edited log are refused" {
+	local f
+	f="$(events_of s2)"
+	sed -i '2s/"step":"1"/"step":"9"/' "$f"
+	rechain "$f"
+	sync_state "$(session_dir s2)"
+	git commit -q --amend -a --no-edit
+	refused_push --force origin main
+	assert_output --partial 'Docs/hive-mind/sessions/s2/EVENTS.jsonl:2: error: [history] line 2 differs'
+}
+
+@test "history: a line appended after a published session_completed is refused" {
+	complete_session s1
+	git add -A Docs && git commit -q -m 'finish s1' && git push -q origin main
+	PUBLISHED="$(git rev-parse main)"
+	append_event "$(events_of s1)" \
+		"$(make_event pipeline_updated s1 "$(tail -n 1 "$(events_of s1)" | jq -r .timestamp)" \
+			'{"resource":"x","action":"update","platform":"Docker","configuration":{},"status":"success"}')"
+	sync_state "$(session_dir s1)"
+	git commit -q -am 'after the end'
+	refused_push origin main
+	assert_output --partial 'Docs/hive-mind/sessions/s1/EVENTS.jsonl:7: error: [history] line 7 was added after the published session_completed'
+}
+
+@test "history: a new branch is held against what the remote-tracking refs hold" {
+	git checkout -q -b cleanup
+	git rm -q -r Docs/hive-mind/sessions/s1
+	git commit -q -m 'drop s1'
+	run git push origin cleanup
+	assert_failure
+	assert_output --partial "Docs/hive-mind/sessions/s1: error: [history] session published in ${PUBLISHED:0:7} is gone"
+	assert_equal "$(remote_sha cleanup)" ""
+}
+
+@test "history: an empty stdin with an unpushed rewrite fails closed" {
+	sed -i '2s/"step":"1"/"step":"7"/' "$(events_of s2)"
+	rechain "$(events_of s2)"
+	sync_state "$(session_dir s2)"
+	git commit -q -am 'rewrite'
+	run hive-check --pre-push origin "$REMOTE" </dev/null
+	assert_failure 1
+	assert_output --partial 'Docs/hive-mind/sessions/s2/EVENTS.jsonl:2: error: [history] line 2 differs'
+}
+
+@test "history: the remote's tip not fetched is refused, not waved through" {
+	local ghost
+	ghost="$(git hash-object -t commit --stdin <<<"tree $(git rev-parse 'main^{tree}')
+author a <a@b> 1 +0000
+committer a <a@b> 1 +0000
+
+not here")"
+	run --separate-stderr hive-check --pre-push origin "$REMOTE" \
+		<<<"refs/heads/main $(git rev-parse main) refs/heads/main $ghost"
+	assert_failure 3
+	assert_stderr --partial "the remote's tip $ghost is not in this repository"
+}
+
+@test "--since REV: the work tree against a published commit, in CI" {
+	local f
+	f="$(events_of s1)"
+	run hive-check --since "$PUBLISHED"
+	assert_success
+	assert_output --partial 'hive-check: 2 sessions checked: 0 errors, 0 warnings'
+	# events emitted in the job are fine
+	hive-emit -q --session s2 pipeline_updated --resource r --action update --platform Docker \
+		--status success >/dev/null
+	run hive-check --since "$PUBLISHED"
+	assert_success
+	# a rewritten line, a removed session: each named
+	sed -i '2s/"step":"1"/"step":"5"/' "$f"
+	rechain "$f"
+	sync_state "$(session_dir s1)"
+	run hive-check --since "$PUBLISHED"
+	assert_failure 1
+	assert_output --partial "Docs/hive-mind/sessions/s1/EVENTS.jsonl:2: error: [history] line 2 differs from the published version (${PUBLISHED:0:7})"
+	rm -r "$(session_dir s2)"
+	run hive-check --since "$PUBLISHED"
+	assert_failure 1
+	assert_output --partial "Docs/hive-mind/sessions/s2: error: [history] session published in ${PUBLISHED:0:7} is gone"
+	# a REV that is no commit
+	run_refused 2 'hive-check: error: --since nope: not a commit in this repository' \
+		hive-check --since nope
+}
+
+@test "--since: junit lists the history rule as a testcase" {
+	run hive-check --since "$PUBLISHED" --format junit
+	assert_success
+	assert_output --partial 'name="history"'
+}
