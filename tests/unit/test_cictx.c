@@ -9,7 +9,6 @@
 #include "unit.h"
 
 #include <cjson/cJSON.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,25 +27,13 @@ static const char *const ci_vars[] = {
 	"CI_JOB_ID",	   "CI_JOB_NAME",	 "CI_JOB_URL",
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
-	char tmpl[] = "/tmp/hive-unit-cictx-XXXXXX";
 	size_t i;
 
 	for (i = 0; i < sizeof(ci_vars) / sizeof(ci_vars[0]); i++)
 		unsetenv(ci_vars[i]);
-	if (!mkdtemp(tmpl))
-		return -1;
-	*state = strdup(tmpl);
-	return *state ? 0 : -1;
+	return unit_setup_tmpdir(state);
 }
 
 static int teardown(void **state)
@@ -55,26 +42,7 @@ static int teardown(void **state)
 
 	for (i = 0; i < sizeof(ci_vars) / sizeof(ci_vars[0]); i++)
 		unsetenv(ci_vars[i]);
-	nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(*state);
-	return 0;
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-	char *p;
-
-	assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
-	return p;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
+	return unit_teardown_tmpdir(state);
 }
 
 /* The whole file's bytes equal want; want NULL: the file does not exist. */
@@ -253,7 +221,7 @@ static void test_handoff_outside_ci(void **state)
 {
 	const char *dir = *state, *wrote = "unset";
 	struct hive_err err = {0};
-	char *env = path_in(dir, "hive.env");
+	char *env = unit_path_in(dir, "hive.env");
 
 	assert_int_equal(hive_ci_handoff("s1", dir, &wrote, &err), HIVE_OK);
 	assert_null(wrote);
@@ -269,10 +237,10 @@ static void test_handoff_github(void **state)
 {
 	const char *dir = *state, *wrote = NULL;
 	struct hive_err err = {0};
-	char *env = path_in(dir, "github_env"), *out = path_in(dir, "github_output");
+	char *env = unit_path_in(dir, "github_env"), *out = unit_path_in(dir, "github_output");
 
 	setenv("GITHUB_ACTIONS", "true", 1);
-	write_file(env, "OTHER=1\n"); /* appended to, never replaced */
+	unit_write_file(env, "OTHER=1\n"); /* appended to, never replaced */
 	setenv("GITHUB_ENV", env, 1);
 	setenv("GITHUB_OUTPUT", out, 1); /* created */
 	assert_int_equal(hive_ci_handoff("gh-8812-1", dir, &wrote, &err), HIVE_OK);
@@ -287,7 +255,7 @@ static void test_handoff_github_one_file(void **state)
 {
 	const char *dir = *state, *wrote = NULL;
 	struct hive_err err = {0};
-	char *env = path_in(dir, "github_env"), *out = path_in(dir, "github_output");
+	char *env = unit_path_in(dir, "github_env"), *out = unit_path_in(dir, "github_output");
 
 	setenv("GITHUB_ACTIONS", "true", 1);
 	setenv("GITHUB_OUTPUT", out, 1);
@@ -315,11 +283,11 @@ static void test_handoff_github_all_or_nothing(void **state)
 {
 	const char *dir = *state, *wrote = "unset";
 	struct hive_err err = {0};
-	char *env = path_in(dir, "github_env"), *out = path_in(dir, "no/such/dir/output");
+	char *env = unit_path_in(dir, "github_env"), *out = unit_path_in(dir, "no/such/dir/output");
 	char *want;
 
 	setenv("GITHUB_ACTIONS", "true", 1);
-	write_file(env, "OTHER=1\n");
+	unit_write_file(env, "OTHER=1\n");
 	setenv("GITHUB_ENV", env, 1);
 	setenv("GITHUB_OUTPUT", out, 1);
 	assert_int_equal(hive_ci_handoff("gh-1-1", dir, &wrote, &err), HIVE_EENV);
@@ -341,7 +309,7 @@ static void test_handoff_github_env_unwritable(void **state)
 {
 	const char *dir = *state, *wrote = "unset";
 	struct hive_err err = {0};
-	char *env = path_in(dir, "missing/env"), *out = path_in(dir, "github_output");
+	char *env = unit_path_in(dir, "missing/env"), *out = unit_path_in(dir, "github_output");
 	char *want;
 
 	setenv("GITHUB_ACTIONS", "true", 1);
@@ -361,10 +329,10 @@ static void test_handoff_gitlab(void **state)
 {
 	const char *dir = *state, *wrote = NULL;
 	struct hive_err err = {0};
-	char *env = path_in(dir, "hive.env");
+	char *env = unit_path_in(dir, "hive.env");
 
 	setenv("GITLAB_CI", "true", 1);
-	write_file(env, "STALE=1\n"); /* replaced whole: one dotenv per job */
+	unit_write_file(env, "STALE=1\n"); /* replaced whole: one dotenv per job */
 	assert_int_equal(hive_ci_handoff("gl-4711", dir, &wrote, &err), HIVE_OK);
 	assert_string_equal(wrote, "hive.env");
 	assert_file(env, "HIVE_SESSION_ID=gl-4711\n");
@@ -375,7 +343,7 @@ static void test_handoff_gitlab_missing_dir(void **state)
 {
 	const char *dir = *state, *wrote = "unset";
 	struct hive_err err = {0};
-	char *missing = path_in(dir, "nope"), *want;
+	char *missing = unit_path_in(dir, "nope"), *want;
 
 	setenv("GITLAB_CI", "true", 1);
 	assert_int_equal(hive_ci_handoff("gl-1", missing, &wrote, &err), HIVE_EENV);

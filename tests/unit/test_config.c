@@ -6,9 +6,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <cjson/cJSON.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,52 +20,6 @@
 #include "../../lib/config.h"
 
 /* --- helpers ------------------------------------------------------------------------ */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int setup_tmpdir(void **state)
-{
-	char tmpl[] = "/tmp/hive-unit-config-XXXXXX";
-
-	if (!mkdtemp(tmpl))
-		return -1;
-	*state = strdup(tmpl);
-	return *state ? 0 : -1;
-}
-
-static int teardown_tmpdir(void **state)
-{
-	nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(*state);
-	return 0;
-}
-
-static char *pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *pathf(const char *fmt, ...)
-{
-	va_list ap;
-	char *p;
-
-	va_start(ap, fmt);
-	assert_true(vasprintf(&p, fmt, ap) > 0);
-	va_end(ap);
-	return p;
-}
-
-static void spit(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-}
 
 /* Parse text as ".hive.yml"; the buffer handed over is an exact-size heap copy with no
  * NUL after it, so a parser that reads past len shows up under ASan and valgrind. */
@@ -475,11 +430,11 @@ static void test_config_error_after_fields(void **state)
 static void test_config_load(void **state)
 {
 	const char *dir = *state;
-	char *p = pathf("%s/hive.yml", dir), *missing = pathf("%s/nope.yml", dir), *want;
+	char *p = unit_pathf("%s/hive.yml", dir), *missing = unit_pathf("%s/nope.yml", dir), *want;
 	struct hive_config cfg;
 	struct hive_err err = {0};
 
-	spit(p, FULL);
+	unit_write_file(p, FULL);
 	hive_config_init(&cfg);
 	assert_int_equal(hive_config_load(&cfg, p, 0, &err), HIVE_OK);
 	assert_string_equal(cfg.path, p);
@@ -488,10 +443,10 @@ static void test_config_load(void **state)
 	hive_config_free(&cfg);
 
 	/* errors name the file as given */
-	spit(p, "root: x\nfoo: 1\n");
+	unit_write_file(p, "root: x\nfoo: 1\n");
 	hive_config_init(&cfg);
 	assert_int_equal(hive_config_load(&cfg, p, 1, &err), HIVE_EUSAGE);
-	want = pathf("%s:2:1: unknown key \"foo\"", p);
+	want = unit_pathf("%s:2:1: unknown key \"foo\"", p);
 	assert_string_equal(err.msg, want);
 	free(want);
 	hive_config_free(&cfg);
@@ -508,7 +463,7 @@ static void test_config_load(void **state)
 	hive_config_init(&cfg);
 	assert_int_equal(hive_config_load(&cfg, missing, 0, &err), HIVE_EUSAGE);
 	assert_int_equal(err.status, HIVE_EUSAGE);
-	want = pathf("%s: No such file or directory", missing);
+	want = unit_pathf("%s: No such file or directory", missing);
 	assert_string_equal(err.msg, want);
 	free(want);
 	assert_unset(&cfg);
@@ -522,7 +477,7 @@ static void test_config_load(void **state)
 	hive_config_free(&cfg);
 
 	/* an empty file is fine */
-	spit(p, "");
+	unit_write_file(p, "");
 	hive_config_init(&cfg);
 	assert_int_equal(hive_config_load(&cfg, p, 0, &err), HIVE_OK);
 	assert_string_equal(cfg.path, p);
@@ -638,7 +593,7 @@ static void test_profile_seed_fixture(void **state)
 	if (!buf) {
 		/* next to this source file */
 		here = strdup(__FILE__);
-		path = pathf("%s/../fixtures/devops-worker.md", dirname(here));
+		path = unit_pathf("%s/../fixtures/devops-worker.md", dirname(here));
 		free(here);
 		if (hive_read_file(AT_FDCWD, path, 0, 1 << 20, &buf, &len, &err))
 			fail_msg("tests/fixtures/devops-worker.md not found (run from the top of "
@@ -723,7 +678,7 @@ static void test_profile_errors(void **state)
 		    "W.md:3:16: protocols: expected a list of strings");
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup_tmpdir, teardown_tmpdir)
+#define T(f) cmocka_unit_test_setup_teardown(f, unit_setup_tmpdir, unit_teardown_tmpdir)
 
 int main(void)
 {

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,37 +17,10 @@
 
 /* --- helpers ------------------------------------------------------------------------ */
 
-static cJSON *json(const char *text)
-{
-	cJSON *j = cJSON_Parse(text);
-
-	if (!j)
-		fail_msg("test bug: not JSON: %s", text);
-	return j;
-}
-
-static char *print(const cJSON *j)
-{
-	char *s = cJSON_PrintUnformatted(j);
-
-	assert_non_null(s);
-	return s;
-}
-
-/* A config from YAML text (the real parser, so tests see what users write). */
-static void config_from(struct hive_config *cfg, const char *yaml)
-{
-	struct hive_err err = {0};
-
-	hive_config_init(cfg);
-	if (hive_config_parse(cfg, "test.yml", yaml, strlen(yaml), &err))
-		fail_msg("test bug: config: %s", err.msg);
-}
-
 static void details_ok(const char *type, const char *details, const struct hive_config *cfg)
 {
 	struct hive_err err = {0};
-	cJSON *d = json(details);
+	cJSON *d = unit_json(details);
 	int rc = hive_event_validate_details(type, d, cfg, &err);
 
 	if (rc != HIVE_OK)
@@ -57,8 +32,8 @@ static void details_bad(const char *type, const char *details, const struct hive
 			const char *want)
 {
 	struct hive_err err = {0};
-	cJSON *d = json(details);
-	char *before = print(d);
+	cJSON *d = unit_json(details);
+	char *before = unit_print(d);
 	char *after;
 	int rc = hive_event_validate_details(type, d, cfg, &err);
 
@@ -67,7 +42,7 @@ static void details_bad(const char *type, const char *details, const struct hive
 	assert_int_equal(err.status, HIVE_EUSAGE);
 	if (strcmp(err.msg, want))
 		fail_msg("%s %s\n  got:  %s\n  want: %s", type, details, err.msg, want);
-	after = print(d); /* validation never changes what it looks at */
+	after = unit_print(d); /* validation never changes what it looks at */
 	assert_string_equal(before, after);
 	cJSON_free(before);
 	cJSON_free(after);
@@ -98,7 +73,7 @@ static void test_event_types(void **state)
 	size_t i;
 
 	(void)state;
-	config_from(&cfg, "events:\n  types: [cost_reviewed]\n");
+	unit_config_from(&cfg, "events:\n  types: [cost_reviewed]\n");
 	for (i = 0; i < 5; i++)
 		assert_true(hive_event_type_known(SEED_TYPES[i], NULL));
 	for (i = 0; i < 3; i++)
@@ -128,7 +103,8 @@ static void test_details_valid_every_type(void **state)
 	size_t i;
 
 	(void)state;
-	config_from(&cfg, "events:\n  types: [cost_reviewed]\n  platforms: [OnPrem, Hetzner]\n");
+	unit_config_from(&cfg,
+			 "events:\n  types: [cost_reviewed]\n  platforms: [OnPrem, Hetzner]\n");
 	for (i = 0; i < 5; i++) {
 		details_ok(SEED_TYPES[i], SEED_DETAILS, NULL);
 		details_ok(SEED_TYPES[i],
@@ -238,7 +214,7 @@ static void test_details_bad_platform(void **state)
 	struct hive_config cfg;
 
 	(void)state;
-	config_from(&cfg, "events:\n  platforms: [OnPrem, Hetzner]\n");
+	unit_config_from(&cfg, "events:\n  platforms: [OnPrem, Hetzner]\n");
 	details_bad("pipeline_updated",
 		    "{\"resource\":\"ci\",\"action\":\"update\",\"platform\":\"Mars\",\"status\":"
 		    "\"success\"}",
@@ -412,7 +388,7 @@ static void test_details_metric(void **state)
 		    "{\"configuration\":{\"name\":\"latency\",\"value\":42,\"unit\":5}}", NULL,
 		    "details.configuration.unit: expected a string, got a number");
 	/* a missing value names the field and says it is missing */
-	d = json("{\"configuration\":{\"name\":\"latency\",\"unit\":\"ms\"}}");
+	d = unit_json("{\"configuration\":{\"name\":\"latency\",\"unit\":\"ms\"}}");
 	assert_int_equal(hive_event_validate_details("metric_recorded", d, NULL, &err),
 			 HIVE_EUSAGE);
 	assert_true(!strncmp(err.msg, "details.configuration.value: ", 29));
@@ -430,7 +406,7 @@ static void test_details_event_types(void **state)
 	struct hive_config cfg;
 
 	(void)state;
-	config_from(&cfg, "events:\n  types: [cost_reviewed]\n");
+	unit_config_from(&cfg, "events:\n  types: [cost_reviewed]\n");
 	details_bad("bogus", "{}", NULL,
 		    "event_type: \"bogus\" is not one of " BUILTIN_TYPES
 		    " (add types with events.types in .hive.yml)");
@@ -478,7 +454,7 @@ static const char VALID_LINE[] =
  * "parent.key"; value is JSON text, or NULL to delete the key. */
 static int validate_changed(const char *path, const char *value, struct hive_err *err)
 {
-	cJSON *ev = json(VALID_LINE), *parent = ev;
+	cJSON *ev = unit_json(VALID_LINE), *parent = ev;
 	const char *dot = strchr(path, '.'), *key = path;
 	char head[64];
 	int rc;
@@ -492,9 +468,9 @@ static int validate_changed(const char *path, const char *value, struct hive_err
 	if (!value)
 		cJSON_DeleteItemFromObjectCaseSensitive(parent, key);
 	else if (cJSON_GetObjectItemCaseSensitive(parent, key))
-		cJSON_ReplaceItemInObjectCaseSensitive(parent, key, json(value));
+		cJSON_ReplaceItemInObjectCaseSensitive(parent, key, unit_json(value));
 	else
-		cJSON_AddItemToObject(parent, key, json(value));
+		cJSON_AddItemToObject(parent, key, unit_json(value));
 	rc = hive_event_validate(ev, NULL, err);
 	cJSON_Delete(ev);
 	return rc;
@@ -523,7 +499,7 @@ static void line_bad(const char *path, const char *value, const char *want)
 static void test_validate_valid(void **state)
 {
 	struct hive_err err = {0};
-	cJSON *ev = json(VALID_LINE);
+	cJSON *ev = unit_json(VALID_LINE);
 
 	(void)state;
 	assert_int_equal(hive_event_validate(ev, NULL, &err), HIVE_OK);
@@ -641,7 +617,7 @@ static void test_validate_git_ci(void **state)
 static void test_validate_other_fields(void **state)
 {
 	struct hive_err err = {0};
-	cJSON *arr = json("[1]");
+	cJSON *arr = unit_json("[1]");
 
 	(void)state;
 	line_bad("event_type", "\"bogus\"",
@@ -674,17 +650,19 @@ static void test_event_build_order(void **state)
 	ev = hive_event_build(
 		3, "2025-01-15T10:30:00.123Z", "deployment_configured", "devops-worker",
 		"gh-8812-1",
-		json("{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
-		     "\"configuration\":{\"image\":\"api:1.4.2\",\"tags\":{\"team\":\"infra\"}},"
-		     "\"status\":\"success\"}"),
-		json("{\"commit\":\"" HEX40 "\",\"branch\":\"main\",\"dirty\":false,\"tag\":null,"
-		     "\"remote\":\"https://github.com/acme/app\"}"),
-		json("{\"provider\":\"github\",\"run_id\":\"8812\",\"run_attempt\":\"1\","
-		     "\"job\":\"deploy\",\"workflow\":\"cd\","
-		     "\"url\":\"https://github.com/acme/app/actions/runs/8812\"}"),
+		unit_json(
+			"{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
+			"\"configuration\":{\"image\":\"api:1.4.2\",\"tags\":{\"team\":\"infra\"}},"
+			"\"status\":\"success\"}"),
+		unit_json("{\"commit\":\"" HEX40
+			  "\",\"branch\":\"main\",\"dirty\":false,\"tag\":null,"
+			  "\"remote\":\"https://github.com/acme/app\"}"),
+		unit_json("{\"provider\":\"github\",\"run_id\":\"8812\",\"run_attempt\":\"1\","
+			  "\"job\":\"deploy\",\"workflow\":\"cd\","
+			  "\"url\":\"https://github.com/acme/app/actions/runs/8812\"}"),
 		"sha256:" HEX64);
 	assert_non_null(ev);
-	text = print(ev);
+	text = unit_print(ev);
 	assert_string_equal(text, VALID_LINE);
 	assert_int_equal(hive_event_validate(ev, NULL, &err), HIVE_OK);
 	cJSON_free(text);
@@ -692,9 +670,9 @@ static void test_event_build_order(void **state)
 
 	/* line 1: prev null; git and ci null; NULL details become {} */
 	ev = hive_event_build(1, "2025-01-15T10:30:00.000Z", "session_started", "devops-worker",
-			      "s1", json("{\"requirements\":{}}"), cJSON_CreateNull(),
+			      "s1", unit_json("{\"requirements\":{}}"), cJSON_CreateNull(),
 			      cJSON_CreateNull(), NULL);
-	text = print(ev);
+	text = unit_print(ev);
 	assert_string_equal(text, "{\"seq\":1,\"timestamp\":\"2025-01-15T10:30:00.000Z\","
 				  "\"event_type\":\"session_started\",\"worker\":\"devops-worker\","
 				  "\"session_id\":\"s1\",\"details\":{\"requirements\":{}},"
@@ -705,7 +683,7 @@ static void test_event_build_order(void **state)
 
 	ev = hive_event_build(123456789, "2025-01-15T10:30:00.000Z", "cost_reviewed", "w", "s",
 			      NULL, NULL, NULL, NULL);
-	text = print(ev);
+	text = unit_print(ev);
 	assert_string_equal(text, "{\"seq\":123456789,\"timestamp\":\"2025-01-15T10:30:00.000Z\","
 				  "\"event_type\":\"cost_reviewed\",\"worker\":\"w\","
 				  "\"session_id\":\"s\",\"details\":{},\"git\":null,\"ci\":null,"
@@ -718,11 +696,11 @@ static void test_event_build_order(void **state)
 
 static void normalized(const char *type, const char *in, const char *want)
 {
-	cJSON *d = json(in);
+	cJSON *d = unit_json(in);
 	char *got;
 
 	hive_event_normalize_details(type, d);
-	got = print(d);
+	got = unit_print(d);
 	if (strcmp(got, want))
 		fail_msg("%s %s\n  got:  %s\n  want: %s", type, in, got, want);
 	cJSON_free(got);
@@ -772,7 +750,7 @@ static void kv_all(const char *const *args, size_t n, const char *want)
 	for (i = 0; i < n; i++)
 		if (hive_event_apply_kv(obj, args[i], &err) != HIVE_OK)
 			fail_msg("%s refused: %s", args[i], err.msg);
-	got = print(obj);
+	got = unit_print(obj);
 	if (strcmp(got, want))
 		fail_msg("got:  %s\nwant: %s", got, want);
 	cJSON_free(got);
@@ -787,8 +765,8 @@ static void kv(const char *arg, const char *want)
 static void kv_bad(const char *arg, const char *want)
 {
 	struct hive_err err = {0};
-	cJSON *obj = json("{\"resource\":\"api\",\"tags\":{\"team\":\"infra\"}}");
-	char *before = print(obj), *after;
+	cJSON *obj = unit_json("{\"resource\":\"api\",\"tags\":{\"team\":\"infra\"}}");
+	char *before = unit_print(obj), *after;
 
 	if (hive_event_apply_kv(obj, arg, &err) != HIVE_EUSAGE)
 		fail_msg("%s accepted", arg);
@@ -796,7 +774,7 @@ static void kv_bad(const char *arg, const char *want)
 	if (strcmp(err.msg, want))
 		fail_msg("%s\n  got:  %s\n  want: %s", arg, err.msg, want);
 	/* a refused argument leaves the object as it was */
-	after = print(obj);
+	after = unit_print(obj);
 	if (strcmp(before, after))
 		fail_msg("%s changed the object: %s -> %s", arg, before, after);
 	cJSON_free(before);

@@ -5,8 +5,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <fcntl.h>
-#include <ftw.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,28 +27,18 @@ struct fx {
 	struct hive_git *g;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup_repo(void **state)
 {
-	char tmpl[] = "/tmp/hive-unit-hooks-XXXXXX";
 	struct fx *fx = calloc(1, sizeof(*fx));
 	struct hive_err err = {0};
 	git_repository *repo = NULL;
 
-	if (!fx || !mkdtemp(tmpl))
+	if (!fx || !(fx->dir = unit_mkdtemp()))
 		return -1;
-	fx->dir = strdup(tmpl);
-	if (asprintf(&fx->hooks, "%s/.git/hooks", tmpl) < 0)
+	if (asprintf(&fx->hooks, "%s/.git/hooks", fx->dir) < 0)
 		return -1;
 	git_libgit2_init();
-	if (git_repository_init(&repo, tmpl, 0) < 0)
+	if (git_repository_init(&repo, fx->dir, 0) < 0)
 		return -1;
 	git_repository_free(repo);
 	git_libgit2_shutdown();
@@ -63,54 +54,30 @@ static int teardown_repo(void **state)
 	struct fx *fx = *state;
 
 	hive_git_free(fx->g);
-	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(fx->dir);
 	free(fx->dir);
 	free(fx->hooks);
 	free(fx);
 	return 0;
 }
 
-/* The bytes of dir/name into a new NUL-terminated string, or NULL. */
-static char *slurp(const char *dir, const char *name)
-{
-	char path[4096], *buf;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (!(f = fopen(path, "rb")))
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = calloc(1, (size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	return buf;
-}
-
+/* dir/name holds text, with mode. */
 static void put(const char *dir, const char *name, const char *text, mode_t mode)
 {
-	char path[4096];
-	FILE *f;
+	char *path = unit_path_in(dir, name);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_non_null(f = fopen(path, "wb"));
-	fputs(text, f);
-	fclose(f);
+	unit_spit(path, text, strlen(text), "wb");
 	assert_int_equal(chmod(path, mode), 0);
+	free(path);
 }
 
 static int exists(const char *dir, const char *name)
 {
-	char path[4096];
-	struct stat st;
+	char *path = unit_path_in(dir, name);
+	int yes = unit_exists(path);
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return lstat(path, &st) == 0;
+	free(path);
+	return yes;
 }
 
 static const char foreign[] = "#!/bin/sh\necho mine\n";
@@ -156,7 +123,7 @@ static void test_fresh_install_then_unchanged(void **state)
 	assert_false(exists(fx->hooks, "pre-push")); /* the plan writes nothing */
 	assert_int_equal(hive_hooks_install(h, &err), HIVE_OK);
 	assert_int_equal(h->result, HIVE_HOOK_INSTALLED);
-	assert_non_null(text = slurp(fx->hooks, "pre-push"));
+	assert_non_null(text = unit_slurp_in(fx->hooks, "pre-push"));
 	assert_string_equal(text, hive_hook_pre_push);
 	free(text);
 	snprintf(path, sizeof(path), "%s/pre-push", fx->hooks);
@@ -189,10 +156,10 @@ static void test_foreign_hook_is_kept(void **state)
 	assert_true(h->has_local);
 	assert_int_equal(h->result, HIVE_HOOK_INSTALLED);
 	assert_int_equal(hive_hooks_install(h, &err), HIVE_OK);
-	assert_non_null(text = slurp(fx->hooks, "pre-push.local"));
+	assert_non_null(text = unit_slurp_in(fx->hooks, "pre-push.local"));
 	assert_string_equal(text, foreign);
 	free(text);
-	assert_non_null(text = slurp(fx->hooks, "pre-push"));
+	assert_non_null(text = unit_slurp_in(fx->hooks, "pre-push"));
 	assert_string_equal(text, hive_hook_pre_push);
 	free(text);
 	hive_hooks_free(h);
@@ -217,8 +184,8 @@ static void test_foreign_hook_and_local_conflict(void **state)
 	assert_int_equal(hive_hooks_plan(fx->g, &h, &err), HIVE_EENV);
 	assert_null(h);
 	assert_non_null(strstr(err.msg, "pre-push.local exists too: nothing was changed"));
-	assert_non_null(a = slurp(fx->hooks, "pre-push"));
-	assert_non_null(b = slurp(fx->hooks, "pre-push.local"));
+	assert_non_null(a = unit_slurp_in(fx->hooks, "pre-push"));
+	assert_non_null(b = unit_slurp_in(fx->hooks, "pre-push.local"));
 	assert_string_equal(a, foreign);
 	assert_string_equal(b, "#!/bin/sh\n");
 	free(a);
@@ -239,10 +206,10 @@ static void test_a_cut_off_park_is_finished(void **state)
 	assert_int_equal(link(a, b), 0);
 	assert_int_equal(hive_hooks_plan(fx->g, &h, &err), HIVE_OK);
 	assert_int_equal(hive_hooks_install(h, &err), HIVE_OK);
-	assert_non_null(text = slurp(fx->hooks, "pre-push.local"));
+	assert_non_null(text = unit_slurp_in(fx->hooks, "pre-push.local"));
 	assert_string_equal(text, foreign);
 	free(text);
-	assert_non_null(text = slurp(fx->hooks, "pre-push"));
+	assert_non_null(text = unit_slurp_in(fx->hooks, "pre-push"));
 	assert_string_equal(text, hive_hook_pre_push);
 	free(text);
 	hive_hooks_free(h);
@@ -306,7 +273,7 @@ static void test_core_hooks_path(void **state)
 	assert_string_equal(h->hooks_path, "tools/hooks/");
 	assert_true(h->dir_missing);
 	assert_int_equal(hive_hooks_install(h, &err), HIVE_OK);
-	assert_non_null(text = slurp(want, "pre-push"));
+	assert_non_null(text = unit_slurp_in(want, "pre-push"));
 	assert_string_equal(text, hive_hook_pre_push);
 	free(text);
 	assert_false(exists(fx->hooks, "pre-push"));

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,33 +18,6 @@
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 /* --- helpers ------------------------------------------------------------------------ */
-
-static cJSON *json(const char *text)
-{
-	cJSON *j = cJSON_Parse(text);
-
-	if (!j)
-		fail_msg("test bug: not JSON: %s", text);
-	return j;
-}
-
-static char *print(const cJSON *j)
-{
-	char *s = cJSON_PrintUnformatted(j);
-
-	assert_non_null(s);
-	return s;
-}
-
-/* A config from YAML text (the real parser, so tests see what users write). */
-static void config_from(struct hive_config *cfg, const char *yaml)
-{
-	struct hive_err err = {0};
-
-	hive_config_init(cfg);
-	if (hive_config_parse(cfg, "test.yml", yaml, strlen(yaml), &err))
-		fail_msg("test bug: config: %s", err.msg);
-}
 
 /* --- redaction ---------------------------------------------------------------------- */
 
@@ -59,8 +34,8 @@ static int setup_redactor(void **state)
 
 	if (!fx)
 		return -1;
-	config_from(&fx->cfg, "redact:\n  keys: [session_cookie, connection-string]\n"
-			      "  patterns: ['corp_[A-Za-z0-9]{32}', 'INTERNAL-[0-9]+']\n");
+	unit_config_from(&fx->cfg, "redact:\n  keys: [session_cookie, connection-string]\n"
+				   "  patterns: ['corp_[A-Za-z0-9]{32}', 'INTERNAL-[0-9]+']\n");
 	if (hive_redactor_new(&fx->cfg, &fx->r, &err) || hive_redactor_new(NULL, &fx->bare, &err))
 		return -1;
 	*state = fx;
@@ -190,18 +165,18 @@ static void test_redact_leaves_ordinary_values(void **state)
 static void test_redact_key_names(void **state)
 {
 	struct redact_fx *fx = *state;
-	cJSON *obj =
-		json("{\"resource\":\"api\",\"configuration\":{\"password\":\"hunter2\",\"passwd\":"
-		     "\"x1\","
-		     "\"secret\":\"x2\",\"token\":\"x3\",\"api_key\":\"x4\",\"apikey\":\"x5\","
-		     "\"private_key\":\"x6\",\"access_key\":\"x7\",\"client_secret\":\"x8\","
-		     "\"clientSecret\":\"x9\",\"dbPassword\":\"x10\",\"x-api-key\":\"x11\","
-		     "\"DB_PASSWORD\":\"x12\",\"APIKey\":\"x13\",\"github_token\":42,"
-		     "\"nested\":{\"auth\":{\"token\":\"x14\",\"user\":\"bob\"}},"
-		     "\"list\":[{\"password\":\"x15\"},\"plain\",[{\"secret\":{\"deep\":1}}]],"
-		     "\"tokenizer\":\"bert\",\"author\":\"me\",\"key\":\"k\",\"secretary\":\"s\","
-		     "\"passwords_policy\":\"p\",\"unset_token\":null,\"done\":\"[REDACTED]\","
-		     "\"session_cookie\":\"c\"}}");
+	cJSON *obj = unit_json(
+		"{\"resource\":\"api\",\"configuration\":{\"password\":\"hunter2\",\"passwd\":"
+		"\"x1\","
+		"\"secret\":\"x2\",\"token\":\"x3\",\"api_key\":\"x4\",\"apikey\":\"x5\","
+		"\"private_key\":\"x6\",\"access_key\":\"x7\",\"client_secret\":\"x8\","
+		"\"clientSecret\":\"x9\",\"dbPassword\":\"x10\",\"x-api-key\":\"x11\","
+		"\"DB_PASSWORD\":\"x12\",\"APIKey\":\"x13\",\"github_token\":42,"
+		"\"nested\":{\"auth\":{\"token\":\"x14\",\"user\":\"bob\"}},"
+		"\"list\":[{\"password\":\"x15\"},\"plain\",[{\"secret\":{\"deep\":1}}]],"
+		"\"tokenizer\":\"bert\",\"author\":\"me\",\"key\":\"k\",\"secretary\":\"s\","
+		"\"passwords_policy\":\"p\",\"unset_token\":null,\"done\":\"[REDACTED]\","
+		"\"session_cookie\":\"c\"}}");
 	const char *want =
 		"{\"resource\":\"api\",\"configuration\":{\"password\":\"[REDACTED]\","
 		"\"passwd\":\"[REDACTED]\",\"secret\":\"[REDACTED]\",\"token\":\"[REDACTED]\","
@@ -222,13 +197,13 @@ static void test_redact_key_names(void **state)
 
 	/* without the config: session_cookie is not a secret name */
 	n = hive_redact(fx->bare, obj, 1);
-	got = print(obj);
+	got = unit_print(obj);
 	assert_string_equal(got, want);
 	assert_int_equal(n, 18);
 	cJSON_free(got);
 	/* already redacted values are not counted again */
 	assert_int_equal(hive_redact(fx->bare, obj, 1), 0);
-	got = print(obj);
+	got = unit_print(obj);
 	assert_string_equal(got, want);
 	cJSON_free(got);
 	cJSON_Delete(obj);
@@ -237,13 +212,14 @@ static void test_redact_key_names(void **state)
 static void test_redact_configured_keys(void **state)
 {
 	struct redact_fx *fx = *state;
-	cJSON *obj = json("{\"configuration\":{\"session_cookie\":\"c1\",\"sessionCookie\":\"c2\","
+	cJSON *obj =
+		unit_json("{\"configuration\":{\"session_cookie\":\"c1\",\"sessionCookie\":\"c2\","
 			  "\"connection_string\":\"c3\",\"CONNECTION-STRING\":\"c4\","
 			  "\"cookie\":\"c5\",\"password\":\"c6\"}}");
 	char *got;
 
 	assert_int_equal(hive_redact(fx->r, obj, 1), 5);
-	got = print(obj);
+	got = unit_print(obj);
 	assert_string_equal(got,
 			    "{\"configuration\":{\"session_cookie\":\"[REDACTED]\","
 			    "\"sessionCookie\":\"[REDACTED]\",\"connection_string\":\"[REDACTED]\","
@@ -265,13 +241,13 @@ static void test_redact_configured_keys(void **state)
 static void test_redact_keys_too_and_key_names(void **state)
 {
 	struct redact_fx *fx = *state;
-	cJSON *obj = json("{\"password\":\"hunter2\",\"note\":\"AKIAIOSFODNN7EXAMPLE\","
-			  "\"AKIAIOSFODNN7EXAMPLE\":\"v\"}");
+	cJSON *obj = unit_json("{\"password\":\"hunter2\",\"note\":\"AKIAIOSFODNN7EXAMPLE\","
+			       "\"AKIAIOSFODNN7EXAMPLE\":\"v\"}");
 	char *got;
 
 	/* keys_too = 0: names do not matter, token shapes still go, in keys too */
 	assert_int_equal(hive_redact(fx->bare, obj, 0), 2);
-	got = print(obj);
+	got = unit_print(obj);
 	assert_string_equal(got, "{\"password\":\"hunter2\",\"note\":\"[REDACTED:aws_access_key]\","
 				 "\"[REDACTED:aws_access_key]\":\"v\"}");
 	assert_null(strstr(got, "AKIAIOSFODNN7EXAMPLE"));
@@ -291,12 +267,12 @@ static void test_redact_keys_too_and_key_names(void **state)
 static void test_redact_secret_named_key_holding_a_token(void **state)
 {
 	struct redact_fx *fx = *state;
-	cJSON *obj = json("{\"token ghp_" GH36 "\":\"v\",\"instance_class-----BEGIN RSA "
-			  "PRIVATE KEY-----\":\"db.t3.medium\",\"password\":\"hunter2\"}");
+	cJSON *obj = unit_json("{\"token ghp_" GH36 "\":\"v\",\"instance_class-----BEGIN RSA "
+			       "PRIVATE KEY-----\":\"db.t3.medium\",\"password\":\"hunter2\"}");
 	char *got;
 
 	assert_int_equal(hive_redact(fx->r, obj, 1), 5);
-	got = print(obj);
+	got = unit_print(obj);
 	assert_string_equal(got, "{\"token [REDACTED:github_token]\":\"[REDACTED]\","
 				 "\"instance_class[REDACTED:private_key]\":\"[REDACTED]\","
 				 "\"password\":\"[REDACTED]\"}");
@@ -412,8 +388,8 @@ static void test_redact_patterns_pcre2_syntax(void **state)
 	struct hive_err err = {0};
 
 	(void)state;
-	config_from(&cfg, "redact:\n  patterns: ['(?i)\\bvault-\\w{6}\\b', 'pin=.{4}', "
-			  "'<k>.+?</k>', 'cl\u00e9-[0-9]+']\n");
+	unit_config_from(&cfg, "redact:\n  patterns: ['(?i)\\bvault-\\w{6}\\b', 'pin=.{4}', "
+			       "'<k>.+?</k>', 'cl\u00e9-[0-9]+']\n");
 	assert_int_equal(hive_redactor_new(&cfg, &r, &err), HIVE_OK);
 	redacts(r, "a VAULT-abc123 b", "a [REDACTED:pattern] b", 1, "abc123");
 	redacts(r, "xvault-abc123 b", "xvault-abc123 b", 0, NULL);
@@ -426,7 +402,7 @@ static void test_redact_patterns_pcre2_syntax(void **state)
 	/* an empty match is none (PCRE2_NOTEMPTY): nothing to redact, no endless loop */
 	hive_redactor_free(r);
 	hive_config_free(&cfg);
-	config_from(&cfg, "redact:\n  patterns: ['x*']\n");
+	unit_config_from(&cfg, "redact:\n  patterns: ['x*']\n");
 	assert_int_equal(hive_redactor_new(&cfg, &r, &err), HIVE_OK);
 	redacts(r, "abc xxx d", "abc [REDACTED:pattern] d", 1, "xxx");
 	redacts(r, "abc", "abc", 0, NULL);
@@ -451,7 +427,7 @@ static void test_redact_match_limit(void **state)
 	strcpy(runaway + 40, "! AKIAIOSFODNN7EXAMPLE");
 	memset(deep, 'a', 20000);
 	strcpy(deep + 20000, "!!");
-	config_from(&cfg, "redact:\n  patterns: ['^(a+)+$', '(?:a|b)+!!']\n");
+	unit_config_from(&cfg, "redact:\n  patterns: ['^(a+)+$', '(?:a|b)+!!']\n");
 	assert_int_equal(hive_redactor_new(&cfg, &r, &err), HIVE_OK);
 
 	redacts(r, runaway, "[REDACTED:match_limit]", 1, "AKIA");
@@ -463,7 +439,7 @@ static void test_redact_match_limit(void **state)
 	redacts(r, "x ab!! y", "x [REDACTED:pattern] y", 1, "ab!!");
 	redacts(r, "deploy api", "deploy api", 0, NULL);
 	/* in a key, and among other values */
-	obj = json("{\"note\":\"fine\",\"list\":[\"ok\"]}");
+	obj = unit_json("{\"note\":\"fine\",\"list\":[\"ok\"]}");
 	cJSON_AddStringToObject(obj, runaway, "v");
 	assert_int_equal(hive_redact(r, obj, 1), 1);
 	assert_non_null(cJSON_GetObjectItem(obj, "[REDACTED:match_limit]"));

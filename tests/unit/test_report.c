@@ -9,7 +9,6 @@
 #include "unit.h"
 
 #include <cjson/cJSON.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,40 +25,6 @@
 
 /* --- a session folder in a temporary root --------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int setup_root(void **state)
-{
-	char tmpl[] = "/tmp/hive-unit-report-XXXXXX";
-
-	if (!mkdtemp(tmpl))
-		return -1;
-	*state = strdup(tmpl);
-	return *state ? 0 : -1;
-}
-
-static int teardown_root(void **state)
-{
-	nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(*state);
-	return 0;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-}
-
 /* <root>/sessions/<id>/ with EVENTS.jsonl and, when state is not NULL, STATE.json. */
 static void make_session(const char *root, const char *id, const char *events, const char *state)
 {
@@ -70,10 +35,10 @@ static void make_session(const char *root, const char *id, const char *events, c
 	snprintf(path, sizeof(path), "%s/sessions/%s", root, id);
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/sessions/%s/EVENTS.jsonl", root, id);
-	write_file(path, events);
+	unit_write_file(path, events);
 	if (state) {
 		snprintf(path, sizeof(path), "%s/sessions/%s/STATE.json", root, id);
-		write_file(path, state);
+		unit_write_file(path, state);
 	}
 }
 
@@ -1201,31 +1166,41 @@ static void test_free_null(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_metrics_full, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_markdown_deployment, setup_root,
-						teardown_root),
-		cmocka_unit_test_setup_teardown(test_markdown_incident, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_markdown_infrastructure, setup_root,
-						teardown_root),
-		cmocka_unit_test_setup_teardown(test_markdown_runbook, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_report_json, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_prometheus, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_bare_session, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_markdown_all_with_findings, setup_root,
-						teardown_root),
-		cmocka_unit_test_setup_teardown(test_markdown_escaping, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_prometheus_label_escaping, setup_root,
-						teardown_root),
-		cmocka_unit_test_setup_teardown(test_metrics_from_log_alone, setup_root,
-						teardown_root),
-		cmocka_unit_test_setup_teardown(test_lead_time, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_dora, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_metrics_full, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_markdown_deployment, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_markdown_incident, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_markdown_infrastructure, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_markdown_runbook, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_report_json, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_prometheus, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_bare_session, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_markdown_all_with_findings, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_markdown_escaping, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_prometheus_label_escaping, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_metrics_from_log_alone, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_lead_time, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_dora, unit_setup_tmpdir, unit_teardown_tmpdir),
 		cmocka_unit_test(test_dora_empty),
-		cmocka_unit_test_setup_teardown(test_facts_load_errors, setup_root, teardown_root),
-		cmocka_unit_test_setup_teardown(test_facts_odd_state, setup_root, teardown_root),
+		cmocka_unit_test_setup_teardown(test_facts_load_errors, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_facts_odd_state, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
 		cmocka_unit_test(test_free_null),
-		cmocka_unit_test_setup_teardown(test_markdown_scaling_escaping, setup_root,
-						teardown_root),
+		cmocka_unit_test_setup_teardown(test_markdown_scaling_escaping, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
 	};
 	return cmocka_run_group_tests_name("report", tests, NULL, NULL);
 }

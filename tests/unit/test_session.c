@@ -6,10 +6,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,14 +31,6 @@ struct fx {
 	struct hive_config cfg;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
@@ -56,34 +49,10 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(fx->dir);
 	hive_config_free(&fx->cfg);
 	free(fx);
 	return 0;
-}
-
-static char *slurp(const char *dir, const char *name)
-{
-	char path[512];
-	char *buf = NULL;
-	size_t len;
-	struct hive_err err = {0};
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (hive_read_file(AT_FDCWD, path, 0, 1 << 24, &buf, &len, &err))
-		return NULL;
-	return buf;
-}
-
-static void spit(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
 }
 
 static cJSON *started_details(void)
@@ -166,7 +135,7 @@ static void test_create_and_chain(void **state)
 	cJSON *d1 = deploy_details("success"), *d2 = deploy_details("failure"), *ev;
 
 	make_s1(fx);
-	assert_non_null(log1 = slurp(fx->sess, "EVENTS.jsonl"));
+	assert_non_null(log1 = unit_slurp_in(fx->sess, "EVENTS.jsonl"));
 	assert_non_null(strstr(log1, "\"seq\":1,"));
 	assert_non_null(strstr(log1, "\"worker\":\"w1\""));
 	assert_non_null(strstr(log1, "\"prev\":null"));
@@ -178,11 +147,11 @@ static void test_create_and_chain(void **state)
 	assert_int_equal(hive_txn_add(t, "deployment_configured", d2, &err), HIVE_OK);
 	lines = hive_txn_lines(t, &len);
 	/* nothing is on disk before the commit */
-	assert_non_null(log2 = slurp(fx->sess, "EVENTS.jsonl"));
+	assert_non_null(log2 = unit_slurp_in(fx->sess, "EVENTS.jsonl"));
 	assert_string_equal(log2, log1);
 	free(log2);
 	assert_int_equal(hive_txn_commit(t, &err), HIVE_OK);
-	assert_non_null(log2 = slurp(fx->sess, "EVENTS.jsonl"));
+	assert_non_null(log2 = unit_slurp_in(fx->sess, "EVENTS.jsonl"));
 	assert_int_equal(strlen(log2), strlen(log1) + len);
 	assert_memory_equal(log2 + strlen(log1), lines, len);
 	/* line 2's prev is the hash of line 1, and the worker is line 1's */
@@ -193,7 +162,7 @@ static void test_create_and_chain(void **state)
 	assert_int_equal(cJSON_GetObjectItem(ev, "seq")->valueint, 2);
 	cJSON_Delete(ev);
 	/* STATE.json is the fold of the three lines */
-	assert_non_null(st = slurp(fx->sess, "STATE.json"));
+	assert_non_null(st = unit_slurp_in(fx->sess, "STATE.json"));
 	assert_non_null(strstr(st, "\"count\":3,\"last_seq\":3,"));
 	assert_non_null(strstr(st, "\"failures\":1"));
 	assert_non_null(
@@ -221,8 +190,8 @@ static void test_add_invalid_changes_nothing(void **state)
 	size_t len;
 
 	make_s1(fx);
-	log1 = slurp(fx->sess, "EVENTS.jsonl");
-	st1 = slurp(fx->sess, "STATE.json");
+	log1 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
+	st1 = unit_slurp_in(fx->sess, "STATE.json");
 	assert_int_equal(hive_txn_begin(fx->root, "s1", &o, &t, &err), HIVE_OK);
 	assert_int_equal(hive_txn_add(t, "deployment_configured", good, &err), HIVE_OK);
 	hive_txn_lines(t, &len);
@@ -235,8 +204,8 @@ static void test_add_invalid_changes_nothing(void **state)
 		assert_int_equal(len2, len); /* the failed add left the transaction as it was */
 	}
 	hive_txn_free(t); /* never committed: nothing written */
-	log2 = slurp(fx->sess, "EVENTS.jsonl");
-	st2 = slurp(fx->sess, "STATE.json");
+	log2 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
+	st2 = unit_slurp_in(fx->sess, "STATE.json");
 	assert_string_equal(log2, log1);
 	assert_string_equal(st2, st1);
 	free(log1);
@@ -258,12 +227,12 @@ static void test_add_too_deep(void **state)
 	int i;
 
 	make_s1(fx);
-	log1 = slurp(fx->sess, "EVENTS.jsonl");
+	log1 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	for (i = 0; i < 998; i++)
 		conf = cJSON_AddObjectToObject(conf, "x");
 	assert_int_equal(add_one(fx, "deployment_configured", d, &err), HIVE_EUSAGE);
 	assert_non_null(strstr(err.msg, "event 1 (deployment_configured): "));
-	log2 = slurp(fx->sess, "EVENTS.jsonl");
+	log2 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_string_equal(log2, log1);
 	free(log1);
 	free(log2);
@@ -282,15 +251,15 @@ static void test_closed_by_the_log_not_state(void **state)
 	make_s1(fx);
 	assert_int_equal(add_one(fx, "session_completed", done, &err), HIVE_OK);
 	/* STATE.json set back to active: the log's last line still says completed */
-	st = slurp(fx->sess, "STATE.json");
+	st = unit_slurp_in(fx->sess, "STATE.json");
 	assert_non_null(p = strstr(st, "\"status\":\"completed\""));
 	memcpy(p, "\"status\":\"active\"   ", 20);
-	spit(fx->sess, "STATE.json", st);
-	log1 = slurp(fx->sess, "EVENTS.jsonl");
+	unit_write_in(fx->sess, "STATE.json", st);
+	log1 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_int_equal(add_one(fx, "deployment_configured", d, &err), HIVE_EUSAGE);
 	assert_string_equal(err.msg, "session s1 is completed: no more events can be added (start "
 				     "a new one with hive-init)");
-	log2 = slurp(fx->sess, "EVENTS.jsonl");
+	log2 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_string_equal(log2, log1);
 	/* closed_ok (reports): the view is rebuilt and says why */
 	o.closed_ok = 1;
@@ -313,14 +282,14 @@ static void test_state_completed_in_active_session_is_rebuilt(void **state)
 	char *st, *p;
 
 	make_s1(fx);
-	st = slurp(fx->sess, "STATE.json");
+	st = unit_slurp_in(fx->sess, "STATE.json");
 	assert_non_null(p = strstr(st, "\"status\":\"active\""));
 	memcpy(p, "\"status\":\"failed\"", 17);
-	spit(fx->sess, "STATE.json", st);
+	unit_write_in(fx->sess, "STATE.json", st);
 	free(st);
 	/* the log says active: the emit goes through and STATE.json is derived again */
 	assert_int_equal(add_one(fx, "deployment_configured", d, &err), HIVE_OK);
-	st = slurp(fx->sess, "STATE.json");
+	st = unit_slurp_in(fx->sess, "STATE.json");
 	assert_non_null(strstr(st, "\"status\":\"active\""));
 	assert_non_null(strstr(st, "\"count\":2,"));
 	free(st);
@@ -339,10 +308,10 @@ static void test_worker_from_line1(void **state)
 	size_t len;
 
 	make_s1(fx);
-	st = slurp(fx->sess, "STATE.json");
+	st = unit_slurp_in(fx->sess, "STATE.json");
 	assert_non_null(p = strstr(st, "\"worker\":\"w1\""));
 	p[11] = '2'; /* "w2" */
-	spit(fx->sess, "STATE.json", st);
+	unit_write_in(fx->sess, "STATE.json", st);
 	free(st);
 	assert_int_equal(hive_txn_begin(fx->root, "s1", &o, &t, &err), HIVE_OK);
 	assert_string_equal(hive_txn_rebuilt(t), "its worker is not the one line 1 names");
@@ -365,18 +334,18 @@ static void test_rollback_existing(void **state)
 	char *log1, *st1, *log2, *st2;
 
 	make_s1(fx);
-	log1 = slurp(fx->sess, "EVENTS.jsonl");
-	st1 = slurp(fx->sess, "STATE.json");
+	log1 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
+	st1 = unit_slurp_in(fx->sess, "STATE.json");
 	assert_int_equal(hive_txn_begin(fx->root, "s1", &o, &t, &err), HIVE_OK);
 	assert_int_equal(hive_txn_add(t, "deployment_configured", d, &err), HIVE_OK);
 	assert_int_equal(hive_txn_commit(t, &err), HIVE_OK);
-	log2 = slurp(fx->sess, "EVENTS.jsonl");
+	log2 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_true(strlen(log2) > strlen(log1));
 	free(log2);
 	hive_txn_rollback(t);
 	hive_txn_free(t);
-	log2 = slurp(fx->sess, "EVENTS.jsonl");
-	st2 = slurp(fx->sess, "STATE.json");
+	log2 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
+	st2 = unit_slurp_in(fx->sess, "STATE.json");
 	assert_string_equal(log2, log1);
 	assert_string_equal(st2, st1);
 	free(log1);
@@ -435,7 +404,7 @@ static void test_create_lost_race(void **state)
 	hive_txn_lines(t, &len);
 	assert_int_equal(len, 0);
 	hive_txn_free(t);
-	log = slurp(fx->sess, "EVENTS.jsonl");
+	log = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_string_equal(log, line);
 	free(log);
 	cJSON_Delete(d);
@@ -467,7 +436,7 @@ static void test_foreach(void **state)
 	snprintf(path, sizeof(path), "%s/sessions/bad name", fx->root);
 	assert_int_equal(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/sessions/zz", fx->root);
-	spit(fx->root, "sessions/zz", "a file, not a session");
+	unit_write_in(fx->root, "sessions/zz", "a file, not a session");
 	assert_int_equal(hive_session_foreach(fx->root, collect, &ids, &err), HIVE_OK);
 	assert_int_equal(ids.n, 2);
 	assert_string_equal(ids.v[0], "a0");
@@ -510,20 +479,20 @@ static void test_repair(void **state)
 	FILE *f;
 
 	make_s1(fx);
-	log1 = slurp(fx->sess, "EVENTS.jsonl");
+	log1 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	snprintf(path, sizeof(path), "%s/EVENTS.jsonl", fx->sess);
 	assert_non_null(f = fopen(path, "a"));
 	fputs("{\"seq\":2,\"cut", f);
 	fclose(f);
-	spit(fx->sess, "STATE.json", "{}\n");
+	unit_write_in(fx->sess, "STATE.json", "{}\n");
 	assert_int_equal(hive_session_open(fx->root, "s1", &s, &err), HIVE_OK);
 	assert_int_equal(hive_session_repair(s, &moved, &rebuilt, &err), HIVE_OK);
 	assert_int_equal(moved, 13);
 	assert_int_equal(rebuilt, 1);
 	hive_session_close(s);
-	log2 = slurp(fx->sess, "EVENTS.jsonl");
+	log2 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_string_equal(log2, log1);
-	torn = slurp(fx->sess, "EVENTS.jsonl.torn");
+	torn = unit_slurp_in(fx->sess, "EVENTS.jsonl.torn");
 	assert_string_equal(torn, "{\"seq\":2,\"cut\n");
 	free(log1);
 	free(log2);

@@ -6,9 +6,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,49 +21,7 @@
 
 #include "../../lib/util.h"
 
-/* --- helpers: a fresh directory per test, removed afterwards ------------------------ */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int setup_tmpdir(void **state)
-{
-	char tmpl[] = "/tmp/hive-unit-util-XXXXXX";
-
-	if (!mkdtemp(tmpl))
-		return -1;
-	*state = strdup(tmpl);
-	return *state ? 0 : -1;
-}
-
-static int teardown_tmpdir(void **state)
-{
-	nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(*state);
-	return 0;
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-	char *p;
-
-	assert_true(asprintf(&p, "%s/%s", dir, name) > 0);
-	return p;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(text, 1, strlen(text), f), strlen(text));
-	assert_int_equal(fclose(f), 0);
-}
+/* --- helpers ------------------------------------------------------------------------ */
 
 static off_t file_size(const char *path)
 {
@@ -336,13 +295,13 @@ static void test_strv_push_has_clear(void **state)
 static void test_read_file(void **state)
 {
 	const char *dir = *state;
-	char *p = path_in(dir, "f.txt"), *link = path_in(dir, "link"), *buf = NULL;
+	char *p = unit_path_in(dir, "f.txt"), *link = unit_path_in(dir, "link"), *buf = NULL;
 	struct hive_err err = {0};
 	size_t len = 99;
 	int dirfd = open(dir, O_RDONLY | O_DIRECTORY);
 
 	assert_true(dirfd >= 0);
-	write_file(p, "hello\nworld\n");
+	unit_write_file(p, "hello\nworld\n");
 
 	assert_int_equal(hive_read_file(AT_FDCWD, p, 0, 1024, &buf, &len, &err), HIVE_OK);
 	assert_int_equal(len, 12);
@@ -384,7 +343,7 @@ static void test_read_file(void **state)
 	buf = NULL;
 
 	/* an empty file is an empty NUL-terminated buffer */
-	write_file(p, "");
+	unit_write_file(p, "");
 	assert_int_equal(hive_read_file(dirfd, "f.txt", 1, 1024, &buf, NULL, &err), HIVE_OK);
 	assert_non_null(buf);
 	assert_string_equal(buf, "");
@@ -400,14 +359,14 @@ static void test_read_file(void **state)
 static void test_write_all_or_truncate(void **state)
 {
 	const char *dir = *state;
-	char *p = path_in(dir, "log"), *text = NULL;
+	char *p = unit_path_in(dir, "log"), *text = NULL;
 	struct rlimit old, lim;
 	void (*old_handler)(int);
 	struct hive_err err = {0};
 	size_t len;
 	int fd;
 
-	write_file(p, "line one\n");
+	unit_write_file(p, "line one\n");
 	fd = open(p, O_RDWR | O_APPEND);
 	assert_true(fd >= 0);
 	assert_int_equal(hive_write_all_or_truncate(fd, "line two\n", 9, 9), 0);
@@ -465,9 +424,10 @@ int main(void)
 		cmocka_unit_test(test_time_format_before_epoch),
 		cmocka_unit_test(test_now_rfc3339),
 		cmocka_unit_test(test_strv_push_has_clear),
-		cmocka_unit_test_setup_teardown(test_read_file, setup_tmpdir, teardown_tmpdir),
-		cmocka_unit_test_setup_teardown(test_write_all_or_truncate, setup_tmpdir,
-						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_read_file, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_write_all_or_truncate, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
 		cmocka_unit_test(test_random),
 	};
 

@@ -6,11 +6,12 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,73 +20,6 @@
 #include <unistd.h>
 
 #include "../../lib/util.h"
-
-/* --- helpers: a fresh directory per test, removed afterwards ------------------------ */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int setup_tmpdir(void **state)
-{
-	char tmpl[] = "/tmp/hive-unit-utilbuf-XXXXXX";
-
-	if (!mkdtemp(tmpl))
-		return -1;
-	*state = strdup(tmpl);
-	return *state ? 0 : -1;
-}
-
-static int teardown_tmpdir(void **state)
-{
-	nftw(*state, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(*state);
-	return 0;
-}
-
-/* dir/name's whole content; the caller frees it. */
-static char *slurp(const char *dir, const char *name)
-{
-	char path[4096], *buf;
-	long n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	return buf;
-}
-
-/* The names in dir, sorted and joined with spaces ("" when empty). */
-static void list_dir(const char *dir, char *out, size_t size)
-{
-	struct dirent **names;
-	int n, i;
-
-	n = scandir(dir, &names, NULL, alphasort);
-	assert_true(n >= 0);
-	out[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (strcmp(names[i]->d_name, ".") && strcmp(names[i]->d_name, ".."))
-			snprintf(out + strlen(out), size - strlen(out), "%s%s", *out ? " " : "",
-				 names[i]->d_name);
-		free(names[i]);
-	}
-	free(names);
-}
 
 /* --- hive_buf ------------------------------------------------------------------------- */
 
@@ -227,26 +161,27 @@ static void test_write_atomic_replaces(void **state)
 {
 	const char *dir = *state;
 	struct hive_err err = {0};
-	char names[256], *text;
+	char *names, *text;
 	int dirfd = open(dir, O_RDONLY | O_DIRECTORY);
 
 	assert_true(dirfd >= 0);
 	assert_int_equal(hive_write_atomic(dirfd, "f.json", "one\n", 4, "shown/f.json", &err),
 			 HIVE_OK);
-	assert_non_null(text = slurp(dir, "f.json"));
+	assert_non_null(text = unit_slurp_in(dir, "f.json"));
 	assert_string_equal(text, "one\n");
 	free(text);
 	assert_int_equal(hive_write_atomic(dirfd, "f.json", "2", 1, "shown/f.json", &err), HIVE_OK);
-	assert_non_null(text = slurp(dir, "f.json"));
+	assert_non_null(text = unit_slurp_in(dir, "f.json"));
 	assert_string_equal(text, "2");
 	free(text);
 	/* empty content is a file of zero bytes */
 	assert_int_equal(hive_write_atomic(dirfd, "f.json", "", 0, "shown/f.json", &err), HIVE_OK);
-	assert_non_null(text = slurp(dir, "f.json"));
+	assert_non_null(text = unit_slurp_in(dir, "f.json"));
 	assert_string_equal(text, "");
 	free(text);
-	list_dir(dir, names, sizeof(names));
+	names = unit_list_dir(dir);
 	assert_string_equal(names, "f.json"); /* no temporary file left behind */
+	free(names);
 	assert_int_equal(err.status, HIVE_OK);
 	close(dirfd);
 }
@@ -269,7 +204,7 @@ static void test_write_atomic_symlink(void **state)
 			 HIVE_OK);
 	assert_int_equal(lstat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
-	assert_non_null(text = slurp(dir, "target"));
+	assert_non_null(text = unit_slurp_in(dir, "target"));
 	assert_string_equal(text, "keep");
 	free(text);
 	close(dirfd);
@@ -279,7 +214,7 @@ static void test_write_atomic_locked_reuses_tmp(void **state)
 {
 	const char *dir = *state;
 	struct hive_err err = {0};
-	char names[256], *text;
+	char *names, *text;
 	int dirfd = open(dir, O_RDONLY | O_DIRECTORY), fd;
 
 	assert_true(dirfd >= 0);
@@ -290,11 +225,12 @@ static void test_write_atomic_locked_reuses_tmp(void **state)
 	close(fd);
 	assert_int_equal(hive_write_atomic_locked(dirfd, "STATE.json", "{}", 2, "STATE.json", &err),
 			 HIVE_OK);
-	assert_non_null(text = slurp(dir, "STATE.json"));
+	assert_non_null(text = unit_slurp_in(dir, "STATE.json"));
 	assert_string_equal(text, "{}");
 	free(text);
-	list_dir(dir, names, sizeof(names));
+	names = unit_list_dir(dir);
 	assert_string_equal(names, "STATE.json");
+	free(names);
 	close(dirfd);
 }
 
@@ -328,7 +264,7 @@ static void test_write_atomic_fails(void **state)
 {
 	const char *dir = *state;
 	struct hive_err err = {0};
-	char path[4096], names[256];
+	char path[4096], *names;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/file", dir);
@@ -339,8 +275,9 @@ static void test_write_atomic_fails(void **state)
 	assert_int_equal(err.status, HIVE_EENV);
 	assert_string_equal(err.msg, "sessions/s1/STATE.json: Not a directory");
 	close(fd);
-	list_dir(dir, names, sizeof(names));
+	names = unit_list_dir(dir);
 	assert_string_equal(names, "file");
+	free(names);
 }
 
 int main(void)
@@ -350,16 +287,16 @@ int main(void)
 		cmocka_unit_test(test_buf_growth),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_json_str),
-		cmocka_unit_test_setup_teardown(test_write_atomic_replaces, setup_tmpdir,
-						teardown_tmpdir),
-		cmocka_unit_test_setup_teardown(test_write_atomic_symlink, setup_tmpdir,
-						teardown_tmpdir),
-		cmocka_unit_test_setup_teardown(test_write_atomic_locked_reuses_tmp, setup_tmpdir,
-						teardown_tmpdir),
-		cmocka_unit_test_setup_teardown(test_write_atomic_mode, setup_tmpdir,
-						teardown_tmpdir),
-		cmocka_unit_test_setup_teardown(test_write_atomic_fails, setup_tmpdir,
-						teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_write_atomic_replaces, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_write_atomic_symlink, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_write_atomic_locked_reuses_tmp,
+						unit_setup_tmpdir, unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_write_atomic_mode, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_write_atomic_fails, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
 		cmocka_unit_test(test_buf_free_null),
 	};
 	return cmocka_run_group_tests_name("util_buf", tests, NULL, NULL);
