@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,21 +33,12 @@ struct fx {
 	FILE *f;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 	struct hive_err err = {0};
 
-	strcpy(fx->dir, "/tmp/hive-gate-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (unit_mkdtemp_into(fx->dir, sizeof(fx->dir)))
 		return -1;
 	snprintf(fx->root, sizeof(fx->root), "%s/root", fx->dir);
 	hive_config_init(&fx->cfg);
@@ -68,7 +61,7 @@ static int teardown(void **state)
 	hive_redactor_free(fx->g.checker.red);
 	fclose(fx->f);
 	free(fx->out);
-	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(fx->dir);
 	hive_config_free(&fx->cfg);
 	free(fx);
 	return 0;

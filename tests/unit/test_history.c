@@ -1,4 +1,5 @@
-/* test_history.c - unit tests for lib/history.c: what keeps a published file, and where it breaks */
+/* test_history.c - unit tests for lib/history.c: what keeps a published file, and where it breaks
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

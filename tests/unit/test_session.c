@@ -35,8 +35,7 @@ static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 
-	strcpy(fx->dir, "/tmp/hive-session-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (unit_mkdtemp_into(fx->dir, sizeof(fx->dir)))
 		return -1;
 	snprintf(fx->root, sizeof(fx->root), "%s/root", fx->dir);
 	snprintf(fx->sess, sizeof(fx->sess), "%s/sessions/s1", fx->root);

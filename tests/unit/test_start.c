@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,20 +31,10 @@ struct fx {
 	cJSON *details;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
-
-	strcpy(fx->dir, "/tmp/hive-start-XXXXXX");
-	if (!mkdtemp(fx->dir))
+	if (unit_mkdtemp_into(fx->dir, sizeof(fx->dir)))
 		return -1;
 	snprintf(fx->root, sizeof(fx->root), "%s/a/root", fx->dir);
 	snprintf(fx->sess, sizeof(fx->sess), "%s/sessions/s1", fx->root);
@@ -59,25 +51,13 @@ static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	nftw(fx->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	unit_rm_tree(fx->dir);
 	hive_config_free(&fx->cfg);
 	cJSON_Delete(fx->details);
 	unsetenv("GITHUB_ACTIONS");
 	unsetenv("GITHUB_ENV");
 	free(fx);
 	return 0;
-}
-
-static char *slurp(const char *dir, const char *name)
-{
-	char path[512], *buf = NULL;
-	size_t len;
-	struct hive_err err = {0};
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (hive_read_file(AT_FDCWD, path, 0, 1 << 24, &buf, &len, &err))
-		return NULL;
-	return buf;
 }
 
 static int start_s1(struct fx *fx, struct hive_start_result *res, struct hive_err *err)
@@ -112,7 +92,7 @@ static void test_start_creates_then_rejoins(void **state)
 	free(want);
 	cJSON_Delete(out);
 	hive_start_result_clear(&res);
-	log1 = slurp(fx->sess, "EVENTS.jsonl");
+	log1 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_non_null(strstr(log1, "\"event_type\":\"session_started\""));
 
 	/* a second start rejoins it and changes nothing */
@@ -123,7 +103,7 @@ static void test_start_creates_then_rejoins(void **state)
 	assert_false(cJSON_IsTrue(cJSON_GetObjectItem(out, "created")));
 	cJSON_Delete(out);
 	hive_start_result_clear(&res);
-	log2 = slurp(fx->sess, "EVENTS.jsonl");
+	log2 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_string_equal(log2, log1);
 	free(log1);
 	free(log2);
@@ -178,18 +158,18 @@ static void test_finish_then_again(void **state)
 	hive_start_result_clear(&res);
 	assert_int_equal(hive_finish(fx->root, "s1", &o, &was, &err), HIVE_OK);
 	assert_null(was);
-	log1 = slurp(fx->sess, "EVENTS.jsonl");
+	log1 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_non_null(strstr(log1, "\"event_type\":\"session_completed\""));
 	assert_non_null(strstr(log1, "\"details\":{\"status\":\"success\"}"));
-	assert_non_null(metrics = slurp(fx->sess, "METRICS.json"));
-	assert_non_null(runbook = slurp(fx->sess, "RUNBOOK.md"));
+	assert_non_null(metrics = unit_slurp_in(fx->sess, "METRICS.json"));
+	assert_non_null(runbook = unit_slurp_in(fx->sess, "RUNBOOK.md"));
 	free(metrics);
 	free(runbook);
 	/* idempotent: no second session_completed, and it says what the session was */
 	o.status = "failure";
 	assert_int_equal(hive_finish(fx->root, "s1", &o, &was, &err), HIVE_OK);
 	assert_string_equal(was, "completed");
-	log2 = slurp(fx->sess, "EVENTS.jsonl");
+	log2 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_string_equal(log2, log1);
 	free(log1);
 	free(log2);
@@ -208,7 +188,7 @@ static void test_finish_refuses_a_broken_chain(void **state)
 
 	assert_int_equal(start_s1(fx, &res, &err), HIVE_OK);
 	hive_start_result_clear(&res);
-	log = slurp(fx->sess, "EVENTS.jsonl");
+	log = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	/* a second line whose prev is not line 1's hash */
 	snprintf(path, sizeof(path), "%s/EVENTS.jsonl", fx->sess);
 	assert_non_null(f = fopen(path, "a"));
@@ -219,16 +199,16 @@ static void test_finish_refuses_a_broken_chain(void **state)
 	      f);
 	fclose(f);
 	free(log);
-	log = slurp(fx->sess, "EVENTS.jsonl");
+	log = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_non_null(o.findings = open_memstream(&buf, &len));
 	assert_int_equal(hive_finish(fx->root, "s1", &o, &was, &err), HIVE_FAIL);
 	fclose(o.findings);
 	assert_non_null(
 		strstr(err.msg, "session s1 fails hive-check's chain rule: not finishing it"));
 	assert_non_null(strstr(buf, "EVENTS.jsonl:2: error: [chain] prev does not match"));
-	after = slurp(fx->sess, "EVENTS.jsonl");
+	after = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_string_equal(after, log);
-	assert_null(slurp(fx->sess, "METRICS.json"));
+	assert_null(unit_slurp_in(fx->sess, "METRICS.json"));
 	free(after);
 	free(log);
 	free(buf);

@@ -74,6 +74,16 @@ static inline char *unit_mkdtemp(void)
 	return tmpl;
 }
 
+/* unit_mkdtemp into buf (size bytes): 0, or -1 when it cannot be made or does not fit. */
+static inline int unit_mkdtemp_into(char *buf, size_t size)
+{
+	char *dir = unit_mkdtemp();
+	int n = dir ? snprintf(buf, size, "%s", dir) : -1;
+
+	free(dir);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
 /* cmocka setup: *state is the path of a new folder (a char *). */
 static inline int unit_setup_tmpdir(void **state)
 {
