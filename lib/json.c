@@ -1,7 +1,9 @@
-/* json.c - the one strict JSON reader: an RFC 8259 pass, then cJSON, then duplicate keys */
+/* json.c - the one strict JSON reader: one RFC 8259 pass that builds cJSON trees */
 #include "json.h"
 
 #include <cjson/cJSON.h>
+#include <limits.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,18 +82,12 @@ static const unsigned char str_class[256] = {
 };
 /* clang-format on */
 
-/* One pass over the text. Also finds where a duplicate key stands, when asked: the tree
- * says which object and key, the text where (objects are numbered in the order their
- * braces open, which is the tree's pre-order). */
+/* One pass over the text: the grammar alone (hive_json_check), or building the tree as it
+ * goes (b, below). */
+struct build;
 struct scan {
 	const unsigned char *s, *end;
-	struct hive_err *err;
-	size_t objects;	      /* objects opened so far */
-	size_t want_object;   /* locate: the object to look in (from 1), or 0 */
-	const char *want_key; /* locate: the key named twice */
-	int want_depth;	      /* locate: that object's depth while inside it, else 0 */
-	int seen;	      /* locate: how many times want_key was met in it */
-	size_t found;	      /* locate: offset of its second occurrence, or SIZE_MAX */
+	struct hive_err *err; /* may be NULL */
 };
 
 static int fail(struct scan *sc, const unsigned char *at, const char *fmt, ...)
@@ -151,8 +147,9 @@ static inline uint64_t has_less(uint64_t w, unsigned n)
 	return (w - ONES * n) & ~w & HIGHS;
 }
 
-/* The string opening at *pp: *pp is moved past its closing quote. */
-static int scan_string(struct scan *sc, const unsigned char **pp)
+/* The string opening at *pp: *pp is moved past its closing quote; *escaped is set when it
+ * holds a backslash (its bytes are then not its value). */
+static inline int scan_string(struct scan *sc, const unsigned char **pp, int *escaped)
 {
 	const unsigned char *p = *pp + 1, *end = sc->end;
 	unsigned cp, lo;
@@ -186,6 +183,7 @@ static int scan_string(struct scan *sc, const unsigned char **pp)
 		case 2:
 			if (p + 1 == end)
 				return fail(sc, *pp, "a string that is never closed");
+			*escaped = 1;
 			switch (p[1]) {
 			case '"':
 			case '\\':
@@ -234,8 +232,9 @@ static int scan_string(struct scan *sc, const unsigned char **pp)
 
 #define IS_DIGIT(c) ((unsigned)((c) - '0') < 10)
 
-/* The number starting at *pp (a '-' or a digit): *pp is moved past it. */
-static int scan_number(struct scan *sc, const unsigned char **pp)
+/* The number starting at *pp (a '-' or a digit): *pp is moved past it; *is_int says it has
+ * neither a fraction nor an exponent. */
+static inline int scan_number(struct scan *sc, const unsigned char **pp, int *is_int)
 {
 	const unsigned char *start = *pp, *p = start, *end = sc->end;
 
@@ -254,7 +253,9 @@ static int scan_number(struct scan *sc, const unsigned char **pp)
 		while (p < end && IS_DIGIT(*p))
 			p++;
 	}
+	*is_int = 1;
 	if (p < end && *p == '.') {
+		*is_int = 0;
 		p++;
 		if (p == end || !IS_DIGIT(*p))
 			return fail(sc, start, "a number needs a digit after its decimal point");
@@ -262,6 +263,7 @@ static int scan_number(struct scan *sc, const unsigned char **pp)
 			p++;
 	}
 	if (p < end && (*p | 0x20) == 'e') {
+		*is_int = 0;
 		p++;
 		if (p < end && (*p == '+' || *p == '-'))
 			p++;
@@ -274,15 +276,17 @@ static int scan_number(struct scan *sc, const unsigned char **pp)
 	return HIVE_OK;
 }
 
-/* A key's text, decoded (the scan has checked it): a new string, or NULL. */
-static char *decode_key(const unsigned char *q, const unsigned char *end)
+/* --- building the tree --------------------------------------------------------------------- */
+
+/* The text's bytes are checked before they are copied, so this is only the copying: a
+ * string's value from between its quotes q and end (past the closing quote) into out, with
+ * its escapes decoded. Returns the length written (out is NUL-terminated). */
+static size_t decode_string(const unsigned char *q, const unsigned char *end, char *out)
 {
-	char *out = malloc((size_t)(end - q) + 1), *o = out;
 	const unsigned char *p = q + 1;
 	unsigned cp = 0, lo = 0;
+	char *o = out;
 
-	if (!out)
-		return NULL;
 	while (*p != '"') {
 		if (*p != '\\') {
 			*o++ = (char)*p++;
@@ -338,8 +342,248 @@ static char *decode_key(const unsigned char *q, const unsigned char *end)
 		}
 	}
 	*o = '\0';
+	return (size_t)(o - out);
+}
+
+#define ARENA_CHUNK (64 * 1024)
+#define ARENA_ALIGN 8 /* a cJSON node's pointers and double */
+
+struct hive_arena_chunk {
+	struct hive_arena_chunk *next;
+	size_t cap, used;
+	_Alignas(16) unsigned char data[];
+};
+
+/* A new chunk in front, for an allocation that does not fit the current one. */
+static void *arena_grow(struct hive_arena *a, size_t n)
+{
+	size_t cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+	struct hive_arena_chunk *c = malloc(sizeof(*c) + cap);
+
+	if (!c)
+		return NULL;
+	c->cap = cap;
+	c->used = n;
+	c->next = a->chunks;
+	a->chunks = c;
+	return c->data;
+}
+
+static inline void *arena_alloc(struct hive_arena *a, size_t n)
+{
+	struct hive_arena_chunk *c = a->chunks;
+
+	n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
+	if (!c || c->cap - c->used < n)
+		return arena_grow(a, n);
+	c->used += n;
+	return c->data + c->used - n;
+}
+
+/* Keys of one object up to this many are compared one by one, in a stack shared by the
+ * open objects; an object with more, or one that finds the stack full, goes to a hash table
+ * (a line that is one object of 100,000 keys must not cost 5 billion comparisons). */
+#define KEYS_LINEAR 16
+#define KEYS_STACK  256
+
+struct key {
+	const char *s; /* decoded, borrowed from its node */
+	size_t len;
+};
+
+struct open_object {
+	size_t serial;	/* objects numbered as they open: tells them apart in the table */
+	unsigned first; /* its first key in the stack */
+	unsigned n;	/* its keys in the stack */
+	int hashed;	/* its keys go to the table */
+};
+
+struct hashed_key {
+	size_t serial; /* 0: an empty slot */
+	uint64_t hash;
+	const char *s;
+	size_t len;
+};
+
+/* What the pass keeps when it builds: nodes are linked as cJSON links them (a head's prev
+ * is the tail) the moment they are made, so that cJSON_Delete frees a half-built tree. */
+struct build {
+	struct hive_arena *arena; /* NULL: malloc, the tree freed by cJSON_Delete */
+	cJSON *root;
+	cJSON *parent[HIVE_JSON_DEPTH_MAX + 1]; /* the array or object open at each depth */
+	struct open_object obj[HIVE_JSON_DEPTH_MAX + 1];
+	struct key keys[KEYS_STACK];
+	unsigned nkeys;
+	size_t objects;
+	struct hashed_key *table; /* malloc'd, for every hashed object of the text */
+	size_t table_cap, table_n;
+	const char *dup;	     /* the first key named twice, in text order */
+	const unsigned char *dup_at; /* where it is named the second time */
+};
+
+static inline void *build_alloc(struct build *b, size_t n)
+{
+	return b->arena ? arena_alloc(b->arena, n) : malloc(n);
+}
+
+/* A new empty node, appended to parent's children (the root when parent is NULL). */
+static inline cJSON *add_node(struct build *b, cJSON *parent)
+{
+	cJSON *n = build_alloc(b, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	if (!parent) {
+		b->root = n;
+	} else if (!parent->child) {
+		parent->child = n;
+		n->prev = n;
+	} else {
+		n->prev = parent->child->prev;
+		n->prev->next = n;
+		parent->child->prev = n;
+	}
+	return n;
+}
+
+/* The string between q and end (past its closing quote), copied: NULL when out of memory. */
+static inline char *copy_string(struct build *b, const unsigned char *q, const unsigned char *end,
+				int escaped, size_t *len)
+{
+	size_t n = (size_t)(end - q) - 2;
+	char *out = build_alloc(b, n + 1);
+
+	if (!out)
+		return NULL;
+	if (escaped) {
+		n = decode_string(q, end, out);
+	} else {
+		memcpy(out, q + 1, n);
+		out[n] = '\0';
+	}
+	*len = n;
 	return out;
 }
+
+/* A number's value as cJSON gives it (valuedouble from strtod, valueint saturated): whole
+ * numbers of up to 19 digits are exact in a uint64_t and rounded once to a double, which is
+ * what strtod does with them too. -1 when out of memory. */
+static int set_number(cJSON *item, const unsigned char *p, const unsigned char *end, int is_int)
+{
+	size_t n = (size_t)(end - p), i;
+	double d;
+
+	if (is_int && n - (*p == '-') <= 19) {
+		uint64_t v = 0;
+		for (i = *p == '-'; i < n; i++)
+			v = v * 10 + (uint64_t)(p[i] - '0');
+		d = (double)v;
+		if (*p == '-')
+			d = -d;
+	} else {
+		char small[64], *t = n < sizeof(small) ? small : malloc(n + 1);
+		if (!t)
+			return -1;
+		memcpy(t, p, n);
+		t[n] = '\0';
+		if (!is_int) /* strtod reads the locale's decimal point, as cJSON has it */
+			for (i = 0; i < n; i++)
+				if (t[i] == '.')
+					t[i] = localeconv()->decimal_point[0];
+		d = strtod(t, NULL);
+		if (t != small)
+			free(t);
+	}
+	item->valuedouble = d;
+	if (d >= INT_MAX)
+		item->valueint = INT_MAX;
+	else if (d <= (double)INT_MIN)
+		item->valueint = INT_MIN;
+	else
+		item->valueint = (int)d;
+	item->type = cJSON_Number;
+	return 0;
+}
+
+static uint64_t key_hash(size_t serial, const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ (serial * 0x9E3779B97F4A7C15ull);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* Put key k of object serial in the table: 1 when it is there already, 0 when added, -1
+ * when out of memory. Grows the table to keep it at most half full. */
+static int table_add(struct build *b, size_t serial, const struct key *k)
+{
+	uint64_t h = key_hash(serial, k->s, k->len);
+	struct hashed_key *e;
+	size_t i;
+
+	if (2 * (b->table_n + 1) > b->table_cap) {
+		size_t cap = b->table_cap ? 2 * b->table_cap : 256, j;
+		struct hashed_key *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return -1;
+		for (j = 0; j < b->table_cap; j++) {
+			if (!b->table[j].serial)
+				continue;
+			for (i = b->table[j].hash & (cap - 1); t[i].serial; i = (i + 1) & (cap - 1))
+				;
+			t[i] = b->table[j];
+		}
+		free(b->table);
+		b->table = t;
+		b->table_cap = cap;
+	}
+	for (i = h & (b->table_cap - 1); (e = &b->table[i])->serial;
+	     i = (i + 1) & (b->table_cap - 1))
+		if (e->serial == serial && e->hash == h && e->len == k->len &&
+		    !memcmp(e->s, k->s, k->len))
+			return 1;
+	*e = (struct hashed_key){serial, h, k->s, k->len};
+	b->table_n++;
+	return 0;
+}
+
+/* Key k (at q in the text) of the object open at depth: remembers the first key named
+ * twice, which is reported once the whole text is known to be JSON. -1 when out of memory. */
+static int add_key(struct build *b, int depth, struct key k, const unsigned char *q)
+{
+	struct open_object *o = &b->obj[depth];
+	unsigned i;
+	int rc;
+
+	if (!o->hashed) {
+		for (i = o->first; i < o->first + o->n; i++)
+			if (b->keys[i].len == k.len && b->keys[i].s[0] == k.s[0] &&
+			    !memcmp(b->keys[i].s, k.s, k.len))
+				goto twice;
+		if (o->n < KEYS_LINEAR && b->nkeys < KEYS_STACK) {
+			b->keys[b->nkeys++] = k;
+			o->n++;
+			return 0;
+		}
+		for (i = o->first; i < o->first + o->n; i++)
+			if (table_add(b, o->serial, &b->keys[i]) < 0)
+				return -1;
+		o->hashed = 1;
+	}
+	if ((rc = table_add(b, o->serial, &k)) <= 0)
+		return rc;
+twice:
+	if (!b->dup) {
+		b->dup = k.s;
+		b->dup_at = q;
+	}
+	return 0;
+}
+
+/* --- the pass ------------------------------------------------------------------------------ */
 
 #define SKIP_WS(p, end)                                                                            \
 	while ((p) < (end) && (*(p) == ' ' || *(p) == '\n' || *(p) == '\r' || *(p) == '\t'))       \
@@ -347,18 +591,31 @@ static char *decode_key(const unsigned char *q, const unsigned char *end)
 
 #define LEVEL(d) ((uint64_t)1 << ((d)-1))
 
+#define BUILT(expr)                                                                                \
+	do {                                                                                       \
+		if (b && !(expr))                                                                  \
+			return hive_err_set(sc->err, HIVE_EENV, "out of memory");                  \
+	} while (0)
+
 /* The whole text, linearly: a goto machine over value, key and what follows a value, with
- * one bit per level saying object or array (HIVE_JSON_DEPTH_MAX is 64, one uint64_t). */
-static int scan(struct scan *sc)
+ * one bit per level saying object or array (HIVE_JSON_DEPTH_MAX is 64, one uint64_t). With
+ * b it builds the tree as it reads: cur is the node the next value goes into. A key named
+ * twice is reported after the rest of the text is read, so that what is not JSON at all is
+ * always said first, and hive_json_check's reason is the reader's. Inlined into its two
+ * callers, so that checking alone pays nothing for building. */
+static inline __attribute__((always_inline)) int scan_text(struct scan *sc, struct build *b)
 {
 	const unsigned char *p = sc->s, *end = sc->end, *q;
 	uint64_t in_object = 0;
-	int depth = 0, rc;
-	char b[16];
+	int depth = 0, rc, escaped, is_int;
+	cJSON *cur = NULL;
+	size_t len;
+	char bb[16];
 
 	_Static_assert(HIVE_JSON_DEPTH_MAX <= 64, "one bit per level in a uint64_t");
 	if (end - p >= 3 && p[0] == 0xEF && p[1] == 0xBB && p[2] == 0xBF)
 		return fail(sc, p, "a byte order mark (U+FEFF) before the JSON value");
+	BUILT(cur = add_node(b, NULL));
 value:
 	SKIP_WS(p, end);
 	if (p == end)
@@ -370,8 +627,11 @@ value:
 		if (++depth > HIVE_JSON_DEPTH_MAX)
 			return fail(sc, p, "nesting deeper than %d", HIVE_JSON_DEPTH_MAX);
 		in_object |= LEVEL(depth);
-		if (++sc->objects == sc->want_object)
-			sc->want_depth = depth;
+		if (b) {
+			cur->type = cJSON_Object;
+			b->parent[depth] = cur;
+			b->obj[depth] = (struct open_object){++b->objects, b->nkeys, 0, 0};
+		}
 		p++;
 		SKIP_WS(p, end);
 		if (p < end && *p == '}') {
@@ -384,6 +644,10 @@ value:
 		if (++depth > HIVE_JSON_DEPTH_MAX)
 			return fail(sc, p, "nesting deeper than %d", HIVE_JSON_DEPTH_MAX);
 		in_object &= ~LEVEL(depth);
+		if (b) {
+			cur->type = cJSON_Array;
+			b->parent[depth] = cur;
+		}
 		p++;
 		SKIP_WS(p, end);
 		if (p < end && *p == ']') {
@@ -391,10 +655,16 @@ value:
 			depth--;
 			goto after;
 		}
+		BUILT(cur = add_node(b, b->parent[depth]));
 		goto value;
 	case '"':
-		if ((rc = scan_string(sc, &p)))
+		q = p;
+		escaped = 0;
+		if ((rc = scan_string(sc, &p, &escaped)))
 			return rc;
+		if (b)
+			cur->type = cJSON_String;
+		BUILT(cur->valuestring = copy_string(b, q, p, escaped, &len));
 		goto after;
 	case '-':
 	case '0':
@@ -407,18 +677,24 @@ value:
 	case '7':
 	case '8':
 	case '9':
-		if ((rc = scan_number(sc, &p)))
+		q = p;
+		if ((rc = scan_number(sc, &p, &is_int)))
 			return rc;
+		BUILT(!set_number(cur, q, p, is_int));
 		goto after;
 	case 't':
 	case 'f':
 	case 'n': {
 		const char *word = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
-		size_t n = strlen(word);
+		size_t n = *p == 'f' ? 5 : 4;
 		if ((size_t)(end - p) < n || memcmp(p, word, n))
 			return fail(sc, p,
 				    "not a JSON value (the words JSON has are true, false "
 				    "and null)");
+		if (b) {
+			cur->type = *p == 't' ? cJSON_True : *p == 'f' ? cJSON_False : cJSON_NULL;
+			cur->valueint = *p == 't';
+		}
 		p += n;
 		goto after;
 	}
@@ -427,27 +703,27 @@ value:
 		if ((end - p >= 3 && !memcmp(p, "NaN", 3)) ||
 		    (end - p >= 8 && !memcmp(p, "Infinity", 8)))
 			return fail(sc, p, "NaN and Infinity are not JSON numbers");
-		return fail(sc, p, "unexpected %s", shown(p, b));
+		return fail(sc, p, "unexpected %s", shown(p, bb));
 	case '.':
 	case '+':
 		return fail(sc, p, "a number starts with a digit or '-', not '%c'", *p);
 	default:
-		return fail(sc, p, "unexpected %s", shown(p, b));
+		return fail(sc, p, "unexpected %s", shown(p, bb));
 	}
 key:
 	SKIP_WS(p, end);
 	if (p == end)
 		return fail(sc, p, "the text ends inside an object");
 	if (*p != '"')
-		return fail(sc, p, "expected a string key, found %s", shown(p, b));
+		return fail(sc, p, "expected a string key, found %s", shown(p, bb));
 	q = p;
-	if ((rc = scan_string(sc, &p)))
+	escaped = 0;
+	if ((rc = scan_string(sc, &p, &escaped)))
 		return rc;
-	if (sc->want_depth == depth && sc->found == SIZE_MAX) {
-		char *k = decode_key(q, p);
-		if (k && !strcmp(k, sc->want_key) && ++sc->seen == 2)
-			sc->found = (size_t)(q - sc->s);
-		free(k);
+	if (b) {
+		BUILT(cur = add_node(b, b->parent[depth]));
+		BUILT(cur->string = copy_string(b, q, p, escaped, &len));
+		BUILT(!add_key(b, depth, (struct key){cur->string, len}, q));
 	}
 	SKIP_WS(p, end);
 	if (p == end || *p != ':')
@@ -462,6 +738,11 @@ after:
 				    p[0] == 0xEF && end - p >= 3 && p[1] == 0xBB && p[2] == 0xBF
 					    ? "a byte order mark (U+FEFF)"
 					    : "more text");
+		if (b && b->dup) {
+			char quoted[160];
+			return fail(sc, b->dup_at, "duplicate key %s",
+				    hive_quote(quoted, sizeof(quoted), b->dup));
+		}
 		return HIVE_OK;
 	}
 	if (p == end)
@@ -473,16 +754,17 @@ after:
 			goto key;
 		}
 		if (*p == '}') {
-			if (sc->want_depth == depth)
-				sc->want_depth = 0;
+			if (b)
+				b->nkeys = b->obj[depth].first;
 			p++;
 			depth--;
 			goto after;
 		}
-		return fail(sc, p, "expected ',' or '}' in an object, found %s", shown(p, b));
+		return fail(sc, p, "expected ',' or '}' in an object, found %s", shown(p, bb));
 	}
 	if (*p == ',') {
 		p++;
+		BUILT(cur = add_node(b, b->parent[depth]));
 		goto value;
 	}
 	if (*p == ']') {
@@ -490,22 +772,37 @@ after:
 		depth--;
 		goto after;
 	}
-	return fail(sc, p, "expected ',' or ']' in an array, found %s", shown(p, b));
+	return fail(sc, p, "expected ',' or ']' in an array, found %s", shown(p, bb));
 }
 
 int hive_json_check(const char *buf, size_t len, struct hive_err *err)
 {
-	struct scan sc = {(const unsigned char *)buf,
-			  (const unsigned char *)buf + len,
-			  err,
-			  0,
-			  0,
-			  NULL,
-			  -1,
-			  0,
-			  SIZE_MAX};
+	struct scan sc = {(const unsigned char *)buf, (const unsigned char *)buf + len, err};
 
-	return scan(&sc);
+	return scan_text(&sc, NULL);
+}
+
+/* The reader: the pass with a tree built into arena a, or on malloc when a is NULL. */
+static cJSON *parse(struct hive_arena *a, const char *buf, size_t len, struct hive_err *err)
+{
+	struct scan sc = {(const unsigned char *)buf, (const unsigned char *)buf + len, err};
+	struct build b;
+	int rc;
+
+	b.arena = a;
+	b.root = NULL;
+	b.nkeys = 0;
+	b.objects = 0;
+	b.table = NULL;
+	b.table_cap = b.table_n = 0;
+	b.dup = NULL;
+	rc = scan_text(&sc, &b);
+	free(b.table);
+	if (rc == HIVE_OK)
+		return b.root;
+	if (!a)
+		cJSON_Delete(b.root);
+	return NULL;
 }
 
 /* --- duplicate keys ------------------------------------------------------------------------ */
@@ -551,25 +848,6 @@ const char *hive_json_duplicate_key(const cJSON *obj, int *oom)
 	return dup;
 }
 
-/* The first object in pre-order that names a key twice: the key, with *object_no its number
- * in that order (counting from 1); NULL when there is none or (*oom) memory ran out. */
-static const char *tree_duplicate(const cJSON *item, size_t *object_no, int *oom)
-{
-	const cJSON *c;
-	const char *dup;
-
-	if (cJSON_IsObject(item)) {
-		++*object_no;
-		if ((dup = hive_json_duplicate_key(item, oom)) || *oom)
-			return dup;
-	}
-	for (c = item->child; c; c = c->next)
-		if ((c->type & (cJSON_Object | cJSON_Array)) &&
-		    ((dup = tree_duplicate(c, object_no, oom)) || *oom))
-			return dup;
-	return NULL;
-}
-
 int hive_json_depth(const cJSON *item, int limit)
 {
 	const cJSON *c;
@@ -592,46 +870,23 @@ int hive_json_depth(const cJSON *item, int limit)
 
 cJSON *hive_json_parse_why(const char *buf, size_t len, struct hive_err *err)
 {
-	struct scan sc = {(const unsigned char *)buf,
-			  (const unsigned char *)buf + len,
-			  err,
-			  0,
-			  0,
-			  NULL,
-			  -1,
-			  0,
-			  SIZE_MAX};
-	const char *end = NULL, *dup;
-	size_t object_no = 0;
-	cJSON *item;
-	int oom = 0;
-	char q[160];
-
-	if (scan(&sc))
-		return NULL;
-	/* the text is JSON: cJSON fails now only when memory runs out */
-	if (!(item = cJSON_ParseWithLengthOpts(buf, len, &end, 0))) {
-		hive_err_set(err, HIVE_EENV, "out of memory");
-		return NULL;
-	}
-	if (!(dup = tree_duplicate(item, &object_no, &oom)) && !oom)
-		return item;
-	if (oom) {
-		hive_err_set(err, HIVE_EENV, "out of memory");
-	} else if (err) {
-		struct scan at = {sc.s, sc.end, NULL, 0, object_no, dup, -1, 0, SIZE_MAX};
-		scan(&at);
-		hive_err_set(err, HIVE_EUSAGE, "byte %zu: duplicate key %s",
-			     at.found == SIZE_MAX ? 1 : at.found + 1,
-			     hive_quote(q, sizeof(q), dup));
-	}
-	cJSON_Delete(item);
-	return NULL;
+	return parse(NULL, buf, len, err);
 }
 
 cJSON *hive_json_parse(const char *line, size_t len)
 {
-	return hive_json_parse_why(line, len, NULL);
+	return parse(NULL, line, len, NULL);
+}
+
+cJSON *hive_json_parse_in_why(struct hive_arena *a, const char *buf, size_t len,
+			      struct hive_err *err)
+{
+	return parse(a, buf, len, err);
+}
+
+cJSON *hive_json_parse_in(struct hive_arena *a, const char *line, size_t len)
+{
+	return parse(a, line, len, NULL);
 }
 
 /* cJSON skips a NUL byte as if it were a space and ends a string at a NUL byte or a \u0000
@@ -660,64 +915,7 @@ const char *hive_json_str(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-/* --- an arena for parsed lines ---------------------------------------------------------- */
-
-#define ARENA_CHUNK (64 * 1024)
-#define ARENA_ALIGN 16
-
-struct hive_arena_chunk {
-	struct hive_arena_chunk *next;
-	size_t cap, used;
-	_Alignas(ARENA_ALIGN) unsigned char data[];
-};
-
-/* cJSON's hooks take no context: the arena hive_json_parse_in is parsing into. */
-static struct hive_arena *arena_now;
-
-static void *arena_alloc(size_t n)
-{
-	struct hive_arena *a = arena_now;
-	struct hive_arena_chunk *c = a->chunks;
-	size_t cap;
-
-	n = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (!c || c->cap - c->used < n) {
-		cap = n > ARENA_CHUNK ? n : ARENA_CHUNK;
-		if (!(c = malloc(sizeof(*c) + cap)))
-			return NULL; /* cJSON gives up and the parse returns NULL */
-		c->cap = cap;
-		c->used = 0;
-		c->next = a->chunks;
-		a->chunks = c;
-	}
-	c->used += n;
-	return c->data + c->used - n;
-}
-
-/* cJSON frees a half-built tree when a parse fails: the arena takes it back on reset. */
-static void arena_free(void *p)
-{
-	(void)p;
-}
-
-cJSON *hive_json_parse_in_why(struct hive_arena *a, const char *buf, size_t len,
-			      struct hive_err *err)
-{
-	cJSON_Hooks hooks = {arena_alloc, arena_free};
-	cJSON *item;
-
-	arena_now = a;
-	cJSON_InitHooks(&hooks);
-	item = hive_json_parse_why(buf, len, err);
-	cJSON_InitHooks(NULL); /* back to malloc, free and realloc */
-	arena_now = NULL;
-	return item;
-}
-
-cJSON *hive_json_parse_in(struct hive_arena *a, const char *line, size_t len)
-{
-	return hive_json_parse_in_why(a, line, len, NULL);
-}
+/* --- the arena ---------------------------------------------------------------------------- */
 
 /* Keeps one chunk of the usual size, so that a long log's lines cost no malloc at all;
  * a larger chunk (a string longer than 64 KiB) goes back at once. */

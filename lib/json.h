@@ -9,7 +9,9 @@
 /*
  * Every JSON text hive reads (event lines, STATE.json, --json, KEY:=JSON, NDJSON input)
  * goes through this reader, so that hive never accepts a line that jq or python3 would
- * read differently. On top of cJSON, which is lenient, it refuses:
+ * read differently. It reads the text once, checking it and building the cJSON tree as it
+ * goes (cJSON's own parser, which is lenient, is not used: the tree is the one it would
+ * build, node for node), and it refuses:
  *   - anything outside RFC 8259's grammar: a raw control byte (below 0x20) in a string, an
  *     escape other than \" \\ \/ \b \f \n \r \t \uXXXX, a lone UTF-16 surrogate, a number
  *     with a leading zero (06), a bare point (2. .5), a plus sign, NaN or Infinity, any
@@ -36,7 +38,10 @@ struct cJSON;
  * surround it). Returns a new tree the caller owns, or NULL when the text is not strict
  * JSON (see above): then err (which may be NULL) says why as "byte N: REASON", N counting
  * from 1 (`byte 12: leading zero in a number`, `byte 40: duplicate key "prev"`), status
- * HIVE_EUSAGE; or "out of memory" with HIVE_EENV. */
+ * HIVE_EUSAGE; or "out of memory" with HIVE_EENV. The first thing wrong in the text is
+ * named, but a duplicate key only once the rest is known to be JSON: text that is not JSON
+ * at all gets hive_json_check's reason, and of several duplicates the one named again
+ * first. */
 struct cJSON *hive_json_parse_why(const char *buf, size_t len, struct hive_err *err);
 
 /* hive_json_parse_why without the reason. */
@@ -62,8 +67,8 @@ struct hive_arena {
 /* hive_json_parse_why, with every node and string of the tree taken from the arena. The
  * tree is freed with the arena (hive_arena_reset or hive_arena_release), never with
  * cJSON_Delete, and must not be changed (no cJSON_Add*, Delete*, Replace*). NULL and err
- * as for hive_json_parse_why. Not thread-safe: cJSON's allocation hooks are process-wide,
- * and this sets them for the length of the call. */
+ * as for hive_json_parse_why. cJSON's allocation hooks are not touched: two threads may
+ * each parse into an arena of their own. */
 struct cJSON *hive_json_parse_in_why(struct hive_arena *a, const char *buf, size_t len,
 				     struct hive_err *err);
 

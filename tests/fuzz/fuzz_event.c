@@ -3,7 +3,8 @@
  * The input is one line as hive-check reads it: the secrets prefilter over the raw bytes,
  * hive_json_parse_in (its per-line arena), which must build the same tree as
  * hive_json_parse (and hive_json_check and hive_json_parse_why, which must agree and say why
- * they refuse), hive_event_validate and, for a valid event, the STATE.json fold. Then as
+ * they refuse, and cJSON's own parser, whose tree the reader's must be node for node),
+ * hive_event_validate and, for a valid event, the STATE.json fold. Then as
  * hive-emit treats a stream line: normalise and redact the details, validate them, and
  * check that the redacted details hold no secret shape the gate would report.
  */
@@ -33,6 +34,24 @@ static int same_tree(const cJSON *a, const cJSON *b)
 	free(ta);
 	free(tb);
 	return same;
+}
+
+/* a and b are the same tree node for node: types, keys, values (the double to the bit) and
+ * cJSON's links (a head's prev is the tail). */
+static int same_nodes(const cJSON *a, const cJSON *b)
+{
+	const cJSON *x, *y;
+
+	if (a->type != b->type || !a->string != !b->string ||
+	    (a->string && strcmp(a->string, b->string)) || !a->valuestring != !b->valuestring ||
+	    (a->valuestring && strcmp(a->valuestring, b->valuestring)) ||
+	    a->valueint != b->valueint || memcmp(&a->valuedouble, &b->valuedouble, sizeof(double)))
+		return 0;
+	for (x = a->child, y = b->child; x && y; x = x->next, y = y->next)
+		if (!same_nodes(x, y) || (x->next ? x->next->prev != x : a->child->prev != x) ||
+		    (y->next ? y->next->prev != y : b->child->prev != y))
+			return 0;
+	return !x && !y;
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -78,6 +97,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		}
 		cJSON_Delete(again);
+	}
+	/* what the reader takes, cJSON takes too, and builds the same tree */
+	if (ev) {
+		cJSON *theirs = cJSON_ParseWithLength(line, size);
+		if (!theirs || !same_nodes(ev, theirs)) {
+			fprintf(stderr, "the reader's tree is not cJSON's\n");
+			abort();
+		}
+		cJSON_Delete(theirs);
 	}
 	valid = in_arena && hive_event_validate(in_arena, &cfg, &err) == HIVE_OK;
 	hive_arena_reset(&arena);

@@ -363,6 +363,182 @@ static void test_depth(void **state)
 	cJSON_Delete(j);
 }
 
+/* --- the tree the pass builds --------------------------------------------------------------- */
+
+/* a and b are the same tree, node by node: types, keys, values (valuedouble to the bit),
+ * and the links as cJSON makes them (a head's prev is the tail, the tail's next NULL). */
+static void same_nodes(const cJSON *a, const cJSON *b)
+{
+	const cJSON *x, *y;
+
+	assert_int_equal(a->type, b->type);
+	if (a->string || b->string) {
+		assert_non_null(a->string);
+		assert_non_null(b->string);
+		assert_string_equal(a->string, b->string);
+	}
+	if (a->valuestring || b->valuestring) {
+		assert_non_null(a->valuestring);
+		assert_non_null(b->valuestring);
+		assert_string_equal(a->valuestring, b->valuestring);
+	}
+	assert_int_equal(a->valueint, b->valueint);
+	assert_memory_equal(&a->valuedouble, &b->valuedouble, sizeof(double));
+	assert_true(!a->child == !b->child);
+	for (x = a->child, y = b->child; x && y; x = x->next, y = y->next) {
+		same_nodes(x, y);
+		assert_true(x == a->child
+				    ? x->prev == cJSON_GetArrayItem(a, cJSON_GetArraySize(a) - 1)
+				    : x->prev->next == x);
+		assert_true(y == b->child
+				    ? y->prev == cJSON_GetArrayItem(b, cJSON_GetArraySize(b) - 1)
+				    : y->prev->next == y);
+	}
+	assert_true(!x && !y);
+}
+
+/* text, which must be strict JSON, read by the reader (both ways) and by cJSON alone. */
+static void same_as_cjson(const char *text, size_t len)
+{
+	struct hive_arena a = HIVE_ARENA_INIT;
+	cJSON *mine = hive_json_parse(text, len), *theirs = cJSON_ParseWithLength(text, len),
+	      *in_arena = hive_json_parse_in(&a, text, len);
+
+	if (!mine || !theirs || !in_arena)
+		fail_msg("not read by all three: %s", text);
+	same_nodes(mine, theirs);
+	same_nodes(in_arena, theirs);
+	cJSON_Delete(mine);
+	cJSON_Delete(theirs);
+	hive_arena_release(&a);
+}
+
+static void test_tree_as_cjson_builds_it(void **state)
+{
+	static const char *texts[] = {
+		"{}",
+		"[]",
+		"0",
+		"-0",
+		"1",
+		"-1",
+		"\"\"",
+		"true",
+		"false",
+		"null",
+		" \t\r\n{ \"a\" : [ 1 , 2 ] }\r\n ",
+		"[0,-1,12,1.5,-0.25,1e5,1E+5,1e-5,-12.5e10,0e0,-0.0,0.1,1e-400,1e999,-1e999]",
+		/* around 2^31 (valueint saturates), 2^53 and 2^64, and 19 and 20 digits */
+		"[2147483646,2147483647,2147483648,-2147483647,-2147483648,-2147483649,"
+		"9007199254740992,9007199254740993,-9007199254740993,18446744073709551615,"
+		"18446744073709551616,9999999999999999999,-9999999999999999999,"
+		"99999999999999999999,123456789012345678901234567890,2.5e9,-2.5e9]",
+		"[1.7976931348623157e308,4.9e-324,2.2250738585072014e-308,0.30000000000000004]",
+		"[\"\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\u0041 \\u00e9 \\uFFFF \\ud83d\\ude00\"]",
+		"[\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbb\xbf\"]",
+		"{\"a\":{\"b\":{\"c\":[{\"d\":null}]}}}",
+		"{\"a\\u0062\":1,\"\\n\":[true,false,null,{}],\"\":\"\"}",
+		"[[],[[]],{},{\"x\":[]}]",
+		"{\"seq\":2,\"timestamp\":\"2025-01-01T00:00:00.250Z\",\"event_type\":\"x\","
+		"\"details\":{\"configuration\":{\"value\":7,\"unit\":\"%\"}},\"prev\":null}",
+	};
+	char *s;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++)
+		same_as_cjson(texts[i], strlen(texts[i]));
+	s = nested(HIVE_JSON_DEPTH_MAX, 1);
+	same_as_cjson(s, strlen(s));
+	free(s);
+	s = nested(HIVE_JSON_DEPTH_MAX, 0);
+	same_as_cjson(s, strlen(s));
+	free(s);
+}
+
+/* Keys past the 16 compared one by one go to a hash table: a big object, a duplicate at
+ * either side of the switch, objects inside one another that fill the shared stack, and
+ * the same keys in sibling objects (no duplicate). */
+static void test_duplicate_keys_many(void **state)
+{
+	size_t n = 100000, i, cap = n * 16 + 64;
+	char *s = malloc(cap), *p, want[64];
+	int d;
+
+	(void)state;
+	assert_non_null(s);
+	/* 100,000 keys, then the same with key 99,999 named again last (linear would be
+	 * 5 billion comparisons) */
+	p = s + sprintf(s, "{");
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s\"k%zu\":%zu", i ? "," : "", i, i);
+	sprintf(p, "}");
+	same_as_cjson(s, strlen(s));
+	sprintf(p, ",\"k99999\":0}");
+	snprintf(want, sizeof(want), "byte %zu: duplicate key \"k99999\"", (size_t)(p - s) + 2);
+	dup(s, want);
+	/* 16 keys then the first again (the 17th key, just past the stack), and 17 then the
+	 * 17th again (both in the table) */
+	for (d = 16; d <= 17; d++) {
+		p = s + sprintf(s, "{");
+		for (i = 0; i < (size_t)d; i++)
+			p += sprintf(p, "\"%c\":0,", (int)('a' + i));
+		sprintf(p, "\"%c\":1}", d == 16 ? 'a' : 'a' + d - 1);
+		snprintf(want, sizeof(want), "byte %zu: duplicate key \"%c\"", (size_t)(p - s) + 1,
+			 d == 16 ? 'a' : 'a' + d - 1);
+		dup(s, want);
+	}
+	/* 20 objects inside one another, 15 keys each before the next (300 keys open, past
+	 * the stack of 256), then a key named again at depth 18 and at depth 1 */
+	for (d = 0; d < 3; d++) {
+		int lvl;
+		p = s;
+		for (lvl = 1; lvl <= 20; lvl++) {
+			p += sprintf(p, "{");
+			for (i = 0; i < 15; i++)
+				p += sprintf(p, "\"k%zu\":%d,", i, lvl);
+			p += sprintf(p, "\"in\":");
+		}
+		p += sprintf(p, "0");
+		for (lvl = 20; lvl >= 1; lvl--) {
+			if ((d == 1 && lvl == 18) || (d == 2 && lvl == 1)) {
+				snprintf(want, sizeof(want), "byte %zu: duplicate key \"k3\"",
+					 (size_t)(p - s) + 2);
+				p += sprintf(p, ",\"k3\":0");
+			}
+			p += sprintf(p, "}");
+		}
+		if (d == 0)
+			same_as_cjson(s, strlen(s));
+		else
+			dup(s, want);
+	}
+	/* siblings: 200 objects of 40 keys each, the same keys in each */
+	p = s + sprintf(s, "[");
+	for (d = 0; d < 200; d++) {
+		p += sprintf(p, "%s{", d ? "," : "");
+		for (i = 0; i < 40; i++)
+			p += sprintf(p, "%s\"key%zu\":%d", i ? "," : "", i, d);
+		p += sprintf(p, "}");
+	}
+	sprintf(p, "]");
+	same_as_cjson(s, strlen(s));
+	free(s);
+}
+
+/* Several keys named twice: the first named again in the text is the one reported; and
+ * what is not JSON is said before any duplicate, as hive_json_check says it. */
+static void test_duplicate_keys_first_in_text(void **state)
+{
+	(void)state;
+	dup("{\"a\":1,\"b\":1,\"b\":2,\"a\":2}", "byte 14: duplicate key \"b\"");
+	dup("{\"a\":{\"x\":1,\"x\":2},\"a\":3}", "byte 13: duplicate key \"x\"");
+	dup("{\"a\":1,\"b\":{\"x\":1},\"a\":2,\"b\":{\"x\":1,\"x\":2}}",
+	    "byte 20: duplicate key \"a\"");
+	bad("{\"a\":1,\"a\":2,}", "byte 14: expected a string key, found character '}'");
+	bad("{\"a\":1,\"a\":2", "byte 13: the text ends inside an object");
+}
+
 /* --- moved from test_util.c with the reader ---------------------------------------- */
 
 /* --- hive_json_parse -------------------------------------------------------------- */
@@ -502,6 +678,9 @@ int main(void)
 		cmocka_unit_test(test_structure),
 		cmocka_unit_test(test_duplicate_keys),
 		cmocka_unit_test(test_duplicate_key_of_tree),
+		cmocka_unit_test(test_tree_as_cjson_builds_it),
+		cmocka_unit_test(test_duplicate_keys_many),
+		cmocka_unit_test(test_duplicate_keys_first_in_text),
 		cmocka_unit_test(test_depth),
 		cmocka_unit_test(test_json_parse),
 		cmocka_unit_test(test_json_parse_nul),
