@@ -99,4 +99,21 @@ sed -i '2s/"resource":"acme-logs"/"resource":"acme-l0gs"/' "$log"
 git commit -qam "rewrite history in the log"
 show git push -q origin main || echo "(the push was refused: the remote still has the honest log)"
 
+step "A forger who recomputes every hash: the log is consistent again, and still refused"
+# the rewritten line stays; every prev after it is recomputed, as an attacker would
+python3 - "$log" <<'PY'
+import hashlib, re, sys
+lines = open(sys.argv[1], 'rb').read().split(b'\n')[:-1]
+prev = None
+for i, line in enumerate(lines):
+    p = b'null' if prev is None else b'"sha256:' + prev + b'"'
+    lines[i] = re.sub(rb'"prev":(null|"sha256:[0-9a-f]{64}")}$', b'"prev":' + p + b'}', line)
+    prev = hashlib.sha256(lines[i]).hexdigest().encode()
+open(sys.argv[1], 'wb').write(b'\n'.join(lines) + b'\n')
+PY
+hive-check -q --repair >/dev/null 2>&1 || true
+show hive-check --session demo-1 && echo "(consistent with itself: every rule but history passes)"
+git commit -qam "rewrite history, hashes recomputed"
+show git push -q origin main || echo "(refused by rule history: the remote's record only grows)"
+
 printf '\nThe demo repository is kept at %s (RUNBOOK.md is in its session folder)\n' "$demo"
