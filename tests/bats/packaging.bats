@@ -1021,6 +1021,9 @@ complete_words() {
 	assert_output --partial '(exit status 1: the edit is caught at the next line'
 	assert_output --partial '(pushed: the session checks out)'
 	assert_output --partial '(the push was refused: the remote still has the honest log)'
+	assert_output --partial '(consistent with itself: every rule but history passes)'
+	assert_output --partial "(refused by rule history: the remote's record only grows)"
+	assert_output --partial 'error: [history] line 2 differs from the published version'
 	assert_stderr --partial 'details.action: "destroy" is not one of create, update, delete'
 	assert_stderr --partial 'is completed: no more events can be added'
 	assert_stderr --partial '(push refused; HIVE_SKIP=1 bypasses the hook)'
