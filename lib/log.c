@@ -311,3 +311,43 @@ out:
 	free(buf);
 	return rc;
 }
+
+int hive_log_head(struct hive_session *s, char **line, size_t *len, struct hive_err *err)
+{
+	size_t cap = 4096, n = 0;
+	char *buf = NULL, *nb, *nl = NULL;
+	ssize_t got;
+
+	*line = NULL;
+	*len = 0;
+	for (;;) {
+		if (!(nb = realloc(buf, cap + 1))) {
+			free(buf);
+			return hive_err_set(err, HIVE_EENV, "out of memory");
+		}
+		buf = nb;
+		got = pread(s->eventsfd, buf + n, cap - n, (off_t)n);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			return hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+		}
+		if ((nl = memchr(buf + n, '\n', (size_t)got)) || got == 0)
+			break;
+		n += (size_t)got;
+		if (n == cap) {
+			if (cap > HIVE_LINE_MAX)
+				break; /* no newline within the longest line there may be */
+			cap *= 4;
+		}
+	}
+	if (!nl) {
+		free(buf);
+		return hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl:1: not a whole line", s->dir);
+	}
+	*len = (size_t)(nl - buf);
+	buf[*len] = '\0';
+	*line = buf;
+	return HIVE_OK;
+}

@@ -68,4 +68,9 @@ int hive_log_truncate(struct hive_session *s, off_t size);
  * the log ends in a newline). On failure nothing was truncated.
  */
 int hive_log_cut_torn(struct hive_session *s, size_t *moved, struct hive_err *err);
+/* The first line of EVENTS.jsonl, without its newline, read with pread (the file offset is
+ * not moved): *line (the caller's, NUL-terminated) and *len. HIVE_EENV when it cannot be
+ * read or has no newline within HIVE_LINE_MAX bytes. Nothing is changed. */
+int hive_log_head(struct hive_session *s, char **line, size_t *len, struct hive_err *err);
+
 #endif

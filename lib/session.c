@@ -406,28 +406,21 @@ int hive_session_path_split(const char *path, int is_dir, char **root, char **id
 /* The first line of the log, parsed (the caller's), or NULL with err filled. */
 static cJSON *first_event(struct hive_session *s, struct hive_err *err)
 {
-	struct hive_lines *r = NULL;
-	enum hive_line_kind kind;
-	const char *line;
+	char *line = NULL;
 	size_t len;
 	cJSON *ev = NULL;
 
-	if (lseek(s->eventsfd, 0, SEEK_SET) < 0) {
-		hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
-		return NULL;
-	}
-	if (hive_lines_from_fd(s->eventsfd, &r, err))
-		return NULL;
-	if (hive_lines_next(r, &line, &len, &kind, err) <= 0 || kind != HIVE_LINE_OK ||
-	    !(ev = hive_json_parse(line, len)) || !cJSON_IsObject(ev)) {
+	if (!hive_log_head(s, &line, &len, err) && (ev = hive_json_parse(line, len)) &&
+	    !cJSON_IsObject(ev)) {
 		cJSON_Delete(ev);
 		ev = NULL;
+	}
+	free(line);
+	if (!ev)
 		hive_err_set(
 			err, HIVE_EENV,
 			"%s/EVENTS.jsonl:1: not a JSON event (corrupt session: run hive-check)",
 			s->dir);
-	}
-	hive_lines_free(r);
 	return ev;
 }
 

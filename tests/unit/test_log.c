@@ -367,6 +367,38 @@ static void test_log_tail_one_line(void **state)
 	hive_session_close(s);
 }
 
+static void test_log_head(void **state)
+{
+	struct fx *fx = *state;
+	struct hive_err err = {0};
+	char *line = NULL, *big;
+	size_t len, n = 20000;
+	struct hive_session *s = make_session(fx, "s1", LINE1, strlen(LINE1)), *t;
+
+	assert_int_equal(hive_log_head(s, &line, &len, &err), HIVE_OK);
+	assert_int_equal(len, strlen(LINE1) - 1);
+	assert_memory_equal(line, LINE1, len);
+	assert_int_equal(line[len], '\0');
+	free(line);
+	hive_session_close(s);
+	/* a first line longer than the first window; then one without a newline */
+	assert_non_null(big = malloc(n + 2));
+	memset(big, 'x', n);
+	big[n] = '\n';
+	big[n + 1] = '\0';
+	t = make_session(fx, "s2", big, n + 1);
+	assert_int_equal(hive_log_head(t, &line, &len, &err), HIVE_OK);
+	assert_int_equal(len, n);
+	free(line);
+	hive_session_close(t);
+	t = make_session(fx, "s3", big, n);
+	assert_int_equal(hive_log_head(t, &line, &len, &err), HIVE_EENV);
+	assert_null(line);
+	assert_non_null(strstr(err.msg, "/EVENTS.jsonl:1: not a whole line"));
+	hive_session_close(t);
+	free(big);
+}
+
 static void test_log_tail_torn(void **state)
 {
 	struct fx *fx = *state;
@@ -838,6 +870,7 @@ int main(void)
 		cmocka_unit_test(test_sha256_known),
 		T(test_log_tail_empty),
 		T(test_log_tail_one_line),
+		T(test_log_head),
 		T(test_log_tail_torn),
 		T(test_log_tail_not_an_event),
 		T(test_log_tail_long_lines),
