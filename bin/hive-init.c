@@ -219,8 +219,14 @@ int main(int argc, char **argv)
 	so.dotenv_dir = getenv("CI_PROJECT_DIR") && *getenv("CI_PROJECT_DIR")
 				? getenv("CI_PROJECT_DIR")
 				: ctx.top;
+	so.worktree = hive_git_workdir(ctx.git) ? ctx.top : NULL;
 	if ((rc = hive_start(ctx.root, ctx.session_id, &so, &res, &ctx.err)))
 		goto fail;
+	if (res.attributes && !ctx.quiet)
+		fprintf(stderr,
+			"%s: added '%s' to .gitattributes: a log is hashed byte for byte, so git "
+			"must never rewrite its line endings (commit .gitattributes)\n",
+			hive_progname, res.attributes);
 	if (res.wrote && !ctx.quiet)
 		fprintf(stderr, "%s: session id %s handed on through %s\n", hive_progname,
 			ctx.session_id, res.wrote);

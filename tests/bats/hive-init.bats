@@ -34,6 +34,7 @@ requirements() {
 # --- creation --------------------------------------------------------------------------
 
 @test "creates <root>/sessions/<id>/ with .lock, EVENTS.jsonl and STATE.json and nothing else" {
+	printf '/Docs/hive-mind/** -text\n' >.gitattributes # marked already: nothing to say
 	start s1
 	assert_stderr_empty
 	dir="$(session_dir s1)"
@@ -296,6 +297,7 @@ requirements() {
 # --- worker profile --------------------------------------------------------------------
 
 @test "worker profile: the front matter of the real devops-worker.md" {
+	printf '/Docs/hive-mind/** -text\n' >.gitattributes # marked already: nothing to say
 	start s1
 	assert_stderr_empty
 	profile="$(jq -c .worker_profile "$(session_dir s1)/STATE.json")"
@@ -939,4 +941,64 @@ requirements() {
 	assert_equal "$status" 3
 	assert_equal "$output" ""
 	assert_stderr --partial "hive-init: error: $top/ro/sessions: Permission denied"
+}
+
+# --- .gitattributes: the root is -text (SPEC 9) -----------------------------------------
+
+@test ".gitattributes: hive-init marks the root -text once, says so, keeps what was there" {
+	printf '*.png binary' >.gitattributes # no final newline
+	start s1
+	assert_stderr --partial "hive-init: added '/Docs/hive-mind/** -text' to .gitattributes"
+	assert_equal "$(cat .gitattributes)" "*.png binary
+# hive: event logs are hashed byte for byte; git must not touch their line endings
+/Docs/hive-mind/** -text"
+	cp .gitattributes "$BATS_TEST_TMPDIR/attr"
+	start s2
+	[[ "$stderr" != *.gitattributes* ]] || fail "a second hive-init spoke of .gitattributes: $stderr"
+	cmp .gitattributes "$BATS_TEST_TMPDIR/attr"
+	# the line is found with other spacing too, and -q says nothing
+	printf '  /Docs/hive-mind/** -text  \n' >.gitattributes
+	run --separate-stderr hive-init -q --session s3
+	assert_success
+	assert_equal "$(cat .gitattributes)" '  /Docs/hive-mind/** -text  '
+}
+
+@test ".gitattributes: a root outside the work tree, or no repository, leaves it alone" {
+	start s1 --root "$BATS_TEST_TMPDIR/elsewhere"
+	[ ! -e .gitattributes ]
+	mkdir "$BATS_TEST_TMPDIR/plain"
+	cd "$BATS_TEST_TMPDIR/plain"
+	start s2
+	[ ! -e .gitattributes ]
+}
+
+@test ".gitattributes that is a symbolic link: exit 3, no session, nothing changed" {
+	printf '*.png binary\n' >"$BATS_TEST_TMPDIR/target"
+	ln -s "$BATS_TEST_TMPDIR/target" .gitattributes
+	snapshot "$REPO"
+	run_refused 3 'hive-init: error: .*/.gitattributes: cannot mark the hive root -text' \
+		hive-init --session s1
+	assert_unchanged "$REPO"
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/target")" '*.png binary'
+}
+
+@test ".gitattributes: with core.autocrlf=true, a fresh clone keeps every log byte for byte" {
+	local remote="$BATS_TEST_TMPDIR/remote.git"
+	start s1
+	hive-emit -q --session s1 pipeline_updated --resource ci --action update \
+		--platform Docker --status success >/dev/null
+	git add -A . && git commit -q -m 'session s1'
+	git init -q --bare "$remote"
+	git push -q "$remote" main
+	git -c core.autocrlf=true clone -q "$remote" "$BATS_TEST_TMPDIR/crlf"
+	cmp "$(session_dir s1)/EVENTS.jsonl" \
+		"$BATS_TEST_TMPDIR/crlf/Docs/hive-mind/sessions/s1/EVENTS.jsonl"
+	run hive-check -C "$BATS_TEST_TMPDIR/crlf" --session s1
+	assert_success
+	# without the attribute git rewrites the line endings, and every chain breaks
+	git rm -q --cached .gitattributes && rm .gitattributes && git commit -q -m 'no attributes'
+	git push -q "$remote" main
+	git -c core.autocrlf=true clone -q "$remote" "$BATS_TEST_TMPDIR/crlf2"
+	run hive-check -C "$BATS_TEST_TMPDIR/crlf2" --session s1
+	assert_failure
 }

@@ -62,7 +62,7 @@ static int teardown(void **state)
 
 static int start_s1(struct fx *fx, struct hive_start_result *res, struct hive_err *err)
 {
-	struct hive_start_opts o = {&fx->cfg, NULL, NULL, "w1", fx->details, fx->dir};
+	struct hive_start_opts o = {&fx->cfg, NULL, NULL, "w1", fx->details, fx->dir, fx->dir};
 
 	return hive_start(fx->root, "s1", &o, res, err);
 }
@@ -79,6 +79,7 @@ static void test_start_creates_then_rejoins(void **state)
 	assert_int_equal(res.created, 1);
 	assert_string_equal(res.dir, fx->sess);
 	assert_null(res.wrote);
+	assert_string_equal(res.attributes, "/a/root/** -text");
 	out = hive_start_describe("s1", &res, NULL);
 	text = cJSON_PrintUnformatted(out);
 	assert_int_equal(
@@ -116,15 +117,20 @@ static void test_start_handoff_failure_takes_it_back(void **state)
 	struct fx *fx = *state;
 	struct hive_start_result res = {0};
 	struct hive_err err = {0};
-	char envfile[200], parent[200];
+	char envfile[200], parent[200], *text;
 	struct stat st;
 
 	snprintf(envfile, sizeof(envfile), "%s/no/such/dir/env", fx->dir);
 	setenv("GITHUB_ACTIONS", "true", 1);
 	setenv("GITHUB_ENV", envfile, 1);
+	unit_write_in(fx->dir, ".gitattributes", "*.png binary\n");
 	assert_int_equal(start_s1(fx, &res, &err), HIVE_EENV);
 	assert_int_equal(err.sys, ENOENT);
 	assert_null(res.dir);
+	/* the line it added to .gitattributes is taken back too */
+	text = unit_slurp_in(fx->dir, ".gitattributes");
+	assert_string_equal(text, "*.png binary\n");
+	free(text);
 	snprintf(parent, sizeof(parent), "%s/a", fx->dir);
 	assert_int_equal(stat(parent, &st), -1);
 	assert_int_equal(errno, ENOENT);
