@@ -134,6 +134,7 @@ int main(int argc, char **argv)
 		goto fail;
 	g.top = ctx.top;
 	g.repair = opts.repair;
+	g.repo = hive_git_repo(ctx.git);
 	g.notes = ctx.quiet ? NULL : stderr;
 	g.checker.cfg = &ctx.cfg;
 	g.nrules = hive_check_rules(&ctx.cfg, g.rules);

@@ -67,9 +67,18 @@ int hive_gate_folder(struct hive_gate *g, const char *root, const char *id, stru
 		return hive_check_session(&g->checker, &in, g->f, err);
 	}
 	if (g->repair) {
+		char path[4400], shown_events[4400];
+		size_t top_len = strlen(g->top);
 		if ((rc = hive_session_open(root, id, &s, err)))
 			return rc;
-		rc = hive_session_repair(s, &moved, &rebuilt, err);
+		snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/EVENTS.jsonl",
+			 root + top_len + (root[top_len] == '/'), id);
+		snprintf(shown_events, sizeof(shown_events), "%.4200s/EVENTS.jsonl", s->dir);
+		/* a root outside the work tree is in no commit */
+		if (g->repo && !strncmp(root, g->top, top_len) && root[top_len] == '/')
+			rc = hive_history_repair_ok(g->repo, path, s->eventsfd, shown_events, err);
+		if (!rc)
+			rc = hive_session_repair(s, &moved, &rebuilt, err);
 		hive_session_close(s);
 		s = NULL;
 		if (rc)

@@ -25,6 +25,7 @@ struct hive_gate_since {
 struct hive_gate {
 	const char *top;	       /* paths are shown relative to it when inside it */
 	int repair;		       /* --repair: mend a folder before checking it */
+	struct git_repository *repo;   /* the work tree\'s repository, or NULL (repair guard) */
 	FILE *notes;		       /* where repair notes go (stderr), or NULL (quiet) */
 	struct hive_checker checker;   /* the config and the redactor */
 	struct hive_findings *f;       /* where findings go */

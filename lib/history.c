@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "util.h"
@@ -175,4 +177,47 @@ void hive_history_gone(struct hive_findings *f, const char *shown_dir, const cha
 			  "session published in %s is gone (deleted or moved): a published record "
 			  "only grows",
 			  label);
+}
+
+int hive_history_repair_ok(struct git_repository *repo, const char *path, int fd, const char *shown,
+			   struct hive_err *err)
+{
+	git_object *head = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	struct stat st;
+	off_t keep;
+	char c;
+	int rc = HIVE_OK;
+
+	if (!repo || fstat(fd, &st) < 0 || st.st_size == 0)
+		return HIVE_OK;
+	if (pread(fd, &c, 1, st.st_size - 1) != 1 || c == '\n')
+		return HIVE_OK; /* ends in a newline: repair cuts nothing */
+	if (git_revparse_single(&head, repo, "HEAD^{tree}") == 0 &&
+	    git_tree_lookup(&tree, repo, git_object_id(head)) == 0 &&
+	    git_tree_entry_bypath(&e, tree, path) == 0 && git_tree_entry_type(e) == GIT_OBJECT_BLOB)
+		git_blob_lookup(&blob, repo, git_tree_entry_id(e));
+	git_error_clear();
+	if (!blob)
+		goto out; /* no commit, or the log is not in it: nothing HEAD has */
+	/* what repair keeps: up to and with the last newline (a line is at most
+	 * HIVE_HISTORY_TAIL_MAX bytes, so the search stops there) */
+	for (keep = st.st_size; keep > 0 && st.st_size - keep <= HIVE_HISTORY_TAIL_MAX; keep--)
+		if (pread(fd, &c, 1, keep - 1) != 1 || c == '\n')
+			break;
+	if ((off_t)git_blob_rawsize(blob) > keep)
+		rc = hive_err_set(
+			err, HIVE_EENV,
+			"%s: not repaired: the cut-off last line is in HEAD's version of the "
+			"log (--repair never drops a committed line; git checkout restores "
+			"it)",
+			shown);
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_object_free(head);
+	return rc;
 }

@@ -43,4 +43,16 @@ int hive_history_session(struct git_repository *repo, const struct git_tree *pub
  * moved), in the current session of f. */
 void hive_history_gone(struct hive_findings *f, const char *shown_dir, const char *label);
 
+/* How far back a cut-off last line is looked for (a line is at most this long). */
+#define HIVE_HISTORY_TAIL_MAX (1024 * 1024 + 1)
+
+/*
+ * --repair never drops a line that is in HEAD's version of the log (SPEC 9): HIVE_OK when
+ * the log open as fd ends in a newline (nothing would be cut), is not committed at path
+ * (its path from the top of the work tree), or HEAD's version ends before the cut-off
+ * tail; else HIVE_EENV naming shown, and the caller repairs nothing.
+ */
+int hive_history_repair_ok(struct git_repository *repo, const char *path, int fd, const char *shown,
+			   struct hive_err *err);
+
 #endif

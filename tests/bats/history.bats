@@ -172,3 +172,20 @@ not here")"
 	assert_success
 	assert_output --partial 'name="history"'
 }
+
+@test "--repair never drops a line HEAD has: a committed cut-off line is left, exit 3" {
+	local f
+	f="$(events_of s2)"
+	printf '{"seq":4,"cut' >>"$f"
+	git commit -q -am 'a cut-off line, committed'
+	snapshot "$REPO/Docs"
+	run_refused 3 "hive-check: error: .*/sessions/s2/EVENTS.jsonl: not repaired: the cut-off last line is in HEAD's version of the log" \
+		hive-check --repair --session s2
+	assert_unchanged "$REPO/Docs"
+	# a cut-off line that was never committed is still moved aside
+	git reset -q --hard HEAD~1
+	printf '{"seq":4,"cut' >>"$f"
+	run hive-check --repair --session s2
+	assert_success
+	[ -s "$(session_dir s2)/EVENTS.jsonl.torn" ]
+}
