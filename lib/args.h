@@ -32,7 +32,8 @@ struct hive_args_events {
 /*
  * The details of the single-event form: the fields, --json merged into configuration,
  * then each KEY=VALUE or KEY:=JSON of kv[0..nkv). *out belongs to the caller. HIVE_EUSAGE
- * naming the bad argument (nothing allocated), HIVE_EENV when a file cannot be read.
+ * naming the bad argument, or a --json @FILE that is missing, not a regular file or too
+ * large (nothing allocated); HIVE_EENV when reading fails.
  */
 int hive_args_details(const struct hive_args_fields *f, char **kv, int nkv, struct cJSON **out,
 		      struct hive_err *err);

@@ -40,7 +40,9 @@ int hive_strv_has(const struct hive_strv *sv, const char *s);
 void hive_strv_clear(struct hive_strv *sv);
 
 /* Read a whole regular file (not through a symlink when nofollow) into a NUL-terminated
- * buffer the caller frees. ENOENT is HIVE_EUSAGE when missing_is_usage, else HIVE_EENV. */
+ * buffer the caller frees. A missing file, one that is not a regular file or one over max
+ * bytes is HIVE_EUSAGE (a missing one with err->sys ENOENT); a symbolic link under nofollow
+ * and a read error are HIVE_EENV. */
 int hive_read_file(int dirfd, const char *path, int nofollow, size_t max, char **out,
 		   size_t *len_out, struct hive_err *err);
 
