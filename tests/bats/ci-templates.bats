@@ -79,6 +79,14 @@ gha_env() {
 	export GHA_TRACE="$RUNNER_TEMP/trace.jsonl" GHA_SUMMARY="$RUNNER_TEMP/summary.md"
 	rm -rf "$RUNNER_TEMP"
 	mkdir -p "$RUNNER_TEMP"
+	# a push to main whose before commit is HEAD: nothing published in the session root yet
+	gha_event push "$(jq -cn --arg b "$GITHUB_SHA" '{before: $b, repository: {default_branch: "main"}}')"
+}
+
+# gha_event NAME PAYLOAD_JSON: the event that triggered the run (github.event_name, github.event).
+gha_event() {
+	export GITHUB_EVENT_NAME="$1" GITHUB_EVENT_PATH="$RUNNER_TEMP/event.json"
+	printf '%s\n' "$2" >"$GITHUB_EVENT_PATH"
 }
 
 # gha_run WORKFLOW: run its job through the simulated runner (status in $status).
@@ -245,6 +253,13 @@ function lookup(name, ctx) {
 	case 'env':
 		return get(ctx.env, parts) ?? '';
 	case 'github': {
+		// github.event.*: the webhook payload, read from GITHUB_EVENT_PATH as the runner does
+		if (parts[0] === 'event' && parts.length > 1) {
+			const file = ctx.env.GITHUB_EVENT_PATH;
+			if (!file) throw new Unsupported(`${name}: GITHUB_EVENT_PATH is not set`);
+			const v = get(JSON.parse(fs.readFileSync(file, 'utf8')), parts.slice(1));
+			return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
+		}
 		if (parts.length !== 1) throw new Unsupported(name);
 		const v = ctx.env[`GITHUB_${parts[0].toUpperCase()}`];
 		if (v === undefined) throw new Unsupported(`${name} is not simulated`);
@@ -583,8 +598,8 @@ grep_run_blocks() {
 @test "no run: script of the action or the example workflow contains an expression (\${{)" {
 	run run_scripts "$ACTION_DIR/action.yml" "$ACTION_DIR/workflow.example.yml"
 	assert_success
-	# the scan saw the scripts: two in the action, one in the workflow
-	[ "$(jq -s 'map(select(.file | endswith("action.yml"))) | length' <<<"$output")" -eq 2 ]
+	# the scan saw the scripts: three in the action, one in the workflow
+	[ "$(jq -s 'map(select(.file | endswith("action.yml"))) | length' <<<"$output")" -eq 3 ]
 	[ "$(jq -s 'map(select(.file | endswith("workflow.example.yml"))) | length' <<<"$output")" -eq 1 ]
 	run jq -r 'select(.run | contains("${{")) | "\(.file) \(.step)"' <<<"$output"
 	assert_output ''
@@ -602,7 +617,7 @@ grep_run_blocks() {
 	run run_scripts "$bad"
 	assert_success
 	run jq -r 'select(.run | contains("${{")) | .step' <<<"$output"
-	assert_output 'runs.steps[1]'
+	assert_output 'runs.steps[2]'
 	run grep_run_blocks "$bad"
 	assert_output --partial 'echo "${{ inputs.args }}"'
 	# and the simulated runner refuses to run it
@@ -624,7 +639,7 @@ grep_run_blocks() {
 		n=$((n + 1))
 		{ printf '#!/bin/bash\n'; jq -r .run <<<"$rec"; } >"$BATS_TEST_TMPDIR/run$n.sh"
 	done <<<"$output"
-	[ "$n" -eq 3 ]
+	[ "$n" -eq 4 ]
 	run shellcheck -s bash "$BATS_TEST_TMPDIR"/run*.sh
 	assert_success
 }
@@ -646,7 +661,8 @@ grep_run_blocks() {
 		'deploy/hive/Install hive if it is missing null' 'deploy/hive/run null' \
 		"deploy/deploy $id" \
 		"deploy/Record the deployment/Install hive if it is missing $id" "deploy/Record the deployment/run $id" \
-		"deploy/Check the session/Install hive if it is missing $id" "deploy/Check the session/run $id" \
+		"deploy/Check the session/Install hive if it is missing $id" "deploy/Check the session/since $id" \
+		"deploy/Check the session/run $id" \
 		"deploy/Finish the session/Install hive if it is missing $id" "deploy/Finish the session/run $id")"
 	[ "$(trace 'deploy/Finish the session as failed' .outcome)" = skipped ]
 	# hive was on PATH: nothing was installed
@@ -663,7 +679,10 @@ grep_run_blocks() {
 		"$(event_line "$dir/EVENTS.jsonl" 2)" --arg id "$id" --arg v "${GITHUB_SHA:0:12}"
 	# check --format github: a clean session, no annotation
 	[ "$(trace 'deploy/Check the session/run' .outcome)" = success ]
-	trace 'deploy/Check the session/run' .stdout | grep -qx 'hive: hive-check --format github'
+	# against the push's before commit (rule history), found by the step before
+	trace 'deploy/Check the session/since' .stdout |
+		grep -qx "hive: checking against $GITHUB_SHA (the push's before commit)"
+	trace 'deploy/Check the session/run' .stdout | grep -qx "hive: hive-check --since $GITHUB_SHA --format github"
 	run trace 'deploy/Check the session/run' '.stdout | split("\n") | map(select(startswith("::"))) | length'
 	assert_output 0
 	# runbook --finish: the session is completed, its files written, the summary has the runbook
