@@ -21,6 +21,7 @@
 # shellcheck disable=SC2016,SC2030,SC2031
 
 load test_helper
+load session_helpers
 
 NODE_MODULES="$SRC_TOP/tests/node_modules"
 ACTION_DIR="$SRC_TOP/ci-templates/github"
@@ -63,6 +64,31 @@ require_npm_tools() {
 		fail "the npm package yaml is missing from $NODE_MODULES: run make deps"
 	# gitlab-ci-local's --shell-isolation copies the work tree with rsync
 	command -v rsync >/dev/null || fail "rsync is not installed (run make deps)"
+}
+
+# history_commits: three commits on $REPO's: $PUBLISHED holds session s1 (three events);
+# $REWRITTEN changes s1's line 2 as a forger would (every hash after it recomputed, STATE.json
+# kept in step: only rule history can tell); HEAD appends an event to that, honestly.
+history_commits() {
+	local f
+	new_session s1
+	git add -A && git commit -q -m 'session s1'
+	PUBLISHED="$(git rev-parse HEAD)"
+	f="$(events_of s1)"
+	sed -i '2s/"step":"1"/"step":"5"/' "$f"
+	rechain "$f"
+	sync_state "$(session_dir s1)"
+	git add -A && git commit -q -m 'session s1 rewritten'
+	REWRITTEN="$(git rev-parse HEAD)"
+	hive-emit -q --session s1 pipeline_updated --resource r --action update --platform Docker \
+		--status success >/dev/null || fail 'hive-emit into s1 failed'
+	git add -A && git commit -q -m 'session s1 grows'
+}
+
+# The finding rule history makes of the rewrite, against $PUBLISHED.
+history_finding() {
+	printf 'Docs/hive-mind/sessions/s1/EVENTS.jsonl:2: error: [history] line 2 differs from the published version (%s)' \
+		"${PUBLISHED:0:7}"
 }
 
 # --- the simulated GitHub Actions runner ---------------------------------------------------
@@ -998,7 +1024,7 @@ saved_session() {
 @test "GitLab: the example pipeline passes; dotenv hands HIVE_SESSION_ID on; JUnit and Code Quality reports" {
 	gitlab_repo
 	# a session id of our own: later jobs can only find it through hive.env
-	gcl --variable 'HIVE_INIT_ARGS=--session release-7'
+	gcl --variable 'HIVE_INIT_ARGS=--session release-7' --variable "CI_COMMIT_BEFORE_SHA=$(git rev-parse HEAD)"
 	assert_success
 	for job in hive-init deploy hive-check hive-runbook; do
 		assert_line --regexp "PASS +$job *\$"
@@ -1009,6 +1035,8 @@ saved_session() {
 	assert_output 'HIVE_SESSION_ID=release-7'
 	grep -q 'in session release-7$' "$LOGS/deploy.log"
 	grep -q '^hive: Docs/hive-mind/sessions/release-7 restored from ' "$LOGS/hive-check.log"
+	# the gate held the record against the push's before commit (rule history)
+	grep -qx "hive: checking against $(git rev-parse HEAD) (the push's before commit)" "$LOGS/hive-check.log"
 	# the session as the runbook job saved it: all three protocols in one chain
 	s="$(saved_session hive-runbook release-7)"
 	run jq -r '"\(.session_id) \(.event_type) \(.ci.provider) \(.ci.job)"' "$s/EVENTS.jsonl"
@@ -1155,4 +1183,75 @@ saved_session() {
 	grep -qx "$prefix/bin/hive-init" "$LOGS/which.log"
 	id="$(sed -n 's/^HIVE_SESSION_ID=//p' "$ARTS/hive-init/.gitlab-ci-reports/dotenv/hive.env")"
 	saved_session which "$id" >/dev/null
+}
+
+@test "GitLab: .hive-check holds the record against the push's before commit, the merge request's base or the default branch; HIVE_SINCE=none opts out" {
+	history_commits
+	git update-ref refs/remotes/origin/main "$PUBLISHED"
+	git remote add origin https://gitlab.example.com/acme/app.git
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	zero=0000000000000000000000000000000000000000
+	# one pipeline, every case a check job of its own (they run side by side)
+	cat >.gitlab-ci.yml <<-YAML
+		include:
+		  - local: ci-templates/gitlab/hive.gitlab-ci.yml
+		hive-init:
+		  extends: .hive-init
+		push-rewritten:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$PUBLISHED"}
+		push-clean:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$REWRITTEN"}
+		opt-out:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$PUBLISHED", HIVE_SINCE: none}
+		merge-request:
+		  extends: .hive-check
+		  variables: {CI_PIPELINE_SOURCE: merge_request_event, CI_COMMIT_BEFORE_SHA: "$zero",
+		    CI_MERGE_REQUEST_DIFF_BASE_SHA: "$PUBLISHED"}
+		new-branch:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$zero", CI_DEFAULT_BRANCH: main}
+		new-branch-unknown-base:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$zero", CI_DEFAULT_BRANCH: trunk}
+		base-not-fetched:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$(printf '%040d' 1)"}
+	YAML
+	git add -A && git commit -q -m 'gitlab ci'
+	gcl
+	assert_failure
+	for job in hive-init push-clean opt-out new-branch-unknown-base; do
+		assert_line --regexp "PASS +$job *\$"
+	done
+	for job in push-rewritten merge-request new-branch base-not-fetched; do
+		assert_line --regexp "FAIL +$job *\$"
+	done
+	# the forged session: the finding in the log, the JUnit and the Code Quality report
+	grep -qx "hive: checking against $PUBLISHED (the push's before commit)" "$LOGS/push-rewritten.log"
+	grep -qF "$(history_finding)" "$LOGS/push-rewritten.log"
+	junit="$ARTS/push-rewritten/hive-junit.xml"
+	[ "$(xmllint --xpath 'count(//testcase[@name="history"]/failure)' "$junit")" -eq 1 ]
+	assert_jq 'map(select(.check_name == "history")) | length == 1
+		and .[0].location.path == "Docs/hive-mind/sessions/s1/EVENTS.jsonl"' \
+		"$(cat "$ARTS/push-rewritten/hive-codequality.json")"
+	# a push that only appends passes; so does the explicit opt-out
+	grep -qx "hive: checking against $REWRITTEN (the push's before commit)" "$LOGS/push-clean.log"
+	grep -qx 'hive: HIVE_SINCE=none: the session record is not held against a published version' \
+		"$LOGS/opt-out.log"
+	! grep -q 'checking against' "$LOGS/opt-out.log"
+	# a merge request pipeline: its diff base; a new branch: where it leaves the default branch
+	grep -qx "hive: checking against $PUBLISHED (the merge request's diff base)" "$LOGS/merge-request.log"
+	grep -qF "$(history_finding)" "$LOGS/merge-request.log"
+	grep -qx "hive: checking against $PUBLISHED (where HEAD leaves main)" "$LOGS/new-branch.log"
+	grep -qF "$(history_finding)" "$LOGS/new-branch.log"
+	grep -q '^hive: no --since: no earlier commit is known and where HEAD leaves trunk cannot be found' \
+		"$LOGS/new-branch-unknown-base.log"
+	# a base that is not in the clone and cannot be fetched stops the job (fail closed)
+	grep -q "^hive: the push's before commit, $(printf '%040d' 1), is not in the clone and cannot be fetched: set GIT_DEPTH: 0, or HIVE_SINCE: none\$" \
+		"$LOGS/base-not-fetched.log"
+	! grep -q '^hive-check' "$LOGS/base-not-fetched.log"
 }
