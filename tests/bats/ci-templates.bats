@@ -956,6 +956,142 @@ YAML
 	[ ! -e "$REPO/Docs" ]
 }
 
+# --- GitHub: the action's check against the published version (rule history) -------------
+
+# history_workflow: init, then check three ways, each step run whatever came before: auto
+# (the event's base), since: none, and since: $REWRITTEN.
+history_workflow() {
+	workflow <<-YAML
+		- uses: ./ci-templates/github
+		  with:
+		    command: init
+		- id: auto
+		  uses: ./ci-templates/github
+		  with:
+		    command: check
+		    args: --format github
+		- id: none
+		  if: always()
+		  uses: ./ci-templates/github
+		  with:
+		    command: check
+		    since: none
+		- id: explicit
+		  if: always()
+		  uses: ./ci-templates/github
+		  with:
+		    command: check
+		    since: $REWRITTEN
+	YAML
+}
+
+# check_workflow: one step, auto: check --format github against the event's base.
+check_workflow() {
+	workflow <<<'- id: auto
+  uses: ./ci-templates/github
+  with:
+    command: check
+    args: --format github'
+}
+
+# The annotation rule history makes of the rewrite, against $PUBLISHED.
+history_annotation() {
+	printf '::error file=Docs/hive-mind/sessions/s1/EVENTS.jsonl,line=2,title=hive history::line 2 differs from the published version (%s)' \
+		"${PUBLISHED:0:7}"
+}
+
+@test "the action's check holds the record against the push's before commit: a forged session fails, an appended one passes, since: none opts out" {
+	history_commits
+	gha_env
+	history_workflow
+	gha_event push "$(jq -cn --arg b "$PUBLISHED" '{before: $b, repository: {default_branch: "main"}}')"
+	gha_run "$WF"
+	assert_failure 1
+	trace deploy/auto/since .stdout | grep -qx "hive: checking against $PUBLISHED (the push's before commit)"
+	trace deploy/auto/run .stdout | grep -qx "hive: hive-check --since $PUBLISHED --format github"
+	[ "$(trace deploy/auto/run .exit)" -eq 1 ]
+	trace deploy/auto/run .stdout | grep -qF "$(history_annotation)"
+	# since: none: no --since, the job's own session checked; since: REV: that commit
+	[ "$(trace deploy/none .outcome)" = success ]
+	trace deploy/none/since .stdout |
+		grep -qx 'hive: since: none: the session record is not held against a published version'
+	trace deploy/none/run .stdout | grep -qx 'hive: hive-check'
+	[ "$(trace deploy/explicit .outcome)" = success ]
+	trace deploy/explicit/run .stdout | grep -qx "hive: hive-check --since $REWRITTEN"
+	# a push whose before commit the job's record only extends passes
+	gha_env
+	workflow <<<'- uses: ./ci-templates/github
+  with:
+    command: check'
+	gha_event push "$(jq -cn --arg b "$REWRITTEN" '{before: $b}')"
+	gha_run "$WF"
+	assert_success
+	trace deploy/1/run .stdout | grep -qx "hive: hive-check --since $REWRITTEN"
+	# since is for check only
+	gha_env
+	workflow <<<'- uses: ./ci-templates/github
+  with:
+    command: runbook
+    since: none'
+	gha_run "$WF"
+	assert_failure 1
+	trace deploy/1/run .stdout | grep -qx '::error title=hive::input since is for command check only'
+}
+
+@test "the action's check on a new branch (before all zeros): where it leaves the default branch, else no --since with a warning" {
+	history_commits
+	git update-ref refs/remotes/origin/main "$PUBLISHED"
+	git checkout -q -b feature
+	gha_env
+	check_workflow
+	gha_event push "$(jq -cn '{before: "0000000000000000000000000000000000000000",
+		repository: {default_branch: "main"}}')"
+	gha_run "$WF"
+	assert_failure 1
+	trace deploy/auto/since .stdout | grep -qx "hive: checking against $PUBLISHED (where this commit leaves main: no earlier commit in this push event)"
+	trace deploy/auto/run .stdout | grep -qF "$(history_annotation)"
+	# no such branch to leave (and no origin to fetch it from): checked on its own, said so
+	gha_env
+	workflow <<<'- uses: ./ci-templates/github
+  with:
+    command: init
+- uses: ./ci-templates/github
+  with:
+    command: check'
+	gha_event push '{"before": "0000000000000000000000000000000000000000", "repository": {"default_branch": "trunk"}}'
+	gha_run "$WF"
+	assert_success
+	trace deploy/2/since .stdout | grep -qx '::warning title=hive::no --since: where this commit leaves trunk cannot be found (a shallow clone: check out with fetch-depth: 0); the session record is checked on its own'
+	trace deploy/2/run .stdout | grep -qx 'hive: hive-check'
+}
+
+@test "the action's check on a pull request in a shallow clone: the base is fetched; one that cannot be fetched fails closed" {
+	history_commits
+	git clone -q --depth=1 "file://$REPO" "$BATS_TEST_TMPDIR/clone"
+	REPO="$BATS_TEST_TMPDIR/clone"
+	cd "$REPO"
+	run git cat-file -e "$PUBLISHED^{commit}"
+	assert_failure
+	gha_env
+	check_workflow
+	gha_event pull_request "$(jq -cn --arg b "$PUBLISHED" '{pull_request: {base: {sha: $b}}}')"
+	gha_run "$WF"
+	assert_failure 1
+	trace deploy/auto/since .stdout | grep -qx "hive: $PUBLISHED is not in the clone: git fetch --no-tags --depth=1 origin $PUBLISHED"
+	trace deploy/auto/since .stdout | grep -qx "hive: checking against $PUBLISHED (the pull request's base)"
+	trace deploy/auto/run .stdout | grep -qF "$(history_annotation)"
+	# a base the remote does not have: the step fails before hive-check runs
+	gone="$(printf '%040d' 1)"
+	gha_env
+	check_workflow
+	gha_event pull_request "$(jq -cn --arg b "$gone" '{pull_request: {base: {sha: $b}}}')"
+	gha_run "$WF"
+	assert_failure 1
+	[ "$(trace deploy/auto/since .exit)" -eq 3 ]
+	trace deploy/auto/since .stdout | grep -qx "::error title=hive::the pull request's base, $gone, is not in the clone and cannot be fetched: check out with fetch-depth: 0 (actions/checkout), or set since: none"
+	[ "$(trace deploy/auto/run .outcome)" = skipped ]
+}
+
 # --- GitLab: the template run by gitlab-ci-local -------------------------------------------
 
 # gitlab_repo: $REPO as a GitLab project: an origin remote (never contacted), the template
