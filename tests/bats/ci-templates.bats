@@ -21,6 +21,7 @@
 # shellcheck disable=SC2016,SC2030,SC2031
 
 load test_helper
+load session_helpers
 
 NODE_MODULES="$SRC_TOP/tests/node_modules"
 ACTION_DIR="$SRC_TOP/ci-templates/github"
@@ -65,6 +66,31 @@ require_npm_tools() {
 	command -v rsync >/dev/null || fail "rsync is not installed (run make deps)"
 }
 
+# history_commits: three commits on $REPO's: $PUBLISHED holds session s1 (three events);
+# $REWRITTEN changes s1's line 2 as a forger would (every hash after it recomputed, STATE.json
+# kept in step: only rule history can tell); HEAD appends an event to that, honestly.
+history_commits() {
+	local f
+	new_session s1
+	git add -A && git commit -q -m 'session s1'
+	PUBLISHED="$(git rev-parse HEAD)"
+	f="$(events_of s1)"
+	sed -i '2s/"step":"1"/"step":"5"/' "$f"
+	rechain "$f"
+	sync_state "$(session_dir s1)"
+	git add -A && git commit -q -m 'session s1 rewritten'
+	REWRITTEN="$(git rev-parse HEAD)"
+	hive-emit -q --session s1 pipeline_updated --resource r --action update --platform Docker \
+		--status success >/dev/null || fail 'hive-emit into s1 failed'
+	git add -A && git commit -q -m 'session s1 grows'
+}
+
+# The finding rule history makes of the rewrite, against $PUBLISHED.
+history_finding() {
+	printf 'Docs/hive-mind/sessions/s1/EVENTS.jsonl:2: error: [history] line 2 differs from the published version (%s)' \
+		"${PUBLISHED:0:7}"
+}
+
 # --- the simulated GitHub Actions runner ---------------------------------------------------
 
 # gha_env: the variables GitHub sets for a job of run 8812, attempt 3, in $REPO.
@@ -79,6 +105,14 @@ gha_env() {
 	export GHA_TRACE="$RUNNER_TEMP/trace.jsonl" GHA_SUMMARY="$RUNNER_TEMP/summary.md"
 	rm -rf "$RUNNER_TEMP"
 	mkdir -p "$RUNNER_TEMP"
+	# a push to main whose before commit is HEAD: nothing published in the session root yet
+	gha_event push "$(jq -cn --arg b "$GITHUB_SHA" '{before: $b, repository: {default_branch: "main"}}')"
+}
+
+# gha_event NAME PAYLOAD_JSON: the event that triggered the run (github.event_name, github.event).
+gha_event() {
+	export GITHUB_EVENT_NAME="$1" GITHUB_EVENT_PATH="$RUNNER_TEMP/event.json"
+	printf '%s\n' "$2" >"$GITHUB_EVENT_PATH"
 }
 
 # gha_run WORKFLOW: run its job through the simulated runner (status in $status).
@@ -245,6 +279,13 @@ function lookup(name, ctx) {
 	case 'env':
 		return get(ctx.env, parts) ?? '';
 	case 'github': {
+		// github.event.*: the webhook payload, read from GITHUB_EVENT_PATH as the runner does
+		if (parts[0] === 'event' && parts.length > 1) {
+			const file = ctx.env.GITHUB_EVENT_PATH;
+			if (!file) throw new Unsupported(`${name}: GITHUB_EVENT_PATH is not set`);
+			const v = get(JSON.parse(fs.readFileSync(file, 'utf8')), parts.slice(1));
+			return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
+		}
 		if (parts.length !== 1) throw new Unsupported(name);
 		const v = ctx.env[`GITHUB_${parts[0].toUpperCase()}`];
 		if (v === undefined) throw new Unsupported(`${name} is not simulated`);
@@ -583,8 +624,8 @@ grep_run_blocks() {
 @test "no run: script of the action or the example workflow contains an expression (\${{)" {
 	run run_scripts "$ACTION_DIR/action.yml" "$ACTION_DIR/workflow.example.yml"
 	assert_success
-	# the scan saw the scripts: two in the action, one in the workflow
-	[ "$(jq -s 'map(select(.file | endswith("action.yml"))) | length' <<<"$output")" -eq 2 ]
+	# the scan saw the scripts: three in the action, one in the workflow
+	[ "$(jq -s 'map(select(.file | endswith("action.yml"))) | length' <<<"$output")" -eq 3 ]
 	[ "$(jq -s 'map(select(.file | endswith("workflow.example.yml"))) | length' <<<"$output")" -eq 1 ]
 	run jq -r 'select(.run | contains("${{")) | "\(.file) \(.step)"' <<<"$output"
 	assert_output ''
@@ -602,7 +643,7 @@ grep_run_blocks() {
 	run run_scripts "$bad"
 	assert_success
 	run jq -r 'select(.run | contains("${{")) | .step' <<<"$output"
-	assert_output 'runs.steps[1]'
+	assert_output 'runs.steps[2]'
 	run grep_run_blocks "$bad"
 	assert_output --partial 'echo "${{ inputs.args }}"'
 	# and the simulated runner refuses to run it
@@ -624,7 +665,7 @@ grep_run_blocks() {
 		n=$((n + 1))
 		{ printf '#!/bin/bash\n'; jq -r .run <<<"$rec"; } >"$BATS_TEST_TMPDIR/run$n.sh"
 	done <<<"$output"
-	[ "$n" -eq 3 ]
+	[ "$n" -eq 4 ]
 	run shellcheck -s bash "$BATS_TEST_TMPDIR"/run*.sh
 	assert_success
 }
@@ -646,7 +687,8 @@ grep_run_blocks() {
 		'deploy/hive/Install hive if it is missing null' 'deploy/hive/run null' \
 		"deploy/deploy $id" \
 		"deploy/Record the deployment/Install hive if it is missing $id" "deploy/Record the deployment/run $id" \
-		"deploy/Check the session/Install hive if it is missing $id" "deploy/Check the session/run $id" \
+		"deploy/Check the session/Install hive if it is missing $id" "deploy/Check the session/since $id" \
+		"deploy/Check the session/run $id" \
 		"deploy/Finish the session/Install hive if it is missing $id" "deploy/Finish the session/run $id")"
 	[ "$(trace 'deploy/Finish the session as failed' .outcome)" = skipped ]
 	# hive was on PATH: nothing was installed
@@ -663,7 +705,10 @@ grep_run_blocks() {
 		"$(event_line "$dir/EVENTS.jsonl" 2)" --arg id "$id" --arg v "${GITHUB_SHA:0:12}"
 	# check --format github: a clean session, no annotation
 	[ "$(trace 'deploy/Check the session/run' .outcome)" = success ]
-	trace 'deploy/Check the session/run' .stdout | grep -qx 'hive: hive-check --format github'
+	# against the push's before commit (rule history), found by the step before
+	trace 'deploy/Check the session/since' .stdout |
+		grep -qx "hive: checking against $GITHUB_SHA (the push's before commit)"
+	trace 'deploy/Check the session/run' .stdout | grep -qx "hive: hive-check --since $GITHUB_SHA --format github"
 	run trace 'deploy/Check the session/run' '.stdout | split("\n") | map(select(startswith("::"))) | length'
 	assert_output 0
 	# runbook --finish: the session is completed, its files written, the summary has the runbook
@@ -911,6 +956,142 @@ YAML
 	[ ! -e "$REPO/Docs" ]
 }
 
+# --- GitHub: the action's check against the published version (rule history) -------------
+
+# history_workflow: init, then check three ways, each step run whatever came before: auto
+# (the event's base), since: none, and since: $REWRITTEN.
+history_workflow() {
+	workflow <<-YAML
+		- uses: ./ci-templates/github
+		  with:
+		    command: init
+		- id: auto
+		  uses: ./ci-templates/github
+		  with:
+		    command: check
+		    args: --format github
+		- id: none
+		  if: always()
+		  uses: ./ci-templates/github
+		  with:
+		    command: check
+		    since: none
+		- id: explicit
+		  if: always()
+		  uses: ./ci-templates/github
+		  with:
+		    command: check
+		    since: $REWRITTEN
+	YAML
+}
+
+# check_workflow: one step, auto: check --format github against the event's base.
+check_workflow() {
+	workflow <<<'- id: auto
+  uses: ./ci-templates/github
+  with:
+    command: check
+    args: --format github'
+}
+
+# The annotation rule history makes of the rewrite, against $PUBLISHED.
+history_annotation() {
+	printf '::error file=Docs/hive-mind/sessions/s1/EVENTS.jsonl,line=2,title=hive history::line 2 differs from the published version (%s)' \
+		"${PUBLISHED:0:7}"
+}
+
+@test "the action's check holds the record against the push's before commit: a forged session fails, an appended one passes, since: none opts out" {
+	history_commits
+	gha_env
+	history_workflow
+	gha_event push "$(jq -cn --arg b "$PUBLISHED" '{before: $b, repository: {default_branch: "main"}}')"
+	gha_run "$WF"
+	assert_failure 1
+	trace deploy/auto/since .stdout | grep -qx "hive: checking against $PUBLISHED (the push's before commit)"
+	trace deploy/auto/run .stdout | grep -qx "hive: hive-check --since $PUBLISHED --format github"
+	[ "$(trace deploy/auto/run .exit)" -eq 1 ]
+	trace deploy/auto/run .stdout | grep -qF "$(history_annotation)"
+	# since: none: no --since, the job's own session checked; since: REV: that commit
+	[ "$(trace deploy/none .outcome)" = success ]
+	trace deploy/none/since .stdout |
+		grep -qx 'hive: since: none: the session record is not held against a published version'
+	trace deploy/none/run .stdout | grep -qx 'hive: hive-check'
+	[ "$(trace deploy/explicit .outcome)" = success ]
+	trace deploy/explicit/run .stdout | grep -qx "hive: hive-check --since $REWRITTEN"
+	# a push whose before commit the job's record only extends passes
+	gha_env
+	workflow <<<'- uses: ./ci-templates/github
+  with:
+    command: check'
+	gha_event push "$(jq -cn --arg b "$REWRITTEN" '{before: $b}')"
+	gha_run "$WF"
+	assert_success
+	trace deploy/1/run .stdout | grep -qx "hive: hive-check --since $REWRITTEN"
+	# since is for check only
+	gha_env
+	workflow <<<'- uses: ./ci-templates/github
+  with:
+    command: runbook
+    since: none'
+	gha_run "$WF"
+	assert_failure 1
+	trace deploy/1/run .stdout | grep -qx '::error title=hive::input since is for command check only'
+}
+
+@test "the action's check on a new branch (before all zeros): where it leaves the default branch, else no --since with a warning" {
+	history_commits
+	git update-ref refs/remotes/origin/main "$PUBLISHED"
+	git checkout -q -b feature
+	gha_env
+	check_workflow
+	gha_event push "$(jq -cn '{before: "0000000000000000000000000000000000000000",
+		repository: {default_branch: "main"}}')"
+	gha_run "$WF"
+	assert_failure 1
+	trace deploy/auto/since .stdout | grep -qx "hive: checking against $PUBLISHED (where this commit leaves main: no earlier commit in this push event)"
+	trace deploy/auto/run .stdout | grep -qF "$(history_annotation)"
+	# no such branch to leave (and no origin to fetch it from): checked on its own, said so
+	gha_env
+	workflow <<<'- uses: ./ci-templates/github
+  with:
+    command: init
+- uses: ./ci-templates/github
+  with:
+    command: check'
+	gha_event push '{"before": "0000000000000000000000000000000000000000", "repository": {"default_branch": "trunk"}}'
+	gha_run "$WF"
+	assert_success
+	trace deploy/2/since .stdout | grep -qx '::warning title=hive::no --since: where this commit leaves trunk cannot be found (a shallow clone: check out with fetch-depth: 0); the session record is checked on its own'
+	trace deploy/2/run .stdout | grep -qx 'hive: hive-check'
+}
+
+@test "the action's check on a pull request in a shallow clone: the base is fetched; one that cannot be fetched fails closed" {
+	history_commits
+	git clone -q --depth=1 "file://$REPO" "$BATS_TEST_TMPDIR/clone"
+	REPO="$BATS_TEST_TMPDIR/clone"
+	cd "$REPO"
+	run git cat-file -e "$PUBLISHED^{commit}"
+	assert_failure
+	gha_env
+	check_workflow
+	gha_event pull_request "$(jq -cn --arg b "$PUBLISHED" '{pull_request: {base: {sha: $b}}}')"
+	gha_run "$WF"
+	assert_failure 1
+	trace deploy/auto/since .stdout | grep -qx "hive: $PUBLISHED is not in the clone: git fetch --no-tags --depth=1 origin $PUBLISHED"
+	trace deploy/auto/since .stdout | grep -qx "hive: checking against $PUBLISHED (the pull request's base)"
+	trace deploy/auto/run .stdout | grep -qF "$(history_annotation)"
+	# a base the remote does not have: the step fails before hive-check runs
+	gone="$(printf '%040d' 1)"
+	gha_env
+	check_workflow
+	gha_event pull_request "$(jq -cn --arg b "$gone" '{pull_request: {base: {sha: $b}}}')"
+	gha_run "$WF"
+	assert_failure 1
+	[ "$(trace deploy/auto/since .exit)" -eq 3 ]
+	trace deploy/auto/since .stdout | grep -qx "::error title=hive::the pull request's base, $gone, is not in the clone and cannot be fetched: check out with fetch-depth: 0 (actions/checkout), or set since: none"
+	[ "$(trace deploy/auto/run .outcome)" = skipped ]
+}
+
 # --- GitLab: the template run by gitlab-ci-local -------------------------------------------
 
 # gitlab_repo: $REPO as a GitLab project: an origin remote (never contacted), the template
@@ -979,7 +1160,7 @@ saved_session() {
 @test "GitLab: the example pipeline passes; dotenv hands HIVE_SESSION_ID on; JUnit and Code Quality reports" {
 	gitlab_repo
 	# a session id of our own: later jobs can only find it through hive.env
-	gcl --variable 'HIVE_INIT_ARGS=--session release-7'
+	gcl --variable 'HIVE_INIT_ARGS=--session release-7' --variable "CI_COMMIT_BEFORE_SHA=$(git rev-parse HEAD)"
 	assert_success
 	for job in hive-init deploy hive-check hive-runbook; do
 		assert_line --regexp "PASS +$job *\$"
@@ -990,6 +1171,8 @@ saved_session() {
 	assert_output 'HIVE_SESSION_ID=release-7'
 	grep -q 'in session release-7$' "$LOGS/deploy.log"
 	grep -q '^hive: Docs/hive-mind/sessions/release-7 restored from ' "$LOGS/hive-check.log"
+	# the gate held the record against the push's before commit (rule history)
+	grep -qx "hive: checking against $(git rev-parse HEAD) (the push's before commit)" "$LOGS/hive-check.log"
 	# the session as the runbook job saved it: all three protocols in one chain
 	s="$(saved_session hive-runbook release-7)"
 	run jq -r '"\(.session_id) \(.event_type) \(.ci.provider) \(.ci.job)"' "$s/EVENTS.jsonl"
@@ -1136,4 +1319,75 @@ saved_session() {
 	grep -qx "$prefix/bin/hive-init" "$LOGS/which.log"
 	id="$(sed -n 's/^HIVE_SESSION_ID=//p' "$ARTS/hive-init/.gitlab-ci-reports/dotenv/hive.env")"
 	saved_session which "$id" >/dev/null
+}
+
+@test "GitLab: .hive-check holds the record against the push's before commit, the merge request's base or the default branch; HIVE_SINCE=none opts out" {
+	history_commits
+	git update-ref refs/remotes/origin/main "$PUBLISHED"
+	git remote add origin https://gitlab.example.com/acme/app.git
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	zero=0000000000000000000000000000000000000000
+	# one pipeline, every case a check job of its own (they run side by side)
+	cat >.gitlab-ci.yml <<-YAML
+		include:
+		  - local: ci-templates/gitlab/hive.gitlab-ci.yml
+		hive-init:
+		  extends: .hive-init
+		push-rewritten:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$PUBLISHED"}
+		push-clean:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$REWRITTEN"}
+		opt-out:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$PUBLISHED", HIVE_SINCE: none}
+		merge-request:
+		  extends: .hive-check
+		  variables: {CI_PIPELINE_SOURCE: merge_request_event, CI_COMMIT_BEFORE_SHA: "$zero",
+		    CI_MERGE_REQUEST_DIFF_BASE_SHA: "$PUBLISHED"}
+		new-branch:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$zero", CI_DEFAULT_BRANCH: main}
+		new-branch-unknown-base:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$zero", CI_DEFAULT_BRANCH: trunk}
+		base-not-fetched:
+		  extends: .hive-check
+		  variables: {CI_COMMIT_BEFORE_SHA: "$(printf '%040d' 1)"}
+	YAML
+	git add -A && git commit -q -m 'gitlab ci'
+	gcl
+	assert_failure
+	for job in hive-init push-clean opt-out new-branch-unknown-base; do
+		assert_line --regexp "PASS +$job *\$"
+	done
+	for job in push-rewritten merge-request new-branch base-not-fetched; do
+		assert_line --regexp "FAIL +$job *\$"
+	done
+	# the forged session: the finding in the log, the JUnit and the Code Quality report
+	grep -qx "hive: checking against $PUBLISHED (the push's before commit)" "$LOGS/push-rewritten.log"
+	grep -qF "$(history_finding)" "$LOGS/push-rewritten.log"
+	junit="$ARTS/push-rewritten/hive-junit.xml"
+	[ "$(xmllint --xpath 'count(//testcase[@name="history"]/failure)' "$junit")" -eq 1 ]
+	assert_jq 'map(select(.check_name == "history")) | length == 1
+		and .[0].location.path == "Docs/hive-mind/sessions/s1/EVENTS.jsonl"' \
+		"$(cat "$ARTS/push-rewritten/hive-codequality.json")"
+	# a push that only appends passes; so does the explicit opt-out
+	grep -qx "hive: checking against $REWRITTEN (the push's before commit)" "$LOGS/push-clean.log"
+	grep -qx 'hive: HIVE_SINCE=none: the session record is not held against a published version' \
+		"$LOGS/opt-out.log"
+	! grep -q 'checking against' "$LOGS/opt-out.log"
+	# a merge request pipeline: its diff base; a new branch: where it leaves the default branch
+	grep -qx "hive: checking against $PUBLISHED (the merge request's diff base)" "$LOGS/merge-request.log"
+	grep -qF "$(history_finding)" "$LOGS/merge-request.log"
+	grep -qx "hive: checking against $PUBLISHED (where HEAD leaves main)" "$LOGS/new-branch.log"
+	grep -qF "$(history_finding)" "$LOGS/new-branch.log"
+	grep -q '^hive: no --since: no earlier commit is known and where HEAD leaves trunk cannot be found' \
+		"$LOGS/new-branch-unknown-base.log"
+	# a base that is not in the clone and cannot be fetched stops the job (fail closed)
+	grep -q "^hive: the push's before commit, $(printf '%040d' 1), is not in the clone and cannot be fetched: set GIT_DEPTH: 0, or HIVE_SINCE: none\$" \
+		"$LOGS/base-not-fetched.log"
+	! grep -q '^hive-check' "$LOGS/base-not-fetched.log"
 }
