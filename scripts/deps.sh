@@ -38,9 +38,13 @@ fi
 
 # --- npm test tools (ci-templates) ---
 # tests/package.json's tools (@action-validator/cli, gitlab-ci-local, yaml, ajv-cli,
-# ajv-formats) go into tests/node_modules, exactly as tests/package-lock.json pins them;
-# gitlab-ci-local's shell isolation copies with rsync. Skipped when already installed from the same lock file, and
-# when HIVE_DEPS_TESTS=0 (the CI templates set it when they build hive on a runner).
+# ajv-formats; lefthook and husky for hook-managers.bats) go into tests/node_modules, exactly
+# as tests/package-lock.json pins them; gitlab-ci-local's shell isolation copies with rsync.
+# Skipped when already installed from the same lock file, and when HIVE_DEPS_TESTS=0 (the CI
+# templates set it when they build hive on a runner). --ignore-scripts: lefthook's
+# postinstall runs `lefthook install` in the directory npm was started from, which would
+# write a lefthook.yml and git hooks into hive's own repository; its binary comes from the
+# platform package (lefthook-linux-x64, …), which needs no script, and no other tool has one.
 if [ "${HIVE_DEPS_TESTS:-1}" != 0 ]; then
 	npm_dir=$(cd "$(dirname "$0")/../tests" && pwd)
 	npm_missing=
@@ -55,7 +59,7 @@ if [ "${HIVE_DEPS_TESTS:-1}" != 0 ]; then
 	if ! cmp -s "$npm_dir/package-lock.json" "$npm_dir/node_modules/.hive-lock" ||
 		[ ! -x "$npm_dir/node_modules/.bin/gitlab-ci-local" ]; then
 		say "installing the npm test tools into $npm_dir/node_modules"
-		npm ci --prefix "$npm_dir" --no-audit --no-fund --loglevel=error >/dev/null
+		npm ci --prefix "$npm_dir" --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
 		cp "$npm_dir/package-lock.json" "$npm_dir/node_modules/.hive-lock"
 	fi
 	case $(node --version 2>/dev/null) in

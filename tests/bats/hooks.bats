@@ -2,7 +2,8 @@
 # tests/bats/hooks.bats - hooks/pre-push, hive-init --install-hooks and .pre-commit-hooks.yaml,
 # proven with the real clients: `git push` to a bare remote made here, through the hook that
 # hive-init installed, and the pre-commit framework (Debian's pre-commit) running hive from
-# .pre-commit-hooks.yaml.
+# .pre-commit-hooks.yaml. hook-managers.bats attacks every hook manager (pre-commit,
+# lefthook, husky) with multi-ref and explicit-refspec pushes.
 #
 # Sessions are made for real with hive-init and hive-emit in a repository from make_repo,
 # committed, and tampered with by hand (sed) so that hive-check has a chain to refuse.
@@ -536,10 +537,12 @@ setup_pre_commit() {
 	run pre-commit try-repo "$HOOK_REPO" hive-check --hook-stage push --all-files
 	assert_failure
 	assert_output --partial '[chain]'
-	# the range pre-commit is given is the range checked: the commit before the tampering
+	# the range pre-commit gives is not all that is checked: pre-commit names one ref of a
+	# push, so every unpushed branch is checked too, and main still carries the tampering
 	run pre-commit try-repo "$HOOK_REPO" hive-check --hook-stage push \
 		--from-ref HEAD~2 --to-ref HEAD~1
-	assert_success
+	assert_failure
+	assert_output --partial 'Docs/hive-mind/sessions/s1/EVENTS.jsonl:3: error: [chain]'
 	# and HIVE_SKIP=1 bypasses it, saying so
 	run env HIVE_SKIP=1 pre-commit try-repo "$HOOK_REPO" hive-check --hook-stage push \
 		--from-ref HEAD~1 --to-ref HEAD --verbose
