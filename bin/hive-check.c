@@ -107,9 +107,10 @@ int main(int argc, char **argv)
 	}
 	if (opts.pre_push &&
 	    (argc - first > 2 || opts.all || ctx.session_opt || opts.repair || opts.since)) {
-		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
-				  "--pre-push takes its sessions from the push: no FILE (only git's "
-				  "REMOTE and URL), --all, --session, --repair or --since");
+		rc = hive_err_set(
+			&ctx.err, HIVE_EUSAGE,
+			"--pre-push takes its sessions from the push: no FILE (only git's "
+			"REMOTE and URL), --all, --session, --repair or --since");
 		goto fail;
 	}
 	if (opts.since && (first < argc || opts.all || ctx.session_opt)) {

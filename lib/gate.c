@@ -249,8 +249,8 @@ int hive_gate_since(struct hive_gate *g, struct git_repository *repo, const char
 	if (!repo)
 		return hive_err_set(err, HIVE_EUSAGE, "--since: not in a git repository");
 	if (strncmp(root, g->top, top_len) || root[top_len] != '/')
-		return hive_err_set(err, HIVE_EUSAGE, "--since: the root %s is outside the work tree",
-				    root);
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "--since: the root %s is outside the work tree", root);
 	snprintf(rel, sizeof(rel), "%.4000s/sessions", root + top_len + 1);
 	if (git_revparse_single(&o, repo, rev) < 0 ||
 	    git_object_peel((git_object **)&c, o, GIT_OBJECT_COMMIT) < 0) {

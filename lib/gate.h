@@ -17,18 +17,18 @@ struct git_tree;
 struct hive_gate_since {
 	struct git_repository *repo;
 	struct git_tree *sessions; /* the published commit's sessions folder */
-	char label[16];            /* the published commit, abbreviated */
+	char label[16];		   /* the published commit, abbreviated */
 };
 
 /* One hive-check run: what every session it reads shares. The caller fills it and owns
  * what it points to. */
 struct hive_gate {
-	const char *top;	     /* paths are shown relative to it when inside it */
-	int repair;		     /* --repair: mend a folder before checking it */
-	FILE *notes;		     /* where repair notes go (stderr), or NULL (quiet) */
-	struct hive_checker checker; /* the config and the redactor */
-	struct hive_findings *f;     /* where findings go */
-	const char *rules[16];	     /* hive_check_rules, for junit's testcases */
+	const char *top;	       /* paths are shown relative to it when inside it */
+	int repair;		       /* --repair: mend a folder before checking it */
+	FILE *notes;		       /* where repair notes go (stderr), or NULL (quiet) */
+	struct hive_checker checker;   /* the config and the redactor */
+	struct hive_findings *f;       /* where findings go */
+	const char *rules[16];	       /* hive_check_rules, for junit's testcases */
 	struct hive_gate_since *since; /* set by hive_gate_since while it runs, else NULL */
 	size_t nrules;
 };
@@ -55,8 +55,9 @@ int hive_gate_operand(struct hive_gate *g, const char *arg, struct hive_err *err
  * --pre-push: read git's pre-push lines from fd and check every session under root that
  * the pushed commits add or change, as it is in those commits, and hold each against its
  * published version (rule history, SPEC 9; remote: the remote pushed to, or NULL) — see
- * hive_prepush_each. root must be inside the work tree g->top of repo. HIVE_EUSAGE outside a repository, for a root
- * outside the work tree, or a malformed line; HIVE_EENV when an object is missing.
+ * hive_prepush_each. root must be inside the work tree g->top of repo. HIVE_EUSAGE outside a
+ * repository, for a root outside the work tree, or a malformed line; HIVE_EENV when an object is
+ * missing.
  */
 int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const char *root,
 		      const char *remote, int fd, struct hive_err *err);

@@ -1,4 +1,5 @@
-/* history.c - a published record only grows (SPEC 9): a session's published files against their new version */
+/* history.c - a published record only grows (SPEC 9): a session's published files against their new
+ * version */
 #include "history.h"
 
 #include <cjson/cJSON.h>
@@ -13,8 +14,8 @@
 
 #define FILE_MAX ((size_t)1 << 31) /* the largest file read from disk for the comparison */
 
-size_t hive_history_file(const char *pub, size_t publen, const char *now, size_t nowlen,
-			 int is_log, int sealed, const char **why)
+size_t hive_history_file(const char *pub, size_t publen, const char *now, size_t nowlen, int is_log,
+			 int sealed, const char **why)
 {
 	size_t n = publen < nowlen ? publen : nowlen, i, line = 1;
 
@@ -63,8 +64,8 @@ static int is_log_name(const char *name)
 }
 
 /* The new version of one file: *buf (the caller's) and *len, or *missing. */
-static int read_now(git_repository *repo, const git_tree *now_dir, int now_dirfd,
-		    const char *name, char **buf, size_t *len, int *missing, struct hive_err *err)
+static int read_now(git_repository *repo, const git_tree *now_dir, int now_dirfd, const char *name,
+		    char **buf, size_t *len, int *missing, struct hive_err *err)
 {
 	const git_tree_entry *e;
 	git_blob *blob = NULL;
@@ -130,9 +131,9 @@ int hive_history_session(git_repository *repo, const git_tree *pub_dir, const gi
 		e = git_tree_entry_byindex(pub_dir, i);
 		name = git_tree_entry_name(e);
 		is_log = is_log_name(name);
-		kept_whole = sealed && (!strcmp(name, "EVENTS.jsonl") ||
-					!strcmp(name, "METRICS.json") ||
-					!strcmp(name, "RUNBOOK.md"));
+		kept_whole =
+			sealed && (!strcmp(name, "EVENTS.jsonl") || !strcmp(name, "METRICS.json") ||
+				   !strcmp(name, "RUNBOOK.md"));
 		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || (!is_log && !kept_whole))
 			continue; /* STATE.json and the like are derived: they may change */
 		snprintf(shown, sizeof(shown), "%.4200s/%.150s", shown_dir, name);

@@ -1,4 +1,5 @@
-/* history.h - a published record only grows (SPEC 9): a session's published files against their new version */
+/* history.h - a published record only grows (SPEC 9): a session's published files against their new
+ * version */
 #ifndef HIVE_HISTORY_H
 #define HIVE_HISTORY_H
 
@@ -21,8 +22,8 @@ struct git_tree;
  * "was added after the published session_completed" or "changed after the published
  * session_completed".
  */
-size_t hive_history_file(const char *pub, size_t publen, const char *now, size_t nowlen,
-			 int is_log, int sealed, const char **why);
+size_t hive_history_file(const char *pub, size_t publen, const char *now, size_t nowlen, int is_log,
+			 int sealed, const char **why);
 
 /*
  * Hold the published session folder pub_dir (a tree of repo) against its new version: the

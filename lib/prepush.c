@@ -246,8 +246,8 @@ static void published_changed(const git_tree *pub, const git_tree *now, struct h
 
 	for (i = 0; i < n; i++) {
 		const git_tree_entry *pe = git_tree_entry_byindex(pub, i);
-		const git_tree_entry *ne = now ? git_tree_entry_byname(now, git_tree_entry_name(pe))
-					       : NULL;
+		const git_tree_entry *ne =
+			now ? git_tree_entry_byname(now, git_tree_entry_name(pe)) : NULL;
 		if (!ne || !git_oid_equal(git_tree_entry_id(ne), git_tree_entry_id(pe)))
 			add_touched(out, pe);
 	}
@@ -273,10 +273,11 @@ static int published_commit(git_repository *repo, const git_oid *local, const gi
 	if (remote) {
 		if (git_commit_lookup(&c, repo, remote) < 0) {
 			git_error_clear();
-			return hive_err_set(err, HIVE_EENV,
-					    "the remote's tip %s is not in this repository, so the "
-					    "push cannot be held against it: git fetch, then push again",
-					    git_oid_tostr_s(remote));
+			return hive_err_set(
+				err, HIVE_EENV,
+				"the remote's tip %s is not in this repository, so the "
+				"push cannot be held against it: git fetch, then push again",
+				git_oid_tostr_s(remote));
 		}
 		git_commit_free(c);
 		git_oid_cpy(out, remote);
@@ -316,8 +317,7 @@ static int check_ref(struct push_walk *w, git_oid *local, const git_oid *remote)
 	size_t i;
 	int rc, found;
 
-	if ((rc = published_commit(w->repo, local, remote, w->remote, &published, &found,
-				   w->err)))
+	if ((rc = published_commit(w->repo, local, remote, w->remote, &published, &found, w->err)))
 		return rc;
 	rc = touched_sessions(w->repo, local, remote, w->rel, &ids, w->err);
 	if (!rc && git_commit_lookup(&tip, w->repo, local) == 0)

@@ -13,14 +13,14 @@ struct git_tree;
 
 /* One session as a push changes it. */
 struct hive_pushed {
-	const char *id;                 /* the session id (its folder's name) */
-	const char *dir_shown;          /* "<rel>/<id>" */
-	const char *events_shown;       /* "<rel>/<id>/EVENTS.jsonl" */
+	const char *id;			   /* the session id (its folder's name) */
+	const char *dir_shown;		   /* "<rel>/<id>" */
+	const char *events_shown;	   /* "<rel>/<id>/EVENTS.jsonl" */
 	const struct hive_check_input *in; /* the folder in the pushed commit; NULL when gone */
 	struct git_repository *repo;
-	const struct git_tree *published;  /* the folder in the published commit, or NULL */
-	const struct git_tree *now;        /* the folder in the pushed commit, or NULL */
-	const char *label;                 /* the published commit, abbreviated ("" if none) */
+	const struct git_tree *published; /* the folder in the published commit, or NULL */
+	const struct git_tree *now;	  /* the folder in the pushed commit, or NULL */
+	const char *label;		  /* the published commit, abbreviated ("" if none) */
 };
 
 /* Called once for each session a push changes (p and what it points to are borrowed for
@@ -32,14 +32,14 @@ typedef int (*hive_prepush_fn)(void *arg, const struct hive_pushed *p);
  * to the top of the work tree>/sessions") that the push adds or changes, and every session
  * of the published version (SPEC 9) that the pushed commit no longer has as it was: the
  * remote's old tip for an update, and for a new branch the newest merge base with the tips
- * of the refs under refs/remotes/<remote>/ (remote: the hook's first argument; NULL: every remote). The
- * pushed commits are those not on the old tip (a new branch: not on any remote-tracking
- * ref); each commit's sessions tree is compared with its parents' (unchanged subtrees
- * skipped by object id). A session is given once per distinct content however many refs
- * carry it; deleted refs are skipped. An empty fd fails closed: every local branch is
- * checked as a new branch. HIVE_EUSAGE for a malformed line ("stdin:N: ..."); HIVE_EENV
- * for an object that is not in the repository (an old tip not fetched among them) or stdin
- * that cannot be read; the first status fn returns that is not HIVE_OK stops the walk.
+ * of the refs under refs/remotes/<remote>/ (remote: the hook's first argument; NULL: every remote).
+ * The pushed commits are those not on the old tip (a new branch: not on any remote-tracking ref);
+ * each commit's sessions tree is compared with its parents' (unchanged subtrees skipped by object
+ * id). A session is given once per distinct content however many refs carry it; deleted refs are
+ * skipped. An empty fd fails closed: every local branch is checked as a new branch. HIVE_EUSAGE for
+ * a malformed line ("stdin:N: ..."); HIVE_EENV for an object that is not in the repository (an old
+ * tip not fetched among them) or stdin that cannot be read; the first status fn returns that is not
+ * HIVE_OK stops the walk.
  */
 int hive_prepush_each(struct git_repository *repo, const char *rel, const char *remote, int fd,
 		      hive_prepush_fn fn, void *arg, struct hive_err *err);
