@@ -182,10 +182,10 @@ static void check_expect(const char *yaml, struct logb *b, const char *state, in
 
 static void test_rules_without_config(void **state)
 {
-	const char *names[16] = {0};
+	const char *names[HIVE_CHECK_RULES_MAX] = {0};
 
 	(void)state;
-	assert_int_equal(hive_check_rules(NULL, names), 7);
+	assert_int_equal(hive_check_rules(NULL, names), 8);
 	assert_string_equal(names[0], "json");
 	assert_string_equal(names[1], "schema");
 	assert_string_equal(names[2], "chain");
@@ -193,7 +193,8 @@ static void test_rules_without_config(void **state)
 	assert_string_equal(names[4], "state");
 	assert_string_equal(names[5], "order");
 	assert_string_equal(names[6], "secrets");
-	assert_null(names[7]);
+	assert_string_equal(names[7], "signature");
+	assert_null(names[8]);
 }
 
 static void test_rules_with_policies(void **state)
@@ -206,14 +207,16 @@ static void test_rules_with_policies(void **state)
 		"state",
 		"order",
 		"secrets",
+		"signature",
 		"policy.require_clean_tree",
 		"policy.require_ci",
 		"policy.require_tags",
 		"policy.require_events",
 		"policy.require_rollback",
 		"policy.max_session_minutes",
+		"policy.require_signed",
 	};
-	const char *names[16] = {0};
+	const char *names[HIVE_CHECK_RULES_MAX] = {0};
 	struct hive_config cfg;
 	struct hive_err err = {0};
 	static const char yaml[] = "policy:\n"
@@ -222,14 +225,15 @@ static void test_rules_with_policies(void **state)
 				   "  require_tags: [team]\n"
 				   "  require_events: [security_hardened]\n"
 				   "  require_rollback: true\n"
-				   "  max_session_minutes: 10\n";
+				   "  max_session_minutes: 10\n"
+				   "  require_signed: 1\n";
 	size_t i, n;
 
 	(void)state;
 	hive_config_init(&cfg);
 	assert_int_equal(hive_config_parse(&cfg, ".hive.yml", yaml, strlen(yaml), &err), HIVE_OK);
 	n = hive_check_rules(&cfg, names);
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 15);
 	for (i = 0; i < n; i++)
 		assert_string_equal(names[i], want[i]);
 	hive_config_free(&cfg);
@@ -239,7 +243,7 @@ static void test_rules_with_policies(void **state)
 	assert_int_equal(hive_config_parse(&cfg, ".hive.yml",
 					   "policy:\n  require_rollback: false\n", 34, &err),
 			 HIVE_OK);
-	assert_int_equal(hive_check_rules(&cfg, names), 7);
+	assert_int_equal(hive_check_rules(&cfg, names), 8);
 	hive_config_free(&cfg);
 }
 
