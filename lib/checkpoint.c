@@ -135,10 +135,6 @@ int hive_checkpoint_parse(const char *buf, size_t len, struct hive_checkpoint *c
 			rc = hive_err_set(err, HIVE_EUSAGE, "the line count is not a number");
 			goto out;
 		}
-		if (!(cp->logs[cp->n].name = strdup(name))) {
-			rc = hive_err_set(err, HIVE_EENV, "out of memory");
-			goto out;
-		}
 		if (cp->logs[cp->n].lines) {
 			if (strlen(hash) != HIVE_HASH_SIZE - 1 || strncmp(hash, "sha256:", 7) ||
 			    strspn(hash + 7, "0123456789abcdef") != 64) {
@@ -155,6 +151,10 @@ int hive_checkpoint_parse(const char *buf, size_t len, struct hive_checkpoint *c
 		if (cp->n && log_order(cp->logs[cp->n - 1].name, name) >= 0) {
 			rc = hive_err_set(err, HIVE_EUSAGE,
 					  "the logs are not in order (EVENTS.jsonl, then by name)");
+			goto out;
+		}
+		if (!(cp->logs[cp->n].name = strdup(name))) {
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
 			goto out;
 		}
 		cp->n++;
