@@ -178,6 +178,74 @@ static void check_expect(const char *yaml, struct logb *b, const char *state, in
 	hive_buf_free(&b->text);
 }
 
+/* --- signature: CHECKPOINT against the log (signatures: tests/bats/signature.bats) --- */
+
+/* A CHECKPOINT of b at its line n (whose hash is hash). */
+static void checkpoint_of(char *out, size_t size, int n, const char *hash)
+{
+	snprintf(out, size, "hive-checkpoint/v1\nsession s1\nlog EVENTS.jsonl %d %s\n", n, hash);
+}
+
+static void test_signature_checkpoint(void **state)
+{
+	struct hive_check_input in;
+	struct logb b;
+	char cp[256], at2[HIVE_HASH_SIZE];
+
+	(void)state;
+	start(&b);
+	add_event(&b, "2025-01-15T10:31:00.000Z", "pipeline_updated", OK_DETAILS);
+	memcpy(at2, b.prev, sizeof(at2));
+	checkpoint_of(cp, sizeof(cp), 2, at2);
+	/* a prefix of an active session: the log may have grown past it */
+	add_event(&b, "2025-01-15T10:32:00.000Z", "pipeline_updated", OK_DETAILS);
+	in = input(&b, state_for(&b, "active"), 0);
+	in.checkpoint_buf = cp;
+	in.checkpoint_len = strlen(cp);
+	expect(run_yaml(NULL, &in), "", 0, 0);
+	/* of a completed session, it must cover the whole log */
+	complete(&b, "2025-01-15T10:33:00.000Z");
+	in = input(&b, state_for(&b, "completed"), 1);
+	in.checkpoint_buf = cp;
+	in.checkpoint_len = strlen(cp);
+	expect(run_yaml(NULL, &in),
+	       "s/s1/CHECKPOINT:3: error: [signature] EVENTS.jsonl grew past the checkpoint (4 "
+	       "lines, CHECKPOINT says 2): a completed session's checkpoint covers all of it\n",
+	       1, 0);
+	/* another session's, one further than the log, a malformed one */
+	checkpoint_of(cp, sizeof(cp), 4, b.prev);
+	cp[28] = '2'; /* "session s2" */
+	in.checkpoint_len = strlen(cp);
+	expect(run_yaml(NULL, &in),
+	       "s/s1/CHECKPOINT:2: error: [signature] CHECKPOINT names session \"s2\", the folder "
+	       "is s1\n",
+	       1, 0);
+	checkpoint_of(cp, sizeof(cp), 5, b.prev);
+	in.checkpoint_len = strlen(cp);
+	expect(run_yaml(NULL, &in),
+	       "s/s1/CHECKPOINT:3: error: [signature] CHECKPOINT says EVENTS.jsonl has 5 lines, it "
+	       "has 4: the log was cut short\n",
+	       1, 0);
+	in.checkpoint_buf = "hive-checkpoint/v1\n";
+	in.checkpoint_len = 19;
+	expect(run_yaml(NULL, &in),
+	       "s/s1/CHECKPOINT:2: error: [signature] CHECKPOINT is malformed: no log: "
+	       "EVENTS.jsonl "
+	       "must be listed\n",
+	       1, 0);
+	/* a signature file with nothing to sign; policy.require_signed without signers */
+	in.checkpoint_buf = NULL;
+	in.signature_buf = "";
+	expect(run_yaml("policy:\n  require_signed: 1\n", &in),
+	       "s/s1/CHECKPOINT.sig: error: [signature] CHECKPOINT.sig without a CHECKPOINT: "
+	       "nothing "
+	       "it could sign\n"
+	       "s/s1/CHECKPOINT: error: [policy.require_signed] policy.require_signed needs "
+	       "trust.allowed_signers to say whose signatures count\n",
+	       2, 0);
+	hive_buf_free(&b.text);
+}
+
 /* --- hive_check_rules --------------------------------------------------------------- */
 
 static void test_rules_without_config(void **state)
@@ -898,6 +966,7 @@ static void test_unreadable_log(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_signature_checkpoint),
 		cmocka_unit_test(test_rules_without_config),
 		cmocka_unit_test(test_rules_with_policies),
 		cmocka_unit_test(test_sound_session),
