@@ -465,8 +465,9 @@ static void check_signature(struct run *r, const char *cp_shown, const char *sig
 			n = 0;
 		}
 		if (n && !(valid = calloc(n, sizeof(*valid))))
-			n = 0;
-		for (i = 0; i < n; i++) {
+			report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, sig_shown, 0,
+			       "out of memory: the signatures were not checked");
+		for (i = 0; valid && i < n; i++) {
 			hive_sshsig_describe(v[i].key, v[i].key_len, who, sizeof(who));
 			if (hive_sshsig_verify(&v[i], HIVE_SSHSIG_NAMESPACE, in->checkpoint_buf,
 					       in->checkpoint_len, &e)) {
@@ -517,7 +518,7 @@ static void check_signature(struct run *r, const char *cp_shown, const char *sig
 			       nvalid, nvalid == 1 ? "" : "s", cfg->require_signed);
 	}
 	free(valid);
-	hive_sshsig_free_all(v, n ? n : 0);
+	hive_sshsig_free_all(v, n);
 }
 
 /* check input's read_log over a session folder: arg is its directory descriptor. */
