@@ -708,13 +708,17 @@ int hive_signers_parse(const char *name, const char *buf, size_t len, struct hiv
 		nl = memchr(p, '\n', (size_t)(end - p));
 		ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		lineno++;
+		if (memchr(p, '\0', ll)) {
+			rc = hive_err_set(err, HIVE_EUSAGE, "%s:%zu: a NUL byte", name, lineno);
+			break;
+		}
 		if (!(line = strndup(p, ll))) {
 			rc = hive_err_set(err, HIVE_EENV, "out of memory");
 			break;
 		}
 		if (ll && line[ll - 1] == '\r')
 			line[ll - 1] = '\0';
-		why = memchr(p, '\0', ll) ? "a NUL byte" : parse_signer(line, &sg);
+		why = parse_signer(line, &sg);
 		free(line);
 		if (why && *why) {
 			free(sg.principals);

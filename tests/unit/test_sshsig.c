@@ -204,6 +204,9 @@ static void test_signers(void **state)
 	assert_int_equal(hive_signers_parse("s", "\nalice\n", 7, &a, &err), HIVE_EUSAGE);
 	assert_string_equal(err.msg, "s:2: no key type and key");
 	assert_null(a);
+	/* found by fuzz_sshsig: a NUL byte inside a line ending in \r read past the copy */
+	assert_int_equal(hive_signers_parse("s", "#\n\0\r\n", 5, &a, &err), HIVE_EUSAGE);
+	assert_string_equal(err.msg, "s:2: a NUL byte");
 	assert_int_equal(hive_signers_parse("s", "a ssh-ed25519 !!!\n", 18, &a, &err), HIVE_EUSAGE);
 	assert_string_equal(err.msg, "s:1: the key is not base64");
 	assert_true(asprintf(&text, "a ecdsa-sha2-nistp256 %s\n", strchr(f[0], ' ') + 1) > 0);
