@@ -10,6 +10,7 @@
 #include "../lib/cli.h"
 #include "../lib/findings.h"
 #include "../lib/gate.h"
+#include "../lib/sshsig.h"
 #include "../lib/gitctx.h"
 #include "../lib/redact.h"
 
@@ -86,12 +87,23 @@ static int check_option(void *tool, int key, const char *arg, struct hive_err *e
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
 }
 
+/* trust.allowed_signers, relative to the top of the work tree (SPEC 10). */
+static int load_signers(struct hive_ctx *ctx, struct hive_signers **out)
+{
+	const char *p = ctx->cfg.allowed_signers;
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s%s%s", *p == '/' ? "" : ctx->top, *p == '/' ? "" : "/", p);
+	return hive_signers_load(path, p, out, &ctx->err);
+}
+
 int main(int argc, char **argv)
 {
 	struct check_opts opts = {0, 0, 0, 0, "text", NULL};
 	struct hive_cli_tool tool = {synopsis, check_options, epilogue, check_option, &opts};
 	struct hive_ctx ctx = {0};
 	struct hive_gate g = {0};
+	struct hive_signers *signers = NULL;
 	const char *no_color = getenv("NO_COLOR");
 	char buf[192];
 	int rc, first, generated, i, color;
@@ -132,6 +144,9 @@ int main(int argc, char **argv)
 	    (rc = hive_ctx_setup(&ctx)) ||
 	    (rc = hive_redactor_new(&ctx.cfg, &g.checker.red, &ctx.err)))
 		goto fail;
+	if (ctx.cfg.allowed_signers && (rc = load_signers(&ctx, &signers)))
+		goto fail;
+	g.checker.signers = signers;
 	g.top = ctx.top;
 	g.repair = opts.repair;
 	g.repo = hive_git_repo(ctx.git);
@@ -177,6 +192,7 @@ fail:
 done:
 	hive_findings_free(g.f);
 	hive_redactor_free(g.checker.red);
+	hive_signers_free(signers);
 	hive_ctx_free(&ctx);
 	return rc;
 }

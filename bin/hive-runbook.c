@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/checkpoint.h"
 #include "../lib/cictx.h"
 #include "../lib/cli.h"
 #include "../lib/findings.h"
@@ -20,6 +21,7 @@ static const char synopsis[] =
 	"                    [--format markdown|json|prometheus] [-o FILE] [--findings FILE|-]\n"
 	"                    [--step-summary] [options]\n"
 	"       hive-runbook --all [--format markdown|json|prometheus] [-o FILE] [--step-summary]\n"
+	"       hive-runbook --checkpoint | --sign [options]\n"
 	"\n"
 	"Summarise a session from STATE.json and EVENTS.jsonl in the seed's formats.\n"
 	"\n";
@@ -32,7 +34,9 @@ enum {
 	OPT_OUTPUT,
 	OPT_FINDINGS,
 	OPT_SUMMARY,
-	OPT_ALL
+	OPT_ALL,
+	OPT_CHECKPOINT,
+	OPT_SIGN
 };
 
 /* hive-runbook's options; -C, --root, --session, --config, -q, --help and --version are
@@ -57,17 +61,24 @@ static const struct hive_opt runbook_options[] = {
 		      "also append the Markdown to $GITHUB_STEP_SUMMARY (cut below\n"
 		      "GitHub's 1 MiB per step, at a line, with a note)"),
 	HIVE_OPT_FLAG(0, "all", OPT_ALL, "DORA's four keys across every session under the root"),
+	HIVE_OPT_FLAG(0, "checkpoint", OPT_CHECKPOINT,
+		      "write CHECKPOINT (the logs' line counts and last hashes) for the\n"
+		      "session now, signed into CHECKPOINT.sig when a key is configured"),
+	HIVE_OPT_FLAG(0, "sign", OPT_SIGN,
+		      "add a cosignature by the configured key to CHECKPOINT.sig\n"
+		      "(CHECKPOINT must agree with the logs; it is never changed)"),
 	HIVE_OPT_COMMON_HELP(0, "quiet", "no notes on stderr"),
 	HIVE_OPT_END,
 };
 
 static const char epilogue[] =
 	"\n"
-	"Exit status: 0 success, 1 --finish refused (the log fails hive-check's json or chain\n"
-	"rule), 2 usage or invalid input, 3 environment or I/O failure.\n";
+	"Exit status: 0 success, 1 --finish or --checkpoint refused (the log fails hive-check's\n"
+	"json or chain rule) or --sign refused (CHECKPOINT does not agree with the logs),\n"
+	"2 usage or invalid input, 3 environment or I/O failure.\n";
 
 struct runbook_opts {
-	int finish, step_summary, all;
+	int finish, step_summary, all, checkpoint, sign;
 	const char *status, *report, *format, *output, *findings;
 };
 
@@ -119,6 +130,12 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 	case OPT_ALL:
 		o->all = 1;
 		return HIVE_OK;
+	case OPT_CHECKPOINT:
+		o->checkpoint = 1;
+		return HIVE_OK;
+	case OPT_SIGN:
+		o->sign = 1;
+		return HIVE_OK;
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
 }
@@ -127,16 +144,20 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
  * (SPEC 3), then the reports; see hive_finish. */
 static int finish(struct hive_ctx *ctx, const struct runbook_opts *o)
 {
-	struct hive_finish_opts fo = {&ctx->cfg, NULL,	NULL, hive_git_repo(ctx->git),
-				      o->status, stderr};
+	struct hive_finish_opts fo = {&ctx->cfg, NULL,	 NULL, hive_git_repo(ctx->git),
+				      o->status, stderr, NULL};
 	struct hive_redactor *red = NULL;
 	cJSON *git = NULL, *ci = hive_ci_context();
 	const char *was;
+	char *key = NULL;
 	int rc;
 
-	if ((rc = hive_git_context(ctx->git, hive_ctx_want_dirty(ctx), &git, &ctx->err)) ||
+	if ((rc = hive_checkpoint_signing_key(&ctx->cfg, ctx->top, hive_git_repo(ctx->git), &key,
+					      &ctx->err)) ||
+	    (rc = hive_git_context(ctx->git, hive_ctx_want_dirty(ctx), &git, &ctx->err)) ||
 	    (rc = hive_redactor_new(&ctx->cfg, &red, &ctx->err)))
 		goto out;
+	fo.signing_key = key;
 	if (hive_redact(red, git, 0) < 0 || hive_redact(red, ci, 0) < 0) {
 		rc = hive_err_set(&ctx->err, HIVE_EENV, "out of memory");
 		goto out;
@@ -148,9 +169,35 @@ static int finish(struct hive_ctx *ctx, const struct runbook_opts *o)
 		fprintf(stderr, "%s: session %s is already %s: --status %s changes nothing\n",
 			hive_progname, ctx->session_id, was, o->status);
 out:
+	free(key);
 	cJSON_Delete(git);
 	cJSON_Delete(ci);
 	hive_redactor_free(red);
+	return rc;
+}
+
+/* --checkpoint and --sign: the session's CHECKPOINT and its signatures (SPEC 10). */
+static int checkpoint(struct hive_ctx *ctx, const struct runbook_opts *o)
+{
+	struct hive_finish_opts fo = {&ctx->cfg, NULL, NULL, NULL, NULL, stderr, NULL};
+	char *key = NULL;
+	int rc, already = 0;
+
+	if ((rc = hive_checkpoint_signing_key(&ctx->cfg, ctx->top, hive_git_repo(ctx->git), &key,
+					      &ctx->err)))
+		return rc;
+	fo.signing_key = key;
+	if (o->sign)
+		rc = hive_finish_sign(ctx->root, ctx->session_id, &fo, &already, &ctx->err);
+	else
+		rc = hive_finish_checkpoint(ctx->root, ctx->session_id, &fo, &ctx->err);
+	if (!rc && !ctx->quiet)
+		fprintf(stderr, "%s: session %s: %s\n", hive_progname, ctx->session_id,
+			o->sign ? (already ? "this key has signed CHECKPOINT already: nothing added"
+					   : "cosignature added to CHECKPOINT.sig")
+				: (key ? "CHECKPOINT written and signed into CHECKPOINT.sig"
+				       : "CHECKPOINT written (no signing key configured)"));
+	free(key);
 	return rc;
 }
 
@@ -195,6 +242,15 @@ int main(int argc, char **argv)
 			"--session");
 		goto fail;
 	}
+	if ((opts.checkpoint || opts.sign) &&
+	    (opts.checkpoint + opts.sign + opts.finish + opts.all > 1 || opts.report ||
+	     opts.format || opts.output || opts.findings || opts.step_summary)) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
+				  "--checkpoint and --sign go alone (no --finish, --all, --report, "
+				  "--format, -o, --findings or --step-summary; --finish writes the "
+				  "checkpoint itself)");
+		goto fail;
+	}
 	if (opts.output)
 		snprintf(shown, sizeof(shown), "-o %.4000s", opts.output);
 	if ((rc = hive_ctx_setup(&ctx)))
@@ -213,6 +269,11 @@ int main(int argc, char **argv)
 	} else {
 		if ((rc = hive_ctx_session(&ctx, 0, &generated)))
 			goto fail;
+		if (opts.checkpoint || opts.sign) {
+			if ((rc = checkpoint(&ctx, &opts)))
+				goto fail;
+			goto done;
+		}
 		if (opts.finish &&
 		    ((opts.output && (rc = hive_path_dir_writable(opts.output, shown, &ctx.err))) ||
 		     (opts.step_summary && (rc = hive_ci_step_summary_check(&ctx.err))) ||

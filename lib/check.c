@@ -2,6 +2,9 @@
  * policies */
 #include "check.h"
 
+#include "checkpoint.h"
+#include "sshsig.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,12 +28,14 @@ enum rule {
 	R_STATE,
 	R_ORDER,
 	R_SECRETS,
+	R_SIGNATURE,
 	R_CLEAN_TREE,
 	R_CI,
 	R_TAGS,
 	R_EVENTS,
 	R_ROLLBACK,
 	R_MAX_MINUTES,
+	R_SIGNED,
 	NRULES
 };
 
@@ -42,12 +47,14 @@ static const char *rule_names[NRULES] = {
 	"state",
 	"order",
 	"secrets",
+	"signature",
 	"policy.require_clean_tree",
 	"policy.require_ci",
 	"policy.require_tags",
 	"policy.require_events",
 	"policy.require_rollback",
 	"policy.max_session_minutes",
+	"policy.require_signed",
 };
 
 #define CAP_PER_RULE 50
@@ -56,7 +63,7 @@ size_t hive_check_rules(const struct hive_config *cfg, const char **names)
 {
 	size_t n = 0, i;
 
-	for (i = 0; i <= R_SECRETS; i++)
+	for (i = 0; i <= R_SIGNATURE; i++)
 		names[n++] = rule_names[i];
 	if (!cfg)
 		return n;
@@ -72,6 +79,8 @@ size_t hive_check_rules(const struct hive_config *cfg, const char **names)
 		names[n++] = rule_names[R_ROLLBACK];
 	if (cfg->max_session_minutes > 0)
 		names[n++] = rule_names[R_MAX_MINUTES];
+	if (cfg->require_signed > 0)
+		names[n++] = rule_names[R_SIGNED];
 	return n;
 }
 
@@ -94,7 +103,10 @@ struct run {
 	int completed_failure;
 	int64_t started_ms, completed_ms;
 	struct hive_strv types;
-	struct hive_arena arena; /* the line being checked, parsed */
+	struct hive_arena arena;      /* the line being checked, parsed */
+	int torn;		      /* the last line has no newline */
+	struct hive_checkpoint cp;    /* CHECKPOINT, read (cp.n == 0: none, or malformed) */
+	char cp_hash[HIVE_HASH_SIZE]; /* the hash of EVENTS.jsonl's line cp.logs[0].lines */
 };
 
 static void report(struct run *r, enum hive_level level, enum rule rule, const char *file,
@@ -206,6 +218,8 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	size_t at;
 
 	r->lines++;
+	if (kind == HIVE_LINE_NO_NEWLINE)
+		r->torn = 1;
 	if (kind == HIVE_LINE_TOO_LONG) {
 		report(r, HIVE_LEVEL_ERROR, R_JSON, NULL, no, "the line is longer than %d bytes",
 		       HIVE_LINE_MAX);
@@ -218,6 +232,8 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 		       "the file does not end with a newline: the last line is cut off "
 		       "(hive-check --repair moves it aside)");
 	hive_sha256(text, len, hash);
+	if (r->cp.n && no == r->cp.logs[0].lines && kind == HIVE_LINE_OK)
+		memcpy(r->cp_hash, hash, sizeof(hash));
 	if ((rule = hive_redactor_find(r->c->red, text, len, &at)))
 		report(r, HIVE_LEVEL_ERROR, R_SECRETS, NULL, no,
 		       "an unredacted secret (%s) at column %zu", rule, at + 1);
@@ -375,16 +391,174 @@ static void check_state(struct run *r, char *state_shown)
 		       "status is %s, the log says %s", status ? status : "(missing)", want);
 }
 
-int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
-				  const char *events_shown, struct hive_check_input *in,
-				  char **state_owned, struct hive_err *err)
+/* signature, before the pass: CHECKPOINT read, so that the pass notes the hash of the line
+ * it names. */
+static void read_checkpoint(struct run *r, const char *cp_shown)
 {
 	struct hive_err e = {0};
+	size_t line;
+
+	if (r->in->checkpoint_buf &&
+	    hive_checkpoint_parse(r->in->checkpoint_buf, r->in->checkpoint_len, &r->cp, &line, &e))
+		report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, cp_shown, line,
+		       "CHECKPOINT is malformed: %s", e.msg);
+}
+
+/* signature: a lane CHECKPOINT names, against its entry. */
+static void check_lane(struct run *r, const struct hive_checkpoint_log *e, const char *cp_shown,
+		       size_t line)
+{
+	struct hive_lines *lines = NULL;
+	struct hive_err err = {0};
+	char *buf = NULL, hash[HIVE_HASH_SIZE], why[600];
+	size_t len = 0, whole = 0;
+	int missing = 0;
+
+	if (!r->in->read_log)
+		return;
+	if (r->in->read_log(r->in->read_log_arg, e->name, &buf, &len, &missing, &err) ||
+	    (!missing && (hive_lines_from_mem(buf, len, &lines, &err) ||
+			  hive_checkpoint_scan(lines, e->lines, &whole, hash, &err))))
+		report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, cp_shown, line, "%s cannot be read: %s",
+		       e->name, err.msg);
+	else if (missing)
+		report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, cp_shown, line,
+		       "CHECKPOINT names %s, which is missing", e->name);
+	else if (hive_checkpoint_compare(e, whole, hash, r->completed_line != 0, why, sizeof(why)))
+		report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, cp_shown, line, "%s", why);
+	hive_lines_free(lines);
+	free(buf);
+}
+
+/* signature, after the pass: CHECKPOINT against the logs, every signature of CHECKPOINT.sig
+ * verified and its signer allowed; then policy.require_signed. */
+static void check_signature(struct run *r, const char *cp_shown, const char *sig_shown)
+{
+	const struct hive_check_input *in = r->in;
+	const struct hive_config *cfg = r->c->cfg;
+	const struct hive_sshsig **valid = NULL;
+	struct hive_sshsig *v = NULL;
+	struct hive_err e = {0};
+	char why[600], who[200], q[160];
+	size_t n = 0, nvalid = 0, i, j;
+	int warned = 0;
+
+	if (r->cp.n) {
+		if (strcmp(r->cp.id, in->session))
+			report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, cp_shown, 2,
+			       "CHECKPOINT names session %s, the folder is %s",
+			       hive_quote(q, sizeof(q), r->cp.id), in->session);
+		if (hive_checkpoint_compare(&r->cp.logs[0], r->lines - (size_t)r->torn, r->cp_hash,
+					    r->completed_line != 0, why, sizeof(why)))
+			report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, cp_shown, 3, "%s", why);
+		for (i = 1; i < r->cp.n; i++)
+			check_lane(r, &r->cp.logs[i], cp_shown, 3 + i);
+	}
+	if (in->signature_buf && !in->checkpoint_buf) {
+		report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, sig_shown, 0,
+		       "CHECKPOINT.sig without a CHECKPOINT: nothing it could sign");
+	} else if (in->signature_buf) {
+		if (hive_sshsig_parse(in->signature_buf, in->signature_len, &v, &n, &e)) {
+			report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, sig_shown,
+			       (size_t)strtoul(e.msg, NULL, 10), "CHECKPOINT.sig is malformed: %s",
+			       e.msg);
+			n = 0;
+		}
+		if (n && !(valid = calloc(n, sizeof(*valid))))
+			report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, sig_shown, 0,
+			       "out of memory: the signatures were not checked");
+		for (i = 0; valid && i < n; i++) {
+			hive_sshsig_describe(v[i].key, v[i].key_len, who, sizeof(who));
+			if (hive_sshsig_verify(&v[i], HIVE_SSHSIG_NAMESPACE, in->checkpoint_buf,
+					       in->checkpoint_len, &e)) {
+				report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, sig_shown, v[i].line,
+				       "the signature by %s does not verify over CHECKPOINT: %s",
+				       who, e.msg);
+				continue;
+			}
+			if (!r->c->signers) {
+				if (!warned++)
+					report(r, HIVE_LEVEL_WARNING, R_SIGNATURE, sig_shown,
+					       v[i].line,
+					       "the signature by %s verifies, but no "
+					       "trust.allowed_signers says whose key it is",
+					       who);
+				continue;
+			}
+			if (!hive_signers_find(r->c->signers, v[i].key, v[i].key_len,
+					       HIVE_SSHSIG_NAMESPACE)) {
+				report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, sig_shown, v[i].line,
+				       "the signer %s is not in trust.allowed_signers (for "
+				       "namespace %s)",
+				       who, HIVE_SSHSIG_NAMESPACE);
+				continue;
+			}
+			for (j = 0; j < nvalid; j++)
+				if (valid[j]->key_len == v[i].key_len &&
+				    !memcmp(valid[j]->key, v[i].key, v[i].key_len))
+					break;
+			if (j == nvalid)
+				valid[nvalid++] = &v[i];
+		}
+	}
+	if (cfg && cfg->require_signed > 0 && r->completed_line) {
+		if (!r->c->signers)
+			report(r, HIVE_LEVEL_ERROR, R_SIGNED, cp_shown, 0,
+			       "policy.require_signed needs trust.allowed_signers to say whose "
+			       "signatures count");
+		else if (!in->checkpoint_buf)
+			report(r, HIVE_LEVEL_ERROR, R_SIGNED, cp_shown, 0,
+			       "the completed session has no CHECKPOINT: %ld signer%s required "
+			       "(policy: require_signed)",
+			       cfg->require_signed, cfg->require_signed == 1 ? "" : "s");
+		else if ((long)nvalid < cfg->require_signed)
+			report(r, HIVE_LEVEL_ERROR, R_SIGNED, sig_shown, 0,
+			       "CHECKPOINT has %zu valid signer%s in trust.allowed_signers, %ld "
+			       "required (policy: require_signed)",
+			       nvalid, nvalid == 1 ? "" : "s", cfg->require_signed);
+	}
+	free(valid);
+	hive_sshsig_free_all(v, n);
+}
+
+/* check input's read_log over a session folder: arg is its directory descriptor. */
+static int read_folder_log(void *arg, const char *name, char **buf, size_t *len, int *missing,
+			   struct hive_err *err)
+{
+	struct hive_err e = {0};
+
+	*missing = 0;
+	if (hive_read_file(*(int *)arg, name, 1, (size_t)1 << 31, buf, len, &e) == HIVE_OK)
+		return HIVE_OK;
+	if (e.sys == ENOENT) {
+		*missing = 1;
+		return HIVE_OK;
+	}
+	*err = e;
+	return HIVE_EENV;
+}
+
+/* dirfd/name into *buf (NULL when missing). */
+static int read_optional(int dirfd, const char *name, char **buf, size_t *len, struct hive_err *err)
+{
+	struct hive_err e = {0};
+	int rc = hive_read_file(dirfd, name, 1, 64 * 1024 * 1024, buf, len, &e);
+
+	if (rc && e.sys != ENOENT) {
+		*err = e;
+		return HIVE_EENV;
+	}
+	return HIVE_OK;
+}
+
+int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
+				  const char *events_shown, struct hive_check_input *in,
+				  struct hive_check_owned *owned, struct hive_err *err)
+{
 	struct stat st;
-	size_t len = 0;
 	int rc;
 
-	*state_owned = NULL;
+	memset(owned, 0, sizeof(*owned));
 	memset(in, 0, sizeof(*in));
 	in->session = s->id;
 	in->dir_shown = dir_shown;
@@ -392,15 +566,29 @@ int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
 	in->events_fd = s->eventsfd;
 	if (lseek(s->eventsfd, 0, SEEK_SET) < 0)
 		return hive_err_sys(err, HIVE_EENV, errno, "%s", events_shown);
-	rc = hive_read_file(s->dirfd, "STATE.json", 1, 64 * 1024 * 1024, state_owned, &len, &e);
-	if (rc && e.sys != ENOENT) {
-		*err = e;
-		return HIVE_EENV;
+	if ((rc = read_optional(s->dirfd, "STATE.json", &owned->state, &in->state_len, err)) ||
+	    (rc = read_optional(s->dirfd, HIVE_CHECKPOINT_FILE, &owned->checkpoint,
+				&in->checkpoint_len, err)) ||
+	    (rc = read_optional(s->dirfd, HIVE_CHECKPOINT_SIG_FILE, &owned->signature,
+				&in->signature_len, err))) {
+		hive_check_owned_free(owned);
+		return rc;
 	}
-	in->state_buf = *state_owned;
-	in->state_len = len;
+	in->state_buf = owned->state;
+	in->checkpoint_buf = owned->checkpoint;
+	in->signature_buf = owned->signature;
 	in->metrics_present = fstatat(s->dirfd, "METRICS.json", &st, AT_SYMLINK_NOFOLLOW) == 0;
+	in->read_log = read_folder_log;
+	in->read_log_arg = &s->dirfd;
 	return HIVE_OK;
+}
+
+void hive_check_owned_free(struct hive_check_owned *owned)
+{
+	free(owned->state);
+	free(owned->checkpoint);
+	free(owned->signature);
+	memset(owned, 0, sizeof(*owned));
 }
 
 int hive_check_session(const struct hive_checker *c, const struct hive_check_input *in,
@@ -410,7 +598,7 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 	struct hive_lines *lines = NULL;
 	enum hive_line_kind kind;
 	const char *text;
-	char state_shown[4200], metrics_shown[4200];
+	char state_shown[4200], metrics_shown[4200], cp_shown[4200], sig_shown[4200];
 	size_t len, i;
 	int got, rc = HIVE_OK;
 
@@ -422,6 +610,9 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 	snprintf(state_shown, sizeof(state_shown), "%s/STATE.json",
 		 in->dir_shown ? in->dir_shown : ".");
 	snprintf(metrics_shown, sizeof(metrics_shown), "%s/METRICS.json",
+		 in->dir_shown ? in->dir_shown : ".");
+	snprintf(cp_shown, sizeof(cp_shown), "%s/CHECKPOINT", in->dir_shown ? in->dir_shown : ".");
+	snprintf(sig_shown, sizeof(sig_shown), "%s/CHECKPOINT.sig",
 		 in->dir_shown ? in->dir_shown : ".");
 	if (in->is_symlink) {
 		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, in->dir_shown, 0,
@@ -442,6 +633,8 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 		if (hive_json_str(r.state, "worker"))
 			r.worker = strdup(hive_json_str(r.state, "worker"));
 	}
+	if (in->session)
+		read_checkpoint(&r, cp_shown);
 	rc = in->events_fd >= 0 ? hive_lines_from_fd(in->events_fd, &lines, err)
 				: hive_lines_from_mem(in->events_buf, in->events_len, &lines, err);
 	if (rc)
@@ -456,8 +649,10 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 	if (r.lines == 0)
 		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, 0,
 		       "the log is empty: line 1 must be session_started");
-	if (in->session)
+	if (in->session) {
 		check_state(&r, state_shown);
+		check_signature(&r, cp_shown, sig_shown);
+	}
 	if (in->session && r.completed_line && !in->metrics_present)
 		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, metrics_shown, 0,
 		       "the session is completed but has no METRICS.json");
@@ -488,5 +683,6 @@ out:
 	cJSON_Delete(r.state);
 	free(r.worker);
 	hive_strv_clear(&r.types);
+	hive_checkpoint_clear(&r.cp);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include "findings.h"
 
 struct hive_redactor;
+struct hive_signers;
 
 /* A session's files as the checker sees them: EVENTS.jsonl as a descriptor or a buffer
  * (a git blob), STATE.json as a buffer, and whether METRICS.json exists. */
@@ -23,32 +24,55 @@ struct hive_check_input {
 	const char *state_buf; /* STATE.json, or NULL when missing */
 	size_t state_len;
 	int metrics_present;
-	int is_symlink; /* the session folder is a symbolic link: refused */
+	int is_symlink;		    /* the session folder is a symbolic link: refused */
+	const char *checkpoint_buf; /* CHECKPOINT, or NULL when missing (rule signature) */
+	size_t checkpoint_len;
+	const char *signature_buf; /* CHECKPOINT.sig, or NULL when missing */
+	size_t signature_len;
+	/* Another log a CHECKPOINT names (a lane): its bytes in *buf (the caller's), or
+	 * *missing. NULL when the input has none to give. */
+	int (*read_log)(void *arg, const char *name, char **buf, size_t *len, int *missing,
+			struct hive_err *err);
+	void *read_log_arg;
 };
 
-/* What every check needs: the config (its policies) and a redactor for the secrets rule. */
+/* What every check needs: the config (its policies), a redactor for the secrets rule and
+ * the allowed signers for the signature rule. */
 struct hive_checker {
 	const struct hive_config *cfg;
 	struct hive_redactor *red;
+	const struct hive_signers *signers; /* trust.allowed_signers, or NULL when not set */
 };
 
 struct hive_session;
 
+/* The files of a session folder the checker reads besides its log, owned by the caller of
+ * hive_check_input_from_session (hive_check_owned_free). */
+struct hive_check_owned {
+	char *state, *checkpoint, *signature;
+};
+
 /* Fill in from an opened session folder: EVENTS.jsonl's descriptor (read from its start),
- * STATE.json's bytes (*state_owned, which the caller frees; NULL when missing) and whether
- * METRICS.json exists. dir_shown and events_shown are borrowed. HIVE_EENV when
- * STATE.json exists but cannot be read. */
+ * the bytes of STATE.json, CHECKPOINT and CHECKPOINT.sig (in *owned; NULL when missing),
+ * whether METRICS.json exists, and a reader for the folder's other logs. dir_shown and
+ * events_shown are borrowed, and s must stay open while in is used. HIVE_EENV when one of
+ * those files exists but cannot be read. */
 int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
 				  const char *events_shown, struct hive_check_input *in,
-				  char **state_owned, struct hive_err *err);
+				  struct hive_check_owned *owned, struct hive_err *err);
+void hive_check_owned_free(struct hive_check_owned *owned);
 
 /* The names of the rules hive-check applies with cfg (policy.<name> for configured ones),
- * for junit's testcases. Fills names (at least 16 slots); returns the count. */
+ * for junit's testcases. Fills names (at least HIVE_CHECK_RULES_MAX slots); returns the
+ * count. */
+#define HIVE_CHECK_RULES_MAX 24
 size_t hive_check_rules(const struct hive_config *cfg, const char **names);
 
 /*
  * Check one session (or bare log) in one streaming pass over its lines: json, schema,
- * chain, protocol, state, order, secrets and the configured policies. Findings go to f
+ * chain, protocol, state, order, secrets, signature (CHECKPOINT against the logs, each
+ * signature of CHECKPOINT.sig verified and its signer looked up in c->signers) and the
+ * configured policies. Findings go to f
  * (each rule reports at most 50 per session, then a count). Returns HIVE_OK when the
  * check ran (whatever it found), HIVE_EENV when the log could not be read.
  */

@@ -376,6 +376,25 @@ static int rd_max_minutes(const struct where *w, yaml_document_t *d, yaml_node_t
 	return want_count(w, v, p, &CFG(c)->max_session_minutes, e);
 }
 
+static int rd_req_signed(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			 void *c, struct hive_err *e)
+{
+	(void)d;
+	return want_count(w, v, p, &CFG(c)->require_signed, e);
+}
+static int rd_signing_key(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			  void *c, struct hive_err *e)
+{
+	(void)d;
+	return want_string(w, v, p, &CFG(c)->signing_key, e);
+}
+static int rd_allowed_signers(const struct where *w, yaml_document_t *d, yaml_node_t *v,
+			      const char *p, void *c, struct hive_err *e)
+{
+	(void)d;
+	return want_string(w, v, p, &CFG(c)->allowed_signers, e);
+}
+
 static const struct key_rule git_rules[] = {{"dirty", rd_git_dirty}};
 static const struct key_rule events_rules[] = {{"types", rd_types}, {"platforms", rd_platforms}};
 static const struct key_rule redact_rules[] = {{"keys", rd_redact_keys}, {"patterns", rd_patterns}};
@@ -383,6 +402,11 @@ static const struct key_rule policy_rules[] = {
 	{"require_clean_tree", rd_req_clean},  {"require_ci", rd_req_ci},
 	{"require_tags", rd_req_tags},	       {"require_events", rd_req_events},
 	{"require_rollback", rd_req_rollback}, {"max_session_minutes", rd_max_minutes},
+	{"require_signed", rd_req_signed},
+};
+static const struct key_rule trust_rules[] = {
+	{"signing_key", rd_signing_key},
+	{"allowed_signers", rd_allowed_signers},
 };
 
 #define NRULES(a) (sizeof(a) / sizeof((a)[0]))
@@ -396,11 +420,12 @@ SECTION(rd_git, git_rules)
 SECTION(rd_events, events_rules)
 SECTION(rd_redact, redact_rules)
 SECTION(rd_policy, policy_rules)
+SECTION(rd_trust, trust_rules)
 
 static const struct key_rule top_rules[] = {
 	{"root", rd_root},     {"worker", rd_worker}, {"workers_dir", rd_workers_dir},
 	{"git", rd_git},       {"events", rd_events}, {"redact", rd_redact},
-	{"policy", rd_policy},
+	{"policy", rd_policy}, {"trust", rd_trust},
 };
 
 void hive_config_init(struct hive_config *cfg)
@@ -409,6 +434,7 @@ void hive_config_init(struct hive_config *cfg)
 	cfg->git_dirty = -1;
 	cfg->require_rollback = -1;
 	cfg->max_session_minutes = -1;
+	cfg->require_signed = -1;
 }
 
 int hive_config_parse(struct hive_config *cfg, const char *name, const char *buf, size_t len,
@@ -460,6 +486,8 @@ void hive_config_free(struct hive_config *cfg)
 	free(cfg->root);
 	free(cfg->worker);
 	free(cfg->workers_dir);
+	free(cfg->signing_key);
+	free(cfg->allowed_signers);
 	hive_strv_clear(&cfg->types);
 	hive_strv_clear(&cfg->platforms);
 	hive_strv_clear(&cfg->redact_keys);

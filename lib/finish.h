@@ -18,18 +18,40 @@ struct hive_finish_opts {
 	struct git_repository *repo; /* for METRICS.json's lead time, or NULL */
 	const char *status;	     /* "success" (NULL) or "failure" */
 	FILE *findings;		     /* where a failed integrity check's findings go */
+	const char *signing_key;     /* sign CHECKPOINT with this key (a path), or NULL */
 };
 
 /*
  * Finish root/sessions/id (SPEC 5.4): the log must pass hive-check's json and chain rules
  * (HIVE_FAIL otherwise, the findings written to o->findings, nothing changed); then, under
- * the session lock, session_completed is added and METRICS.json and RUNBOOK.md are written
- * where missing. If a report cannot be written, session_completed is rolled back and the
- * call changed nothing (HIVE_EENV "session not finished: ..."). Idempotent: a session the
- * log says is closed gets no second session_completed, only its missing reports, and *was
+ * the session lock, session_completed is added, METRICS.json and RUNBOOK.md are written
+ * where missing, and CHECKPOINT is written (signed into CHECKPOINT.sig when
+ * o->signing_key is set; see hive_checkpoint_write). If a report or the checkpoint cannot
+ * be written, session_completed is rolled back and the call changed nothing (HIVE_EENV
+ * "session not finished: ..."). Idempotent: a session the log says is closed gets no
+ * second session_completed, only its missing reports and a missing CHECKPOINT, and *was
  * says "completed" or "failed" (else NULL).
  */
 int hive_finish(const char *root, const char *id, const struct hive_finish_opts *o,
 		const char **was, struct hive_err *err);
+
+/*
+ * hive-runbook --checkpoint: write CHECKPOINT (and CHECKPOINT.sig when o->signing_key is
+ * set) for root/sessions/id as it is now, under the session lock, after the same integrity
+ * check as hive_finish (HIVE_FAIL). An active session's checkpoint is replaced (with the
+ * signatures over the old one); a completed session that already has a CHECKPOINT is
+ * HIVE_EUSAGE (it is final: --sign adds cosignatures), one without gets it. Nothing is
+ * changed on failure.
+ */
+int hive_finish_checkpoint(const char *root, const char *id, const struct hive_finish_opts *o,
+			   struct hive_err *err);
+
+/*
+ * hive-runbook --sign: add a signature by o->signing_key (required: HIVE_EUSAGE without)
+ * to the session's CHECKPOINT.sig, under the session lock; see hive_checkpoint_cosign.
+ * *already is 1 when that key had signed it (nothing changed).
+ */
+int hive_finish_sign(const char *root, const char *id, const struct hive_finish_opts *o,
+		     int *already, struct hive_err *err);
 
 #endif

@@ -50,7 +50,8 @@ int hive_gate_folder(struct hive_gate *g, const char *root, const char *id, stru
 	struct hive_check_input in = {0};
 	struct hive_session *s = NULL;
 	struct hive_err e = {0};
-	char *state = NULL, dir[4200], events[4300];
+	struct hive_check_owned owned = {0};
+	char dir[4200], events[4300];
 	size_t moved;
 	struct stat st;
 	int rc, rebuilt;
@@ -107,14 +108,14 @@ int hive_gate_folder(struct hive_gate *g, const char *root, const char *id, stru
 		hive_session_close(s);
 		return HIVE_EENV;
 	}
-	if ((rc = hive_check_input_from_session(s, in.dir_shown, events, &in, &state, err))) {
+	if ((rc = hive_check_input_from_session(s, in.dir_shown, events, &in, &owned, err))) {
 		hive_session_close(s);
 		return rc;
 	}
 	rc = hive_check_session(&g->checker, &in, g->f, err);
 	if (!rc && g->since)
 		rc = since_session(g, id, s->dirfd, in.dir_shown, err);
-	free(state);
+	hive_check_owned_free(&owned);
 	hive_session_close(s);
 	return rc;
 }

@@ -23,13 +23,13 @@ struct hive_gate_since {
 /* One hive-check run: what every session it reads shares. The caller fills it and owns
  * what it points to. */
 struct hive_gate {
-	const char *top;	       /* paths are shown relative to it when inside it */
-	int repair;		       /* --repair: mend a folder before checking it */
-	struct git_repository *repo;   /* the work tree\'s repository, or NULL (repair guard) */
-	FILE *notes;		       /* where repair notes go (stderr), or NULL (quiet) */
-	struct hive_checker checker;   /* the config and the redactor */
-	struct hive_findings *f;       /* where findings go */
-	const char *rules[16];	       /* hive_check_rules, for junit's testcases */
+	const char *top;	     /* paths are shown relative to it when inside it */
+	int repair;		     /* --repair: mend a folder before checking it */
+	struct git_repository *repo; /* the work tree's repository, or NULL (repair guard) */
+	FILE *notes;		     /* where repair notes go (stderr), or NULL (quiet) */
+	struct hive_checker checker; /* the config and the redactor */
+	struct hive_findings *f;     /* where findings go */
+	const char *rules[HIVE_CHECK_RULES_MAX]; /* hive_check_rules, for junit's testcases */
 	struct hive_gate_since *since; /* set by hive_gate_since while it runs, else NULL */
 	size_t nrules;
 };

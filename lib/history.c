@@ -135,7 +135,10 @@ int hive_history_session(git_repository *repo, const git_tree *pub_dir, const gi
 		is_log = is_log_name(name);
 		kept_whole =
 			sealed && (!strcmp(name, "EVENTS.jsonl") || !strcmp(name, "METRICS.json") ||
-				   !strcmp(name, "RUNBOOK.md"));
+				   !strcmp(name, "RUNBOOK.md") || !strcmp(name, "CHECKPOINT"));
+		/* a sealed session's signatures only grow: cosignatures are appended (SPEC 10) */
+		if (sealed && !strcmp(name, "CHECKPOINT.sig"))
+			is_log = 1;
 		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || (!is_log && !kept_whole))
 			continue; /* STATE.json and the like are derived: they may change */
 		snprintf(shown, sizeof(shown), "%.4200s/%.150s", shown_dir, name);

@@ -29,9 +29,11 @@ size_t hive_history_file(const char *pub, size_t publen, const char *now, size_t
  * Hold the published session folder pub_dir (a tree of repo) against its new version: the
  * folder now_dir in a new commit, or, when now_dir is NULL, the folder open on disk as
  * now_dirfd. Every log must still start with its published bytes; a session whose
- * published log ends in session_completed is sealed: EVENTS.jsonl, METRICS.json and
- * RUNBOOK.md stay byte-identical. STATE.json (derived) may change. Each break is an error
- * finding of rule "history" in the current session of f, naming "<shown_dir>/<file>" and
+ * published log ends in session_completed is sealed: EVENTS.jsonl, METRICS.json,
+ * RUNBOOK.md and CHECKPOINT stay byte-identical, and CHECKPOINT.sig may only grow
+ * (cosignatures are appended). STATE.json (derived) may change, and so may an active
+ * session's CHECKPOINT and CHECKPOINT.sig (hive-runbook --checkpoint replaces them). Each break is
+ * an error finding of rule "history" in the current session of f, naming "<shown_dir>/<file>" and
  * the first differing line, with label (the published commit, abbreviated) in the message.
  * HIVE_OK, or HIVE_EENV when a blob or file cannot be read.
  */

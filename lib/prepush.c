@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkpoint.h"
 #include "lines.h"
 #include "util.h"
 
@@ -163,6 +164,49 @@ out:
  * as it was published (pub: the published commit's, or NULL), to w->fn: blobs from the
  * object database. A session given before with the same content on both sides (another
  * pushed ref carrying the same commits) is not given again. */
+/* check input's read_log over a session folder in a commit. */
+struct tree_logs {
+	git_repository *repo;
+	const git_tree *dir;
+};
+
+static int read_tree_log(void *arg, const char *name, char **buf, size_t *len, int *missing,
+			 struct hive_err *err)
+{
+	struct tree_logs *t = arg;
+	const git_tree_entry *e = git_tree_entry_byname(t->dir, name);
+	git_blob *blob = NULL;
+
+	*missing = 0;
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+		*missing = 1;
+		return HIVE_OK;
+	}
+	if (git_blob_lookup(&blob, t->repo, git_tree_entry_id(e)) < 0)
+		return hive_err_set(err, HIVE_EENV, "git: %s: %s", name,
+				    git_error_last() ? git_error_last()->message : "?");
+	*len = (size_t)git_blob_rawsize(blob);
+	if ((*buf = malloc(*len + 1))) {
+		memcpy(*buf, git_blob_rawcontent(blob), *len);
+		(*buf)[*len] = '\0';
+	}
+	git_blob_free(blob);
+	return *buf ? HIVE_OK : hive_err_set(err, HIVE_EENV, "out of memory");
+}
+
+/* The blob dir/name as a buffer of in (borrowed from *blob, which the caller frees). */
+static void give_blob(git_repository *repo, const git_tree *dir, const char *name, git_blob **blob,
+		      const char **buf, size_t *len)
+{
+	const git_tree_entry *e = git_tree_entry_byname(dir, name);
+
+	if (e && git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(blob, repo, git_tree_entry_id(e)) == 0) {
+		*buf = git_blob_rawcontent(*blob);
+		*len = (size_t)git_blob_rawsize(*blob);
+	}
+}
+
 static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const char *label,
 			const char *id)
 {
@@ -170,7 +214,8 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 	struct hive_pushed p = {0};
 	const git_tree_entry *e, *pe = pub ? git_tree_entry_byname(pub, id) : NULL;
 	git_tree *dir = NULL, *pdir = NULL;
-	git_blob *events = NULL, *state = NULL;
+	git_blob *events = NULL, *state = NULL, *cp = NULL, *sig = NULL;
+	struct tree_logs logs = {w->repo, NULL};
 	char dir_shown[4200], events_shown[4300], key[2 * GIT_OID_HEXSZ + 2];
 	int rc;
 
@@ -228,10 +273,18 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 		in.state_len = (size_t)git_blob_rawsize(state);
 	}
 	in.metrics_present = git_tree_entry_byname(dir, "METRICS.json") != NULL;
+	give_blob(w->repo, dir, HIVE_CHECKPOINT_FILE, &cp, &in.checkpoint_buf, &in.checkpoint_len);
+	give_blob(w->repo, dir, HIVE_CHECKPOINT_SIG_FILE, &sig, &in.signature_buf,
+		  &in.signature_len);
+	logs.dir = dir;
+	in.read_log = read_tree_log;
+	in.read_log_arg = &logs;
 	rc = w->fn(w->arg, &p);
 out:
 	git_blob_free(events);
 	git_blob_free(state);
+	git_blob_free(cp);
+	git_blob_free(sig);
 	git_tree_free(dir);
 	git_tree_free(pdir);
 	git_error_clear();

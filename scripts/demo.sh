@@ -100,7 +100,8 @@ git commit -qam "rewrite history in the log"
 show git push -q origin main || echo "(the push was refused: the remote still has the honest log)"
 
 step "A forger who recomputes every hash: the log is consistent again, and still refused"
-# the rewritten line stays; every prev after it is recomputed, as an attacker would
+# the rewritten line stays; every prev after it is recomputed, and the (unsigned) CHECKPOINT,
+# as an attacker would: a signed one could not be forged without the key
 python3 - "$log" <<'PY'
 import hashlib, re, sys
 lines = open(sys.argv[1], 'rb').read().split(b'\n')[:-1]
@@ -110,6 +111,11 @@ for i, line in enumerate(lines):
     lines[i] = re.sub(rb'"prev":(null|"sha256:[0-9a-f]{64}")}$', b'"prev":' + p + b'}', line)
     prev = hashlib.sha256(lines[i]).hexdigest().encode()
 open(sys.argv[1], 'wb').write(b'\n'.join(lines) + b'\n')
+# and the unsigned CHECKPOINT --finish wrote gets the new last hash too
+cp = sys.argv[1].rsplit('/', 1)[0] + '/CHECKPOINT'
+text = open(cp, 'rb').read()
+text = re.sub(rb'^(log EVENTS\.jsonl \d+ )sha256:[0-9a-f]{64}$', rb'\g<1>sha256:' + prev, text, flags=re.M)
+open(cp, 'wb').write(text)
 PY
 hive-check -q --repair >/dev/null 2>&1 || true
 show hive-check --session demo-1 && echo "(consistent with itself: every rule but history passes)"

@@ -255,6 +255,20 @@ vg "--findings that are not findings" 2 hive-runbook --session v1 --findings "$T
 vg "--finish" 0 hive-runbook --session v1 --finish
 vg "--finish again (changes nothing)" 0 hive-runbook --session v1 --finish
 vg "--finish --status failure" 0 hive-runbook --session v4 --finish --status failure
+# checkpoints and signatures (SPEC 10): ssh-keygen is a child, not traced
+ssh-keygen -q -t ed25519 -N '' -C vg -f "$T/vg_key" || setup_failed "an ed25519 key"
+printf 'vg@example.org %s\n' "$(cut -d' ' -f1,2 "$T/vg_key.pub")" >"$T/allowed_signers"
+printf 'trust:\n  allowed_signers: %s\npolicy:\n  require_signed: 1\n' "$T/allowed_signers" \
+	>"$T/trust.yml"
+"$BUILD/hive-init" -q --session v5 >/dev/null || setup_failed "session v5"
+vg "--checkpoint (unsigned)" 0 hive-runbook --session v5 --checkpoint
+with_env "HIVE_SIGNING_KEY=$T/vg_key"
+vg "--finish, signed" 0 hive-runbook --session v5 --finish
+with_env "HIVE_SIGNING_KEY=$T/vg_key"
+vg "--sign by a key that signed already" 0 hive-runbook --session v5 --sign
+vg "--sign without a key (exit 2)" 2 hive-runbook --session v5 --sign
+vg "rule signature and policy.require_signed" 0 hive-check --config "$T/trust.yml" --session v5
+vg "policy.require_signed unmet (exit 1)" 1 hive-check --config "$T/trust.yml" --session v4
 vg "an event into a finished session (exit 2)" 2 hive-emit --session v1 monitoring_added \
 	--resource api --action create --platform K8s --status success
 vg "--all (markdown)" 0 hive-runbook --all

@@ -78,7 +78,9 @@ setup() {
 	sync_state "$d"
 	run --separate-stderr hive-check --session s1
 	assert_failure 1
-	assert_output 'Docs/hive-mind/sessions/s1/EVENTS.jsonl:6: error: [protocol] an event after session_completed (line 5)'
+	# the CHECKPOINT --finish wrote covers the whole log: rule signature sees the line too
+	assert_output "Docs/hive-mind/sessions/s1/EVENTS.jsonl:6: error: [protocol] an event after session_completed (line 5)
+Docs/hive-mind/sessions/s1/CHECKPOINT:3: error: [signature] EVENTS.jsonl grew past the checkpoint (6 lines, CHECKPOINT says 5): a completed session's checkpoint covers all of it"
 }
 
 @test "--all checks every session under the root and names only the broken one" {
@@ -869,16 +871,16 @@ setup() {
 	assert_equal "$(x 'string(/testsuites/testsuite[1]/@name)')" bad
 	assert_equal "$(x 'string(/testsuites/testsuite[2]/@name)')" good
 	local rule
-	for rule in json schema chain protocol state order secrets; do
+	for rule in json schema chain protocol state order secrets signature; do
 		assert_equal "$(x "count(//testsuite[@name='good']/testcase[@name='$rule'])")" 1
 		assert_equal "$(x "count(//testsuite[@name='bad']/testcase[@name='$rule'])")" 1
 	done
-	assert_equal "$(x 'count(//testsuite[@name="good"]/testcase)')" 7
+	assert_equal "$(x 'count(//testsuite[@name="good"]/testcase)')" 8
 	assert_equal "$(x 'count(//testsuite[@name="good"]//failure)')" 0
 	assert_equal "$(x 'count(//testsuite[@name="bad"]//failure)')" 1
 	assert_equal "$(x 'count(//testsuite[@name="bad"]/testcase[@name="chain"]/failure)')" 1
 	assert_equal "$(x 'string(//testsuite[@name="bad"]/@failures)')" 1
-	assert_equal "$(x 'string(/testsuites/@tests)')" 14
+	assert_equal "$(x 'string(/testsuites/@tests)')" 16
 	assert_equal "$(x 'string(/testsuites/@failures)')" 1
 	run x 'string(//testsuite[@name="bad"]/testcase[@name="chain"]/failure)'
 	assert_output --partial 'Docs/hive-mind/sessions/bad/EVENTS.jsonl:3: error: prev does not match the SHA-256 of line 2'
@@ -901,7 +903,7 @@ setup() {
 	assert_success
 	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/report.xml"
 	xmllint --noout "$BATS_TEST_TMPDIR/report.xml"
-	assert_equal "$(x 'count(//testcase)')" 9
+	assert_equal "$(x 'count(//testcase)')" 10
 	assert_equal "$(x 'count(//testcase[@name="policy.require_rollback"])')" 1
 	assert_equal "$(x 'count(//testcase[@name="policy.max_session_minutes"])')" 1
 	assert_equal "$(x 'count(//failure)')" 0

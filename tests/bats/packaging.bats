@@ -536,6 +536,8 @@ hive_accepts() {
 		  require_rollback: Yes
 		  max_session_minutes: 1
 	EOF
+	# hive(7)'s trust.allowed_signers must exist: hive-check reads it whenever it is set
+	mkdir -p .hive && : >.hive/allowed_signers
 	for f in spec.yml man.yml full.yml block.yml; do
 		hive_accepts "$f"
 	done
@@ -550,6 +552,11 @@ hive_accepts() {
 			valid	events:\n  types: []
 			valid	git:\n  dirty: off
 			valid	policy:\n  require_rollback: TRUE
+			valid	trust:\n  signing_key: k\n  allowed_signers: a
+			valid	policy:\n  require_signed: 2
+			invalid	trust:\n  signers: a
+			invalid	trust:\n  allowed_signers: [a]
+			invalid	policy:\n  require_signed: 0
 			invalid	evnts:\n  types: [a]
 			invalid	events:\n  kinds: [a]
 			invalid	git:\n  dirty: maybe
@@ -582,6 +589,7 @@ hive_accepts() {
 		EOF
 	)
 	mkdir cfg
+	: >a # the allowed_signers file a valid case names
 	n=0
 	declare -A want
 	while IFS=$'\t' read -r verdict text; do

@@ -178,14 +178,82 @@ static void check_expect(const char *yaml, struct logb *b, const char *state, in
 	hive_buf_free(&b->text);
 }
 
+/* --- signature: CHECKPOINT against the log (signatures: tests/bats/signature.bats) --- */
+
+/* A CHECKPOINT of b at its line n (whose hash is hash). */
+static void checkpoint_of(char *out, size_t size, int n, const char *hash)
+{
+	snprintf(out, size, "hive-checkpoint/v1\nsession s1\nlog EVENTS.jsonl %d %s\n", n, hash);
+}
+
+static void test_signature_checkpoint(void **state)
+{
+	struct hive_check_input in;
+	struct logb b;
+	char cp[256], at2[HIVE_HASH_SIZE];
+
+	(void)state;
+	start(&b);
+	add_event(&b, "2025-01-15T10:31:00.000Z", "pipeline_updated", OK_DETAILS);
+	memcpy(at2, b.prev, sizeof(at2));
+	checkpoint_of(cp, sizeof(cp), 2, at2);
+	/* a prefix of an active session: the log may have grown past it */
+	add_event(&b, "2025-01-15T10:32:00.000Z", "pipeline_updated", OK_DETAILS);
+	in = input(&b, state_for(&b, "active"), 0);
+	in.checkpoint_buf = cp;
+	in.checkpoint_len = strlen(cp);
+	expect(run_yaml(NULL, &in), "", 0, 0);
+	/* of a completed session, it must cover the whole log */
+	complete(&b, "2025-01-15T10:33:00.000Z");
+	in = input(&b, state_for(&b, "completed"), 1);
+	in.checkpoint_buf = cp;
+	in.checkpoint_len = strlen(cp);
+	expect(run_yaml(NULL, &in),
+	       "s/s1/CHECKPOINT:3: error: [signature] EVENTS.jsonl grew past the checkpoint (4 "
+	       "lines, CHECKPOINT says 2): a completed session's checkpoint covers all of it\n",
+	       1, 0);
+	/* another session's, one further than the log, a malformed one */
+	checkpoint_of(cp, sizeof(cp), 4, b.prev);
+	cp[28] = '2'; /* "session s2" */
+	in.checkpoint_len = strlen(cp);
+	expect(run_yaml(NULL, &in),
+	       "s/s1/CHECKPOINT:2: error: [signature] CHECKPOINT names session \"s2\", the folder "
+	       "is s1\n",
+	       1, 0);
+	checkpoint_of(cp, sizeof(cp), 5, b.prev);
+	in.checkpoint_len = strlen(cp);
+	expect(run_yaml(NULL, &in),
+	       "s/s1/CHECKPOINT:3: error: [signature] CHECKPOINT says EVENTS.jsonl has 5 lines, it "
+	       "has 4: the log was cut short\n",
+	       1, 0);
+	in.checkpoint_buf = "hive-checkpoint/v1\n";
+	in.checkpoint_len = 19;
+	expect(run_yaml(NULL, &in),
+	       "s/s1/CHECKPOINT:2: error: [signature] CHECKPOINT is malformed: no log: "
+	       "EVENTS.jsonl "
+	       "must be listed\n",
+	       1, 0);
+	/* a signature file with nothing to sign; policy.require_signed without signers */
+	in.checkpoint_buf = NULL;
+	in.signature_buf = "";
+	expect(run_yaml("policy:\n  require_signed: 1\n", &in),
+	       "s/s1/CHECKPOINT.sig: error: [signature] CHECKPOINT.sig without a CHECKPOINT: "
+	       "nothing "
+	       "it could sign\n"
+	       "s/s1/CHECKPOINT: error: [policy.require_signed] policy.require_signed needs "
+	       "trust.allowed_signers to say whose signatures count\n",
+	       2, 0);
+	hive_buf_free(&b.text);
+}
+
 /* --- hive_check_rules --------------------------------------------------------------- */
 
 static void test_rules_without_config(void **state)
 {
-	const char *names[16] = {0};
+	const char *names[HIVE_CHECK_RULES_MAX] = {0};
 
 	(void)state;
-	assert_int_equal(hive_check_rules(NULL, names), 7);
+	assert_int_equal(hive_check_rules(NULL, names), 8);
 	assert_string_equal(names[0], "json");
 	assert_string_equal(names[1], "schema");
 	assert_string_equal(names[2], "chain");
@@ -193,7 +261,8 @@ static void test_rules_without_config(void **state)
 	assert_string_equal(names[4], "state");
 	assert_string_equal(names[5], "order");
 	assert_string_equal(names[6], "secrets");
-	assert_null(names[7]);
+	assert_string_equal(names[7], "signature");
+	assert_null(names[8]);
 }
 
 static void test_rules_with_policies(void **state)
@@ -206,14 +275,16 @@ static void test_rules_with_policies(void **state)
 		"state",
 		"order",
 		"secrets",
+		"signature",
 		"policy.require_clean_tree",
 		"policy.require_ci",
 		"policy.require_tags",
 		"policy.require_events",
 		"policy.require_rollback",
 		"policy.max_session_minutes",
+		"policy.require_signed",
 	};
-	const char *names[16] = {0};
+	const char *names[HIVE_CHECK_RULES_MAX] = {0};
 	struct hive_config cfg;
 	struct hive_err err = {0};
 	static const char yaml[] = "policy:\n"
@@ -222,14 +293,15 @@ static void test_rules_with_policies(void **state)
 				   "  require_tags: [team]\n"
 				   "  require_events: [security_hardened]\n"
 				   "  require_rollback: true\n"
-				   "  max_session_minutes: 10\n";
+				   "  max_session_minutes: 10\n"
+				   "  require_signed: 1\n";
 	size_t i, n;
 
 	(void)state;
 	hive_config_init(&cfg);
 	assert_int_equal(hive_config_parse(&cfg, ".hive.yml", yaml, strlen(yaml), &err), HIVE_OK);
 	n = hive_check_rules(&cfg, names);
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 15);
 	for (i = 0; i < n; i++)
 		assert_string_equal(names[i], want[i]);
 	hive_config_free(&cfg);
@@ -239,7 +311,7 @@ static void test_rules_with_policies(void **state)
 	assert_int_equal(hive_config_parse(&cfg, ".hive.yml",
 					   "policy:\n  require_rollback: false\n", 34, &err),
 			 HIVE_OK);
-	assert_int_equal(hive_check_rules(&cfg, names), 7);
+	assert_int_equal(hive_check_rules(&cfg, names), 8);
 	hive_config_free(&cfg);
 }
 
@@ -894,6 +966,7 @@ static void test_unreadable_log(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_signature_checkpoint),
 		cmocka_unit_test(test_rules_without_config),
 		cmocka_unit_test(test_rules_with_policies),
 		cmocka_unit_test(test_sound_session),

@@ -119,6 +119,9 @@ static void assert_unset(const struct hive_config *cfg)
 	assert_int_equal(cfg->require_events.n, 0);
 	assert_int_equal(cfg->require_rollback, -1);
 	assert_int_equal(cfg->max_session_minutes, -1);
+	assert_int_equal(cfg->require_signed, -1);
+	assert_null(cfg->signing_key);
+	assert_null(cfg->allowed_signers);
 }
 
 /* --- a full, valid configuration (SPEC 2.4, every key) ------------------------------ */
@@ -141,7 +144,11 @@ static const char FULL[] =
 	"  require_tags: [team, cost-center]          # details.configuration.tags keys\n"
 	"  require_events: [security_hardened]        # a completed session must contain each\n"
 	"  require_rollback: true                     # deployment_configured needs rollback\n"
-	"  max_session_minutes: 10                    # session_started to session_completed\n";
+	"  max_session_minutes: 10                    # session_started to session_completed\n"
+	"  require_signed: 2                          # valid signers of a completed session\n"
+	"trust:\n"
+	"  signing_key: .keys/hive                    # an SSH private key (a path)\n"
+	"  allowed_signers: .hive/allowed_signers     # git's allowed_signers format\n";
 
 static void test_config_full(void **state)
 {
@@ -175,6 +182,9 @@ static void test_config_full(void **state)
 	assert_strv(&cfg.require_events, events, 1);
 	assert_int_equal(cfg.require_rollback, 1);
 	assert_int_equal(cfg.max_session_minutes, 10);
+	assert_int_equal(cfg.require_signed, 2);
+	assert_string_equal(cfg.signing_key, ".keys/hive");
+	assert_string_equal(cfg.allowed_signers, ".hive/allowed_signers");
 
 	/* free resets to "unset"; freeing twice is harmless */
 	hive_config_free(&cfg);
@@ -257,6 +267,13 @@ static void test_config_wrong_types(void **state)
 	config_bad("git:\n  dirty: \"true\"\n",
 		   ".hive.yml:2:10: git.dirty: expected true or false");
 	config_bad("git:\n  dirty: 1\n", ".hive.yml:2:10: git.dirty: expected true or false");
+	config_bad("policy:\n  require_signed: 0\n",
+		   ".hive.yml:2:19: policy.require_signed: expected a positive whole number");
+	config_bad("trust:\n  signing_key: [a]\n",
+		   ".hive.yml:2:16: trust.signing_key: expected a string");
+	config_bad("trust:\n  allowed_signers:\n",
+		   ".hive.yml:2:19: trust.allowed_signers: expected a string");
+	config_bad("trust:\n  signers: x\n", ".hive.yml:2:3: unknown key \"trust.signers\"");
 	config_bad("policy:\n  max_session_minutes: -3\n",
 		   ".hive.yml:2:24: policy.max_session_minutes: expected a positive whole number");
 	config_bad("policy:\n  max_session_minutes: ten\n",

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../../lib/history.h"
@@ -52,11 +53,34 @@ static void test_sealed_and_other_files_stay_equal(void **state)
 	assert_string_equal(why, "differs from the published version");
 }
 
+/* A sealed session's CHECKPOINT.sig is held as a log (hive_history_session passes is_log 1,
+ * sealed 0 for it): a cosignature appended keeps it, a block removed or replaced does not. */
+static void test_signatures_only_grow(void **state)
+{
+	static const char a[] =
+		"-----BEGIN SSH SIGNATURE-----\nAAAA\n-----END SSH SIGNATURE-----\n";
+	static const char b[] =
+		"-----BEGIN SSH SIGNATURE-----\nBBBB\n-----END SSH SIGNATURE-----\n";
+	char ab[256];
+	const char *why;
+
+	(void)state;
+	snprintf(ab, sizeof(ab), "%s%s", a, b);
+	assert_int_equal(diff(a, ab, 1, 0, &why), 0);
+	assert_int_equal(diff(ab, a, 1, 0, &why), 4);
+	assert_string_equal(why, "is missing: the log was cut short");
+	assert_int_equal(diff(a, b, 1, 0, &why), 2);
+	assert_string_equal(why, "differs from the published version");
+	/* CHECKPOINT itself is kept whole */
+	assert_int_equal(diff("hive-checkpoint/v1\n", "hive-checkpoint/v1\nlog\n", 0, 1, &why), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_log_may_only_grow),
 		cmocka_unit_test(test_sealed_and_other_files_stay_equal),
+		cmocka_unit_test(test_signatures_only_grow),
 	};
 	return cmocka_run_group_tests_name("history", tests, NULL, NULL);
 }
