@@ -374,7 +374,6 @@ int hive_checkpoint_signing_key(const struct hive_config *cfg, const char *top,
 			*out = strdup(key.ptr);
 		}
 	} else {
-		git_error_clear();
 		goto done; /* no key */
 	}
 	if (!rc && !*out)
@@ -383,7 +382,10 @@ done:
 	git_buf_dispose(&fmt);
 	git_buf_dispose(&key);
 	git_config_free(gc);
-	git_error_clear();
+	/* only when libgit2 was used: outside a repository it was never initialised, and
+	 * git_error_clear would allocate its thread state, never to be freed */
+	if (repo)
+		git_error_clear();
 	return rc;
 }
 

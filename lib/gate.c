@@ -72,12 +72,14 @@ int hive_gate_folder(struct hive_gate *g, const char *root, const char *id, stru
 		size_t top_len = strlen(g->top);
 		if ((rc = hive_session_open(root, id, &s, err)))
 			return rc;
-		snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/EVENTS.jsonl",
-			 root + top_len + (root[top_len] == '/'), id);
-		snprintf(shown_events, sizeof(shown_events), "%.4200s/EVENTS.jsonl", s->dir);
 		/* a root outside the work tree is in no commit */
-		if (g->repo && !strncmp(root, g->top, top_len) && root[top_len] == '/')
+		if (g->repo && !strncmp(root, g->top, top_len) && root[top_len] == '/') {
+			snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/EVENTS.jsonl",
+				 root + top_len + 1, id);
+			snprintf(shown_events, sizeof(shown_events), "%.4200s/EVENTS.jsonl",
+				 s->dir);
 			rc = hive_history_repair_ok(g->repo, path, s->eventsfd, shown_events, err);
+		}
 		if (!rc)
 			rc = hive_session_repair(s, &moved, &rebuilt, err);
 		hive_session_close(s);
