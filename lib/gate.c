@@ -18,11 +18,9 @@
 /* A path as findings show it: relative to the top of the work tree when inside it. */
 static const char *shown(const struct hive_gate *g, const char *path)
 {
-	size_t n = strlen(g->top);
+	const char *rel = hive_path_under(g->top, path);
 
-	if (!strncmp(path, g->top, n) && path[n] == '/')
-		return path + n + 1;
-	return path;
+	return rel ? rel : path;
 }
 
 /* --since: hold the folder on disk (dirfd) against its version in the published commit. */
@@ -69,13 +67,13 @@ int hive_gate_folder(struct hive_gate *g, const char *root, const char *id, stru
 	}
 	if (g->repair) {
 		char path[4400], shown_events[4400];
-		size_t top_len = strlen(g->top);
+		const char *rel = hive_path_under(g->top, root);
 		if ((rc = hive_session_open(root, id, &s, err)))
 			return rc;
 		/* a root outside the work tree is in no commit */
-		if (g->repo && !strncmp(root, g->top, top_len) && root[top_len] == '/') {
-			snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/EVENTS.jsonl",
-				 root + top_len + 1, id);
+		if (g->repo && rel) {
+			snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/EVENTS.jsonl", rel,
+				 id);
 			snprintf(shown_events, sizeof(shown_events), "%.4200s/EVENTS.jsonl",
 				 s->dir);
 			rc = hive_history_repair_ok(g->repo, path, s->eventsfd, shown_events, err);
@@ -231,17 +229,17 @@ int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const ch
 		      const char *remote, int fd, struct hive_err *err)
 {
 	struct pushed p = {g, err};
-	size_t top_len = strlen(g->top);
+	const char *under = hive_path_under(g->top, root);
 	char rel[4200];
 
 	if (!repo)
 		return hive_err_set(err, HIVE_EUSAGE, "--pre-push: not in a git repository");
-	if (strncmp(root, g->top, top_len) || root[top_len] != '/')
+	if (!under)
 		return hive_err_set(err, HIVE_EUSAGE,
 				    "--pre-push: the root %s is outside the work tree", root);
-	if (strlen(root + top_len + 1) > 4000)
+	if (strlen(under) > 4000)
 		return hive_err_set(err, HIVE_EUSAGE, "--pre-push: the root path is too long");
-	snprintf(rel, sizeof(rel), "%s/sessions", root + top_len + 1);
+	snprintf(rel, sizeof(rel), "%s/sessions", under);
 	add_history_rule(g);
 	return hive_prepush_each(repo, rel, remote, fd, check_pushed, &p, err);
 }
@@ -254,16 +252,17 @@ int hive_gate_since(struct hive_gate *g, struct git_repository *repo, const char
 	git_commit *c = NULL;
 	git_tree *tree = NULL;
 	git_tree_entry *e = NULL;
-	size_t top_len = strlen(g->top), i, n;
+	const char *under = hive_path_under(g->top, root);
+	size_t i, n;
 	char rel[4200], shown[4400];
 	int rc;
 
 	if (!repo)
 		return hive_err_set(err, HIVE_EUSAGE, "--since: not in a git repository");
-	if (strncmp(root, g->top, top_len) || root[top_len] != '/')
+	if (!under)
 		return hive_err_set(err, HIVE_EUSAGE,
 				    "--since: the root %s is outside the work tree", root);
-	snprintf(rel, sizeof(rel), "%.4000s/sessions", root + top_len + 1);
+	snprintf(rel, sizeof(rel), "%.4000s/sessions", under);
 	if (git_revparse_single(&o, repo, rev) < 0 ||
 	    git_object_peel((git_object **)&c, o, GIT_OBJECT_COMMIT) < 0) {
 		rc = hive_err_set(err, HIVE_EUSAGE, "--since %s: not a commit in this repository",

@@ -21,11 +21,6 @@ struct push_walk {
 	struct hive_strv seen; /* session folder tree ids already given to fn */
 };
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The commit a pushed object id stands for: an annotated tag is peeled to its commit.
  * 0 with *id replaced, 1 when the object is no committish (a tag of a tree or a blob:
  * no commits to check), -1 when the object is not in the repository. */
@@ -380,8 +375,7 @@ static int check_ref(struct push_walk *w, git_oid *local, const git_oid *remote)
 		git_oid_tostr(label, 8, &published);
 		published_changed(pub, now, &ids);
 	}
-	if (ids.n)
-		qsort(ids.v, ids.n, sizeof(*ids.v), by_name);
+	hive_strv_sort(&ids);
 	for (i = 0; !rc && i < ids.n; i++)
 		rc = now || pub ? give_session(w, now, pub, label, ids.v[i]) : HIVE_OK;
 	git_tree_free(now);

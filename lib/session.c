@@ -336,11 +336,6 @@ int hive_session_create(const char *root, const char *id, const char *first_line
 	return session_create(root, id, first_line, len, state, 0, created, NULL, out, err);
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int hive_session_foreach(const char *root, int (*fn)(const char *id, void *arg), void *arg,
 			 struct hive_err *err)
 {
@@ -366,8 +361,8 @@ int hive_session_foreach(const char *root, int (*fn)(const char *id, void *arg),
 		}
 	}
 	closedir(dp);
-	if (!rc && ids.n)
-		qsort(ids.v, ids.n, sizeof(*ids.v), by_name);
+	if (!rc)
+		hive_strv_sort(&ids);
 	for (i = 0; !rc && i < ids.n; i++)
 		rc = fn(ids.v[i], arg);
 	hive_strv_clear(&ids);

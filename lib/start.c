@@ -40,7 +40,7 @@ static int has_line(const char *text, size_t len, const char *line)
 int hive_start_attributes(const char *worktree, const char *root, char **added, char **old,
 			  size_t *oldlen, struct hive_err *err)
 {
-	size_t top_len = worktree ? strlen(worktree) : 0;
+	const char *rel;
 	struct hive_buf text = {0};
 	struct hive_err e = {0};
 	char shown[4200], *line = NULL;
@@ -48,10 +48,9 @@ int hive_start_attributes(const char *worktree, const char *root, char **added, 
 
 	*added = *old = NULL;
 	*oldlen = 0;
-	if (!worktree || strncmp(root, worktree, top_len) || root[top_len] != '/' ||
-	    !root[top_len + 1])
+	if (!(rel = hive_path_under(worktree, root)))
 		return HIVE_OK;
-	if (asprintf(&line, "/%s/** -text", root + top_len + 1) < 0)
+	if (asprintf(&line, "/%s/** -text", rel) < 0)
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	snprintf(shown, sizeof(shown), "%.4000s/.gitattributes", worktree);
 	if ((dirfd = open(worktree, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {

@@ -166,6 +166,26 @@ int hive_strv_has(const struct hive_strv *sv, const char *s)
 	return 0;
 }
 
+static int strv_order(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void hive_strv_sort(struct hive_strv *sv)
+{
+	if (sv->n > 1)
+		qsort(sv->v, sv->n, sizeof(*sv->v), strv_order);
+}
+
+const char *hive_path_under(const char *top, const char *path)
+{
+	size_t n = top ? strlen(top) : 0;
+
+	if (!top || strncmp(path, top, n) || path[n] != '/' || !path[n + 1])
+		return NULL;
+	return path + n + 1;
+}
+
 void hive_strv_clear(struct hive_strv *sv)
 {
 	size_t i;

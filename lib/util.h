@@ -38,6 +38,12 @@ int hive_strv_push(struct hive_strv *sv, const char *s);
 /* 1 when s is in sv (exact match), else 0. */
 int hive_strv_has(const struct hive_strv *sv, const char *s);
 void hive_strv_clear(struct hive_strv *sv);
+/* Sort sv's strings bytewise (strcmp order). */
+void hive_strv_sort(struct hive_strv *sv);
+
+/* path's part below top ("top/a/b" gives "a/b", borrowed from path) when path is strictly
+ * inside top, else NULL: a root outside the work tree is in no commit. */
+const char *hive_path_under(const char *top, const char *path);
 
 /* Read a whole regular file (not through a symlink when nofollow) into a NUL-terminated
  * buffer the caller frees. A missing file, one that is not a regular file or one over max

@@ -410,6 +410,28 @@ static void test_random(void **state)
 	assert_int_equal(hive_random(a, 0), 0);
 }
 
+static void test_path_under_and_strv_sort(void **state)
+{
+	struct hive_strv sv = {0};
+
+	(void)state;
+	assert_string_equal(hive_path_under("/r/top", "/r/top/Docs/hive"), "Docs/hive");
+	assert_null(hive_path_under("/r/top", "/r/top"));
+	assert_null(hive_path_under("/r/top", "/r/top/"));
+	assert_null(hive_path_under("/r/top", "/r/topx/a"));
+	assert_null(hive_path_under("/r/top", "/elsewhere"));
+	assert_null(hive_path_under(NULL, "/r/top/a"));
+	assert_int_equal(hive_strv_push(&sv, "b"), 0);
+	assert_int_equal(hive_strv_push(&sv, "a-1"), 0);
+	assert_int_equal(hive_strv_push(&sv, "a"), 0);
+	hive_strv_sort(&sv);
+	assert_string_equal(sv.v[0], "a");
+	assert_string_equal(sv.v[1], "a-1");
+	assert_string_equal(sv.v[2], "b");
+	hive_strv_clear(&sv);
+	hive_strv_sort(&sv); /* empty: nothing to do */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -429,6 +451,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_write_all_or_truncate, unit_setup_tmpdir,
 						unit_teardown_tmpdir),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_path_under_and_strv_sort),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
