@@ -153,6 +153,9 @@ int main(int argc, char **argv)
 	g.notes = ctx.quiet ? NULL : stderr;
 	g.checker.cfg = &ctx.cfg;
 	g.nrules = hive_check_rules(&ctx.cfg, g.rules);
+	g.config_path = ctx.config_rel;
+	g.config_disk = ctx.cfg.path;
+	g.root_given = ctx.root_given;
 
 	if (opts.pre_push) {
 		rc = hive_gate_prepush(&g, hive_git_repo(ctx.git), ctx.root,

@@ -367,8 +367,8 @@ static char *absolute(const char *base, const char *path)
 
 int hive_ctx_setup(struct hive_ctx *ctx)
 {
-	const char *cfgpath, *root;
-	char buf[PATH_MAX];
+	const char *cfgpath, *root, *what = "the default root";
+	char buf[PATH_MAX], whatbuf[4100];
 	char *path = NULL;
 	int rc, explicit_cfg = 0;
 
@@ -402,14 +402,38 @@ int hive_ctx_setup(struct hive_ctx *ctx)
 	if (rc)
 		return rc;
 
-	if ((root = ctx->root_opt) || ((root = getenv("HIVE_ROOT")) && *root))
+	if ((root = ctx->root_opt) || ((root = getenv("HIVE_ROOT")) && *root)) {
 		ctx->root = absolute(ctx->cwd, root);
-	else if (ctx->cfg.root)
+		ctx->root_given = 1;
+		what = ctx->root_opt ? "--root" : "HIVE_ROOT";
+	} else if (ctx->cfg.root) {
 		ctx->root = absolute(ctx->top, ctx->cfg.root);
-	else
+		snprintf(whatbuf, sizeof(whatbuf), "root: in %.4000s,", ctx->cfg.path);
+		what = whatbuf;
+	} else {
 		ctx->root = absolute(ctx->top, "Docs/hive-mind");
+	}
 	if (!ctx->root)
 		return hive_err_set(&ctx->err, HIVE_EENV, "out of memory");
+	/* inside a repository the root must be in its work tree (SPEC 9) */
+	if (hive_git_workdir(ctx->git)) {
+		char *inside, *real = NULL, *rtop = NULL;
+		const char *below;
+		if ((rc = hive_root_inside(ctx->top, ctx->root, what, &inside, &ctx->err)))
+			return rc;
+		free(ctx->root);
+		ctx->root = inside;
+		/* where the gate finds the configuration in a commit (SPEC 9) */
+		if (!explicit_cfg) {
+			ctx->config_rel = strdup(".hive.yml");
+		} else if ((real = realpath(ctx->cfg.path, NULL)) &&
+			   (rtop = realpath(ctx->top, NULL)) &&
+			   (below = hive_path_under(rtop, real))) {
+			ctx->config_rel = strdup(below);
+		}
+		free(real);
+		free(rtop);
+	}
 	return HIVE_OK;
 }
 
@@ -470,6 +494,7 @@ void hive_ctx_free(struct hive_ctx *ctx)
 	free(ctx->cwd);
 	free(ctx->top);
 	free(ctx->root);
+	free(ctx->config_rel);
 	ctx->git = NULL;
 	ctx->cwd = ctx->top = ctx->root = NULL;
 }

@@ -24,11 +24,14 @@ struct hive_ctx {
 	int want_help;		 /* HIVE_HELP_*: the main prints hive_cli_help and exits 0 */
 	int want_version;	 /* --version */
 	/* resolved by hive_ctx_setup */
-	char *cwd;			  /* the directory we run in, after -C */
-	struct hive_git *git;		  /* NULL outside a repository */
-	char *top;			  /* top of the work tree, or cwd outside one */
-	struct hive_config cfg;		  /* .hive.yml (empty when there is none) */
-	char *root;			  /* absolute root of the hive tree */
+	char *cwd;		/* the directory we run in, after -C */
+	struct hive_git *git;	/* NULL outside a repository */
+	char *top;		/* top of the work tree, or cwd outside one */
+	struct hive_config cfg; /* .hive.yml (empty when there is none) */
+	char *root;		/* absolute root of the hive tree */
+	int root_given;		/* it came from --root or HIVE_ROOT */
+	char *config_rel;	/* the configuration file below the top (".hive.yml" when none was
+				   named), NULL when it is outside the work tree or there is none */
 	char session_id[HIVE_ID_MAX + 1]; /* "" until resolved */
 	struct hive_err err;		  /* the last failure */
 };

@@ -37,6 +37,7 @@ struct hive_findings {
 	size_t errors, warnings;
 	struct suite *suites;
 	size_t nsuites, capsuites;
+	size_t cur;   /* the current suite, when nsuites > 0 */
 	int first_cq; /* codequality: no item written yet */
 	struct {
 		char rule[48];
@@ -73,15 +74,33 @@ int hive_findings_new(const char *format, FILE *out, int color, struct hive_find
 
 static struct suite *current(struct hive_findings *f)
 {
-	return f->nsuites ? &f->suites[f->nsuites - 1] : NULL;
+	return f->nsuites ? &f->suites[f->cur] : NULL;
 }
 
 void hive_findings_session(struct hive_findings *f, const char *name, const char *file,
 			   const char *const *rules, size_t nrules)
 {
 	struct suite *s;
-	size_t i;
+	size_t i, j;
 
+	/* a session checked again (under a second configuration, SPEC 9) goes on where it was */
+	for (i = 0; i < f->nsuites; i++) {
+		s = &f->suites[i];
+		if (strcmp(s->name, name ? name : "-") || strcmp(s->file, file ? file : "-"))
+			continue;
+		f->cur = i;
+		for (j = 0; j < nrules && s->rules; j++) {
+			char **n;
+			size_t k;
+			for (k = 0; k < s->nrules && strcmp(s->rules[k], rules[j]); k++)
+				;
+			if (k < s->nrules || !(n = realloc(s->rules, (s->nrules + 1) * sizeof(*n))))
+				continue;
+			s->rules = n;
+			s->rules[s->nrules++] = strdup(rules[j]);
+		}
+		return;
+	}
 	if (f->nsuites == f->capsuites) {
 		size_t cap = f->capsuites ? f->capsuites * 2 : 8;
 		struct suite *n = realloc(f->suites, cap * sizeof(*n));
@@ -90,6 +109,7 @@ void hive_findings_session(struct hive_findings *f, const char *name, const char
 		f->suites = n;
 		f->capsuites = cap;
 	}
+	f->cur = f->nsuites;
 	s = &f->suites[f->nsuites++];
 	memset(s, 0, sizeof(*s));
 	s->name = strdup(name ? name : "-");
@@ -147,6 +167,20 @@ static void text_escape(FILE *out, const char *s)
 	}
 }
 
+/* Is this finding in s already? */
+static int kept_already(const struct suite *s, enum hive_level level, const char *rule,
+			const char *file, size_t line, const char *msg)
+{
+	size_t i;
+
+	for (i = 0; i < s->nk; i++)
+		if (s->k[i].level == level && s->k[i].line == line && !strcmp(s->k[i].rule, rule) &&
+		    !strcmp(s->k[i].file, file) && !strcmp(s->k[i].message, msg))
+			return 1;
+	return 0;
+}
+
+/* Keep a finding for the formats written at the end, and to know it again. */
 static void keep(struct hive_findings *f, enum hive_level level, const char *rule, const char *file,
 		 size_t line, const char *msg)
 {
@@ -189,6 +223,9 @@ void hive_findings_add(struct hive_findings *f, enum hive_level level, const cha
 	va_end(ap);
 	if (!file)
 		file = s ? s->file : "-";
+	if (s && kept_already(s, level, rule, file, line, msg))
+		return; /* the same finding under a second configuration */
+	keep(f, level, rule, file, line, msg);
 	if (level == HIVE_LEVEL_ERROR) {
 		size_t i;
 		f->errors++;
@@ -251,8 +288,7 @@ void hive_findings_add(struct hive_findings *f, enum hive_level level, const cha
 		break;
 	case F_JUNIT:
 	case F_CODEQUALITY:
-		keep(f, level, rule, file, line, msg);
-		break;
+		break; /* kept above, written by hive_findings_finish */
 	}
 }
 

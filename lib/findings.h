@@ -24,12 +24,15 @@ int hive_findings_new(const char *format, FILE *out, int color, struct hive_find
 		      struct hive_err *err);
 
 /* Start a session (a junit testsuite): every rule named in rules[] becomes a testcase,
- * passing unless a finding names it. `name` and `file` are copied. */
+ * passing unless a finding names it. `name` and `file` are copied. A session started before
+ * under the same name and file (checked again under a second configuration, SPEC 9) is taken
+ * up again, its rules joined by these. */
 void hive_findings_session(struct hive_findings *f, const char *name, const char *file,
 			   const char *const *rules, size_t nrules);
 
 /* Report one finding. file may be NULL (then the session's file); line 0 means "the file
- * as a whole". The message is printf-style. */
+ * as a whole". The message is printf-style. A finding the session already has, word for
+ * word, is not reported twice. */
 void hive_findings_add(struct hive_findings *f, enum hive_level level, const char *rule,
 		       const char *file, size_t line, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));

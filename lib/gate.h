@@ -32,6 +32,12 @@ struct hive_gate {
 	const char *rules[HIVE_CHECK_RULES_MAX]; /* hive_check_rules, for junit's testcases */
 	struct hive_gate_since *since; /* set by hive_gate_since while it runs, else NULL */
 	size_t nrules;
+	/* --pre-push and --since: where the published and the new configuration are (SPEC 9) */
+	const char *
+		config_path;	 /* the file below the top (".hive.yml", or --config's); NULL when
+				    it is outside the work tree: then the file on disk is the new one */
+	const char *config_disk; /* the file on disk that checker.cfg was read from, or NULL */
+	int root_given; /* the root came from --root or HIVE_ROOT: it replaces the new version's */
 };
 
 /*
@@ -53,12 +59,22 @@ int hive_gate_all(struct hive_gate *g, const char *root, struct hive_err *err);
 int hive_gate_operand(struct hive_gate *g, const char *arg, struct hive_err *err);
 
 /*
- * --pre-push: read git's pre-push lines from fd and check every session under root that
+ * The gate's configuration comes from the published version (SPEC 9): --pre-push and --since
+ * check under the published commit's configuration file (g->config_path in it: root, policies,
+ * redaction, trust.allowed_signers read from the same commit) and, when the new version's file
+ * differs (another blob), under the new one too: each session is checked under both, findings
+ * joined. A root outside the work tree in either is HIVE_EUSAGE naming the commit and file;
+ * so is a configuration file in a commit that does not parse.
+ */
+
+/*
+ * --pre-push: read git's pre-push lines from fd and check every session under the root that
  * the pushed commits add or change, as it is in those commits, and hold each against its
  * published version (rule history, SPEC 9; remote: the remote pushed to, or NULL) — see
- * hive_prepush_each. root must be inside the work tree g->top of repo. HIVE_EUSAGE outside a
- * repository, for a root outside the work tree, or a malformed line; HIVE_EENV when an object is
- * missing.
+ * hive_prepush_refs and hive_prepush_sessions. The new configuration is the pushed commit's
+ * (g->checker's with --root, which replaces its root; the file on disk when config_path is
+ * NULL). root: the run's root (g->checker's). HIVE_EUSAGE outside a repository, for a root
+ * outside the work tree, or a malformed line; HIVE_EENV when an object is missing.
  */
 int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const char *root,
 		      const char *remote, int fd, struct hive_err *err);
@@ -67,8 +83,10 @@ int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const ch
  * --since REV (CI): every session under root, checked as hive_gate_all does, and each held
  * against its version in commit REV (rule history, SPEC 9): a log must still start with
  * REV's bytes, a session completed in REV must be unchanged, and a session in REV that is
- * gone from disk is an error. HIVE_EUSAGE outside a repository, for a REV that is no
- * commit, or a root outside the work tree.
+ * gone from disk is an error. The new configuration is the one on disk (g->checker, root);
+ * when REV's differs, every session under REV's root is checked under REV's configuration
+ * too. HIVE_EUSAGE outside a repository, for a REV that is no commit, or a root outside the
+ * work tree.
  */
 int hive_gate_since(struct hive_gate *g, struct git_repository *repo, const char *rev,
 		    const char *root, struct hive_err *err);

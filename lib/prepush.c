@@ -11,14 +11,15 @@
 #include "lines.h"
 #include "util.h"
 
+/* One ref's sessions under one sessions folder, given to fn (hive_prepush_sessions). */
 struct push_walk {
 	git_repository *repo;
-	const char *rel;    /* "<root relative to the top>/sessions" */
-	const char *remote; /* the remote pushed to (the hook's first argument), or NULL */
+	const char *rel; /* "<root relative to the top>/sessions" */
+	const char *tag; /* the configuration the caller checks under, part of each seen key */
 	hive_prepush_fn fn;
 	void *arg;
 	struct hive_err *err;
-	struct hive_strv seen; /* session folder tree ids already given to fn */
+	struct hive_strv *seen; /* "<tag>:<folder id>:<published folder id>" already given */
 };
 
 /* The commit a pushed object id stands for: an annotated tag is peeled to its commit.
@@ -211,18 +212,19 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 	git_tree *dir = NULL, *pdir = NULL;
 	git_blob *events = NULL, *state = NULL, *cp = NULL, *sig = NULL;
 	struct tree_logs logs = {w->repo, NULL};
-	char dir_shown[4200], events_shown[4300], key[2 * GIT_OID_HEXSZ + 2];
+	char dir_shown[4200], events_shown[4300], key[2 * GIT_OID_HEXSZ + 80];
 	int rc;
 
 	e = git_tree_entry_byname(now, id);
 	if (!e && !pe)
 		return HIVE_OK; /* neither published nor pushed: nothing to check */
-	snprintf(key, sizeof(key), "%s", e ? git_oid_tostr_s(git_tree_entry_id(e)) : "-");
+	snprintf(key, sizeof(key), "%.60s:%s", w->tag,
+		 e ? git_oid_tostr_s(git_tree_entry_id(e)) : "-");
 	snprintf(key + strlen(key), sizeof(key) - strlen(key), ":%s",
 		 pe ? git_oid_tostr_s(git_tree_entry_id(pe)) : "-");
-	if (hive_strv_has(&w->seen, key))
+	if (hive_strv_has(w->seen, key))
 		return HIVE_OK;
-	if (hive_strv_push(&w->seen, key) < 0)
+	if (hive_strv_push(w->seen, key) < 0)
 		return hive_err_set(w->err, HIVE_EENV, "out of memory");
 	snprintf(dir_shown, sizeof(dir_shown), "%.4000s/%.150s", w->rel, id);
 	snprintf(events_shown, sizeof(events_shown), "%s/EVENTS.jsonl", dir_shown);
@@ -354,30 +356,27 @@ static int published_commit(git_repository *repo, const git_oid *local, const gi
 	return HIVE_OK;
 }
 
-/* Check one pushed ref: local (a commit) against the published version. */
-static int check_ref(struct push_walk *w, git_oid *local, const git_oid *remote)
+int hive_prepush_sessions(git_repository *repo, const struct hive_push_ref *r, const char *rel,
+			  const char *tag, struct hive_strv *seen, hive_prepush_fn fn, void *arg,
+			  struct hive_err *err)
 {
+	struct push_walk w = {repo, rel, tag, fn, arg, err, seen};
 	struct hive_strv ids = {0};
 	git_commit *tip = NULL, *pc = NULL;
 	git_tree *now = NULL, *pub = NULL;
-	git_oid published;
-	char label[16] = "";
 	size_t i;
-	int rc, found;
+	int rc;
 
-	if ((rc = published_commit(w->repo, local, remote, w->remote, &published, &found, w->err)))
-		return rc;
-	rc = touched_sessions(w->repo, local, remote, w->rel, &ids, w->err);
-	if (!rc && git_commit_lookup(&tip, w->repo, local) == 0)
-		now = sessions_tree(w->repo, tip, w->rel);
-	if (!rc && found && git_commit_lookup(&pc, w->repo, &published) == 0) {
-		pub = sessions_tree(w->repo, pc, w->rel);
-		git_oid_tostr(label, 8, &published);
+	rc = touched_sessions(repo, &r->tip, r->has_old ? &r->old : NULL, rel, &ids, err);
+	if (!rc && git_commit_lookup(&tip, repo, &r->tip) == 0)
+		now = sessions_tree(repo, tip, rel);
+	if (!rc && r->has_published && git_commit_lookup(&pc, repo, &r->published) == 0) {
+		pub = sessions_tree(repo, pc, rel);
 		published_changed(pub, now, &ids);
 	}
 	hive_strv_sort(&ids);
 	for (i = 0; !rc && i < ids.n; i++)
-		rc = now || pub ? give_session(w, now, pub, label, ids.v[i]) : HIVE_OK;
+		rc = now || pub ? give_session(&w, now, pub, r->label, ids.v[i]) : HIVE_OK;
 	git_tree_free(now);
 	git_tree_free(pub);
 	git_commit_free(tip);
@@ -387,22 +386,45 @@ static int check_ref(struct push_walk *w, git_oid *local, const git_oid *remote)
 	return rc;
 }
 
+/* Resolve one pushed ref (local: a commit; old: the remote's tip, or NULL for a new
+ * branch) and give it to fn. */
+static int give_ref(git_repository *repo, const git_oid *local, const git_oid *old,
+		    const char *remote, hive_prepush_ref_fn fn, void *arg, struct hive_err *err)
+{
+	struct hive_push_ref r;
+	int rc, found;
+
+	memset(&r, 0, sizeof(r));
+	git_oid_cpy(&r.tip, local);
+	if (old) {
+		git_oid_cpy(&r.old, old);
+		r.has_old = 1;
+	}
+	if ((rc = published_commit(repo, local, old, remote, &r.published, &found, err)))
+		return rc;
+	r.has_published = found;
+	if (found)
+		git_oid_tostr(r.label, 8, &r.published); /* as git abbreviates */
+	return fn(arg, &r);
+}
+
 /* An empty standard input (fail closed, SPEC 9): every local branch, as a new branch. */
-static int check_all_branches(struct push_walk *w)
+static int all_branches(git_repository *repo, const char *remote, hive_prepush_ref_fn fn, void *arg,
+			struct hive_err *err)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
 	int rc = HIVE_OK;
 
-	if (git_reference_iterator_glob_new(&it, w->repo, "refs/heads/*") < 0)
-		return hive_err_set(w->err, HIVE_EENV, "git: cannot list the branches: %s",
+	if (git_reference_iterator_glob_new(&it, repo, "refs/heads/*") < 0)
+		return hive_err_set(err, HIVE_EENV, "git: cannot list the branches: %s",
 				    git_error_last() ? git_error_last()->message : "?");
 	while (!rc && git_reference_next(&ref, it) == 0) {
 		git_object *o = NULL;
 		git_oid id;
 		if (git_reference_peel(&o, ref, GIT_OBJECT_COMMIT) == 0) {
 			git_oid_cpy(&id, git_object_id(o));
-			rc = check_ref(w, &id, NULL);
+			rc = give_ref(repo, &id, NULL, remote, fn, arg, err);
 		}
 		git_object_free(o);
 		git_reference_free(ref);
@@ -412,10 +434,9 @@ static int check_all_branches(struct push_walk *w)
 	return rc;
 }
 
-int hive_prepush_each(git_repository *repo, const char *rel, const char *remote, int fd,
-		      hive_prepush_fn fn, void *arg, struct hive_err *err)
+int hive_prepush_refs(git_repository *repo, const char *remote, int fd, hive_prepush_ref_fn fn,
+		      void *arg, struct hive_err *err)
 {
-	struct push_walk w = {repo, rel, remote, fn, arg, err, {0}};
 	struct hive_lines *r = NULL;
 	enum hive_line_kind kind;
 	const char *line;
@@ -448,15 +469,56 @@ int hive_prepush_each(git_repository *repo, const char *rel, const char *remote,
 		}
 		if (pr > 0)
 			continue; /* a tag of a tree or a blob: no commits */
-		if ((rc = check_ref(&w, &local, pl.remote_zero ? NULL : &old)))
+		if ((rc = give_ref(repo, &local, pl.remote_zero ? NULL : &old, remote, fn, arg,
+				   err)))
 			hive_err_prefix(err, "stdin:%zu", hive_lines_number(r));
 	}
 	if (!rc && got < 0)
 		rc = err->status; /* stdin could not be read: nothing was checked */
 	if (!rc && refs == 0)
-		rc = check_all_branches(&w);
+		rc = all_branches(repo, remote, fn, arg, err);
 	hive_lines_free(r);
-	hive_strv_clear(&w.seen);
+	return rc;
+}
+
+int hive_commit_file(git_repository *repo, const git_oid *commit, const char *path, char **buf,
+		     size_t *len, char key[GIT_OID_HEXSZ + 1], struct hive_err *err)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_blob *blob = NULL;
+	int rc = HIVE_OK;
+
+	*buf = NULL;
+	*len = 0;
+	snprintf(key, GIT_OID_HEXSZ + 1, "-");
+	if (git_commit_lookup(&c, repo, commit) < 0 || git_commit_tree(&tree, c) < 0) {
+		rc = hive_err_set(err, HIVE_EENV, "git: commit %s: %s", git_oid_tostr_s(commit),
+				  git_error_last() ? git_error_last()->message : "?");
+		goto out;
+	}
+	if (git_tree_entry_bypath(&e, tree, path) < 0 || git_tree_entry_type(e) != GIT_OBJECT_BLOB)
+		goto out; /* no such file in that commit */
+	if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0) {
+		rc = hive_err_set(err, HIVE_EENV, "git: %s: %s", path,
+				  git_error_last() ? git_error_last()->message : "?");
+		goto out;
+	}
+	*len = (size_t)git_blob_rawsize(blob);
+	if (!(*buf = malloc(*len + 1))) {
+		rc = hive_err_set(err, HIVE_EENV, "out of memory");
+		goto out;
+	}
+	memcpy(*buf, git_blob_rawcontent(blob), *len);
+	(*buf)[*len] = '\0';
+	git_oid_tostr(key, GIT_OID_HEXSZ + 1, git_tree_entry_id(e));
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	git_error_clear();
 	return rc;
 }
 

@@ -5,11 +5,11 @@
 
 #include <stddef.h>
 
+#include <git2.h>
+
 #include "check.h"
 #include "err.h"
-
-struct git_repository;
-struct git_tree;
+#include "util.h"
 
 /* One session as a push changes it. */
 struct hive_pushed {
@@ -27,22 +27,53 @@ struct hive_pushed {
  * the call). Returns HIVE_OK to go on. */
 typedef int (*hive_prepush_fn)(void *arg, const struct hive_pushed *p);
 
+/* One ref git is about to push, and the published version it is held against (SPEC 9). */
+struct hive_push_ref {
+	git_oid tip; /* the pushed commit (an annotated tag peeled) */
+	git_oid old; /* the remote's old tip, when has_old (an update, not a new branch) */
+	int has_old;
+	git_oid published; /* the published version, when has_published */
+	int has_published;
+	char label[16]; /* the published commit abbreviated as git does, or "" */
+};
+
+/* Called once for each pushed ref. Returns HIVE_OK to go on. */
+typedef int (*hive_prepush_ref_fn)(void *arg, const struct hive_push_ref *r);
+
 /*
- * Read git's pre-push lines from fd and give fn every session under rel ("<root relative
- * to the top of the work tree>/sessions") that the push adds or changes, and every session
- * of the published version (SPEC 9) that the pushed commit no longer has as it was: the
- * remote's old tip for an update, and for a new branch the newest merge base with the tips
- * of the refs under refs/remotes/<remote>/ (remote: the hook's first argument; NULL: every remote).
- * The pushed commits are those not on the old tip (a new branch: not on any remote-tracking ref);
- * each commit's sessions tree is compared with its parents' (unchanged subtrees skipped by object
- * id). A session is given once per distinct content however many refs carry it; deleted refs are
- * skipped. An empty fd fails closed: every local branch is checked as a new branch. HIVE_EUSAGE for
- * a malformed line ("stdin:N: ..."); HIVE_EENV for an object that is not in the repository (an old
- * tip not fetched among them) or stdin that cannot be read; the first status fn returns that is not
- * HIVE_OK stops the walk.
+ * Read git's pre-push lines from fd and give fn every pushed ref with its published version:
+ * the remote's old tip for an update, and for a new branch the newest merge base with the tips
+ * of the refs under refs/remotes/<remote>/ (remote: the hook's first argument; NULL: every
+ * remote), none when there is no such ref. Deleted refs and tags of trees or blobs are skipped.
+ * An empty fd fails closed: every local branch is given as a new branch. HIVE_EUSAGE for a
+ * malformed line ("stdin:N: ..."); HIVE_EENV for an object that is not in the repository (an
+ * old tip not fetched among them) or stdin that cannot be read; the first status fn returns
+ * that is not HIVE_OK stops the walk.
  */
-int hive_prepush_each(struct git_repository *repo, const char *rel, const char *remote, int fd,
-		      hive_prepush_fn fn, void *arg, struct hive_err *err);
+int hive_prepush_refs(git_repository *repo, const char *remote, int fd, hive_prepush_ref_fn fn,
+		      void *arg, struct hive_err *err);
+
+/*
+ * Give fn every session under rel ("<root relative to the top of the work tree>/sessions")
+ * that the ref r adds or changes, and every session of its published version that the pushed
+ * commit no longer has as it was. The pushed commits are those not on the old tip (a new
+ * branch: not on any remote-tracking ref); each commit's sessions tree is compared with its
+ * parents' (unchanged subtrees skipped by object id). seen (the caller's, across refs) holds a
+ * key for each session given, made of tag (the configuration the caller checks under) and the
+ * folder's object ids on both sides: a session is given once per tag and content however many
+ * refs carry it. HIVE_OK, or the first status fn returns that is not HIVE_OK.
+ */
+int hive_prepush_sessions(git_repository *repo, const struct hive_push_ref *r, const char *rel,
+			  const char *tag, struct hive_strv *seen, hive_prepush_fn fn, void *arg,
+			  struct hive_err *err);
+
+/*
+ * The file at path (from the top) in commit's tree, into *buf (NUL-terminated, the caller
+ * frees it) and *len, with its blob id in key; no such file is HIVE_OK with *buf NULL and
+ * key "-". HIVE_EENV when the commit or the blob cannot be read.
+ */
+int hive_commit_file(git_repository *repo, const git_oid *commit, const char *path, char **buf,
+		     size_t *len, char key[GIT_OID_HEXSZ + 1], struct hive_err *err);
 
 /* One line of what git writes to a pre-push hook's stdin:
  * `<local ref> SP <local object id> SP <remote ref> SP <remote object id>`. */

@@ -186,6 +186,99 @@ const char *hive_path_under(const char *top, const char *path)
 	return path + n + 1;
 }
 
+/* path (absolute) with "." and ".." resolved and "//" folded, by text alone. NULL when out of
+ * memory. */
+static char *path_lexical(const char *path)
+{
+	char *out = malloc(strlen(path) + 2);
+	size_t n = 0;
+	const char *p = path;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		const char *c = p;
+		size_t len;
+		while (*p && *p != '/')
+			p++;
+		len = (size_t)(p - c);
+		if (*p)
+			p++;
+		if (len == 0 || (len == 1 && c[0] == '.'))
+			continue;
+		if (len == 2 && c[0] == '.' && c[1] == '.') {
+			while (n > 0 && out[n - 1] != '/')
+				n--;
+			if (n > 0)
+				n--; /* the '/' before the dropped component */
+			continue;
+		}
+		out[n++] = '/';
+		memcpy(out + n, c, len);
+		n += len;
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	return out;
+}
+
+/* path (absolute, lexical) with the symbolic links of its longest existing part resolved;
+ * the rest is kept as written. NULL when out of memory. */
+static char *path_physical(const char *path)
+{
+	char *head = strdup(path), *real = NULL, *out = NULL;
+	size_t cut = strlen(path);
+
+	if (!head)
+		return NULL;
+	for (;;) {
+		head[cut] = '\0';
+		if ((real = realpath(cut ? head : "/", NULL)))
+			break;
+		if (errno == ENOMEM || cut == 0)
+			goto done;
+		while (cut > 0 && head[cut - 1] != '/')
+			cut--;
+		if (cut > 0)
+			cut--;
+	}
+	if (asprintf(&out, "%s%s", strcmp(real, "/") ? real : "", path + cut) < 0)
+		out = NULL;
+done:
+	free(real);
+	free(head);
+	return out;
+}
+
+int hive_root_inside(const char *top, const char *root, const char *what, char **out,
+		     struct hive_err *err)
+{
+	char *lex = path_lexical(root), *real = lex ? path_physical(lex) : NULL;
+	char *rtop = realpath(top, NULL);
+	const char *under = real ? hive_path_under(rtop ? rtop : top, real) : NULL;
+	int rc = HIVE_OK;
+
+	*out = NULL;
+	if (!lex || !real)
+		rc = hive_err_set(err, HIVE_EENV, "out of memory");
+	else if (!under)
+		rc = hive_err_set(err, HIVE_EUSAGE,
+				  "%s %s is outside the work tree %s: sessions there are in no "
+				  "commit, so no gate could see them",
+				  what, root, top);
+	else if (!strcmp(under, ".git") || !strncmp(under, ".git/", 5))
+		rc = hive_err_set(err, HIVE_EUSAGE,
+				  "%s %s is inside .git: sessions there are in no commit", what,
+				  root);
+	else if (asprintf(out, "%s/%s", top, under) < 0)
+		rc = hive_err_set(err, HIVE_EENV, "out of memory"), *out = NULL;
+	free(lex);
+	free(real);
+	free(rtop);
+	return rc;
+}
+
 void hive_strv_clear(struct hive_strv *sv)
 {
 	size_t i;

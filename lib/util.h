@@ -45,6 +45,17 @@ void hive_strv_sort(struct hive_strv *sv);
  * inside top, else NULL: a root outside the work tree is in no commit. */
 const char *hive_path_under(const char *top, const char *path);
 
+/*
+ * The hive root `root` (absolute) as it really is, checked to be inside the work tree top
+ * (SPEC 9): "." and ".." are resolved, then the symbolic links of the part that exists, so
+ * `../x`, `Docs/../../x` and a `Docs` linked to /tmp all count as outside. *out (the caller
+ * frees it) is the resolved root as top + "/" + its part below the top. HIVE_EUSAGE naming `what`
+ * (where the root came from, put before it: "--root", "the default root"…) when the root is the top
+ * itself, outside it, or inside its .git folder; HIVE_EENV when out of memory.
+ */
+int hive_root_inside(const char *top, const char *root, const char *what, char **out,
+		     struct hive_err *err);
+
 /* Read a whole regular file (not through a symlink when nofollow) into a NUL-terminated
  * buffer the caller frees. A missing file, one that is not a regular file or one over max
  * bytes is HIVE_EUSAGE (a missing one with err->sys ENOENT); a symbolic link under nofollow

@@ -38,9 +38,10 @@ teardown() {
 
 # --- helpers ------------------------------------------------------------------------
 
-# mount_tmpfs SIZE: a small tmpfs at $TMPFS, unmounted in teardown.
+# mount_tmpfs SIZE: a small tmpfs at $TMPFS, unmounted in teardown: inside the repository,
+# since a root outside the work tree is refused (SPEC 9).
 mount_tmpfs() {
-	TMPFS="$BATS_TEST_TMPDIR/tmpfs"
+	TMPFS="$REPO/tmpfs"
 	mkdir -p "$TMPFS"
 	mount -t tmpfs -o "size=$1" tmpfs "$TMPFS" ||
 		fail "cannot mount a tmpfs at $TMPFS as uid $(id -u): the disk-full tests need root (CI runs as root)"
@@ -229,6 +230,7 @@ as_nobody() {
 @test "read-only session folder: hive-emit, hive-runbook --finish and --repair exit 3 naming it; hive-check still reads it" {
 	TOP=$(mktemp -d /tmp/hive-faults.XXXXXX)
 	chmod 755 "$TOP"
+	cd "$TOP" # no repository: any root is fine, and nobody cannot enter the bats folders
 	hive-init -q --root "$TOP/hive" --session ro >/dev/null
 	hive-emit -q --root "$TOP/hive" --session ro "${MON[@]}" >/dev/null
 	local sess="$TOP/hive/sessions/ro"
@@ -377,8 +379,8 @@ as_nobody() {
 	sess="$(session_dir torn)"
 	cp "$sess/EVENTS.jsonl" "$BATS_TEST_TMPDIR/whole"
 	# what a SIGKILL between two pages of a write leaves: the first bytes of a real line
-	hive-init -q --root "$BATS_TEST_TMPDIR/elsewhere" --session x >/dev/null
-	line="$(hive-emit --root "$BATS_TEST_TMPDIR/elsewhere" --session x "${MON[@]}")"
+	hive-init -q --root "$REPO/elsewhere" --session x >/dev/null
+	line="$(hive-emit --root "$REPO/elsewhere" --session x "${MON[@]}")"
 	printf '%s' "${line:0:150}" >>"$sess/EVENTS.jsonl"
 	refused 3 "hive-emit: error: *cut off*hive-check --repair*" "$REPO" \
 		hive-emit --session torn "${MON[@]}"

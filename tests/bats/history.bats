@@ -189,3 +189,84 @@ not here")"
 	assert_success
 	[ -s "$(session_dir s2)/EVENTS.jsonl.torn" ]
 }
+
+# --- the published configuration governs the gate (SPEC 9) -----------------------------
+
+@test "config: moving root: in .hive.yml in the same commit as an edit is refused: the published root is still checked" {
+	local f
+	printf 'root: ops/hive\n' >.hive.yml
+	mkdir ops && git mv Docs/hive-mind ops/hive
+	f=ops/hive/sessions/s1/EVENTS.jsonl
+	sed -i '2s/"step":"1"/"step":"7"/' "$f"
+	rechain "$f"
+	sync_state ops/hive/sessions/s1
+	git add -A && git commit -q -m 'move the root, and rewrite s1 while at it'
+	# under the new .hive.yml alone the moved sessions look sound
+	run hive-check --all
+	assert_success
+	refused_push origin main
+	assert_output --partial "hive-check: the configuration of $(git rev-parse --short=7 HEAD) differs from the published one (${PUBLISHED:0:7}): checked under both"
+	assert_output --partial "Docs/hive-mind/sessions/s1: error: [history] session published in ${PUBLISHED:0:7} is gone (deleted or moved)"
+	assert_output --partial "Docs/hive-mind/sessions/s2: error: [history] session published in ${PUBLISHED:0:7} is gone (deleted or moved)"
+	# CI's gate reads the published root the same way
+	run hive-check --since "$PUBLISHED"
+	assert_failure 1
+	assert_output --partial "Docs/hive-mind/sessions/s1: error: [history] session published in ${PUBLISHED:0:7} is gone"
+}
+
+@test "config: a policy dropped in the push still holds: the published .hive.yml's policies apply" {
+	printf 'policy:\n  require_tags: [team]\n' >.hive.yml
+	git add .hive.yml && git commit -q -m 'require a team tag' && git push -q origin main
+	PUBLISHED="$(git rev-parse main)"
+	# the push drops the policy and records a change without the tag in a new session
+	rm .hive.yml
+	new_session s3 1
+	git add -A && git commit -q -m 'no more tags'
+	refused_push origin main
+	assert_output --partial 'Docs/hive-mind/sessions/s3/EVENTS.jsonl:2: error: [policy.require_tags] pipeline_updated of ci-1 has no configuration.tags.team'
+	assert_output --partial 'checked under both'
+	# a push that keeps the policy, with an event that keeps it, goes through
+	git reset -q --hard "$PUBLISHED"
+	hive-init -q --session s4 >/dev/null
+	hive-emit -q --session s4 pipeline_updated --resource deploy --action update \
+		--platform Docker --status success --json '{"tags":{"team":"ops"}}' >/dev/null
+	git add -A && git commit -q -m 'tagged'
+	run git push origin main
+	assert_success
+	refute_output --partial 'checked under both'
+}
+
+@test "config: a pushed .hive.yml whose root is outside the work tree is exit 2, the remote unchanged" {
+	printf 'root: ../elsewhere\n' >.hive.yml
+	git add .hive.yml && git commit -q -m 'root out of the tree'
+	# the work tree's own file says so first
+	refused_push origin main
+	assert_output --regexp "hive-check: error: root: in .*/\.hive\.yml, .*/\.\./elsewhere is outside the work tree"
+	# and so does the pushed commit's, when the work tree's file is fine
+	printf 'root: Docs/hive-mind\n' >.hive.yml
+	refused_push origin main
+	assert_output --regexp "hive-check: error: stdin:1: root: in $(git rev-parse --short=7 HEAD):\.hive\.yml, .*/\.\./elsewhere is outside the work tree"
+}
+
+@test "config: trust.allowed_signers comes from the published commit: a key added in the push signs for nothing" {
+	command -v ssh-keygen >/dev/null || fail "ssh-keygen is missing (openssh-client)"
+	local keys="$BATS_TEST_TMPDIR/keys"
+	mkdir -p "$keys" .hive
+	ssh-keygen -q -t ed25519 -N '' -C alice -f "$keys/alice"
+	ssh-keygen -q -t ed25519 -N '' -C mallory -f "$keys/mallory"
+	printf 'alice@example.org %s\n' "$(cut -d' ' -f1,2 "$keys/alice.pub")" >.hive/allowed_signers
+	printf 'trust:\n  allowed_signers: .hive/allowed_signers\npolicy:\n  require_signed: 1\n' >.hive.yml
+	git add -A && git commit -q -m 'alice signs' && git push -q origin main
+	PUBLISHED="$(git rev-parse main)"
+	# mallory adds her key and signs a session of her own in the same push
+	printf 'mallory@example.org %s\n' "$(cut -d' ' -f1,2 "$keys/mallory.pub")" >>.hive/allowed_signers
+	new_session s3 1
+	HIVE_SIGNING_KEY="$keys/mallory" hive-runbook -q --session s3 --finish >/dev/null
+	[ -s "$(session_dir s3)/CHECKPOINT.sig" ]
+	run hive-check --session s3
+	assert_success # the new allowed_signers vouches for her
+	git add -A && git commit -q -m 'mallory'
+	refused_push origin main
+	assert_output --regexp "Docs/hive-mind/sessions/s3/CHECKPOINT.sig:1: error: \[signature\] the signer ssh-ed25519 SHA256:[A-Za-z0-9+/]+ is not in trust.allowed_signers"
+	assert_output --partial 'Docs/hive-mind/sessions/s3/CHECKPOINT.sig: error: [policy.require_signed] CHECKPOINT has 0 valid signers in trust.allowed_signers, 1 required'
+}

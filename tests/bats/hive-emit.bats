@@ -957,7 +957,7 @@ assert_nowhere() {
 # mount_tmpfs SIZE: a tiny tmpfs at $TMPFS (unmounted in teardown). CI runs as root; a
 # machine where this fails must not pass these tests silently.
 mount_tmpfs() {
-	TMPFS="$BATS_TEST_TMPDIR/tmpfs"
+	TMPFS="$REPO/tmpfs" # inside the work tree: a root outside it is refused (SPEC 9)
 	mkdir -p "$TMPFS"
 	mount -t tmpfs -o "size=$1" tmpfs "$TMPFS" ||
 		fail "cannot mount a tmpfs at $TMPFS as uid $(id -u): the disk-full tests need root (CI runs as root)"

@@ -261,9 +261,9 @@ requirements() {
 # --- symbolic links (SPEC 6) -----------------------------------------------------------
 
 @test "a session folder that is a symbolic link is refused with exit 3" {
-	start s1 --root "$BATS_TEST_TMPDIR/elsewhere"
+	start s1 --root "$REPO/elsewhere"
 	mkdir -p Docs/hive-mind/sessions
-	ln -s "$BATS_TEST_TMPDIR/elsewhere/sessions/s1" Docs/hive-mind/sessions/s1
+	ln -s "$REPO/elsewhere/sessions/s1" Docs/hive-mind/sessions/s1
 	run_refused 3 'sessions/s1: is a symbolic link' hive-init --session s1
 }
 
@@ -880,18 +880,56 @@ requirements() {
 	[ ! -e "$REPO/Docs" ]
 }
 
-@test "--root with an absolute path outside the repository" {
-	start s1 --root "$BATS_TEST_TMPDIR/central"
-	[ -f "$BATS_TEST_TMPDIR/central/sessions/s1/EVENTS.jsonl" ]
+@test "--root with an absolute path inside the work tree" {
+	cd infra
+	start s1 --root "$REPO/central"
+	[ -f "$REPO/central/sessions/s1/EVENTS.jsonl" ]
 	[ ! -e "$REPO/Docs" ]
 }
 
+@test "a root outside the work tree is exit 2 in every tool, whatever names it, and nothing is made (SPEC 9)" {
+	local t
+	local -a args
+	: >"$BATS_TEST_TMPDIR/afile"
+	for t in hive-init hive-emit hive-check hive-runbook; do
+		args=("$t" --session s1)
+		[[ "$t" != hive-emit ]] ||
+			args+=(monitoring_added --resource a --action create --platform K8s --status success)
+		run_refused 2 "^$t: error: --root $BATS_TEST_TMPDIR/central is outside the work tree $REPO: sessions there are in no commit" \
+			"${args[@]}" --root "$BATS_TEST_TMPDIR/central"
+		run_refused 2 "^$t: error: HIVE_ROOT $REPO/\\.\\./up is outside the work tree" \
+			env HIVE_ROOT="$REPO/../up" "${args[@]}"
+		run_refused 2 "^$t: error: --root $BATS_TEST_TMPDIR/afile/sub is outside the work tree" \
+			"${args[@]}" --root "$BATS_TEST_TMPDIR/afile/sub"
+		run_refused 2 "^$t: error: --root $REPO/\\.git/hive is inside \\.git" \
+			"${args[@]}" --root "$REPO/.git/hive"
+	done
+	printf 'root: Docs/../../elsewhere\n' >.hive.yml
+	run_refused 2 "^hive-init: error: root: in $REPO/\\.hive\\.yml, $REPO/Docs/\\.\\./\\.\\./elsewhere is outside the work tree" \
+		hive-init --session s1
+	# a folder on the way that is a symbolic link out of the work tree counts as outside
+	rm .hive.yml
+	mkdir "$BATS_TEST_TMPDIR/out"
+	ln -s "$BATS_TEST_TMPDIR/out" Docs
+	run_refused 2 "^hive-init: error: the default root $REPO/Docs/hive-mind is outside the work tree" \
+		hive-init --session s1
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/out")" ]
+	[ ! -e "$BATS_TEST_TMPDIR/central" ] && [ ! -e "$BATS_TEST_TMPDIR/up" ]
+}
+
+@test "outside a repository any root is fine: there is no work tree to hold it in" {
+	mkdir "$BATS_TEST_TMPDIR/plain"
+	cd "$BATS_TEST_TMPDIR/plain"
+	start s1 --root "$BATS_TEST_TMPDIR/central"
+	[ -f "$BATS_TEST_TMPDIR/central/sessions/s1/EVENTS.jsonl" ]
+}
+
 @test "HIVE_ROOT sets the root; --root wins over it" {
-	HIVE_ROOT="$BATS_TEST_TMPDIR/env-root" start s1
-	[ -d "$BATS_TEST_TMPDIR/env-root/sessions/s1" ]
-	HIVE_ROOT="$BATS_TEST_TMPDIR/env-root" start s2 --root "$BATS_TEST_TMPDIR/flag-root"
-	[ -d "$BATS_TEST_TMPDIR/flag-root/sessions/s2" ]
-	[ ! -e "$BATS_TEST_TMPDIR/env-root/sessions/s2" ]
+	HIVE_ROOT="$REPO/env-root" start s1
+	[ -d "$REPO/env-root/sessions/s1" ]
+	HIVE_ROOT="$REPO/env-root" start s2 --root "$REPO/flag-root"
+	[ -d "$REPO/flag-root/sessions/s2" ]
+	[ ! -e "$REPO/env-root/sessions/s2" ]
 }
 
 @test ".hive.yml root: is relative to the top of the work tree; HIVE_ROOT wins over it" {
@@ -899,20 +937,20 @@ requirements() {
 	cd infra
 	start s1
 	[ -d "$REPO/ops/hive/sessions/s1" ]
-	HIVE_ROOT="$BATS_TEST_TMPDIR/env-root" start s2
-	[ -d "$BATS_TEST_TMPDIR/env-root/sessions/s2" ]
+	HIVE_ROOT="$REPO/env-root" start s2
+	[ -d "$REPO/env-root/sessions/s2" ]
 }
 
 # --- environment failures: exit 3, nothing left behind ----------------------------------
 
 @test "a root that cannot be created (under a regular file) is exit 3, nothing left behind" {
-	: >"$BATS_TEST_TMPDIR/afile"
-	run_refused 3 '^hive-init: error: .*afile' hive-init --session s1 --root "$BATS_TEST_TMPDIR/afile/sub"
+	: >afile
+	run_refused 3 '^hive-init: error: .*afile' hive-init --session s1 --root "$REPO/afile/sub"
 }
 
 @test "a root that is a regular file is exit 3" {
-	: >"$BATS_TEST_TMPDIR/afile"
-	run_refused 3 '^hive-init: error: .*afile' hive-init --session s1 --root "$BATS_TEST_TMPDIR/afile"
+	: >afile
+	run_refused 3 '^hive-init: error: .*afile' hive-init --session s1 --root "$REPO/afile"
 }
 
 @test "a sessions entry that is a regular file is exit 3" {
@@ -963,8 +1001,8 @@ requirements() {
 	assert_equal "$(cat .gitattributes)" '  /Docs/hive-mind/** -text  '
 }
 
-@test ".gitattributes: a root outside the work tree, or no repository, leaves it alone" {
-	start s1 --root "$BATS_TEST_TMPDIR/elsewhere"
+@test ".gitattributes: a root outside the work tree is refused before it is touched; no repository leaves it alone" {
+	run_refused 2 'outside the work tree' hive-init --session s1 --root "$BATS_TEST_TMPDIR/elsewhere"
 	[ ! -e .gitattributes ]
 	mkdir "$BATS_TEST_TMPDIR/plain"
 	cd "$BATS_TEST_TMPDIR/plain"

@@ -216,6 +216,62 @@ static void test_findings_junit(void **state)
 		   "</testsuites>\n");
 }
 
+/* A session checked again (under a second configuration) is taken up again: one suite, its
+ * rules joined, and a finding it already has is not reported twice. */
+static void test_findings_session_again(void **state)
+{
+	static const char *const more[] = {"chain", "policy.require_tags"};
+	struct sink s;
+
+	(void)state;
+	sink_open(&s, "junit", 0);
+	feed(&s);
+	hive_findings_session(s.f, "other", "sessions/other/EVENTS.jsonl", rules, 1);
+	hive_findings_session(s.f, "gh-1-1", "sessions/gh-1-1/EVENTS.jsonl", more, 2);
+	hive_findings_add(s.f, HIVE_LEVEL_ERROR, "chain", "sessions/gh-1-1/EVENTS.jsonl", 5,
+			  "seq is 7, expected 5");
+	hive_findings_add(s.f, HIVE_LEVEL_ERROR, "policy.require_tags", NULL, 2, "no tags");
+	assert_int_equal(hive_findings_sessions(s.f), 2);
+	assert_int_equal(hive_findings_errors(s.f), 3);
+	sink_close(&s, 0,
+		   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		   "<testsuites name=\"hive-check\" tests=\"6\" failures=\"2\">\n"
+		   "  <testsuite name=\"gh-1-1\" tests=\"5\" failures=\"2\" errors=\"0\">\n"
+		   "    <testcase name=\"json\" classname=\"hive.gh-1-1\" "
+		   "file=\"sessions/gh-1-1/EVENTS.jsonl\">\n"
+		   "    </testcase>\n"
+		   "    <testcase name=\"schema\" classname=\"hive.gh-1-1\" "
+		   "file=\"sessions/gh-1-1/EVENTS.jsonl\">\n"
+		   "    </testcase>\n"
+		   "    <testcase name=\"chain\" classname=\"hive.gh-1-1\" "
+		   "file=\"sessions/gh-1-1/EVENTS.jsonl\">\n"
+		   "      <failure type=\"chain\" message=\"2 findings\">"
+		   "sessions/gh-1-1/EVENTS.jsonl:3: error: prev is sha256:aa, expected sha256:bb\n"
+		   "sessions/gh-1-1/EVENTS.jsonl:5: error: seq is 7, expected 5\n"
+		   "</failure>\n"
+		   "    </testcase>\n"
+		   "    <testcase name=\"order\" classname=\"hive.gh-1-1\" "
+		   "file=\"sessions/gh-1-1/EVENTS.jsonl\">\n"
+		   "      <system-out>sessions/gh-1-1/EVENTS.jsonl: warning: timestamps go "
+		   "backwards at "
+		   "line 4\n"
+		   "</system-out>\n"
+		   "    </testcase>\n"
+		   "    <testcase name=\"policy.require_tags\" classname=\"hive.gh-1-1\" "
+		   "file=\"sessions/gh-1-1/EVENTS.jsonl\">\n"
+		   "      <failure type=\"policy.require_tags\" message=\"1 finding\">"
+		   "sessions/gh-1-1/EVENTS.jsonl:2: error: no tags\n"
+		   "</failure>\n"
+		   "    </testcase>\n"
+		   "  </testsuite>\n"
+		   "  <testsuite name=\"other\" tests=\"1\" failures=\"0\" errors=\"0\">\n"
+		   "    <testcase name=\"json\" classname=\"hive.other\" "
+		   "file=\"sessions/other/EVENTS.jsonl\">\n"
+		   "    </testcase>\n"
+		   "  </testsuite>\n"
+		   "</testsuites>\n");
+}
+
 /* --strict: a warning fails its testcase too. */
 static void test_findings_junit_strict(void **state)
 {
@@ -421,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_findings_github),
 		cmocka_unit_test(test_findings_github_escaping),
 		cmocka_unit_test(test_findings_junit),
+		cmocka_unit_test(test_findings_session_again),
 		cmocka_unit_test(test_findings_junit_strict),
 		cmocka_unit_test(test_findings_junit_escaping_and_sessions),
 		cmocka_unit_test(test_findings_junit_empty),

@@ -96,7 +96,8 @@ static void test_folder_and_all(void **state)
 	assert_int_equal(hive_gate_folder(&fx->g, fx->root, "a1", &err), HIVE_OK);
 	assert_int_equal(hive_findings_sessions(fx->g.f), 1);
 	assert_int_equal(hive_gate_all(&fx->g, fx->root, &err), HIVE_OK);
-	assert_int_equal(hive_findings_sessions(fx->g.f), 3);
+	/* a1 checked again is taken up again, not counted twice */
+	assert_int_equal(hive_findings_sessions(fx->g.f), 2);
 	assert_int_equal(hive_findings_errors(fx->g.f), 0);
 	assert_string_equal(findings(fx), "");
 	/* a session that does not exist */

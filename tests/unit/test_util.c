@@ -432,6 +432,53 @@ static void test_path_under_and_strv_sort(void **state)
 	hive_strv_sort(&sv); /* empty: nothing to do */
 }
 
+/* hive_root_inside: ".", "..", "//" and symbolic links resolved before the root is held
+ * against the top. */
+static void test_root_inside(void **state)
+{
+	const char *dir = *state;
+	char top[4200], path[4400], link[4400], *out = NULL;
+	struct hive_err err = {0};
+
+	snprintf(top, sizeof(top), "%s/top", dir);
+	assert_int_equal(mkdir(top, 0755), 0);
+	snprintf(path, sizeof(path), "%s/./Docs//x/../hive", top);
+	assert_int_equal(hive_root_inside(top, path, "--root", &out, &err), HIVE_OK);
+	snprintf(path, sizeof(path), "%s/Docs/hive", top);
+	assert_string_equal(out, path);
+	free(out);
+	/* out of the top by "..", by an absolute path, the top itself, .git */
+	snprintf(path, sizeof(path), "%s/Docs/../../up", top);
+	assert_int_equal(hive_root_inside(top, path, "--root", &out, &err), HIVE_EUSAGE);
+	assert_null(out);
+	assert_non_null(strstr(err.msg, "--root "));
+	assert_non_null(strstr(err.msg, "is outside the work tree"));
+	assert_int_equal(hive_root_inside(top, "/elsewhere", "x", &out, &err), HIVE_EUSAGE);
+	assert_int_equal(hive_root_inside(top, top, "x", &out, &err), HIVE_EUSAGE);
+	snprintf(path, sizeof(path), "%s/sub/..", top);
+	assert_int_equal(hive_root_inside(top, path, "x", &out, &err), HIVE_EUSAGE);
+	snprintf(path, sizeof(path), "%s/.git/hive", top);
+	assert_int_equal(hive_root_inside(top, path, "x", &out, &err), HIVE_EUSAGE);
+	assert_non_null(strstr(err.msg, "inside .git"));
+	snprintf(path, sizeof(path), "%s/.github/hive", top); /* not .git */
+	assert_int_equal(hive_root_inside(top, path, "x", &out, &err), HIVE_OK);
+	free(out);
+	/* a folder on the way linked out of the top counts as outside; one linked within, in */
+	snprintf(link, sizeof(link), "%s/Docs", top);
+	assert_int_equal(symlink(dir, link), 0);
+	snprintf(path, sizeof(path), "%s/Docs/hive-mind", top);
+	assert_int_equal(hive_root_inside(top, path, "x", &out, &err), HIVE_EUSAGE);
+	assert_int_equal(unlink(link), 0);
+	snprintf(path, sizeof(path), "%s/real", top);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(symlink("real", link), 0);
+	snprintf(path, sizeof(path), "%s/Docs/hive-mind", top);
+	assert_int_equal(hive_root_inside(top, path, "x", &out, &err), HIVE_OK);
+	snprintf(path, sizeof(path), "%s/real/hive-mind", top);
+	assert_string_equal(out, path);
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -452,6 +499,8 @@ int main(void)
 						unit_teardown_tmpdir),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_path_under_and_strv_sort),
+		cmocka_unit_test_setup_teardown(test_root_inside, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
 	};
 
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
