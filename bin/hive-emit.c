@@ -27,7 +27,13 @@ static const char synopsis[] =
 	"Each event is printed on stdout exactly as written.\n"
 	"\n";
 
-enum { OPT_RESOURCE = 1, OPT_ACTION, OPT_PLATFORM, OPT_STATUS, OPT_JSON };
+enum { OPT_RESOURCE = 1, OPT_ACTION, OPT_PLATFORM, OPT_STATUS, OPT_JSON, OPT_DRY_RUN };
+
+/* What the options fill: the event's fields, and --dry-run. */
+struct emit_opts {
+	struct hive_args_fields f;
+	int dry_run;
+};
 
 /* hive-emit's options; -C, --root, --session, --config, -q, --help and --version are
  * cli.c's (SPEC 2). Each is in man/hive-emit.1's OPTIONS (tests/bats/options.bats). */
@@ -39,6 +45,9 @@ static const struct hive_opt emit_options[] = {
 	HIVE_OPT_STRING(0, "status", "S", OPT_STATUS, "details.status: success or failure"),
 	HIVE_OPT_STRING(0, "json", "JSON|@FILE|-", OPT_JSON,
 			"an object merged into details.configuration"),
+	HIVE_OPT_FLAG(0, "dry-run", OPT_DRY_RUN,
+		      "validate the events (schema and policies) and print them as\n"
+		      "they would be written, without writing"),
 	HIVE_OPT_OPERAND("KEY=VALUE",
 			 "details.configuration.KEY as a string (tags.team=infra nests)"),
 	HIVE_OPT_OPERAND("KEY:=JSON", "details.configuration.KEY as a JSON value (replicas:=3)"),
@@ -51,14 +60,19 @@ static const char epilogue[] =
 	"monitoring_added, security_hardened, incident_detected, incident_responded,\n"
 	"incident_resolved, metric_recorded, and events.types from .hive.yml.\n"
 	"\n"
-	"Exit status: 0 success, 2 usage or invalid input (nothing written), 3 environment\n"
-	"or I/O failure (nothing written).\n";
+	"Exit status: 0 success, 1 a policy of the configuration refused the event (nothing\n"
+	"written), 2 usage or invalid input (nothing written), 3 environment or I/O failure\n"
+	"(nothing written).\n";
 
 static int emit_option(void *tool, int key, const char *arg, struct hive_err *err)
 {
-	struct hive_args_fields *o = tool;
+	struct emit_opts *e = tool;
+	struct hive_args_fields *o = &e->f;
 
 	switch (key) {
+	case OPT_DRY_RUN:
+		e->dry_run = 1;
+		return HIVE_OK;
 	case OPT_RESOURCE:
 		o->resource = arg;
 		return HIVE_OK;
@@ -79,9 +93,10 @@ static int emit_option(void *tool, int key, const char *arg, struct hive_err *er
 }
 
 /* The events reach stdout before the lock is let go: if they cannot, they are taken back
- * out of the log, so exit 3 always means "nothing was added". */
+ * out of the log, so exit 3 always means "nothing was added". dry_run: the events are
+ * validated and printed as they would be written, and the transaction is never committed. */
 static int add_and_print(struct hive_ctx *ctx, const struct hive_args_events *b, cJSON *git,
-			 cJSON *ci)
+			 cJSON *ci, int dry_run)
 {
 	struct hive_txn_opts o = {&ctx->cfg, git, ci, NULL, 0, 0};
 	struct hive_txn *t = NULL;
@@ -100,12 +115,13 @@ static int add_and_print(struct hive_ctx *ctx, const struct hive_args_events *b,
 				hive_err_prefix(&ctx->err, "stdin");
 			goto out;
 		}
-	if ((rc = hive_txn_commit(t, &ctx->err)))
+	if (!dry_run && (rc = hive_txn_commit(t, &ctx->err)))
 		goto out;
 	lines = hive_txn_lines(t, &len);
 	errno = 0;
 	if ((len && fwrite(lines, 1, len, stdout) != len) || fflush(stdout) != 0) {
-		hive_txn_rollback(t);
+		if (!dry_run)
+			hive_txn_rollback(t);
 		rc = hive_err_sys(
 			&ctx->err, HIVE_EENV, errno ? errno : EIO,
 			"cannot write the events to standard output, so they were not added");
@@ -117,8 +133,9 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct hive_args_fields opts = {0};
-	struct hive_cli_tool tool = {synopsis, emit_options, epilogue, emit_option, &opts};
+	struct emit_opts eo = {{0}, 0};
+	struct hive_args_fields *o = &eo.f;
+	struct hive_cli_tool tool = {synopsis, emit_options, epilogue, emit_option, &eo};
 	struct hive_ctx ctx = {0};
 	struct hive_redactor *red = NULL;
 	struct hive_args_events b = {0};
@@ -139,8 +156,8 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	stream = !strcmp(argv[first], "-");
-	if (stream && (first + 1 < argc || opts.resource || opts.action || opts.platform ||
-		       opts.status || opts.json)) {
+	if (stream &&
+	    (first + 1 < argc || o->resource || o->action || o->platform || o->status || o->json)) {
 		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
 				  "-: the stream form takes no other fields or --json; put them in "
 				  "each line's details");
@@ -155,7 +172,7 @@ int main(int argc, char **argv)
 		if ((rc = hive_args_stream(0, &ctx.cfg, red, &b, &redacted, &ctx.err)))
 			goto fail;
 	} else {
-		if ((rc = hive_args_details(&opts, argv + first + 1, argc - first - 1, &details,
+		if ((rc = hive_args_details(o, argv + first + 1, argc - first - 1, &details,
 					    &ctx.err)) ||
 		    (rc = hive_args_prepare(&ctx.cfg, red, argv[first], details, &redacted,
 					    &ctx.err)))
@@ -174,11 +191,13 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "out of memory");
 		goto fail;
 	}
-	if ((rc = add_and_print(&ctx, &b, git, ci)))
+	if ((rc = add_and_print(&ctx, &b, git, ci, eo.dry_run)))
 		goto fail;
 	if (redacted && !ctx.quiet)
 		fprintf(stderr, "%s: redacted %d secret value%s before writing\n", hive_progname,
 			redacted, redacted == 1 ? "" : "s");
+	if (eo.dry_run && !ctx.quiet)
+		fprintf(stderr, "%s: --dry-run: nothing was written\n", hive_progname);
 	rc = HIVE_OK;
 	goto done;
 fail:

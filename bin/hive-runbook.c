@@ -17,9 +17,9 @@
 #include "../lib/util.h"
 
 static const char synopsis[] =
-	"usage: hive-runbook [--finish [--status success|failure]] [--report REPORT]\n"
-	"                    [--format markdown|json|prometheus] [-o FILE] [--findings FILE|-]\n"
-	"                    [--step-summary] [options]\n"
+	"usage: hive-runbook [--finish [--status success|failure] [--dry-run]]\n"
+	"                    [--report REPORT] [--format markdown|json|prometheus] [-o FILE]\n"
+	"                    [--findings FILE|-] [--step-summary] [options]\n"
 	"       hive-runbook --all [--format markdown|json|prometheus] [-o FILE] [--step-summary]\n"
 	"       hive-runbook --checkpoint | --sign [options]\n"
 	"\n"
@@ -36,7 +36,8 @@ enum {
 	OPT_SUMMARY,
 	OPT_ALL,
 	OPT_CHECKPOINT,
-	OPT_SIGN
+	OPT_SIGN,
+	OPT_DRY_RUN
 };
 
 /* hive-runbook's options; -C, --root, --session, --config, -q, --help and --version are
@@ -64,6 +65,9 @@ static const struct hive_opt runbook_options[] = {
 	HIVE_OPT_FLAG(0, "checkpoint", OPT_CHECKPOINT,
 		      "write CHECKPOINT (the logs' line counts and last hashes) for the\n"
 		      "session now, signed into CHECKPOINT.sig when a key is configured"),
+	HIVE_OPT_FLAG(0, "dry-run", OPT_DRY_RUN,
+		      "with --finish: check everything --finish checks and print the\n"
+		      "report it would leave, writing nothing"),
 	HIVE_OPT_FLAG(0, "sign", OPT_SIGN,
 		      "add a cosignature by the configured key to CHECKPOINT.sig\n"
 		      "(CHECKPOINT must agree with the logs; it is never changed)"),
@@ -74,11 +78,12 @@ static const struct hive_opt runbook_options[] = {
 static const char epilogue[] =
 	"\n"
 	"Exit status: 0 success, 1 --finish or --checkpoint refused (the log fails hive-check's\n"
-	"json or chain rule) or --sign refused (CHECKPOINT does not agree with the logs),\n"
-	"2 usage or invalid input, 3 environment or I/O failure.\n";
+	"json or chain rule, or session_completed breaks a policy) or --sign refused\n"
+	"(CHECKPOINT does not agree with the logs), 2 usage or invalid input, 3 environment\n"
+	"or I/O failure.\n";
 
 struct runbook_opts {
-	int finish, step_summary, all, checkpoint, sign;
+	int finish, step_summary, all, checkpoint, sign, dry_run;
 	const char *status, *report, *format, *output, *findings;
 };
 
@@ -133,6 +138,9 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 	case OPT_CHECKPOINT:
 		o->checkpoint = 1;
 		return HIVE_OK;
+	case OPT_DRY_RUN:
+		o->dry_run = 1;
+		return HIVE_OK;
 	case OPT_SIGN:
 		o->sign = 1;
 		return HIVE_OK;
@@ -141,8 +149,9 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 }
 
 /* --finish: session_completed stamped with git and CI context like every other event
- * (SPEC 3), then the reports; see hive_finish. */
-static int finish(struct hive_ctx *ctx, const struct runbook_opts *o)
+ * (SPEC 3), then the reports; see hive_finish. With --dry-run nothing is written and
+ * *preview is what the reports would be made from (hive_finish_preview). */
+static int finish(struct hive_ctx *ctx, const struct runbook_opts *o, struct hive_facts **preview)
 {
 	struct hive_finish_opts fo = {&ctx->cfg, NULL,	 NULL, hive_git_repo(ctx->git),
 				      o->status, stderr, NULL};
@@ -164,6 +173,10 @@ static int finish(struct hive_ctx *ctx, const struct runbook_opts *o)
 	}
 	fo.git = git;
 	fo.ci = ci;
+	if (o->dry_run) {
+		rc = hive_finish_preview(ctx->root, ctx->session_id, &fo, preview, &ctx->err);
+		goto out;
+	}
 	rc = hive_finish(ctx->root, ctx->session_id, &fo, &was, &ctx->err);
 	if (!rc && was && o->status && !ctx->quiet)
 		fprintf(stderr, "%s: session %s is already %s: --status %s changes nothing\n",
@@ -231,6 +244,12 @@ int main(int argc, char **argv)
 				  argv[first]);
 		goto fail;
 	}
+	if (opts.dry_run && (!opts.finish || opts.output || opts.step_summary)) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
+				  "--dry-run goes with --finish, and writes nothing: no -o or "
+				  "--step-summary");
+		goto fail;
+	}
 	if (opts.status && !opts.finish) {
 		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--status goes with --finish");
 		goto fail;
@@ -277,15 +296,18 @@ int main(int argc, char **argv)
 		if (opts.finish &&
 		    ((opts.output && (rc = hive_path_dir_writable(opts.output, shown, &ctx.err))) ||
 		     (opts.step_summary && (rc = hive_ci_step_summary_check(&ctx.err))) ||
-		     (rc = finish(&ctx, &opts))))
+		     (rc = finish(&ctx, &opts, &facts))))
 			goto fail;
-		if ((rc = hive_session_open_ro(ctx.root, ctx.session_id, &s, &ctx.err)) ||
-		    (rc = hive_session_lock_shared(s, hive_lock_timeout(), &ctx.err)) ||
-		    (rc = hive_facts_load(s, hive_git_repo(ctx.git), &facts, &ctx.err)))
+		if (!facts &&
+		    ((rc = hive_session_open_ro(ctx.root, ctx.session_id, &s, &ctx.err)) ||
+		     (rc = hive_session_lock_shared(s, hive_lock_timeout(), &ctx.err)) ||
+		     (rc = hive_facts_load(s, hive_git_repo(ctx.git), &facts, &ctx.err))))
 			goto fail;
-		hive_session_unlock(s);
+		if (s)
+			hive_session_unlock(s);
 		hive_report_render(facts, report, format, findings, &out, &md);
-		snprintf(where, sizeof(where), "in %.4000s/RUNBOOK.md after --finish", s->dir);
+		snprintf(where, sizeof(where), "in %.4000s/RUNBOOK.md after --finish",
+			 s ? s->dir : ctx.root);
 	}
 	if (out.oom || md.oom) {
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "out of memory");
@@ -307,6 +329,8 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "cannot write to standard output");
 		goto fail;
 	}
+	if (opts.dry_run && !ctx.quiet)
+		fprintf(stderr, "%s: --dry-run: nothing was written\n", hive_progname);
 	rc = HIVE_OK;
 	goto done;
 fail:

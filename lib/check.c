@@ -17,6 +17,7 @@
 
 #include "event.h"
 #include "log.h"
+#include "policy.h"
 #include "redact.h"
 #include "util.h"
 
@@ -148,60 +149,29 @@ static void secret_keys(struct run *r, const cJSON *node, size_t line)
 	}
 }
 
-/* Does a configuration value say something: not missing, null, false, "", [] or {}? */
-static int present(const cJSON *v)
+/* hive_policy_event's findings, each under its rule. */
+struct policy_line {
+	struct run *r;
+	size_t line;
+};
+
+static void policy_found(void *arg, const char *rule, const char *message, const char *fix)
 {
-	return v && !cJSON_IsNull(v) && !cJSON_IsFalse(v) &&
-	       !(cJSON_IsString(v) && !*v->valuestring) &&
-	       !((cJSON_IsArray(v) || cJSON_IsObject(v)) && !v->child);
+	struct policy_line *p = arg;
+	enum rule i;
+
+	(void)fix; /* the writer shows it; the gate reports what is there */
+	for (i = R_CLEAN_TREE; i < NRULES && strcmp(rule_names[i], rule); i++)
+		;
+	if (i < NRULES)
+		report(p->r, HIVE_LEVEL_ERROR, i, NULL, p->line, "%s", message);
 }
 
-static void check_policies(struct run *r, const cJSON *ev, const char *type, size_t line)
+static void check_policies(struct run *r, const cJSON *ev, size_t line)
 {
-	const struct hive_config *cfg = r->c->cfg;
-	const cJSON *details = cJSON_GetObjectItemCaseSensitive(ev, "details");
-	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(details, "configuration");
-	const cJSON *git = cJSON_GetObjectItemCaseSensitive(ev, "git");
-	const cJSON *dirty = cJSON_GetObjectItemCaseSensitive(git, "dirty");
-	const cJSON *tags, *rb;
-	const char *action;
-	size_t i;
+	struct policy_line p = {r, line};
 
-	if (!cfg)
-		return;
-	if (hive_strv_has(&cfg->require_clean_tree, type) && !cJSON_IsFalse(dirty))
-		report(r, HIVE_LEVEL_ERROR, R_CLEAN_TREE, NULL, line,
-		       "%s was recorded from a %s work tree (policy: require_clean_tree)", type,
-		       cJSON_IsTrue(dirty) ? "dirty" : "possibly dirty (git.dirty is null)");
-	if (hive_strv_has(&cfg->require_ci, type) &&
-	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev, "ci")))
-		report(r, HIVE_LEVEL_ERROR, R_CI, NULL, line,
-		       "%s was recorded outside CI (policy: require_ci)", type);
-	action = hive_json_str(details, "action");
-	if (cfg->require_tags.n && hive_event_type_is_change(type) && action &&
-	    strcmp(action, "delete")) {
-		tags = cJSON_GetObjectItemCaseSensitive(conf, "tags");
-		for (i = 0; i < cfg->require_tags.n; i++) {
-			const cJSON *t =
-				cJSON_GetObjectItemCaseSensitive(tags, cfg->require_tags.v[i]);
-			if (!present(t))
-				report(r, HIVE_LEVEL_ERROR, R_TAGS, NULL, line,
-				       "%s of %s has no configuration.tags.%s (policy: "
-				       "require_tags)",
-				       type,
-				       hive_json_str(details, "resource")
-					       ? hive_json_str(details, "resource")
-					       : "?",
-				       cfg->require_tags.v[i]);
-		}
-	}
-	if (cfg->require_rollback == 1 && !strcmp(type, "deployment_configured")) {
-		rb = cJSON_GetObjectItemCaseSensitive(conf, "rollback");
-		if (!present(rb))
-			report(r, HIVE_LEVEL_ERROR, R_ROLLBACK, NULL, line,
-			       "deployment_configured has no configuration.rollback (policy: "
-			       "require_rollback)");
-	}
+	hive_policy_event(r->c->cfg, ev, policy_found, &p);
 }
 
 /* Every rule that looks at one line. */
@@ -331,7 +301,7 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	if (type) {
 		if (!hive_strv_has(&r->types, type))
 			hive_strv_push(&r->types, type);
-		check_policies(r, ev, type, no);
+		check_policies(r, ev, no);
 	}
 	hive_arena_reset(&r->arena);
 }

@@ -181,6 +181,40 @@ out:
 	return rc;
 }
 
+int hive_finish_preview(const char *root, const char *id, const struct hive_finish_opts *o,
+			struct hive_facts **facts, struct hive_err *err)
+{
+	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1};
+	struct hive_session *s = NULL;
+	struct hive_txn *t = NULL;
+	cJSON *details = NULL;
+	const char *lines = "";
+	size_t len = 0;
+	int rc;
+
+	*facts = NULL;
+	if ((rc = hive_session_open_ro(root, id, &s, err)) || (rc = integrity(o, s, err)) ||
+	    (rc = hive_txn_begin(root, id, &topts, &t, err)))
+		goto out;
+	if (!hive_state_is_closed(hive_txn_state(t))) {
+		if (!(details = cJSON_CreateObject()) ||
+		    !cJSON_AddStringToObject(details, "status",
+					     o->status ? o->status : "success")) {
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
+			goto out;
+		}
+		if ((rc = hive_txn_add(t, "session_completed", details, err)))
+			goto out;
+		lines = hive_txn_lines(t, &len);
+	}
+	rc = hive_facts_load_pending(hive_txn_session(t), o->repo, lines, len, facts, err);
+out:
+	hive_txn_free(t); /* never committed: nothing was written */
+	hive_session_close(s);
+	cJSON_Delete(details);
+	return rc;
+}
+
 int hive_finish_checkpoint(const char *root, const char *id, const struct hive_finish_opts *o,
 			   struct hive_err *err)
 {

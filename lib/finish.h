@@ -10,6 +10,7 @@
 
 struct cJSON;
 struct git_repository;
+struct hive_facts;
 
 struct hive_finish_opts {
 	const struct hive_config *cfg; /* event types and policies (borrowed) */
@@ -34,6 +35,16 @@ struct hive_finish_opts {
  */
 int hive_finish(const char *root, const char *id, const struct hive_finish_opts *o,
 		const char **was, struct hive_err *err);
+
+/*
+ * hive-runbook --finish --dry-run: what hive_finish checks (the integrity rules, then
+ * session_completed against the schema and the policies one event can break), with nothing
+ * written: *facts (the caller's, hive_facts_free) is what the reports would be made from once
+ * it is, the log with session_completed folded in (a closed session: as it is). HIVE_FAIL
+ * with the findings on o->findings or the broken policies in err, as hive_finish.
+ */
+int hive_finish_preview(const char *root, const char *id, const struct hive_finish_opts *o,
+			struct hive_facts **facts, struct hive_err *err);
 
 /*
  * hive-runbook --checkpoint: write CHECKPOINT (and CHECKPOINT.sig when o->signing_key is

@@ -222,16 +222,60 @@ static void derive(struct hive_facts *f, git_repository *repo)
 	}
 }
 
+static int load(struct hive_session *s, git_repository *repo, struct hive_facts **out, int finish,
+		struct hive_err *err);
+
+/* Fold one whole line of the log (or of a pending transaction) into f. */
+static int fold_line(struct hive_facts *f, const char *line, size_t len)
+{
+	char hash[HIVE_HASH_SIZE];
+	struct hive_err ignored = {0};
+	cJSON *ev = hive_json_parse(line, len);
+
+	if (!ev)
+		return -1;
+	cJSON_AddItemToArray(f->events, ev);
+	hive_sha256(line, len, hash);
+	return hive_state_apply(&f->state, ev, hash, &ignored) ? -1 : 0;
+}
+
+int hive_facts_load_pending(struct hive_session *s, git_repository *repo, const char *pending,
+			    size_t pending_len, struct hive_facts **out, struct hive_err *err)
+{
+	const char *p = pending, *end = pending + pending_len, *nl;
+	struct hive_facts *f = NULL;
+	int rc;
+
+	if ((rc = load(s, repo, &f, 0, err)))
+		return rc;
+	for (; p < end; p = nl + 1) {
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			nl = end;
+		if (nl > p && fold_line(f, p, (size_t)(nl - p)) < 0) {
+			hive_facts_free(f);
+			return hive_err_set(err, HIVE_EENV, "a pending line does not fold");
+		}
+	}
+	derive(f, repo);
+	*out = f;
+	return HIVE_OK;
+}
+
 int hive_facts_load(struct hive_session *s, git_repository *repo, struct hive_facts **out,
 		    struct hive_err *err)
+{
+	return load(s, repo, out, 1, err);
+}
+
+/* The log of s folded into *out; derived (derive) when `finish`. */
+static int load(struct hive_session *s, git_repository *repo, struct hive_facts **out, int finish,
+		struct hive_err *err)
 {
 	struct hive_facts *f = calloc(1, sizeof(*f));
 	struct hive_lines *r = NULL;
 	enum hive_line_kind kind;
 	const char *line;
 	size_t len;
-	char hash[HIVE_HASH_SIZE];
-	cJSON *ev;
 	int rc = HIVE_OK, got;
 
 	*out = NULL;
@@ -246,24 +290,21 @@ int hive_facts_load(struct hive_session *s, git_repository *repo, struct hive_fa
 		goto fail;
 	}
 	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
-		if (kind != HIVE_LINE_OK || !(ev = hive_json_parse(line, len))) {
+		if (kind != HIVE_LINE_OK || fold_line(f, line, len) < 0) {
 			rc = hive_err_set(
 				err, HIVE_EENV,
 				"%s/EVENTS.jsonl:%zu: not a whole JSON line: run hive-check",
 				s->dir, hive_lines_number(r));
 			goto fail;
 		}
-		cJSON_AddItemToArray(f->events, ev);
-		hive_sha256(line, len, hash);
-		if ((rc = hive_state_apply(&f->state, ev, hash, err)))
-			goto fail;
 	}
 	if (got < 0) {
 		rc = HIVE_EENV;
 		goto fail;
 	}
 	hive_lines_free(r);
-	derive(f, repo);
+	if (finish)
+		derive(f, repo);
 	*out = f;
 	return HIVE_OK;
 fail:

@@ -21,6 +21,11 @@ struct hive_facts;
  */
 int hive_facts_load(struct hive_session *s, struct git_repository *repo, struct hive_facts **out,
 		    struct hive_err *err);
+/* The same, with pending[0..pending_len) folded in after the log: whole lines a transaction
+ * would add (--dry-run: what the reports would say once they are written). */
+int hive_facts_load_pending(struct hive_session *s, struct git_repository *repo,
+			    const char *pending, size_t pending_len, struct hive_facts **out,
+			    struct hive_err *err);
 void hive_facts_free(struct hive_facts *f);
 
 /* METRICS.json (SPEC 5.4) as a new JSON object. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "event.h"
+#include "policy.h"
 #include "state.h"
 #include "util.h"
 
@@ -642,6 +643,35 @@ fail:
 	return rc;
 }
 
+/* Each broken policy as a line of the message: what is wrong (without the gate's
+ * "(policy: …)", the rule says it) and what would satisfy it. */
+static void policy_line(void *arg, const char *rule, const char *message, const char *fix)
+{
+	struct hive_buf *b = arg;
+	const char *cut = strstr(message, " (policy: ");
+
+	hive_buf_printf(b, "\n  %s: %.*s: %s", rule,
+			(int)(cut ? (size_t)(cut - message) : strlen(message)), message, fix);
+}
+
+/* The policies one event can break (SPEC 2: exit 1, nothing written), all in one message. */
+static int policies_kept(struct hive_txn *t, const cJSON *ev, size_t no, const char *type,
+			 struct hive_err *err)
+{
+	struct hive_buf b = {0};
+	size_t n = hive_policy_event(t->opts.cfg, ev, policy_line, &b);
+	int rc = HIVE_OK;
+
+	if (n)
+		rc = hive_err_set(err, HIVE_FAIL,
+				  "event %zu (%s) breaks %zu polic%s of the configuration, so "
+				  "nothing was written:%s",
+				  no, type, n, n == 1 ? "y" : "ies",
+				  b.oom ? " (out of memory)" : b.p);
+	hive_buf_free(&b);
+	return rc;
+}
+
 int hive_txn_add(struct hive_txn *t, const char *type, const cJSON *details, struct hive_err *err)
 {
 	cJSON *ev = NULL, *back = NULL, *git, *ci;
@@ -678,6 +708,8 @@ int hive_txn_add(struct hive_txn *t, const char *type, const cJSON *details, str
 		hive_err_prefix(err, "event %zu (%s)", nadded + 1, type);
 		goto out;
 	}
+	if ((rc = policies_kept(t, back, nadded + 1, type, err)))
+		goto out;
 	rc = HIVE_EENV;
 	hive_sha256(text, len, hash);
 	if (hive_state_apply(&t->state, back, hash, err))

@@ -29,8 +29,10 @@ struct cJSON;
  *   hive_txn_add(txn, type, details, err)	(any number of times)
  *	Stamps the event (seq, timestamp, worker, session id, opts.git, opts.ci, prev),
  *	serialises it, reads those exact bytes back with the strict JSON reader, validates
- *	them with hive_event_validate (the gate's schema) and folds them into the view.
- *	Nothing is written. On failure (HIVE_EUSAGE naming the event and field; HIVE_EENV
+ *	them with hive_event_validate (the gate's schema), holds them against the
+ *	policies one event can break (hive_policy_event) and folds them into the view.
+ *	Nothing is written. On failure (HIVE_EUSAGE naming the event and field; HIVE_FAIL
+ *	naming every broken policy and what would satisfy it, in one message; HIVE_EENV
  *	out of memory) the transaction is as it was before the call.
  *
  *   hive_txn_commit(txn, err)

@@ -30,6 +30,14 @@ refute_stderr_partial() {
 	[[ "${stderr-}" != *"$1"* ]] || fail "$(printf 'stderr should not contain %s:\n%s' "$1" "$stderr")"
 }
 
+# emit_unchecked ARGS…: hive-emit under an empty configuration, so that no policy refuses
+# the event at write time: a line an older hive, or a hand, wrote before the policy was
+# configured. The gate must still find what the policy forbids.
+emit_unchecked() {
+	: >"$BATS_TEST_TMPDIR/no-policy.yml"
+	HIVE_CONFIG="$BATS_TEST_TMPDIR/no-policy.yml" hive-emit "$@"
+}
+
 # zeros N: N zero digits.
 zeros() {
 	printf '%*s' "$1" '' | tr ' ' 0
@@ -601,7 +609,7 @@ Docs/hive-mind/sessions/s1/CHECKPOINT:3: error: [signature] EVENTS.jsonl grew pa
 	assert_clean
 
 	printf '# local change\n' >>Dockerfile
-	hive-emit --session s1 infrastructure_provisioned --resource vpc --action update \
+	emit_unchecked --session s1 infrastructure_provisioned --resource vpc --action update \
 		--platform AWS --status success >/dev/null 2>&1
 	run jq -r .git.dirty "$(events_of s1)"
 	assert_line --index 3 true
@@ -618,7 +626,7 @@ Docs/hive-mind/sessions/s1/CHECKPOINT:3: error: [signature] EVENTS.jsonl grew pa
 	run --separate-stderr hive-check --session s1
 	assert_clean
 
-	hive-emit --session s1 deployment_configured --resource api --action update \
+	emit_unchecked --session s1 deployment_configured --resource api --action update \
 		--platform K8s --status success >/dev/null 2>&1
 	run --separate-stderr hive-check --session s1
 	assert_failure 1
@@ -635,9 +643,9 @@ Docs/hive-mind/sessions/s1/CHECKPOINT:3: error: [signature] EVENTS.jsonl grew pa
 	run --separate-stderr hive-check --session s1
 	assert_clean
 
-	hive-emit --session s1 deployment_configured --resource api --action update --platform K8s \
-		--status success tags.owner=bob >/dev/null 2>&1
-	hive-emit --session s1 infrastructure_provisioned --resource vpc --action create \
+	emit_unchecked --session s1 deployment_configured --resource api --action update \
+		--platform K8s --status success tags.owner=bob >/dev/null 2>&1
+	emit_unchecked --session s1 infrastructure_provisioned --resource vpc --action create \
 		--platform AWS --status success >/dev/null 2>&1
 	run --separate-stderr hive-check --session s1
 	assert_failure 1
@@ -674,8 +682,8 @@ Docs/hive-mind/sessions/s1/CHECKPOINT:3: error: [signature] EVENTS.jsonl grew pa
 	run --separate-stderr hive-check --session s1
 	assert_clean
 
-	hive-emit --session s1 deployment_configured --resource api --action update --platform K8s \
-		--status success image=api:2 >/dev/null 2>&1
+	emit_unchecked --session s1 deployment_configured --resource api --action update \
+		--platform K8s --status success image=api:2 >/dev/null 2>&1
 	run --separate-stderr hive-check --session s1
 	assert_failure 1
 	assert_output 'Docs/hive-mind/sessions/s1/EVENTS.jsonl:4: error: [policy.require_rollback] deployment_configured has no configuration.rollback (policy: require_rollback)'
@@ -743,8 +751,8 @@ Docs/hive-mind/sessions/s1/CHECKPOINT:3: error: [signature] EVENTS.jsonl grew pa
 @test "format text: a value with a newline or an escape cannot forge a finding line or colour" {
 	printf 'policy:\n  require_tags: [team]\n' >.hive.yml
 	new_session s1 0
-	hive-emit --session s1 deployment_configured --action update --platform K8s --status success \
-		--resource $'api\nDocs/hive-mind/sessions/s1/EVENTS.jsonl:1: error: [chain] forged\r\e[8m' \
+	emit_unchecked --session s1 deployment_configured --action update --platform K8s \
+		--status success --resource $'api\nDocs/hive-mind/sessions/s1/EVENTS.jsonl:1: error: [chain] forged\r\e[8m' \
 		>/dev/null 2>&1
 	run --separate-stderr hive-check --session s1
 	assert_failure 1
@@ -834,7 +842,7 @@ Docs/hive-mind/sessions/s1/CHECKPOINT:3: error: [signature] EVENTS.jsonl grew pa
 	printf 'policy:\n  require_tags: [team]\n' >.hive.yml
 	local root='ops,hive:1'
 	hive-init --root "$root" --session s1 >/dev/null 2>&1
-	hive-emit --root "$root" --session s1 deployment_configured --resource $'db%1\r\nprimary' \
+	emit_unchecked --root "$root" --session s1 deployment_configured --resource $'db%1\r\nprimary' \
 		--action update --platform K8s --status success >/dev/null 2>&1
 	[[ -d "$REPO/ops,hive:1/sessions/s1" ]]
 	run --separate-stderr hive-check --root "$root" --session s1 --format github
@@ -919,9 +927,9 @@ Docs/hive-mind/sessions/s1/CHECKPOINT:3: error: [signature] EVENTS.jsonl grew pa
 @test "format junit: XML special characters in a message are escaped" {
 	command -v xmllint >/dev/null ||
 		fail "xmllint is missing: install libxml2-utils (the junit test needs it and never skips)"
-	printf 'policy:\n  require_tags: [team]\n' >.hive.yml
 	new_session s1 1
-	hive-emit --session s1 deployment_configured --resource $'a<b>&"c\'\x01' --action update \
+	printf 'policy:\n  require_tags: [team]\n' >.hive.yml
+	emit_unchecked --session s1 deployment_configured --resource $'a<b>&"c\'\x01' --action update \
 		--platform K8s --status success >/dev/null 2>&1
 	run --separate-stderr hive-check --session s1 --format junit
 	assert_failure 1

@@ -1141,3 +1141,66 @@ $line
 $line"
 	[[ "$(jq -c .git.dirty "$OUT" | paste -sd,)" == null,null,null ]] || fail "dirty: $(jq -c .git.dirty "$OUT" | paste -sd,)"
 }
+
+# --- policies at write time (SPEC 2: exit 1, nothing written) -----------------------------
+
+@test "write-time policy: an event that breaks policies is exit 1 naming each and what satisfies it, nothing written" {
+	printf 'policy:\n  require_tags: [team, cost-center]\n  require_rollback: true\n' >.hive.yml
+	run_refused 1 '^hive-emit: error: event 1 \(deployment_configured\) breaks 3 policies' \
+		hive-emit "${DEPLOY[@]}" environment=prod
+	assert_stderr "hive-emit: error: event 1 (deployment_configured) breaks 3 policies of the configuration, so nothing was written:
+  policy.require_tags: deployment_configured of api has no configuration.tags.team: add tags.team=VALUE
+  policy.require_tags: deployment_configured of api has no configuration.tags.cost-center: add tags.cost-center=VALUE
+  policy.require_rollback: deployment_configured has no configuration.rollback: add rollback='how to undo it' (for example rollback='helm rollback api')"
+	# one tag given: the other is still named, alone
+	run_refused 1 'breaks 2 policies' hive-emit "${DEPLOY[@]}" tags.team=web
+	assert_stderr --partial 'policy.require_tags: deployment_configured of api has no configuration.tags.cost-center'
+	[[ "$stderr" != *'tags.team=VALUE'* ]] || fail "a given tag named as missing: $stderr"
+	# what the message asks for is enough: written, and the gate agrees
+	emit_ok "${DEPLOY[@]}" tags.team=web tags.cost-center=42 rollback='helm rollback api'
+	[[ "$(lines_of "$EV")" == 2 ]]
+	run hive-check --session s1
+	assert_success
+	# a deletion needs no tags (as in the gate)
+	emit_ok deployment_configured --resource api --action delete --platform K8s \
+		--status success rollback=none
+}
+
+@test "write-time policy: require_clean_tree and require_ci at write time; a stream is all or nothing" {
+	printf 'policy:\n  require_clean_tree: [infrastructure_provisioned]\n  require_ci: [deployment_configured]\n' >.hive.yml
+	git add .hive.yml && git commit -q -m policy
+	emit_ok infrastructure_provisioned --resource vpc --action create --platform AWS --status success
+	printf '# a local change\n' >>Dockerfile
+	run_refused 1 'policy\.require_clean_tree: infrastructure_provisioned was recorded from a dirty work tree: commit or stash the changes first' \
+		hive-emit infrastructure_provisioned --resource vpc --action update --platform AWS \
+		--status success
+	run_refused 1 'policy\.require_ci: deployment_configured was recorded outside CI: record it from the CI job' \
+		hive-emit "${DEPLOY[@]}"
+	CI=true emit_ok "${DEPLOY[@]}"
+	# the second line of a stream breaks a policy: none of it is written
+	printf '%s\n' '{"event_type":"pipeline_updated","details":{"resource":"ci","action":"update","platform":"Docker","status":"success"}}' \
+		'{"event_type":"deployment_configured","details":{"resource":"api","action":"update","platform":"K8s","status":"success"}}' \
+		>"$BATS_TEST_TMPDIR/stream.ndjson"
+	run_refused 1 '^hive-emit: error: stdin: event 2 \(deployment_configured\) breaks 1 policy of the configuration, so nothing was written:' \
+		hive-emit - <"$BATS_TEST_TMPDIR/stream.ndjson"
+}
+
+@test "--dry-run: the events validated and printed as they would be written, nothing written" {
+	local line
+	snapshot "$BATS_TEST_TMPDIR"
+	run --separate-stderr hive-emit --dry-run "${DEPLOY[@]}" version=2
+	assert_success
+	assert_stderr 'hive-emit: --dry-run: nothing was written'
+	assert_unchanged "$BATS_TEST_TMPDIR"
+	assert_jq '.seq == 2 and .event_type == "deployment_configured" and .details.configuration.version == "2" and .prev == $p' \
+		"$output" --arg p "sha256:$(sed -n 1p "$EV" | tr -d '\n' | sha256sum | cut -c1-64)"
+	line=$output
+	# the real thing writes the same event (but for its timestamp)
+	emit_ok "${DEPLOY[@]}" version=2
+	assert_equal "$(jq -c 'del(.timestamp)' <<<"$output")" "$(jq -c 'del(.timestamp)' <<<"$line")"
+	# a dry run is held to the schema and to the policies like the real one
+	run_refused 2 'details.status' hive-emit --dry-run deployment_configured --resource api \
+		--action update --platform K8s
+	printf 'policy:\n  require_rollback: true\n' >.hive.yml
+	run_refused 1 'policy\.require_rollback' hive-emit --dry-run "${DEPLOY[@]}"
+}

@@ -1040,3 +1040,12 @@ requirements() {
 	run hive-check -C "$BATS_TEST_TMPDIR/crlf2" --session s1
 	assert_failure
 }
+
+@test "a policy that names session_started is held at write time: exit 1, no session made" {
+	printf 'policy:\n  require_ci: [session_started]\n' >.hive.yml
+	run_refused 1 'event 1 \(session_started\) breaks 1 policy of the configuration, so nothing was written:
+  policy\.require_ci: session_started was recorded outside CI' hive-init --session s1
+	[ ! -e Docs/hive-mind/sessions/s1 ]
+	CI=true start s1
+	[ -f "$(session_dir s1)/EVENTS.jsonl" ]
+}

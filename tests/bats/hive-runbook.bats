@@ -432,6 +432,36 @@ ms() {
 	assert_stderr 'hive-check: 1 session checked: 0 errors, 0 warnings'
 }
 
+@test "--finish --dry-run: prints the runbook --finish would leave, writes nothing; a policy on session_completed refuses both" {
+	install_session rb-full
+	local d
+	d="$(session_dir rb-full)"
+	snapshot "$BATS_TEST_TMPDIR"
+	run --separate-stderr hive-runbook --session rb-full --finish --dry-run
+	assert_success
+	assert_stderr 'hive-runbook: --dry-run: nothing was written'
+	assert_unchanged "$BATS_TEST_TMPDIR"
+	[[ ! -e "$d/RUNBOOK.md" && ! -e "$d/METRICS.json" ]]
+	assert_line '# RUNBOOK: rb-full'
+	assert_line '- Status: completed'
+	hive-runbook -q --session rb-full --finish --dry-run >"$BATS_TEST_TMPDIR/preview.md"
+	# the real --finish leaves that runbook (but for the completion time it stamps)
+	hive-runbook -q --session rb-full --finish >/dev/null
+	diff <(grep -v -e '^- Completed:' -e '^- Duration:' -e 'session_completed' "$BATS_TEST_TMPDIR/preview.md") \
+		<(grep -v -e '^- Completed:' -e '^- Duration:' -e 'session_completed' "$d/RUNBOOK.md")
+	# only with --finish, and it writes nowhere
+	run_refused 2 '^hive-runbook: error: --dry-run goes with --finish' hive-runbook --session rb-full --dry-run
+	run_refused 2 '^hive-runbook: error: --dry-run goes with --finish' \
+		hive-runbook --session rb-full --finish --dry-run -o "$BATS_TEST_TMPDIR/x.md"
+	# a policy session_completed breaks refuses the dry run and the real one alike
+	install_session rb-empty
+	printf 'policy:\n  require_ci: [session_completed]\n' >.hive.yml
+	run_refused 1 'event 1 \(session_completed\) breaks 1 policy of the configuration, so nothing was written:' \
+		hive-runbook --session rb-empty --finish --dry-run
+	run_refused 1 'policy\.require_ci: session_completed was recorded outside CI' \
+		hive-runbook --session rb-empty --finish
+}
+
 @test "--finish: METRICS.json numbers, by hand (completion time read from the log)" {
 	install_session rb-full
 	local d m done_at
