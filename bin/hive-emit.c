@@ -56,9 +56,17 @@ static const struct hive_opt emit_options[] = {
 
 static const char epilogue[] =
 	"\n"
-	"Event types: deployment_configured, infrastructure_provisioned, pipeline_updated,\n"
-	"monitoring_added, security_hardened, incident_detected, incident_responded,\n"
-	"incident_resolved, metric_recorded, and events.types from .hive.yml.\n"
+	"Event types and what each requires:\n"
+	"  deployment_configured, infrastructure_provisioned, pipeline_updated,\n"
+	"  monitoring_added, security_hardened, incident_responded, incident_resolved\n"
+	"      resource, action, platform and status (the options of the same names)\n"
+	"  incident_detected\n"
+	"      the same, and severity=P1|P2|P3|P4\n"
+	"  metric_recorded\n"
+	"      name=NAME value:=NUMBER unit=UNIT\n"
+	"  events.types from .hive.yml\n"
+	"      nothing (any of the fields above that is given is checked)\n"
+	"Policies in .hive.yml may require more (tags.KEY=, rollback=): a refusal names them.\n"
 	"\n"
 	"Exit status: 0 success, 1 a policy of the configuration refused the event (nothing\n"
 	"written), 2 usage or invalid input (nothing written), 3 environment or I/O failure\n"
@@ -98,7 +106,7 @@ static int emit_option(void *tool, int key, const char *arg, struct hive_err *er
 static int add_and_print(struct hive_ctx *ctx, const struct hive_args_events *b, cJSON *git,
 			 cJSON *ci, int dry_run)
 {
-	struct hive_txn_opts o = {&ctx->cfg, git, ci, NULL, 0, 0};
+	struct hive_txn_opts o = {&ctx->cfg, git, ci, NULL, 0, 0, ctx->session_from};
 	struct hive_txn *t = NULL;
 	const char *lines;
 	size_t i, len;

@@ -222,6 +222,13 @@ int main(int argc, char **argv)
 	so.worktree = hive_git_workdir(ctx.git) ? ctx.top : NULL;
 	if ((rc = hive_start(ctx.root, ctx.session_id, &so, &res, &ctx.err)))
 		goto fail;
+	if (!res.created && strcmp(hive_json_str(res.state, "status"), "active"))
+		hive_warn(ctx.quiet, "session %s is %s: no more events can be added to it (%s)",
+			  ctx.session_id, hive_json_str(res.state, "status"),
+			  !strcmp(ctx.session_from, "HIVE_SESSION_ID")
+				  ? "HIVE_SESSION_ID names it: unset it and run hive-init again "
+				    "for a new session"
+				  : "pass --session with a new id, or none, for a new session");
 	if (res.attributes && !ctx.quiet)
 		fprintf(stderr,
 			"%s: added '%s' to .gitattributes: a log is hashed byte for byte, so git "

@@ -455,6 +455,7 @@ int hive_ctx_session(struct hive_ctx *ctx, int generate, int *generated)
 			return rc;
 		id = buf;
 		*generated = 1;
+		what = "generated";
 	}
 	if (!id)
 		return hive_err_set(
@@ -466,6 +467,7 @@ int hive_ctx_session(struct hive_ctx *ctx, int generate, int *generated)
 		return rc;
 	}
 	snprintf(ctx->session_id, sizeof(ctx->session_id), "%s", id);
+	ctx->session_from = what;
 	return HIVE_OK;
 }
 

@@ -33,7 +33,10 @@ struct hive_ctx {
 	char *config_rel;	/* the configuration file below the top (".hive.yml" when none was
 				   named), NULL when it is outside the work tree or there is none */
 	char session_id[HIVE_ID_MAX + 1]; /* "" until resolved */
-	struct hive_err err;		  /* the last failure */
+	const char
+		*session_from; /* where it came from: "--session", "HIVE_SESSION_ID", "the CI's
+				  session id" or "generated" (static text), NULL until resolved */
+	struct hive_err err;   /* the last failure */
 };
 
 /*

@@ -154,12 +154,13 @@ static int check_string(const cJSON *obj, const char *path, const char *key, int
 	return HIVE_OK;
 }
 
-static int check_incident(const cJSON *conf, struct hive_err *err)
+/* An incident's configuration; severity is required when `severity` is set. */
+static int check_incident(const cJSON *conf, int severity, struct hive_err *err)
 {
 	const cJSON *items, *it;
 	int rc, i = 0;
 
-	if ((rc = check_enum(conf, "details.configuration", "severity", severities, NULL, 1,
+	if ((rc = check_enum(conf, "details.configuration", "severity", severities, NULL, severity,
 			     err)) ||
 	    (rc = check_string(conf, "details.configuration", "impact", 0, 0, err)) ||
 	    (rc = check_string(conf, "details.configuration", "root_cause", 0, 0, err)))
@@ -277,6 +278,43 @@ static int check_metric(const cJSON *conf, struct hive_err *err)
 	return check_string(conf, "details.configuration", "unit", 1, 0, err);
 }
 
+/* More than one required field missing: all of them in one message, with the options that
+ * give them (one missing field gets its own message, with the values it may take). */
+static int all_missing(const cJSON *details, const char *type, struct hive_err *err)
+{
+	static const char *const keys[] = {"resource", "action", "platform", "status"};
+	static const char *const flags[] = {"--resource NAME", "--action create|update|delete",
+					    "--platform AWS|GCP|Azure|Docker|K8s",
+					    "--status success|failure"};
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(details, "configuration");
+	char names[160] = "", hint[300] = "";
+	size_t i, n = 0, total = 0;
+	int severity = !strcmp(type, "incident_detected") &&
+		       !cJSON_GetObjectItemCaseSensitive(conf, "severity");
+
+	for (i = 0; i < N(keys); i++)
+		total += !cJSON_GetObjectItemCaseSensitive(details, keys[i]);
+	total += (size_t)severity;
+	if (total < 2)
+		return HIVE_OK;
+	for (i = 0; i < N(keys) + 1; i++) {
+		const char *name = i < N(keys) ? keys[i] : "configuration.severity";
+		const char *flag = i < N(keys) ? flags[i] : "severity=P1|P2|P3|P4";
+		size_t ln = strlen(names), lh = strlen(hint);
+		if (i < N(keys) ? cJSON_GetObjectItemCaseSensitive(details, keys[i]) != NULL
+				: !severity)
+			continue;
+		n++;
+		snprintf(names + ln, sizeof(names) - ln, "%s%s",
+			 n == 1	      ? ""
+			 : n == total ? " and "
+				      : ", ",
+			 name);
+		snprintf(hint + lh, sizeof(hint) - lh, "%s%s", n == 1 ? "" : " ", flag);
+	}
+	return hive_err_set(err, HIVE_EUSAGE, "details: %s are missing (give %s)", names, hint);
+}
+
 int hive_event_validate_details(const char *type, const cJSON *details,
 				const struct hive_config *cfg, struct hive_err *err)
 {
@@ -334,11 +372,20 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 		if ((rc = check_values(details, &top, 2, err)))
 			return rc;
 	}
-	if ((rc = check_string(details, "details", "resource", required, 1, err)) ||
-	    (rc = check_enum(details, "details", "action", actions, NULL, required, err)) ||
-	    (rc = check_enum(details, "details", "platform", builtin_platforms, platforms, required,
-			     err)))
+	if (required && (rc = all_missing(details, type, err)))
 		return rc;
+	if ((rc = check_string(details, "details", "resource", required, 1, err)) ||
+	    (rc = check_enum(details, "details", "action", actions, NULL, required, err)))
+		return rc;
+	if ((rc = check_enum(details, "details", "platform", builtin_platforms, platforms, required,
+			     err))) {
+		size_t n = strlen(err->msg);
+		/* a platform the list lacks may be the team's own */
+		if (cJSON_IsString(cJSON_GetObjectItemCaseSensitive(details, "platform")))
+			snprintf(err->msg + n, sizeof(err->msg) - n,
+				 " (add platforms with events.platforms in .hive.yml)");
+		return rc;
+	}
 	conf = cJSON_GetObjectItemCaseSensitive(details, "configuration");
 	if (conf && !cJSON_IsObject(conf))
 		return hive_err_set(err, HIVE_EUSAGE,
@@ -347,11 +394,13 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 	if ((rc = check_enum(details, "details", "status", statuses, NULL, required, err)))
 		return rc;
 	if (cls == T_INCIDENT) {
-		if (!conf)
+		/* a follow-up (responded, resolved) may leave severity to incident_detected */
+		int detected = !strcmp(type, "incident_detected");
+		if (!conf && detected)
 			return hive_err_set(err, HIVE_EUSAGE,
 					    "details.configuration.severity: missing (one of P1, "
 					    "P2, P3, P4)");
-		return check_incident(conf, err);
+		return conf ? check_incident(conf, detected, err) : HIVE_OK;
 	}
 	if (cls == T_METRIC) {
 		if (!conf)

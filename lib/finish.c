@@ -141,7 +141,7 @@ static int write_files(struct reports *r, const char *key, int replace)
 int hive_finish(const char *root, const char *id, const struct hive_finish_opts *o,
 		const char **was, struct hive_err *err)
 {
-	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1};
+	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL};
 	struct hive_session *s = NULL;
 	struct hive_txn *t = NULL;
 	struct reports rep = {o->repo, NULL, 0, 0, {0, 0, ""}};
@@ -184,7 +184,7 @@ out:
 int hive_finish_preview(const char *root, const char *id, const struct hive_finish_opts *o,
 			struct hive_facts **facts, struct hive_err *err)
 {
-	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1};
+	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL};
 	struct hive_session *s = NULL;
 	struct hive_txn *t = NULL;
 	cJSON *details = NULL;
@@ -218,7 +218,7 @@ out:
 int hive_finish_checkpoint(const char *root, const char *id, const struct hive_finish_opts *o,
 			   struct hive_err *err)
 {
-	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1};
+	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL};
 	struct hive_checkpoint_undo u = {0};
 	struct hive_session *s = NULL;
 	struct hive_txn *t = NULL;
@@ -248,7 +248,7 @@ out:
 int hive_finish_sign(const char *root, const char *id, const struct hive_finish_opts *o,
 		     int *already, struct hive_err *err)
 {
-	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1};
+	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL};
 	struct hive_txn *t = NULL;
 	int rc;
 

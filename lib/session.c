@@ -628,10 +628,18 @@ int hive_txn_begin(const char *root, const char *id, const struct hive_txn_opts 
 		goto fail;
 	/* closed or not is what the log's last line says, never what STATE.json says */
 	if (!opts->closed_ok && strcmp(t->tail.status, "active")) {
-		rc = hive_err_set(err, HIVE_EUSAGE,
-				  "session %s is %s: no more events can be added (start a new one "
-				  "with hive-init)",
-				  id, t->tail.status);
+		/* the way out, so that an agent does not go round in circles */
+		const char *from = opts->id_from ? opts->id_from : "";
+		rc = hive_err_set(
+			err, HIVE_EUSAGE, "session %s is %s: no more events can be added (%s)", id,
+			t->tail.status,
+			!strcmp(from, "HIVE_SESSION_ID")
+				? "HIVE_SESSION_ID still names it: unset it, then run hive-init "
+				  "to start a new session"
+			: !strcmp(from, "the CI's session id")
+				? "this CI run's session was finished already: later steps cannot "
+				  "add to it"
+				: "start a new one with hive-init and another --session");
 		goto fail;
 	}
 	t->next_seq = t->tail.last_seq + 1;

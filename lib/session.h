@@ -60,6 +60,8 @@ struct hive_txn_opts {
 	const char *worker;	       /* a new session's worker; an existing one keeps its own */
 	int create;		       /* a missing session becomes a new transaction */
 	int closed_ok;		       /* allow a completed or failed session (reports only) */
+	const char *id_from; /* where the id came from (hive_ctx's session_from), for the message
+				naming a closed session, or NULL */
 };
 
 int hive_txn_begin(const char *root, const char *id, const struct hive_txn_opts *opts,

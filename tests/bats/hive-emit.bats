@@ -385,7 +385,7 @@ assert_nowhere() {
 	assert_jq '.details.platform == "OnPrem"' "$output"
 	verify_chain "$EV" 4
 	# the allowed values in a refusal include the configured ones
-	refused 2 'hive-emit: error: details.platform: "Heroku" is not one of AWS, GCP, Azure, Docker, K8s, OnPrem, Hetzner' \
+	refused 2 'hive-emit: error: details.platform: "Heroku" is not one of AWS, GCP, Azure, Docker, K8s, OnPrem, Hetzner (add platforms with events.platforms in .hive.yml)' \
 		deployment_configured --resource api --action update --platform Heroku --status success
 }
 
@@ -417,9 +417,9 @@ assert_nowhere() {
 }
 
 @test "bad platform and bad status name the field and the allowed values" {
-	refused 2 'hive-emit: error: details.platform: "Heroku" is not one of AWS, GCP, Azure, Docker, K8s' \
+	refused 2 'hive-emit: error: details.platform: "Heroku" is not one of AWS, GCP, Azure, Docker, K8s (add platforms with events.platforms in .hive.yml)' \
 		deployment_configured --resource api --action update --platform Heroku --status success
-	refused 2 'hive-emit: error: details.platform: "k8s" is not one of AWS, GCP, Azure, Docker, K8s' \
+	refused 2 'hive-emit: error: details.platform: "k8s" is not one of AWS, GCP, Azure, Docker, K8s (add platforms with events.platforms in .hive.yml)' \
 		deployment_configured --resource api --action update --platform k8s --status success
 	refused 2 'hive-emit: error: details.status: "ok" is not one of success, failure' \
 		deployment_configured --resource api --action update --platform K8s --status ok
@@ -436,6 +436,29 @@ assert_nowhere() {
 		pipeline_updated --resource ci --action update --status success
 	refused 2 'hive-emit: error: details.status: missing (one of success, failure)' \
 		security_hardened --resource iam --action update --platform AWS
+}
+
+@test "every missing field of an event in one message, with the options that give them" {
+	refused 2 'hive-emit: error: details: resource, action, platform and status are missing (give --resource NAME --action create|update|delete --platform AWS|GCP|Azure|Docker|K8s --status success|failure)' \
+		deployment_configured
+	refused 2 'hive-emit: error: details: action and status are missing (give --action create|update|delete --status success|failure)' \
+		pipeline_updated --resource ci --platform Docker
+	refused 2 'hive-emit: error: details: platform, status and configuration.severity are missing (give --platform AWS|GCP|Azure|Docker|K8s --status success|failure severity=P1|P2|P3|P4)' \
+		incident_detected --resource api --action update
+	# and --help says what each type requires
+	run hive-emit --help
+	assert_output --partial $'  incident_detected\n      the same, and severity=P1|P2|P3|P4'
+}
+
+@test "an incident's follow-ups may leave severity to incident_detected" {
+	emit_ok incident_detected --resource api --action update --platform K8s --status failure severity=P2
+	emit_ok incident_responded --resource api --action update --platform K8s --status success
+	emit_ok incident_resolved --resource api --action update --platform K8s --status success \
+		root_cause='bad config'
+	run hive-check --session s1
+	assert_success
+	run hive-runbook --session s1 --report incident
+	assert_output --partial '- Severity: P2'
 }
 
 @test "incident without severity, or with P5, is refused" {
@@ -616,7 +639,7 @@ assert_nowhere() {
 	complete_session
 	rm "$ST"
 	verify_chain "$EV" 3
-	refused 2 'hive-emit: error: session s1 is completed: no more events can be added (start a new one with hive-init)' \
+	refused 2 'hive-emit: error: session s1 is completed: no more events can be added (HIVE_SESSION_ID still names it: unset it, then run hive-init to start a new session)' \
 		"${DEPLOY[@]}"
 	[[ ! -e "$ST" ]] || fail "STATE.json was written by a refused emit"
 }
@@ -625,7 +648,7 @@ assert_nowhere() {
 	emit_ok "${DEPLOY[@]}"
 	complete_session
 	assert_jq '.status == "active"' "$(cat "$ST")"
-	refused 2 'hive-emit: error: session s1 is completed: no more events can be added (start a new one with hive-init)' \
+	refused 2 'hive-emit: error: session s1 is completed: no more events can be added (HIVE_SESSION_ID still names it: unset it, then run hive-init to start a new session)' \
 		- <<<'{"event_type":"pipeline_updated","details":{"resource":"ci","action":"update","platform":"Docker","status":"success"}}'
 }
 

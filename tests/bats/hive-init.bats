@@ -1049,3 +1049,18 @@ requirements() {
 	CI=true start s1
 	[ -f "$(session_dir s1)/EVENTS.jsonl" ]
 }
+
+@test "a stale HIVE_SESSION_ID naming a completed session: hive-init and hive-emit both say to unset it (no loop)" {
+	start done1
+	hive-runbook -q --session done1 --finish >/dev/null
+	HIVE_SESSION_ID=done1 run --separate-stderr hive-init
+	assert_success
+	assert_jq '.session_id == "done1" and .status == "completed" and .created == false' "$output"
+	assert_stderr --partial 'hive-init: warning: session done1 is completed: no more events can be added to it (HIVE_SESSION_ID names it: unset it and run hive-init again for a new session)'
+	HIVE_SESSION_ID=done1 run_refused 2 '^hive-emit: error: session done1 is completed: no more events can be added \(HIVE_SESSION_ID still names it: unset it, then run hive-init to start a new session\)$' \
+		hive-emit monitoring_added --resource a --action create --platform K8s --status success
+	# what the messages say works: a new session
+	run --separate-stderr hive-init
+	assert_success
+	assert_jq '.created == true and .session_id != "done1"' "$output"
+}

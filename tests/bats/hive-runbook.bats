@@ -884,7 +884,7 @@ ms() {
 @test "--help and --version: exit 0 on stdout" {
 	run --separate-stderr hive-runbook --help
 	assert_success
-	assert_line --index 0 --partial 'usage: hive-runbook [--finish [--status success|failure]]'
+	assert_line --index 0 --partial 'usage: hive-runbook [--finish [--status success|failure] [--dry-run]]'
 	assert_stderr_empty
 	run --separate-stderr hive-runbook --version
 	assert_success

@@ -518,7 +518,7 @@ hive_accepts() {
 	grep -q '^policy:' man.yml || fail "no configuration example found in hive.7"
 	# every key, written as JSON (YAML is a superset); block lists and yes/no in YAML
 	cat >full.yml <<-'EOF'
-		{"root": "/srv/hive", "worker": "ci-bot", "workers_dir": "agents",
+		{"root": "ops/hive", "worker": "ci-bot", "workers_dir": "agents",
 		 "git": {"dirty": false},
 		 "events": {"types": ["cost_reviewed", "dr_tested2"], "platforms": ["OnPrem", "hetzner-cloud", "x_1"]},
 		 "redact": {"keys": ["pin"], "patterns": ["corp_[A-Za-z0-9]{32}", "^x+$"]},
@@ -959,9 +959,12 @@ complete_words() {
 	assert_output ''
 	# every type hive-emit --help names is offered
 	run complete_words hive-emit ''
-	for t in $(hive-emit --help | sed -n '/^Event types:/,/^$/p' | tr ',' ' ' | grep -o '[a-z_]*_[a-z_]*'); do
+	local n=0
+	for t in $(hive-emit --help | sed -n '/^Event types/,/^$/p' | tr ',' ' ' | grep -o '[a-z_]*_[a-z_]*'); do
 		grep -qx "$t" <<<"$output" || fail "hive-emit --help names $t, the completion does not offer it"
+		n=$((n + 1))
 	done
+	[[ "$n" -eq 9 ]] || fail "hive-emit --help names $n built-in event types, expected 9"
 }
 
 @test "completion: session ids from <root>/sessions/ (--root, HIVE_ROOT, root: in .hive.yml, -C)" {
