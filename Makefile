@@ -17,6 +17,16 @@ BUILD ?= build
 DEPS := build/deps
 CC ?= cc
 
+# $(call shq,TEXT): TEXT as one single-quoted shell word, its own quotes escaped ('\'').
+# Every value a recipe hands to the shell goes through it (PREFIX, DESTDIR, the install
+# folders, BUILD, DEPS, file names): a PREFIX such as "/x;touch f;#" is a path, never shell.
+# Flag lists (CC, OPT, EXTRA_CFLAGS, EXTRA_LDFLAGS) are shell words by design.
+# (What make itself expands in a value given on its command line is the caller's to
+# control: the CI templates refuse a prefix that is not an absolute path of safe characters.)
+shq = '$(subst ','\'',$(1))'
+# $(call shqall,WORDS): each word as its own quoted word.
+shqall = $(foreach w,$(1),$(call shq,$(w)))
+
 TOOLS := hive-init hive-emit hive-check hive-runbook
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(BUILD)/obj/lib/%.o)
@@ -45,43 +55,44 @@ all: $(BIN) $(BUILD)/hive.bash
 
 # deps always runs the script: it checks in well under a second that everything is there
 deps:
-	@sh scripts/deps.sh $(DEPS)
+	@sh scripts/deps.sh $(call shq,$(DEPS))
 
 $(DEPS)/lib/libgit2.a $(DEPS)/lib/libcjson.a:
-	sh scripts/deps.sh $(DEPS)
+	sh scripts/deps.sh $(call shq,$(DEPS))
 
 $(BUILD)/obj/lib/%.o: lib/%.c lib/*.h | $(DEPS)/lib/libgit2.a
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@mkdir -p $(call shq,$(@D))
+	$(CC) $(CFLAGS_ALL) -c $(call shq,$<) -o $(call shq,$@)
 
 # the built-in hook is hooks/pre-push as a C string: an edit of the hook rebuilds hooks.o
 $(GEN)/hook-pre-push.h: hooks/pre-push scripts/embed.sh
-	@mkdir -p $(@D)
-	sh scripts/embed.sh hooks/pre-push >$@.tmp && mv $@.tmp $@
+	@mkdir -p $(call shq,$(@D))
+	sh scripts/embed.sh hooks/pre-push >$(call shq,$@.tmp) && mv $(call shq,$@.tmp) $(call shq,$@)
 
 $(BUILD)/obj/lib/hooks.o: $(GEN)/hook-pre-push.h
 
 $(BUILD)/libhive.a: $(LIB_OBJ)
-	ar rcs $@ $^
+	ar rcs $(call shq,$@) $(call shqall,$^)
 
 $(BUILD)/obj/bin/%.o: bin/%.c lib/*.h | $(DEPS)/lib/libgit2.a
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -c $< -o $@
+	@mkdir -p $(call shq,$(@D))
+	$(CC) $(CFLAGS_ALL) -c $(call shq,$<) -o $(call shq,$@)
 
 $(BUILD)/hive-%: $(BUILD)/obj/bin/hive-%.o $(BUILD)/libhive.a
-	$(CC) $(OPT) $(EXTRA_CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(OPT) $(EXTRA_CFLAGS) -o $(call shq,$@) $(call shqall,$^) $(LDLIBS_ALL)
 
 # the bash completion, its option lists read from the tools' own tables (--help-options)
 $(BUILD)/hive.bash: completions/hive.bash.in scripts/completion.sh $(BIN)
-	sh scripts/completion.sh completions/hive.bash.in $(BUILD) >$@.tmp && mv $@.tmp $@
+	sh scripts/completion.sh completions/hive.bash.in $(call shq,$(BUILD)) >$(call shq,$@.tmp) && \
+		mv $(call shq,$@.tmp) $(call shq,$@)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libhive.a
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(BUILD)/libhive.a $(LDLIBS_ALL) -lcmocka
+	@mkdir -p $(call shq,$(@D))
+	$(CC) $(CFLAGS_ALL) -o $(call shq,$@) $(call shq,$<) $(call shq,$(BUILD)/libhive.a) $(LDLIBS_ALL) -lcmocka
 
 check: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN)
-	@BUILD=$(BUILD) sh tests/run.sh
+	@BUILD=$(call shq,$(BUILD)) sh tests/run.sh
 
 # the whole suite on an ASan + UBSan build; tests/sanitize.sh also fails on any sanitizer
 # report, even inside a test that expected its tool to fail
@@ -93,18 +104,18 @@ sanitize: deps
 
 # each tool's main paths under memcheck: zero leaks, zero errors
 valgrind: deps all
-	@sh tests/valgrind.sh $(BUILD)
+	@sh tests/valgrind.sh $(call shq,$(BUILD))
 
 # libFuzzer harnesses (tests/fuzz), FUZZ_SECONDS each
 FUZZ_SECONDS ?= 30
 fuzz: deps
-	@sh tests/fuzz/run.sh $(BUILD) $(FUZZ_SECONDS)
+	@sh tests/fuzz/run.sh $(call shq,$(BUILD)) $(call shq,$(FUZZ_SECONDS))
 
 demo: deps all
-	@sh scripts/demo.sh $(BUILD)
+	@sh scripts/demo.sh $(call shq,$(BUILD))
 
 bench: deps all
-	@sh tests/bench/run.sh $(BUILD)
+	@sh tests/bench/run.sh $(call shq,$(BUILD))
 
 # The house layout is .clang-format's (written for clang-format 14, Debian 12's): format-check
 # fails on any file that differs from it, format rewrites them. Generated headers are not
@@ -113,10 +124,10 @@ CLANG_FORMAT ?= clang-format
 FORMAT_SRC = $(sort $(wildcard lib/*.c lib/*.h bin/*.c tests/unit/*.c tests/fuzz/*.c))
 
 format-check:
-	$(CLANG_FORMAT) --dry-run -Werror $(FORMAT_SRC)
+	$(CLANG_FORMAT) --dry-run -Werror $(call shqall,$(FORMAT_SRC))
 
 format:
-	$(CLANG_FORMAT) -i $(FORMAT_SRC)
+	$(CLANG_FORMAT) -i $(call shqall,$(FORMAT_SRC))
 
 # Where `make install` puts things (DESTDIR is prepended to each).
 DATADIR ?= $(PREFIX)/share
@@ -128,38 +139,63 @@ DATA_HOOKS = $(sort $(shell find hooks -type f 2>/dev/null))
 DATA_TEMPLATES = $(sort $(shell find ci-templates -type f 2>/dev/null))
 DATA_SCHEMAS = $(sort $(wildcard schemas/*.json))
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(HIVEDATADIR)/schemas $(DESTDIR)$(BASHCOMPDIR)
-	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
-	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
-	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7/
-	install -m 644 $(DATA_SCHEMAS) $(DESTDIR)$(HIVEDATADIR)/schemas/
-	@set -e; for f in $(DATA_HOOKS) $(DATA_TEMPLATES); do \
-		mode=644; if [ -x "$$f" ]; then mode=755; fi; \
-		echo "install -D -m $$mode $$f $(DESTDIR)$(HIVEDATADIR)/$$f"; \
-		install -D -m $$mode "$$f" "$(DESTDIR)$(HIVEDATADIR)/$$f"; \
+# Refused before anything is installed or removed: an install folder that is empty or not
+# an absolute path (a relative PREFIX would install into the source tree).
+define check_dirs
+	@for d in $(call shq,$(PREFIX)) $(call shq,$(MANDIR)) $(call shq,$(HIVEDATADIR)) \
+		$(call shq,$(BASHCOMPDIR)); do \
+		case "$$d" in /*) ;; *) echo "make: install folders must be absolute paths: '$$d'" >&2; \
+			exit 2 ;; esac; \
 	done
-	install -m 644 $(BUILD)/hive.bash $(DESTDIR)$(BASHCOMPDIR)/hive-init
-	@set -e; for t in $(filter-out hive-init,$(TOOLS)); do \
-		echo "ln -sf hive-init $(DESTDIR)$(BASHCOMPDIR)/$$t"; \
-		ln -sf hive-init "$(DESTDIR)$(BASHCOMPDIR)/$$t"; \
+endef
+
+install: all
+	$(check_dirs)
+	install -d $(call shq,$(DESTDIR)$(PREFIX)/bin) $(call shq,$(DESTDIR)$(MANDIR)/man1) \
+		$(call shq,$(DESTDIR)$(MANDIR)/man7) $(call shq,$(DESTDIR)$(HIVEDATADIR)/schemas) \
+		$(call shq,$(DESTDIR)$(BASHCOMPDIR))
+	install -m 755 $(call shqall,$(BIN)) $(call shq,$(DESTDIR)$(PREFIX)/bin/)
+	install -m 644 $(call shqall,$(wildcard man/*.1)) $(call shq,$(DESTDIR)$(MANDIR)/man1/)
+	install -m 644 $(call shqall,$(wildcard man/*.7)) $(call shq,$(DESTDIR)$(MANDIR)/man7/)
+	install -m 644 $(call shqall,$(DATA_SCHEMAS)) $(call shq,$(DESTDIR)$(HIVEDATADIR)/schemas/)
+	@set -e; dest=$(call shq,$(DESTDIR)$(HIVEDATADIR)); \
+	for f in $(call shqall,$(DATA_HOOKS) $(DATA_TEMPLATES)); do \
+		mode=644; if [ -x "$$f" ]; then mode=755; fi; \
+		echo "install -D -m $$mode $$f $$dest/$$f"; \
+		install -D -m "$$mode" "$$f" "$$dest/$$f"; \
+	done
+	install -m 644 $(call shq,$(BUILD)/hive.bash) $(call shq,$(DESTDIR)$(BASHCOMPDIR)/hive-init)
+	@set -e; dest=$(call shq,$(DESTDIR)$(BASHCOMPDIR)); \
+	for t in $(call shqall,$(filter-out hive-init,$(TOOLS))); do \
+		echo "ln -sf hive-init $$dest/$$t"; \
+		ln -sf hive-init "$$dest/$$t"; \
 	done
 
 # Removes what install put there (as the source tree lists it), then hive's own folders
 # under HIVEDATADIR once they are empty; the shared folders (bin, man1, …) stay.
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%)
-	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man1/%,$(wildcard man/*.1))
-	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man7/%,$(wildcard man/*.7))
-	rm -f $(TOOLS:%=$(DESTDIR)$(BASHCOMPDIR)/%)
-	rm -f $(addprefix $(DESTDIR)$(HIVEDATADIR)/,$(DATA_HOOKS) $(DATA_TEMPLATES) $(DATA_SCHEMAS))
-	if [ -d $(DESTDIR)$(HIVEDATADIR) ]; then \
-		find $(DESTDIR)$(HIVEDATADIR) -depth -type d -empty -delete; fi
+	$(check_dirs)
+	@set -e; bin=$(call shq,$(DESTDIR)$(PREFIX)/bin); comp=$(call shq,$(DESTDIR)$(BASHCOMPDIR)); \
+	for t in $(call shqall,$(TOOLS)); do \
+		echo "rm -f $$bin/$$t $$comp/$$t"; rm -f "$$bin/$$t" "$$comp/$$t"; \
+	done
+	@set -e; man=$(call shq,$(DESTDIR)$(MANDIR)); \
+	for m in $(call shqall,$(notdir $(wildcard man/*.1))); do \
+		echo "rm -f $$man/man1/$$m"; rm -f "$$man/man1/$$m"; \
+	done; \
+	for m in $(call shqall,$(notdir $(wildcard man/*.7))); do \
+		echo "rm -f $$man/man7/$$m"; rm -f "$$man/man7/$$m"; \
+	done
+	@set -e; dir=$(call shq,$(DESTDIR)$(HIVEDATADIR)); \
+	for f in $(call shqall,$(DATA_HOOKS) $(DATA_TEMPLATES) $(DATA_SCHEMAS)); do \
+		rm -f "$$dir/$$f"; \
+	done; \
+	echo "rm -f $$dir/hooks/… $$dir/ci-templates/… $$dir/schemas/…"; \
+	if [ -d "$$dir" ]; then find "$$dir" -depth -type d -empty -delete; fi
 
 clean:
-	rm -rf $(BUILD)/obj $(BUILD)/tests $(BUILD)/gen $(BUILD)/hive.bash $(BUILD)/libhive.a $(BIN) \
-		$(BUILD)/fuzz build/san
+	rm -rf $(call shqall,$(BUILD)/obj $(BUILD)/tests $(BUILD)/gen $(BUILD)/hive.bash \
+		$(BUILD)/libhive.a $(BIN) $(BUILD)/fuzz) build/san
 
 distclean:
 	rm -rf build

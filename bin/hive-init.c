@@ -220,6 +220,7 @@ int main(int argc, char **argv)
 				? getenv("CI_PROJECT_DIR")
 				: ctx.top;
 	so.worktree = hive_git_workdir(ctx.git) ? ctx.top : NULL;
+	so.findings = stderr;
 	if ((rc = hive_start(ctx.root, ctx.session_id, &so, &res, &ctx.err)))
 		goto fail;
 	if (!res.created && strcmp(hive_json_str(res.state, "status"), "active"))

@@ -13,8 +13,10 @@
 #include "redact.h"
 #include "util.h"
 
-/* Read all of fd (stdin) into a NUL-terminated buffer the caller frees. */
-static int slurp_fd(int fd, const char *what, char **out, size_t *len_out, struct hive_err *err)
+/* Read all of fd (stdin) into a NUL-terminated buffer the caller frees. More than max
+ * bytes is HIVE_EUSAGE, and reading stops there. */
+static int slurp_fd(int fd, const char *what, size_t max, char **out, size_t *len_out,
+		    struct hive_err *err)
 {
 	size_t cap = 65536, len = 0;
 	char *buf = malloc(cap), *nb;
@@ -32,6 +34,8 @@ static int slurp_fd(int fd, const char *what, char **out, size_t *len_out, struc
 			buf = nb;
 		}
 		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0) {
 			free(buf);
 			return hive_err_sys(err, HIVE_EENV, errno, "%s", what);
@@ -39,6 +43,13 @@ static int slurp_fd(int fd, const char *what, char **out, size_t *len_out, struc
 		if (n == 0)
 			break;
 		len += (size_t)n;
+		if (len > max) {
+			free(buf);
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "%s: more than %zu bytes (%zu MiB), the most one input "
+					    "may hold",
+					    what, max, max >> 20);
+		}
 	}
 	buf[len] = '\0';
 	*out = buf;
@@ -56,12 +67,13 @@ static int read_json_opt(const char *arg, cJSON **out, struct hive_err *err)
 
 	*out = NULL;
 	if (!strcmp(arg, "-")) {
-		if ((rc = slurp_fd(0, "standard input", &buf, &len, err)))
+		if ((rc = slurp_fd(0, "standard input", HIVE_INPUT_MAX, &buf, &len, err))) {
+			hive_err_prefix(err, "--json");
 			return rc;
+		}
 		src = "standard input";
 	} else if (arg[0] == '@') {
-		if ((rc = hive_read_file(AT_FDCWD, arg + 1, 0, 16 * 1024 * 1024, &buf, &len,
-					 err))) {
+		if ((rc = hive_read_file(AT_FDCWD, arg + 1, 0, HIVE_INPUT_MAX, &buf, &len, err))) {
 			hive_err_prefix(err, "--json");
 			return rc;
 		}
@@ -93,6 +105,7 @@ int hive_args_details(const struct hive_args_fields *o, char **args, int nargs, 
 		      struct hive_err *err)
 {
 	cJSON *details = cJSON_CreateObject(), *conf = NULL;
+	struct hive_kv_index *ix = NULL;
 	int i, rc;
 
 	*out = NULL;
@@ -104,13 +117,20 @@ int hive_args_details(const struct hive_args_fields *o, char **args, int nargs, 
 	} else {
 		conf = cJSON_CreateObject();
 	}
+	if (nargs > 0 && !(ix = hive_kv_index_new())) {
+		cJSON_Delete(conf);
+		cJSON_Delete(details);
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	}
 	for (i = 0; i < nargs; i++) {
-		if ((rc = hive_event_apply_kv(conf, args[i], err))) {
+		if ((rc = hive_event_apply_kv_in(ix, conf, args[i], err))) {
+			hive_kv_index_free(ix);
 			cJSON_Delete(conf);
 			cJSON_Delete(details);
 			return rc;
 		}
 	}
+	hive_kv_index_free(ix);
 	if (o->resource)
 		cJSON_AddStringToObject(details, "resource", o->resource);
 	if (o->action)
@@ -172,6 +192,7 @@ int hive_args_stream(int fd, const struct hive_config *cfg, struct hive_redactor
 
 	if ((rc = hive_lines_from_fd(fd, &r, err)))
 		return rc;
+	hive_lines_limit(r, HIVE_INPUT_MAX);
 	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
 		size_t no = hive_lines_number(r);
 		for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'); i++)
@@ -216,6 +237,11 @@ int hive_args_stream(int fd, const struct hive_config *cfg, struct hive_redactor
 		if (!rc && !cJSON_IsString(type))
 			rc = hive_err_set(err, HIVE_EUSAGE,
 					  "stdin:%zu: event_type: missing or not a string", no);
+		if (!rc && b->n >= HIVE_STREAM_EVENTS_MAX)
+			rc = hive_err_set(err, HIVE_EUSAGE,
+					  "stdin:%zu: more than %d events, the most one stream may "
+					  "hold: split it",
+					  no, HIVE_STREAM_EVENTS_MAX);
 		if (!rc && !details)
 			details = cJSON_AddObjectToObject(obj, "details");
 		if (!rc &&
@@ -228,8 +254,11 @@ int hive_args_stream(int fd, const struct hive_config *cfg, struct hive_redactor
 			break;
 		}
 	}
-	if (got < 0)
-		rc = HIVE_EENV;
+	if (got < 0) {
+		rc = err->status ? err->status : HIVE_EENV;
+		if (rc == HIVE_EUSAGE)
+			hive_err_prefix(err, "stdin");
+	}
 	hive_lines_free(r);
 	return rc;
 }

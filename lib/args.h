@@ -10,6 +10,17 @@
 struct cJSON;
 struct hive_redactor;
 
+/*
+ * What one hive-emit run reads at most (man/hive-emit.1, LIMITS). Past either, the run is
+ * refused (HIVE_EUSAGE, nothing written) as soon as the input goes past it, so an endless
+ * or huge stdin costs a bounded time and memory:
+ *   - any input: 16 MiB, whether an NDJSON stream on stdin, --json - or --json @FILE;
+ *   - a stream: 100,000 events (each stamped event is held until all are checked);
+ *   - a line: HIVE_LINE_MAX (1 MiB), as every event line (SPEC 3).
+ */
+#define HIVE_INPUT_MAX	       (16 * 1024 * 1024)
+#define HIVE_STREAM_EVENTS_MAX 100000
+
 /* The single-event form's fields (borrowed from argv). */
 struct hive_args_fields {
 	const char *resource, *action, *platform, *status;
@@ -31,9 +42,10 @@ struct hive_args_events {
 
 /*
  * The details of the single-event form: the fields, --json merged into configuration,
- * then each KEY=VALUE or KEY:=JSON of kv[0..nkv). *out belongs to the caller. HIVE_EUSAGE
- * naming the bad argument, or a --json @FILE that is missing, not a regular file or too
- * large (nothing allocated); HIVE_EENV when reading fails.
+ * then each KEY=VALUE or KEY:=JSON of kv[0..nkv), in time linear in nkv (a name index,
+ * not a scan of configuration per argument). *out belongs to the caller. HIVE_EUSAGE
+ * naming the bad argument, or a --json @FILE or --json - that is missing, not a regular
+ * file or larger than HIVE_INPUT_MAX (nothing allocated); HIVE_EENV when reading fails.
  */
 int hive_args_details(const struct hive_args_fields *f, char **kv, int nkv, struct cJSON **out,
 		      struct hive_err *err);
@@ -54,8 +66,10 @@ int hive_args_events_add(struct hive_args_events *b, struct cJSON *owner, const 
 /*
  * Read an NDJSON stream from fd, one {"event_type":…,"details":{…}} per line (blank lines
  * skipped), each prepared as above, into b. Every line is checked before any is kept for
- * writing: HIVE_EUSAGE names "stdin:LINE" and what is wrong; b then holds what was read
- * before it (the caller frees it and writes nothing).
+ * writing: HIVE_EUSAGE names "stdin:LINE" and what is wrong, or says the stream holds more
+ * than HIVE_INPUT_MAX bytes or HIVE_STREAM_EVENTS_MAX events (reading stops there);
+ * HIVE_EENV when reading fails. b then holds what was read before it (the caller frees it
+ * and writes nothing).
  */
 int hive_args_stream(int fd, const struct hive_config *cfg, struct hive_redactor *red,
 		     struct hive_args_events *b, int *redacted, struct hive_err *err);

@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <ctype.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -624,13 +625,172 @@ cJSON *hive_event_build(int64_t seq, const char *timestamp, const char *type, co
 	return ev;
 }
 
+/* --- KEY=VALUE --------------------------------------------------------------------- */
+
+struct kv_slot {
+	const cJSON *obj; /* NULL: an empty slot */
+	const char *name; /* borrowed from the member's own name; NULL: obj is indexed */
+	cJSON *item;
+	uint64_t hash;
+};
+
+struct hive_kv_index {
+	struct kv_slot *slots;
+	size_t n, cap;	 /* cap a power of two, at least twice n */
+	cJSON *replaced; /* an array of the members taken out by replacement */
+};
+
+struct hive_kv_index *hive_kv_index_new(void)
+{
+	struct hive_kv_index *ix = calloc(1, sizeof(*ix));
+
+	if (ix && !(ix->replaced = cJSON_CreateArray())) {
+		free(ix);
+		ix = NULL;
+	}
+	return ix;
+}
+
+void hive_kv_index_free(struct hive_kv_index *ix)
+{
+	if (!ix)
+		return;
+	cJSON_Delete(ix->replaced);
+	free(ix->slots);
+	free(ix);
+}
+
+static uint64_t kv_hash(const cJSON *obj, const char *name)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ ((uint64_t)(uintptr_t)obj * 0x9E3779B97F4A7C15ull);
+
+	for (; name && *name; name++)
+		h = (h ^ (unsigned char)*name) * 0x100000001b3ull;
+	return name ? h : ~h;
+}
+
+/* The slot of (obj, name): the one holding it, or the empty one it would go in. */
+static struct kv_slot *kv_slot(const struct hive_kv_index *ix, const cJSON *obj, const char *name,
+			       uint64_t h)
+{
+	struct kv_slot *e;
+	size_t i;
+
+	for (i = h & (ix->cap - 1); (e = &ix->slots[i])->obj; i = (i + 1) & (ix->cap - 1))
+		if (e->obj == obj && e->hash == h &&
+		    (name ? e->name && !strcmp(e->name, name) : !e->name))
+			return e;
+	return e;
+}
+
+/* Map (obj, name) to item, replacing what it mapped to; -1 when out of memory. */
+static int kv_put(struct hive_kv_index *ix, const cJSON *obj, const char *name, cJSON *item)
+{
+	uint64_t h = kv_hash(obj, name);
+	struct kv_slot *e;
+
+	if (2 * (ix->n + 1) > ix->cap) {
+		size_t cap = ix->cap ? 2 * ix->cap : 64, i, j;
+		struct kv_slot *t = calloc(cap, sizeof(*t));
+		if (!t)
+			return -1;
+		for (j = 0; j < ix->cap; j++) {
+			if (!ix->slots[j].obj)
+				continue;
+			for (i = ix->slots[j].hash & (cap - 1); t[i].obj; i = (i + 1) & (cap - 1))
+				;
+			t[i] = ix->slots[j];
+		}
+		free(ix->slots);
+		ix->slots = t;
+		ix->cap = cap;
+	}
+	if (!(e = kv_slot(ix, obj, name, h))->obj)
+		ix->n++;
+	*e = (struct kv_slot){obj, name, item, h};
+	return 0;
+}
+
+/* obj's member called name, as cJSON_GetObjectItemCaseSensitive finds it (the first of
+ * that name); with an index, obj's members are indexed the first time. *oom on failure. */
+static cJSON *kv_get(struct hive_kv_index *ix, cJSON *obj, const char *name, int *oom)
+{
+	struct kv_slot *e;
+	cJSON *m;
+
+	if (!ix)
+		return cJSON_GetObjectItemCaseSensitive(obj, name);
+	if (!ix->cap || !kv_slot(ix, obj, NULL, kv_hash(obj, NULL))->obj) {
+		/* backwards, so the first of a name is the one that stays */
+		for (m = obj->child ? obj->child->prev : NULL; m;
+		     m = m == obj->child ? NULL : m->prev)
+			if (m->string && kv_put(ix, obj, m->string, m) < 0)
+				return *oom = 1, NULL;
+		if (kv_put(ix, obj, NULL, NULL) < 0)
+			return *oom = 1, NULL;
+	}
+	e = kv_slot(ix, obj, name, kv_hash(obj, name));
+	return e->obj ? e->item : NULL;
+}
+
+/* Put item in place of old, obj's member name: cJSON_ReplaceItemViaPointer's
+ * linking, but with an index old is kept (ix->replaced) rather than freed. 0, or -1 when
+ * out of memory (nothing changed). */
+static int kv_replace(struct hive_kv_index *ix, cJSON *obj, const char *name, cJSON *old,
+		      cJSON *item)
+{
+	if (!ix)
+		return cJSON_ReplaceItemInObjectCaseSensitive(obj, name, item) ? 0 : -1;
+	if (kv_put(ix, obj, old->string, item) < 0)
+		return -1;
+	item->string = old->string;
+	item->type = (item->type & ~cJSON_StringIsConst) | (old->type & cJSON_StringIsConst);
+	old->string = NULL;
+	old->type &= ~cJSON_StringIsConst;
+	item->next = old->next;
+	item->prev = old->prev;
+	if (item->next)
+		item->next->prev = item;
+	if (obj->child == old) {
+		if (old->prev == old)
+			item->prev = item;
+		obj->child = item;
+	} else {
+		item->prev->next = item;
+		if (!item->next)
+			obj->child->prev = item;
+	}
+	old->next = old->prev = NULL;
+	cJSON_AddItemToArray(ix->replaced, old);
+	return 0;
+}
+
+/* Add item to obj as name (known not to be there). 0, or -1 when out of memory (item is
+ * then still the caller's, and obj as it was). */
+static int kv_add(struct hive_kv_index *ix, cJSON *obj, const char *name, cJSON *item)
+{
+	if (!cJSON_AddItemToObject(obj, name, item))
+		return -1;
+	if (ix && kv_put(ix, obj, item->string, item) < 0) {
+		cJSON_DetachItemViaPointer(obj, item);
+		return -1;
+	}
+	return 0;
+}
+
 int hive_event_apply_kv(cJSON *obj, const char *arg, struct hive_err *err)
+{
+	return hive_event_apply_kv_in(NULL, obj, arg, err);
+}
+
+int hive_event_apply_kv_in(struct hive_kv_index *ix, cJSON *obj, const char *arg,
+			   struct hive_err *err)
 {
 	const char *eq = strchr(arg, '='), *value, *seg, *dot;
 	char key[512], q[600];
 	cJSON *parsed = NULL, *cur = obj, *next;
 	size_t klen;
-	int typed;
+	int typed, oom = 0;
 
 	if (!eq || eq == arg)
 		return hive_err_set(err, HIVE_EUSAGE, "%s: expected KEY=VALUE or KEY:=JSON",
@@ -671,17 +831,26 @@ int hive_event_apply_kv(cJSON *obj, const char *arg, struct hive_err *err)
 					    hive_quote(q, sizeof(q), key));
 		}
 		if (!dot) {
-			if (cJSON_GetObjectItemCaseSensitive(cur, seg))
-				cJSON_ReplaceItemInObjectCaseSensitive(cur, seg, parsed);
-			else
-				cJSON_AddItemToObject(cur, seg, parsed);
+			next = kv_get(ix, cur, seg, &oom);
+			if (oom || (next ? kv_replace(ix, cur, seg, next, parsed)
+					 : kv_add(ix, cur, seg, parsed)) < 0) {
+				cJSON_Delete(parsed);
+				return hive_err_set(err, HIVE_EENV, "out of memory");
+			}
 			return HIVE_OK;
 		}
 		snprintf(name, sizeof(name), "%.*s", (int)(dot - seg), seg);
-		next = cJSON_GetObjectItemCaseSensitive(cur, name);
+		next = kv_get(ix, cur, name, &oom);
+		if (!next && !oom && (next = cJSON_CreateObject()) &&
+		    kv_add(ix, cur, name, next) < 0) {
+			cJSON_Delete(next);
+			next = NULL;
+		}
 		if (!next) {
-			next = cJSON_AddObjectToObject(cur, name);
-		} else if (!cJSON_IsObject(next)) {
+			cJSON_Delete(parsed);
+			return hive_err_set(err, HIVE_EENV, "out of memory");
+		}
+		if (!cJSON_IsObject(next)) {
 			cJSON_Delete(parsed);
 			return hive_err_set(
 				err, HIVE_EUSAGE,

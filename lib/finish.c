@@ -13,6 +13,7 @@
 #include "check.h"
 #include "checkpoint.h"
 #include "findings.h"
+#include "integrity.h"
 #include "redact.h"
 #include "report.h"
 #include "session.h"
@@ -22,31 +23,14 @@
  * findings go to o->findings. Returns HIVE_OK, HIVE_FAIL, or an error. */
 static int integrity(const struct hive_finish_opts *o, struct hive_session *s, struct hive_err *err)
 {
-	struct hive_checker checker = {o->cfg, NULL, NULL};
-	struct hive_check_input in;
-	struct hive_findings *f = NULL;
-	struct hive_check_owned owned = {0};
-	char events[4300];
-	int rc;
+	const char *rule;
+	int rc = hive_integrity_check(o->cfg, s, o->findings, &rule, err);
 
-	snprintf(events, sizeof(events), "%s/EVENTS.jsonl", s->dir);
-	if ((rc = hive_redactor_new(o->cfg, &checker.red, err)) ||
-	    (rc = hive_findings_new("text", o->findings, 0, &f, err)) ||
-	    (rc = hive_check_input_from_session(s, s->dir, events, &in, &owned, err)))
-		goto out;
-	in.checkpoint_buf = in.signature_buf = NULL; /* about to be rewritten: not looked at */
-	hive_findings_session(f, s->id, events, NULL, 0);
-	if ((rc = hive_check_session(&checker, &in, f, err)))
-		goto out;
-	if (hive_findings_rule_errors(f, "chain") || hive_findings_rule_errors(f, "json"))
-		rc = hive_err_set(err, HIVE_FAIL,
-				  "session %s fails hive-check's %s rule: not finishing it (see "
-				  "above; hive-check --repair mends a cut-off last line)",
-				  s->id, hive_findings_rule_errors(f, "chain") ? "chain" : "json");
-out:
-	hive_check_owned_free(&owned);
-	hive_findings_free(f);
-	hive_redactor_free(checker.red);
+	if (rc == HIVE_FAIL)
+		hive_err_set(err, HIVE_FAIL,
+			     "session %s fails hive-check's %s rule: not finishing it (see above; "
+			     "hive-check --repair mends a cut-off last line)",
+			     s->id, rule);
 	return rc;
 }
 

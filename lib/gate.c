@@ -564,6 +564,9 @@ static int since_pass(struct hive_gate *g, struct git_repository *repo, git_comm
 		char path[4400];
 		struct stat st;
 
+		if (hive_id_check("session", id, strlen(id), NULL) != HIVE_OK)
+			continue; /* not a session: a .tmp-* folder a killed hive-init left */
+
 		snprintf(path, sizeof(path), "%.4000s/sessions/%.150s", c->root, id);
 		if (lstat(path, &st) == 0 || errno != ENOENT)
 			continue;

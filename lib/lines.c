@@ -14,9 +14,46 @@ struct hive_lines {
 	size_t cap, start, end;
 	int eof;
 	size_t lineno;
+	size_t limit; /* fd reader: the most bytes it may read in all (0: no limit) */
+	size_t total; /* fd reader: bytes read so far */
+	int over;     /* more than limit bytes were offered: nothing more is read */
 };
 
 #define CHUNK (256 * 1024)
+
+void hive_lines_limit(struct hive_lines *r, size_t max)
+{
+	r->limit = max;
+}
+
+/* read(2) into buf[0..room) for an fd reader, EINTR retried, never asking for more than
+ * one byte past the limit: -3 (and r->over) once more than the limit has been read. */
+static ssize_t lines_read(struct hive_lines *r, char *buf, size_t room)
+{
+	ssize_t n;
+
+	if (r->limit && room > r->limit - r->total + 1)
+		room = r->limit - r->total + 1;
+	do
+		n = read(r->fd, buf, room);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		r->total += (size_t)n;
+		if (r->limit && r->total > r->limit) {
+			r->over = 1;
+			return -3;
+		}
+	}
+	return n;
+}
+
+static int lines_over(struct hive_lines *r, struct hive_err *err)
+{
+	hive_err_set(err, HIVE_EUSAGE, "more than %zu bytes (%zu MiB), the most one input may hold",
+		     r->limit, r->limit >> 20);
+	err->sys = EFBIG;
+	return -1;
+}
 
 int hive_lines_from_fd(int fd, struct hive_lines **out, struct hive_err *err)
 {
@@ -94,9 +131,7 @@ static ssize_t lines_fill(struct hive_lines *r)
 		r->buf = b;
 		r->cap = cap;
 	}
-	do
-		n = read(r->fd, r->buf + r->end, r->cap - r->end);
-	while (n < 0 && errno == EINTR);
+	n = lines_read(r, r->buf + r->end, r->cap - r->end);
 	if (n > 0)
 		r->end += (size_t)n;
 	return n;
@@ -111,6 +146,8 @@ int hive_lines_next(struct hive_lines *r, const char **line, size_t *len, enum h
 
 	if (r->fd < 0)
 		return lines_next_mem(r, line, len, kind);
+	if (r->over)
+		return lines_over(r, err);
 	for (;;) {
 		nl = memchr(r->buf + r->start + scanned, '\n', r->end - r->start - scanned);
 		if (nl) {
@@ -149,10 +186,9 @@ int hive_lines_next(struct hive_lines *r, const char **line, size_t *len, enum h
 			r->lineno++;
 			for (;;) {
 				r->start = r->end = HIVE_LINE_MAX;
-				do
-					n = read(r->fd, r->buf + HIVE_LINE_MAX,
-						 r->cap - HIVE_LINE_MAX);
-				while (n < 0 && errno == EINTR);
+				n = lines_read(r, r->buf + HIVE_LINE_MAX, r->cap - HIVE_LINE_MAX);
+				if (n == -3)
+					return lines_over(r, err);
 				if (n <= 0) {
 					r->eof = 1;
 					break;
@@ -165,6 +201,8 @@ int hive_lines_next(struct hive_lines *r, const char **line, size_t *len, enum h
 			}
 			return 1;
 		}
+		if (n == -3)
+			return lines_over(r, err);
 		if (n < 0)
 			return hive_err_sys(err, HIVE_EENV, errno, "read"), -1;
 		if (n == 0)

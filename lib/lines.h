@@ -15,6 +15,14 @@ int hive_lines_from_fd(int fd, struct hive_lines **out, struct hive_err *err);
 /* Read lines from buf[0..len), borrowed for the reader's lifetime. */
 int hive_lines_from_mem(const char *buf, size_t len, struct hive_lines **out, struct hive_err *err);
 
+/*
+ * Bound what an fd reader may read: once more than max bytes in all have been offered,
+ * hive_lines_next returns -1 with err HIVE_EUSAGE ("more than N bytes …", err->sys EFBIG)
+ * and reads nothing more, so an endless input costs at most max bytes of reading and one
+ * buffer of memory. 0 (the default) is no limit. Has no effect on a memory reader.
+ */
+void hive_lines_limit(struct hive_lines *r, size_t max);
+
 enum hive_line_kind {
 	HIVE_LINE_OK,	      /* a whole line, newline stripped */
 	HIVE_LINE_NO_NEWLINE, /* the last line of the input, without its newline */
@@ -23,8 +31,8 @@ enum hive_line_kind {
 
 /*
  * The next line: 1 with line, len and kind set (borrowed until the next call), 0 at the
- * end, or -1 on a read error (err filled). A line over HIVE_LINE_MAX is skipped to its
- * end, so memory stays bounded whatever the input.
+ * end, or -1 on a read error (err filled, HIVE_EENV) or past hive_lines_limit (HIVE_EUSAGE). A line
+ * over HIVE_LINE_MAX is skipped to its end, so memory stays bounded whatever the input.
  */
 int hive_lines_next(struct hive_lines *r, const char **line, size_t *len, enum hive_line_kind *kind,
 		    struct hive_err *err);

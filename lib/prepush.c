@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "checkpoint.h"
+#include "id.h"
 #include "lines.h"
 #include "util.h"
 
@@ -75,6 +76,9 @@ static void add_touched(struct hive_strv *sv, const git_tree_entry *e)
 {
 	const char *id = git_tree_entry_name(e);
 
+	/* not a session (as hive_session_foreach): a .tmp-* folder a killed hive-init left */
+	if (hive_id_check("session", id, strlen(id), NULL) != HIVE_OK)
+		return;
 	if (!hive_strv_has(sv, id))
 		hive_strv_push(sv, id);
 }

@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -209,6 +211,115 @@ static void remove_folder(int parentfd, int dirfd, const char *name)
 	unlinkat(parentfd, name, AT_REMOVEDIR);
 }
 
+/* How old a temporary folder must be (seconds since its last change) before a sweep may
+ * take it: the lock says whether its maker is alive, the age covers the moment between
+ * mkdir and taking the lock, and a hive before 13's fix that filled the folder first. */
+#define STALE_TMP_AGE 10
+
+/* Is name what session_create calls the folder it assembles: .tmp-<id>-<pid>-<8 hex>? */
+static int is_tmp_name(const char *name)
+{
+	size_t n = strlen(name), i, digits = 0;
+
+	if (n < 5 + 1 + 1 + 1 + 1 + 8 || strncmp(name, ".tmp-", 5))
+		return 0;
+	for (i = n - 8; i < n; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return 0;
+	if (name[n - 9] != '-')
+		return 0;
+	for (i = n - 10; i > 5 && name[i] >= '0' && name[i] <= '9'; i--)
+		digits++;
+	if (!digits || name[i] != '-' || i == 5)
+		return 0;
+	return hive_id_check("session", name + 5, i - 5, NULL) == HIVE_OK;
+}
+
+/* Remove sessfd's folder name if it is a stale temporary folder (see hive_session_create):
+ * a real folder, holding nothing but regular files that hive puts there, old enough, and
+ * with no process holding its .lock (which this takes, without waiting, and keeps until
+ * the folder is gone). 1 when removed, 0 when left alone. */
+static int sweep_one(int sessfd, const char *name, time_t now)
+{
+	struct stat st, fst;
+	struct dirent *d;
+	DIR *dp = NULL;
+	int dirfd, lockfd = -1, ours = 1, removed = 0;
+	size_t i;
+
+	if (fstatat(sessfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+	    now - st.st_mtime < STALE_TMP_AGE)
+		return 0;
+	if ((dirfd = openat(sessfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	if (!(dp = fdopendir(dup(dirfd)))) {
+		close(dirfd);
+		return 0;
+	}
+	while (ours && (d = readdir(dp))) {
+		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, ".."))
+			continue;
+		ours = !strcmp(d->d_name, ".STATE.json.tmp");
+		for (i = 0; !ours && i < sizeof(session_files) / sizeof(session_files[0]); i++)
+			ours = !strcmp(d->d_name, session_files[i]);
+		if (ours && (fstatat(dirfd, d->d_name, &fst, AT_SYMLINK_NOFOLLOW) < 0 ||
+			     !S_ISREG(fst.st_mode)))
+			ours = 0;
+	}
+	closedir(dp);
+	if (!ours)
+		goto out;
+	lockfd = openat(dirfd, ".lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (lockfd < 0 ? errno != ENOENT : flock(lockfd, LOCK_EX | LOCK_NB) < 0)
+		goto out; /* a maker still at work (or a .lock we cannot open) */
+	/* still the folder that was looked at, under the same name (a maker renames it into
+	 * place only while holding its lock, so it cannot move from here on) */
+	if (fstatat(sessfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || fstat(dirfd, &fst) < 0 ||
+	    st.st_dev != fst.st_dev || st.st_ino != fst.st_ino)
+		goto out;
+	remove_folder(sessfd, dirfd, name);
+	removed = fstatat(sessfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0;
+out:
+	if (lockfd >= 0)
+		close(lockfd);
+	close(dirfd);
+	return removed;
+}
+
+int hive_session_sweep(const char *root, size_t *removed, struct hive_err *err)
+{
+	char shown[4200];
+	struct dirent *d;
+	DIR *dp;
+	int rootfd, sessfd;
+	time_t now = time(NULL);
+
+	*removed = 0;
+	if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? HIVE_OK : hive_err_sys(err, HIVE_EENV, errno, "%s", root);
+	snprintf(shown, sizeof(shown), "%s/sessions", root);
+	sessfd = open_dir_nofollow(rootfd, "sessions", shown, err);
+	close(rootfd);
+	if (sessfd < 0) {
+		if (errno != ENOENT)
+			return HIVE_EENV;
+		hive_err_clear(err);
+		return HIVE_OK;
+	}
+	if (!(dp = fdopendir(dup(sessfd)))) {
+		close(sessfd);
+		return hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+	}
+	while ((d = readdir(dp)))
+		if (is_tmp_name(d->d_name) && (d->d_type == DT_DIR || d->d_type == DT_UNKNOWN))
+			*removed += (size_t)sweep_one(sessfd, d->d_name, now);
+	closedir(dp);
+	if (*removed)
+		fsync(sessfd);
+	close(sessfd);
+	return HIVE_OK;
+}
+
 /* hive_session_create; with keep_lock, a session this call created is returned still
  * holding the lock it took before publishing it (the transaction's commit). */
 static int session_create(const char *root, const char *id, const char *first_line, size_t len,
@@ -248,6 +359,12 @@ static int session_create(const char *root, const char *id, const char *first_li
 		rc = hive_session_open(root, id, out, err);
 		goto out;
 	}
+	/* what killed hive-inits left: best effort, never a reason to fail */
+	{
+		struct hive_err ignored = {0};
+		size_t swept;
+		hive_session_sweep(root, &swept, &ignored);
+	}
 	if (hive_random(rnd, sizeof(rnd)) < 0) {
 		hive_err_sys(err, HIVE_EENV, errno, "getrandom");
 		goto out;
@@ -263,24 +380,24 @@ static int session_create(const char *root, const char *id, const char *first_li
 	/* the files are named as they will be, <root>/sessions/<id>/NAME, in messages: the
 	 * temporary folder is never seen */
 	snprintf(shown, sizeof(shown), "%s/sessions/%s", root, id);
-	if (write_new_file(tmpfd, ".lock", NULL, 0, shown, err) ||
-	    write_new_file(tmpfd, "EVENTS.jsonl", first_line, len, shown, err) ||
-	    write_new_file(tmpfd, "STATE.json", state_text, state_len, shown, err))
-		goto undo;
-	if (fsync(tmpfd) < 0) {
-		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
-		goto undo;
-	}
-	/* the lock is taken before the folder is published: whoever opens it next waits
-	 * until this process lets go (after its commit is delivered, or rolled back) */
+	/* The lock (creating .lock) comes first, before anything is written: a temporary
+	 * folder whose .lock nobody holds is one whose maker is gone (hive_session_sweep).
+	 * It is held until the folder is published and after: whoever opens it next waits
+	 * until this process lets go (after its commit is delivered, or rolled back). */
 	if (!(s = session_new(root, id))) {
 		hive_err_set(err, HIVE_EENV, "out of memory");
 		goto undo;
 	}
 	s->dirfd = tmpfd;
 	tmpfd = -1;
-	if (hive_session_lock(s, 0, err))
+	if (hive_session_lock(s, 0, err) ||
+	    write_new_file(s->dirfd, "EVENTS.jsonl", first_line, len, shown, err) ||
+	    write_new_file(s->dirfd, "STATE.json", state_text, state_len, shown, err))
 		goto undo;
+	if (fsync(s->dirfd) < 0) {
+		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
+		goto undo;
+	}
 	s->eventsfd = openat(s->dirfd, "EVENTS.jsonl", O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	if (s->eventsfd < 0) {
 		hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", shown);

@@ -105,12 +105,26 @@ int hive_session_open_ro(const char *root, const char *id, struct hive_session *
  * temporary name (.lock, EVENTS.jsonl holding first_line, STATE.json from state) and
  * renamed into place. When the session already exists (or another process wins the
  * race), nothing is written, *created is 0 and the existing session is opened. On failure
- * nothing is left behind, not even the root folders it made. Temporary folders that a
- * killed hive-init left are not touched here.
+ * nothing is left behind, not even the root folders it made. The temporary folder,
+ * .tmp-<id>-<pid>-<8 hex>, has its .lock taken before anything is written in it and held
+ * until it is renamed into place; before making one, stale ones are swept away
+ * (hive_session_sweep, best effort).
  */
 int hive_session_create(const char *root, const char *id, const char *first_line, size_t len,
 			const struct cJSON *state, int *created, struct hive_session **out,
 			struct hive_err *err);
+
+/*
+ * Remove the temporary folders killed hive-inits left in <root>/sessions (which `git add -A`
+ * would commit). A folder is removed only when all of these hold: its name is
+ * .tmp-<id>-<pid>-<8 hex>; it is a folder, not a symbolic link (nothing is ever followed);
+ * it holds nothing but regular files named STATE.json, EVENTS.jsonl, .lock or
+ * .STATE.json.tmp; it has not changed for 10 seconds; and nobody holds its .lock (taken
+ * here without waiting, and kept while the files are unlinked one by one and the folder
+ * removed). Anything else is left as it is. *removed counts the folders removed. No root
+ * or no sessions folder is HIVE_OK; HIVE_EENV when they cannot be read.
+ */
+int hive_session_sweep(const char *root, size_t *removed, struct hive_err *err);
 
 /*
  * Call fn(id, arg) for every session folder under <root>/sessions in name order (entries
@@ -130,9 +144,9 @@ int hive_session_path_split(const char *path, int is_dir, char **root, char **id
 
 /*
  * A session that already exists must be sound before hive-init rejoins it: line 1 is its
- * session_started, every line is whole and chained, the last line is whole, STATE.json
- * names it. HIVE_EENV naming the first problem otherwise; *state_out (the caller's) is
- * STATE.json as derived from the log.
+ * session_started, the last line is whole, STATE.json names it (that every line is strict
+ * JSON and chained is hive_integrity_check's, which hive_start runs after this). HIVE_EENV naming
+ * the first problem otherwise; *state_out (the caller's) is STATE.json as derived from the log.
  */
 int hive_session_check_sound(struct hive_session *s, struct cJSON **state_out,
 			     struct hive_err *err);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cictx.h"
+#include "integrity.h"
 #include "session.h"
 #include "util.h"
 
@@ -113,6 +114,23 @@ void hive_start_attributes_undo(const char *worktree, const char *old, size_t ol
 	close(dirfd);
 }
 
+/* A session is rejoined only when its log passes hive-check's integrity rules: HIVE_EENV
+ * "corrupt session" (SPEC 5.1) naming the rule, the findings written to o->findings. */
+static int rejoin_integrity(const struct hive_start_opts *o, struct hive_session *s,
+			    struct hive_err *err)
+{
+	const char *rule;
+	int rc = hive_integrity_check(o->cfg, s, o->findings, &rule, err);
+
+	if (rc == HIVE_FAIL)
+		rc = hive_err_set(
+			err, HIVE_EENV,
+			"session %s fails hive-check's %s rule: not rejoining it (corrupt "
+			"session: see above; hive-check --repair mends a cut-off last line)",
+			s->id, rule);
+	return rc;
+}
+
 int hive_start(const char *root, const char *id, const struct hive_start_opts *o,
 	       struct hive_start_result *res, struct hive_err *err)
 {
@@ -136,7 +154,8 @@ int hive_start(const char *root, const char *id, const struct hive_start_opts *o
 			rc = hive_err_set(err, HIVE_EENV, "out of memory");
 			goto undo;
 		}
-	} else if ((rc = hive_session_check_sound(s, &res->state, err))) {
+	} else if ((rc = hive_session_check_sound(s, &res->state, err)) ||
+		   (rc = rejoin_integrity(o, s, err))) {
 		goto out;
 	}
 	if (!(res->dir = strdup(s->dir))) {

@@ -3,6 +3,8 @@
 #ifndef HIVE_START_H
 #define HIVE_START_H
 
+#include <stdio.h>
+
 #include "config.h"
 #include "err.h"
 
@@ -16,6 +18,7 @@ struct hive_start_opts {
 	const struct cJSON *details; /* session_started's details: worker_profile, requirements */
 	const char *dotenv_dir;	     /* where GitLab's hive.env goes (hive_ci_handoff) */
 	const char *worktree;	     /* the top of the git work tree, or NULL outside one */
+	FILE *findings; /* where a rejoined session's failed integrity findings go, or NULL */
 };
 
 /* What hive_start did. Free with hive_start_result_clear. */
@@ -30,8 +33,9 @@ struct hive_start_result {
 /*
  * Start session root/sessions/id (SPEC 5.1): a session that does not exist is made whole
  * through a transaction, its line 1 the session_started event; one that exists (or that
- * another process made first) is rejoined when sound (hive_session_check_sound: HIVE_EENV
- * "corrupt session" otherwise). Then, still under the lock, a root inside the git work
+ * another process made first) is rejoined when sound (hive_session_check_sound, then
+ * hive-check's json and chain rules through hive_integrity_check, findings to o->findings:
+ * HIVE_EENV "corrupt session" otherwise). Then, still under the lock, a root inside the git work
  * tree is marked -text in <worktree>/.gitattributes when it is not already (SPEC 9: so
  * core.autocrlf never rewrites a log; res->attributes says what was added), and the id is
  * handed on to later CI steps (hive_ci_handoff). If either fails, what this call wrote is

@@ -1389,3 +1389,129 @@ saved_session() {
 		"$LOGS/base-not-fetched.log"
 	! grep -q '^hive-check' "$LOGS/base-not-fetched.log"
 }
+
+# --- hostile inputs that reach a shell or make (issue 13, deliverable 4) -----------------
+
+@test "the action refuses an install-prefix that is not a plain absolute path: nothing runs, nothing is installed" {
+	gha_env
+	stubs="$BATS_TEST_TMPDIR/stubs"
+	log="$BATS_TEST_TMPDIR/install.log"
+	mkdir -p "$stubs"
+	# hive nowhere on PATH; sudo, apt-get, apt-cache and make only say they were asked
+	for t in sudo apt-get apt-cache make; do
+		printf '#!/bin/sh\necho "%s $*" >>"%s"\n' "$t" "$log" >"$stubs/$t"
+	done
+	chmod +x "$stubs"/*
+	PATH="$stubs:$(path_without_hive)"
+	run command -v hive-init
+	assert_failure
+	pwned="$BATS_TEST_TMPDIR/pwned"
+	for prefix in "/x;touch $pwned;#" "/x\$(touch $pwned)" "/x\`touch $pwned\`" relative/path \
+		"/x/../y" "/x y" "/x'y"; do
+		workflow <<-YAML
+			- uses: ./ci-templates/github
+			  with:
+			    command: init
+			    install-prefix: "$(sed 's/["\\]/\\&/g' <<<"$prefix")"
+		YAML
+		snapshot "$REPO"
+		gha_run "$WF"
+		assert_failure 1
+		[ "$(trace 'deploy/1/Install hive if it is missing' .exit)" -eq 2 ]
+		trace 'deploy/1/Install hive if it is missing' .stdout |
+			grep -qx '::error title=hive::input install-prefix must be an absolute path of letters, digits and . _ + - / (no . or .. part)'
+		[ ! -e "$pwned" ] || fail "install-prefix $prefix ran shell"
+		[ ! -e "$log" ] || fail "install-prefix $prefix reached $(cat "$log")"
+		assert_unchanged "$REPO"
+	done
+}
+
+@test "the action refuses a since input with a newline (it would write lines of its own to GITHUB_OUTPUT)" {
+	gha_env
+	workflow <<'YAML'
+- id: check
+  uses: ./ci-templates/github
+  with:
+    command: check
+    since: "HEAD\nsession_id=forged"
+YAML
+	gha_run "$WF"
+	assert_failure 1
+	[ "$(trace deploy/check/since .exit)" -eq 2 ]
+	trace deploy/check/since .stdout |
+		grep -qx '::error title=hive::input since must be empty, none, or a commit or ref'
+	[ "$(trace deploy/check .outputs.session_id)" != forged ]
+}
+
+# gitlab_job_vars VAR=VALUE…: $REPO as a GitLab project whose pipeline is hive-init, then a
+# job `deploy` (.hive-session) with the given job variables that echoes a marker.
+gitlab_job_vars() {
+	local v
+	git remote add origin https://gitlab.example.com/acme/app.git
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	{
+		printf 'include:\n  - local: ci-templates/gitlab/hive.gitlab-ci.yml\nstages: [deploy]\n'
+		printf 'hive-init:\n  extends: .hive-init\n'
+		printf 'deploy:\n  stage: deploy\n  extends: .hive-session\n'
+		if [[ $# -gt 0 ]]; then printf '  variables:\n'; fi
+		for v in "$@"; do printf '    %s: "%s"\n' "${v%%=*}" "${v#*=}"; done
+		printf '  script:\n    - echo reached the script\n'
+	} >.gitlab-ci.yml
+	git add -A && git commit -q -m 'gitlab ci'
+}
+
+@test "GitLab: HIVE_SESSION_PATH must name <root>/sessions/<id> inside the project: .git, the top, .., a symlink out are refused and nothing is removed" {
+	mkdir -p "$BATS_TEST_TMPDIR/outside"
+	echo keep >"$BATS_TEST_TMPDIR/outside/file"
+	ln -s .git gitlink
+	ln -s "$BATS_TEST_TMPDIR/outside" outlink
+	gitlab_job_vars HIVE_SESSION_PATH=PLACEHOLDER
+	for path in .git . Docs/hive-mind/sessions/../../.. Docs/hive-mind/sessions/.git Docs/hive-mind \
+		Docs/hive-mind/sessions/-x 'x;touch pwned' gitlink/sessions/s1 outlink/sessions/s1 "$REPO/x/sessions/s1"; do
+		rm -rf .gitlab-ci-local
+		sed -i "s|HIVE_SESSION_PATH: .*|HIVE_SESSION_PATH: \"$path\"|" .gitlab-ci.yml
+		git commit -q -am "path $path"
+		gcl
+		assert_failure
+		assert_line --regexp 'PASS +hive-init *$'
+		assert_line --regexp 'FAIL +deploy *$'
+		grep -q '^hive: the session folder' "$LOGS/deploy.log" || fail "$path: $(cat "$LOGS/deploy.log")"
+		! grep -q 'reached the script\|restored from' "$LOGS/deploy.log"
+		# the job's own copy of the project: its git folder is whole, nothing was put in it
+		b=.gitlab-ci-local/builds/deploy
+		[ -f "$b/.git/HEAD" ] && [ ! -e "$b/.git/EVENTS.jsonl" ] && [ ! -e "$b/pwned" ] ||
+			fail "$path: the job's git folder was touched"
+		[ "$(ls -A "$BATS_TEST_TMPDIR/outside")" = file ]
+	done
+}
+
+@test "GitLab: a session id from hive.env with a slash is refused before the session is saved" {
+	gitlab_job_vars HIVE_SESSION_ID=a/sessions/b
+	gcl deploy
+	assert_failure
+	grep -q '^hive: not a session id: a/sessions/b$' "$LOGS/deploy.log"
+	! grep -q 'reached the script' "$LOGS/deploy.log"
+}
+
+@test "GitLab: HIVE_INSTALL_PREFIX that is not a plain absolute path is refused before make runs" {
+	src="$BATS_TEST_TMPDIR/hive-src"
+	git init -q "$src" && git -C "$src" commit -q --allow-empty -m hive
+	stubs="$BATS_TEST_TMPDIR/stubs" log="$BATS_TEST_TMPDIR/make.log"
+	mkdir -p "$stubs"
+	printf '#!/bin/sh\necho "make $*" >>"%s"\n' "$log" >"$stubs/make"
+	chmod +x "$stubs/make"
+	PATH="$stubs:$(path_without_hive)"
+	pwned="$BATS_TEST_TMPDIR/pwned"
+	gitlab_job_vars
+	for prefix in "/x;touch $pwned;#" "/x\$(touch $pwned)" relative "/x/../y" "/x y"; do
+		rm -rf .gitlab-ci-local
+		gcl hive-init --variable "HIVE_GIT_URL=file://$src" --variable HIVE_GIT_REF=main \
+			--variable "HIVE_INSTALL_PREFIX=$prefix"
+		assert_failure
+		grep -q '^hive: HIVE_INSTALL_PREFIX must be an absolute path of letters, digits and . _ + - / (no . or .. part): ' \
+			"$LOGS/hive-init.log" || fail "$prefix: $(cat "$LOGS/hive-init.log")"
+		[ ! -e "$pwned" ] || fail "HIVE_INSTALL_PREFIX $prefix ran shell"
+		[ ! -e "$log" ] || fail "HIVE_INSTALL_PREFIX $prefix reached make: $(cat "$log")"
+	done
+}

@@ -716,6 +716,47 @@ make_in_src() {
 	assert_success
 }
 
+@test "make install and uninstall take PREFIX and DESTDIR as paths, never as shell (issue 13)" {
+	D="$BATS_TEST_TMPDIR/dest"
+	pwned="$BATS_TEST_TMPDIR/pwned"
+	# the issue's attack, a quote, a backquote and a space: each one folder. ($(...) is
+	# make's own syntax on its command line: that is the caller's code, as the CI templates
+	# know, which refuse a prefix with a $ in it.)
+	for prefix in "/x;touch $pwned;#" "/o'q" '/b`touch '"$pwned"'`' "/a b"; do
+		rm -rf "$D"
+		run make_in_src install DESTDIR="$D" PREFIX="$prefix"
+		assert_success
+		[ ! -e "$pwned" ] || fail "PREFIX $prefix ran shell"
+		for t in hive-init hive-emit hive-check hive-runbook; do
+			cmp "$BUILD_DIR/$t" "$D$prefix/bin/$t"
+		done
+		[ -f "$D$prefix/share/man/man1/hive-emit.1" ]
+		[ -L "$D$prefix/share/bash-completion/completions/hive-check" ]
+		[ -f "$D$prefix/share/hive/ci-templates/gitlab/hive.gitlab-ci.yml" ]
+		# nothing outside DESTDIR<prefix>
+		[ "$(ls -A "$D")" = "$(cut -d/ -f2 <<<"$prefix")" ]
+		run make_in_src uninstall DESTDIR="$D" PREFIX="$prefix"
+		assert_success
+		[ ! -e "$pwned" ] || fail "PREFIX $prefix ran shell in uninstall"
+		run find "$D" \( -type f -o -type l \)
+		assert_output ''
+	done
+}
+
+@test "make install refuses a relative install folder before installing anything" {
+	snapshot "$SRC_TOP"
+	for v in PREFIX=usr MANDIR=man "BASHCOMPDIR=x;y"; do
+		run make_in_src install DESTDIR="$BATS_TEST_TMPDIR/dest" "$v"
+		assert_failure 2
+		assert_output --partial "make: install folders must be absolute paths: '${v#*=}'"
+		[ ! -e "$BATS_TEST_TMPDIR/dest" ]
+		run make_in_src uninstall DESTDIR="$BATS_TEST_TMPDIR/dest" "$v"
+		assert_failure 2
+		assert_output --partial "make: install folders must be absolute paths: '${v#*=}'"
+	done
+	assert_unchanged "$SRC_TOP"
+}
+
 # --- man pages --------------------------------------------------------------------------
 
 @test "man pages: mandoc -Tlint -W warning is clean; each has EXIT STATUS and EXAMPLES" {

@@ -23,6 +23,7 @@
 # (c) Appends per second into one session with 1, 2 and 8 concurrent writers, each a loop of
 #     hive-emit calls (HIVE_BENCH_EVENTS in all, default 200), wall time by date +%s%N, repeated
 #     3 times; afterwards the line count, seq 1..N+1 and (with python3) the prev chain are checked.
+# (d) 100,000 KEY=VALUE operands against 1,000 (issue 13: linear, not quadratic).
 # Timings are printed, never asserted; exit 0 unless something failed to run.
 
 set -eu
@@ -255,5 +256,39 @@ for writers in 1 2 8; do
 	bench_line "$BENCH_NAME.append.w$writers median=$(printf '%.1f' "$1")/s min=$(printf '%.1f' "$2")/s" \
 		"max=$(printf '%.1f' "$3")/s runs=$reps writers=$writers events=$((events / writers * writers))"
 done
+
+# --- (d) KEY=VALUE operands: linear in their number ---------------------------------------------
+# 100,000 operands (50,000 keys, each set twice) against 1,000 (500 keys, each set twice), the
+# same event otherwise, into a session of the small repository. Both read their operands from
+# a file into a bash array and exec hive-emit with them (bash's start and mapfile are in both).
+# Linear: a ratio near 100 (the fixed cost of a run makes it less); quadratic, as before issue
+# 13 (each operand walked configuration to find its key), ~10,000.
+cd "$small"
+"$HIVE_INIT" -q --session kv >/dev/null || bench_die "hive-init cannot create the kv session"
+for n in 1000 100000; do
+	half=$((n / 2 - 1))
+	{
+		seq -f 'k%g=a' 0 "$half"
+		seq -f 'k%g=b' 0 "$half"
+	} >"$BENCH_TMP/kv$n"
+done
+# shellcheck disable=SC2016 # run by bash, not expanded here
+kv_cmd='mapfile -t a <"$1"; exec "$2" -q --session kv pipeline_updated --resource r --action update --platform Docker --status success "${a[@]}" >/dev/null'
+for n in 1000 100000; do
+	bash -c "$kv_cmd" _ "$BENCH_TMP/kv$n" "$HIVE_EMIT" || bench_die "hive-emit with $n KEY=VALUE failed"
+done
+[ "$(tail -n 1 Docs/hive-mind/sessions/kv/EVENTS.jsonl | jq '.details.configuration | length')" -eq 50000 ] ||
+	bench_die "hive-emit with 100,000 KEY=VALUE did not write 50,000 keys"
+# shellcheck disable=SC2086
+bench_hyperfine kv -N $big_runs \
+	-n "hive-emit, 1,000 KEY=VALUE" "bash -c $(bench_shq "$kv_cmd") _ $(bench_shq "$BENCH_TMP/kv1000") $emit" \
+	-n "hive-emit, 100,000 KEY=VALUE" "bash -c $(bench_shq "$kv_cmd") _ $(bench_shq "$BENCH_TMP/kv100000") $emit"
+bench_table_head "(d) KEY=VALUE operands (hyperfine: $big_runs)"
+bench_row kv 0 hive-emit.kv1000 bash-c "hive-emit, 1,000 KEY=VALUE (500 keys x 2)"
+bench_row kv 1 hive-emit.kv100000 bash-c "hive-emit, 100,000 KEY=VALUE (50,000 keys x 2)"
+printf '\n'
+bench_ratio_head
+bench_ratio kv.100000-vs-1000 "100,000 / 1,000 KEY=VALUE (linear: <= 100)" \
+	kv 1 hive-emit.kv100000.bash-c kv 0 hive-emit.kv1000.bash-c 150
 
 bench_finish

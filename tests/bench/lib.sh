@@ -186,6 +186,7 @@ bench_how() {
 	exec) echo "exec, no shell (-N)" ;;
 	sh-c) echo "sh -c '...' (-N)" ;;
 	in-shell) echo "in sh, spawn subtracted" ;;
+	bash-c) echo "bash -c, args from a file" ;;
 	*) echo "$1" ;;
 	esac
 }

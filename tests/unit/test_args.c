@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../../lib/args.h"
+#include "../../lib/event.h"
 #include "../../lib/lines.h"
 #include "../../lib/redact.h"
 
@@ -491,6 +493,113 @@ static void test_stream_over_a_pipe(void **state)
 	close(fds[0]);
 }
 
+/* Over a pipe fed by a child: an endless stream is cut at HIVE_INPUT_MAX bytes (blank
+ * lines, which cost no memory, would otherwise be read for ever). */
+static void test_stream_byte_limit(void **state)
+{
+	struct hive_args_events b = {0};
+	struct hive_redactor *red = NULL;
+	struct hive_err err = {0};
+	int fds[2], redacted = 0, status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(hive_redactor_new(NULL, &red, &err), HIVE_OK);
+	assert_int_equal(pipe(fds), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		static char blank[65536];
+		close(fds[0]);
+		memset(blank, '\n', sizeof(blank));
+		memcpy(blank, DEPLOY, strlen(DEPLOY));
+		for (;;)
+			if (write(fds[1], blank, sizeof(blank)) < 0)
+				_exit(0);
+	}
+	close(fds[1]);
+	expect_err(hive_args_stream(fds[0], NULL, red, &b, &redacted, &err), &err, HIVE_EUSAGE,
+		   "stdin: more than 16777216 bytes (16 MiB), the most one input may hold");
+	close(fds[0]); /* the writer gets EPIPE and stops */
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	hive_args_events_free(&b);
+	hive_redactor_free(red);
+}
+
+/* HIVE_STREAM_EVENTS_MAX events pass; one more is refused, naming its line. */
+static void test_stream_event_limit(void **state)
+{
+	size_t line = strlen(DEPLOY) + 1, n = HIVE_STREAM_EVENTS_MAX + 1, i;
+	char *text = malloc(line * n);
+	struct streamed s;
+
+	(void)state;
+	assert_non_null(text);
+	for (i = 0; i < n; i++) {
+		memcpy(text + i * line, DEPLOY, line - 1);
+		text[i * line + line - 1] = '\n';
+	}
+	s = stream_len(text, line * (n - 1));
+	assert_int_equal(s.rc, HIVE_OK);
+	assert_int_equal(s.b.n, HIVE_STREAM_EVENTS_MAX);
+	hive_args_events_free(&s.b);
+	s = stream_len(text, line * n);
+	expect_err(s.rc, &s.err, HIVE_EUSAGE,
+		   "stdin:100001: more than 100000 events, the most one stream may hold: split it");
+	hive_args_events_free(&s.b);
+	free(text);
+}
+
+/* KEY=VALUE through a name index (what hive_args_details does) builds exactly what the
+ * same arguments build applied without one, and refuses the same ones with the same
+ * messages (leaving the object as it was, so the run goes on past them): 20,000 arguments
+ * over a small set of dotted keys, with := objects, replacements of objects by values and
+ * back, on a --json object that already has members. */
+static void test_kv_index_agrees(void **state)
+{
+	static const char *keys[] = {"a",     "b",   "a.x", "a.y", "b.c",   "b.c.d",
+				     "e.f.g", "e.f", "e",   "h.i", "a.x.z", "j"};
+	static const char *vals[] = {"=v",    ":=1", ":={\"x\":{\"z\":2},\"k\":3}",
+				     ":=[1]", "=w",  ":={}"};
+	const char *json = "{\"a\":{\"x\":0},\"j\":\"s\",\"e\":{\"f\":{\"q\":1}}}";
+	struct hive_kv_index *ix = hive_kv_index_new();
+	cJSON *with = unit_json(json), *without = unit_json(json);
+	struct hive_err e1 = {0}, e2 = {0};
+	unsigned seed = 12345;
+	char arg[128], *a, *b;
+	int i, rc1, rc2, refused = 0;
+
+	(void)state;
+	assert_non_null(ix);
+	for (i = 0; i < 20000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		snprintf(arg, sizeof(arg), "%s%s", keys[(seed >> 8) % 12], vals[(seed >> 20) % 6]);
+		rc1 = hive_event_apply_kv_in(ix, with, arg, &e1);
+		rc2 = hive_event_apply_kv(without, arg, &e2);
+		assert_int_equal(rc1, rc2);
+		if (rc1) {
+			refused++;
+			if (strcmp(e1.msg, e2.msg))
+				show_mismatch("the message", e1.msg, e2.msg);
+		}
+		if (i % 997 == 0 || i == 19999) {
+			a = unit_print(with);
+			b = unit_print(without);
+			if (strcmp(a, b))
+				show_mismatch("the object", a, b);
+			cJSON_free(a);
+			cJSON_free(b);
+		}
+		hive_err_clear(&e1);
+		hive_err_clear(&e2);
+	}
+	/* both kinds of argument were seen */
+	assert_true(refused > 1000 && refused < 19000);
+	hive_kv_index_free(ix);
+	cJSON_Delete(with);
+	cJSON_Delete(without);
+}
+
 /* --- hive_args_events_add / _free ---------------------------------------------------- */
 
 static void test_events_add_free(void **state)
@@ -551,6 +660,9 @@ int main(void)
 		cmocka_unit_test(test_stream_nul),
 		cmocka_unit_test(test_stream_line_too_long),
 		cmocka_unit_test(test_stream_over_a_pipe),
+		cmocka_unit_test(test_stream_byte_limit),
+		cmocka_unit_test(test_stream_event_limit),
+		cmocka_unit_test(test_kv_index_agrees),
 		cmocka_unit_test(test_events_add_free),
 	};
 

@@ -70,7 +70,7 @@ static int teardown(void **state)
 static void start(struct fx *fx, const char *id)
 {
 	cJSON *details = cJSON_Parse("{\"worker_profile\":null,\"requirements\":{}}");
-	struct hive_start_opts o = {&fx->cfg, NULL, NULL, "w", details, fx->dir, NULL};
+	struct hive_start_opts o = {&fx->cfg, NULL, NULL, "w", details, fx->dir, NULL, NULL};
 	struct hive_start_result res = {0};
 	struct hive_err err = {0};
 

@@ -62,7 +62,8 @@ static int teardown(void **state)
 
 static int start_s1(struct fx *fx, struct hive_start_result *res, struct hive_err *err)
 {
-	struct hive_start_opts o = {&fx->cfg, NULL, NULL, "w1", fx->details, fx->dir, fx->dir};
+	struct hive_start_opts o = {&fx->cfg,	 NULL,	  NULL,	   "w1",
+				    fx->details, fx->dir, fx->dir, NULL};
 
 	return hive_start(fx->root, "s1", &o, res, err);
 }
