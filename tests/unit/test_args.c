@@ -439,7 +439,8 @@ static void test_stream_bad_lines(void **state)
 		DEPLOY "\n{\"event_type\":\"session_started\"}\n", 1,
 		"stdin:2: event_type: \"session_started\" is written by hive-init, not hive-emit");
 	stream_bad("{\"event_type\":\"deployment_configured\",\"details\":{\"action\":\"x\"}}", 0,
-		   "stdin:1: details.resource: missing (a non-empty string)");
+		   "stdin:1: details: resource, platform and status are missing (give --resource "
+		   "NAME --platform AWS|GCP|Azure|Docker|K8s --status success|failure)");
 }
 
 static void test_stream_nul(void **state)

@@ -257,7 +257,7 @@ static void test_closed_by_the_log_not_state(void **state)
 	log1 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_int_equal(add_one(fx, "deployment_configured", d, &err), HIVE_EUSAGE);
 	assert_string_equal(err.msg, "session s1 is completed: no more events can be added (start "
-				     "a new one with hive-init)");
+				     "a new one with hive-init and another --session)");
 	log2 = unit_slurp_in(fx->sess, "EVENTS.jsonl");
 	assert_string_equal(log2, log1);
 	/* closed_ok (reports): the view is rebuilt and says why */
