@@ -382,6 +382,12 @@ static int rd_req_signed(const struct where *w, yaml_document_t *d, yaml_node_t 
 	(void)d;
 	return want_count(w, v, p, &CFG(c)->require_signed, e);
 }
+static int rd_req_completed(const struct where *w, yaml_document_t *d, yaml_node_t *v,
+			    const char *p, void *c, struct hive_err *e)
+{
+	(void)d;
+	return want_count(w, v, p, &CFG(c)->require_completed, e);
+}
 static int rd_signing_key(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
 			  void *c, struct hive_err *e)
 {
@@ -402,7 +408,7 @@ static const struct key_rule policy_rules[] = {
 	{"require_clean_tree", rd_req_clean},  {"require_ci", rd_req_ci},
 	{"require_tags", rd_req_tags},	       {"require_events", rd_req_events},
 	{"require_rollback", rd_req_rollback}, {"max_session_minutes", rd_max_minutes},
-	{"require_signed", rd_req_signed},
+	{"require_signed", rd_req_signed},     {"require_completed", rd_req_completed},
 };
 static const struct key_rule trust_rules[] = {
 	{"signing_key", rd_signing_key},
@@ -434,6 +440,7 @@ void hive_config_init(struct hive_config *cfg)
 	cfg->git_dirty = -1;
 	cfg->require_rollback = -1;
 	cfg->max_session_minutes = -1;
+	cfg->require_completed = -1;
 	cfg->require_signed = -1;
 }
 

@@ -270,3 +270,20 @@ not here")"
 	assert_output --regexp "Docs/hive-mind/sessions/s3/CHECKPOINT.sig:1: error: \[signature\] the signer ssh-ed25519 SHA256:[A-Za-z0-9+/]+ is not in trust.allowed_signers"
 	assert_output --partial 'Docs/hive-mind/sessions/s3/CHECKPOINT.sig: error: [policy.require_signed] CHECKPOINT has 0 valid signers in trust.allowed_signers, 1 required'
 }
+
+@test "config: policy.require_completed: a push of an unfinished session is refused; finished, it goes through" {
+	printf 'policy:\n  require_completed: 240\n' >.hive.yml
+	git add .hive.yml && git commit -q -m 'finish before pushing' && git push -q origin main
+	PUBLISHED="$(git rev-parse main)"
+	new_session s3 1
+	git add -A && git commit -q -m 's3, still running'
+	refused_push origin main
+	assert_output --partial 'Docs/hive-mind/sessions/s3/EVENTS.jsonl:1: error: [policy.require_completed] the session is pushed without being completed: finish it first with hive-runbook --finish (or --status failure) (policy: require_completed)'
+	# in the work tree a fresh session is fine: it started less than 240 minutes ago
+	run hive-check --session s3
+	assert_success
+	hive-runbook -q --session s3 --finish >/dev/null
+	git add -A && git commit -q -m 's3 finished'
+	run git push origin main
+	assert_success
+}
