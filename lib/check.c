@@ -179,6 +179,22 @@ static void check_policies(struct run *r, const cJSON *ev, size_t line)
 	hive_policy_event(r->c->cfg, ev, policy_found, &p);
 }
 
+/* policy.require_infra_events: where a change event was recorded, "<commit>" or
+ * "<commit>+dirty", added to set once. */
+static void note_recorded(struct hive_strv *set, const cJSON *ev)
+{
+	const cJSON *git = cJSON_GetObjectItemCaseSensitive(ev, "git");
+	const char *commit = hive_json_str(git, "commit");
+	char key[80];
+
+	if (!commit)
+		return;
+	snprintf(key, sizeof(key), "%.64s%s", commit,
+		 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(git, "dirty")) ? "+dirty" : "");
+	if (!hive_strv_has(set, key))
+		hive_strv_push(set, key);
+}
+
 /* Every rule that looks at one line. */
 static void check_line(struct run *r, const char *text, size_t len, enum hive_line_kind kind,
 		       size_t no)
@@ -307,6 +323,8 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 		if (!hive_strv_has(&r->types, type))
 			hive_strv_push(&r->types, type);
 		check_policies(r, ev, no);
+		if (r->c->recorded && hive_event_type_is_change(type))
+			note_recorded(r->c->recorded, ev);
 	}
 	hive_arena_reset(&r->arena);
 }

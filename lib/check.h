@@ -43,6 +43,8 @@ struct hive_checker {
 	const struct hive_config *cfg;
 	struct hive_redactor *red;
 	const struct hive_signers *signers; /* trust.allowed_signers, or NULL when not set */
+	struct hive_strv *recorded; /* when not NULL, the commits change events were recorded at
+				       are added: "<git.commit>", "<git.commit>+dirty" (once) */
 };
 
 struct hive_session;

@@ -143,7 +143,7 @@ static int gate_verdict(const struct hive_finish_opts *o, struct hive_session *s
 			const char *pending, size_t plen, const cJSON *state, cJSON **out,
 			size_t *errors, struct hive_err *err)
 {
-	struct hive_checker checker = {o->cfg, NULL, NULL};
+	struct hive_checker checker = {o->cfg, NULL, NULL, NULL};
 	struct hive_check_input in = {0};
 	struct hive_findings *f = NULL;
 	struct hive_buf log = {0};

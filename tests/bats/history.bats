@@ -287,3 +287,32 @@ not here")"
 	run git push origin main
 	assert_success
 }
+
+@test "config: policy.require_infra_events: a commit that changes infrastructure without an event is refused; recorded on its dirty parent, it goes through" {
+	printf 'policy:\n  require_infra_events: true\n' >.hive.yml
+	git add .hive.yml && git commit -q -m 'report every infrastructure change' && git push -q origin main
+	PUBLISHED="$(git rev-parse main)"
+	# a change to infra/main.tf with nothing recorded about it
+	printf '# more capacity\n' >>infra/main.tf
+	git commit -q -am 'scale the cluster'
+	refused_push origin main
+	assert_output --partial "infra/main.tf: error: [policy.require_infra_events] commit $(git rev-parse --short=7 HEAD) (\"scale the cluster\") changes infra/main.tf, and no session records a change event at it, or with git.dirty at its parent (policy: require_infra_events)"
+	run hive-check --since "$PUBLISHED"
+	assert_failure 1
+	assert_output --partial '[policy.require_infra_events]'
+	# the protocol: make the change, record it (git.dirty true on the parent), commit both
+	git reset -q --hard "$PUBLISHED"
+	printf '# more capacity\n' >>infra/main.tf
+	hive-emit -q --session s1 infrastructure_provisioned --resource cluster --action update \
+		--platform AWS --status success >/dev/null
+	git add -A && git commit -q -m 'scale the cluster, recorded'
+	run git push origin main
+	assert_success
+	run hive-check --since "$PUBLISHED"
+	assert_success
+	# a commit that touches no infrastructure needs no event
+	printf 'notes\n' >NOTES.md
+	git add NOTES.md && git commit -q -m notes
+	run git push origin main
+	assert_success
+}

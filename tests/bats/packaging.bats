@@ -525,7 +525,7 @@ hive_accepts() {
 		 "policy": {"require_clean_tree": [], "require_ci": ["deployment_configured"],
 		            "require_tags": ["team"], "require_events": ["security_hardened"],
 		            "require_rollback": false, "max_session_minutes": 999999,
-		            "require_signed": 1, "require_completed": 1}}
+		            "require_signed": 1, "require_completed": 1, "require_infra_events": true}}
 	EOF
 	cat >block.yml <<-'EOF'
 		git:
