@@ -150,11 +150,14 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 
 /* --finish: session_completed stamped with git and CI context like every other event
  * (SPEC 3), then the reports; see hive_finish. With --dry-run nothing is written and
- * *preview is what the reports would be made from (hive_finish_preview). */
-static int finish(struct hive_ctx *ctx, const struct runbook_opts *o, struct hive_facts **preview)
+ * *preview is what the reports would be made from (hive_finish_preview). Either way *verdict
+ * is the gate's findings on the session as finished, for the report printed after it. */
+static int finish(struct hive_ctx *ctx, const struct runbook_opts *o, struct hive_facts **preview,
+		  cJSON **verdict)
 {
 	struct hive_finish_opts fo = {&ctx->cfg, NULL,	 NULL, hive_git_repo(ctx->git),
-				      o->status, stderr, NULL};
+				      o->status, stderr, NULL, verdict,
+				      ctx->top};
 	struct hive_redactor *red = NULL;
 	cJSON *git = NULL, *ci = hive_ci_context();
 	const char *was;
@@ -192,7 +195,7 @@ out:
 /* --checkpoint and --sign: the session's CHECKPOINT and its signatures (SPEC 10). */
 static int checkpoint(struct hive_ctx *ctx, const struct runbook_opts *o)
 {
-	struct hive_finish_opts fo = {&ctx->cfg, NULL, NULL, NULL, NULL, stderr, NULL};
+	struct hive_finish_opts fo = {&ctx->cfg, NULL, NULL, NULL, NULL, stderr, NULL, NULL, NULL};
 	char *key = NULL;
 	int rc, already = 0;
 
@@ -223,7 +226,7 @@ int main(int argc, char **argv)
 	struct hive_facts *facts = NULL;
 	struct hive_dora *d = NULL;
 	struct hive_buf out = {0}, md = {0};
-	cJSON *findings = NULL;
+	cJSON *findings = NULL, *verdict = NULL;
 	char where[4400], shown[4100];
 	int rc, first, generated;
 	const char *format, *report;
@@ -296,8 +299,10 @@ int main(int argc, char **argv)
 		if (opts.finish &&
 		    ((opts.output && (rc = hive_path_dir_writable(opts.output, shown, &ctx.err))) ||
 		     (opts.step_summary && (rc = hive_ci_step_summary_check(&ctx.err))) ||
-		     (rc = finish(&ctx, &opts, &facts))))
+		     (rc = finish(&ctx, &opts, &facts, &verdict))))
 			goto fail;
+		if (!findings) /* the runbook printed is RUNBOOK.md, Validation included */
+			findings = verdict, verdict = NULL;
 		if (!facts &&
 		    ((rc = hive_session_open_ro(ctx.root, ctx.session_id, &s, &ctx.err)) ||
 		     (rc = hive_session_lock_shared(s, hive_lock_timeout(), &ctx.err)) ||
@@ -337,6 +342,7 @@ fail:
 	hive_err_print(&ctx.err);
 done:
 	cJSON_Delete(findings);
+	cJSON_Delete(verdict);
 	hive_buf_free(&out);
 	hive_buf_free(&md);
 	hive_facts_free(facts);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "event.h"
 #include "log.h"
@@ -37,6 +38,7 @@ enum rule {
 	R_ROLLBACK,
 	R_MAX_MINUTES,
 	R_SIGNED,
+	R_COMPLETED,
 	NRULES
 };
 
@@ -56,6 +58,7 @@ static const char *rule_names[NRULES] = {
 	"policy.require_rollback",
 	"policy.max_session_minutes",
 	"policy.require_signed",
+	"policy.require_completed",
 };
 
 #define CAP_PER_RULE 50
@@ -82,6 +85,8 @@ size_t hive_check_rules(const struct hive_config *cfg, const char **names)
 		names[n++] = rule_names[R_MAX_MINUTES];
 	if (cfg->require_signed > 0)
 		names[n++] = rule_names[R_SIGNED];
+	if (cfg->require_completed > 0)
+		names[n++] = rule_names[R_COMPLETED];
 	return n;
 }
 
@@ -172,6 +177,22 @@ static void check_policies(struct run *r, const cJSON *ev, size_t line)
 	struct policy_line p = {r, line};
 
 	hive_policy_event(r->c->cfg, ev, policy_found, &p);
+}
+
+/* policy.require_infra_events: where a change event was recorded, "<commit>" or
+ * "<commit>+dirty", added to set once. */
+static void note_recorded(struct hive_strv *set, const cJSON *ev)
+{
+	const cJSON *git = cJSON_GetObjectItemCaseSensitive(ev, "git");
+	const char *commit = hive_json_str(git, "commit");
+	char key[80];
+
+	if (!commit)
+		return;
+	snprintf(key, sizeof(key), "%.64s%s", commit,
+		 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(git, "dirty")) ? "+dirty" : "");
+	if (!hive_strv_has(set, key))
+		hive_strv_push(set, key);
 }
 
 /* Every rule that looks at one line. */
@@ -302,6 +323,8 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 		if (!hive_strv_has(&r->types, type))
 			hive_strv_push(&r->types, type);
 		check_policies(r, ev, no);
+		if (r->c->recorded && hive_event_type_is_change(type))
+			note_recorded(r->c->recorded, ev);
 	}
 	hive_arena_reset(&r->arena);
 }
@@ -561,6 +584,29 @@ void hive_check_owned_free(struct hive_check_owned *owned)
 	memset(owned, 0, sizeof(*owned));
 }
 
+/* policy.require_completed (a session not completed yet): one the push carries, or one that
+ * started more than `minutes` ago, is an error. */
+static void check_completed(struct run *r, long minutes)
+{
+	struct timespec now;
+	int64_t age;
+
+	if (r->in->pushed) {
+		report(r, HIVE_LEVEL_ERROR, R_COMPLETED, NULL, 1,
+		       "the session is pushed without being completed: finish it first with "
+		       "hive-runbook --finish (or --status failure) (policy: require_completed)");
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	age = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - r->started_ms;
+	if (age > (int64_t)minutes * 60000)
+		report(r, HIVE_LEVEL_ERROR, R_COMPLETED, NULL, 1,
+		       "the session started %lld minutes ago and is not completed: finish it "
+		       "with hive-runbook --finish (or --status failure) (policy: "
+		       "require_completed: %ld)",
+		       (long long)(age / 60000), minutes);
+}
+
 int hive_check_session(const struct hive_checker *c, const struct hive_check_input *in,
 		       struct hive_findings *f, struct hive_err *err)
 {
@@ -641,6 +687,9 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 			       (long long)((r.completed_ms - r.started_ms + 59999) / 60000),
 			       c->cfg->max_session_minutes);
 	}
+	if (c->cfg && c->cfg->require_completed > 0 && in->session && r.have_start &&
+	    !r.completed_line)
+		check_completed(&r, c->cfg->require_completed);
 	for (i = 0; i < NRULES; i++)
 		if (r.count[i] > CAP_PER_RULE)
 			hive_findings_add(f, i == R_ORDER ? HIVE_LEVEL_WARNING : HIVE_LEVEL_ERROR,

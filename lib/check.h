@@ -24,7 +24,8 @@ struct hive_check_input {
 	const char *state_buf; /* STATE.json, or NULL when missing */
 	size_t state_len;
 	int metrics_present;
-	int is_symlink;		    /* the session folder is a symbolic link: refused */
+	int is_symlink; /* the session folder is a symbolic link: refused */
+	int pushed; /* the session is in a push (--pre-push): policy.require_completed holds it */
 	const char *checkpoint_buf; /* CHECKPOINT, or NULL when missing (rule signature) */
 	size_t checkpoint_len;
 	const char *signature_buf; /* CHECKPOINT.sig, or NULL when missing */
@@ -42,6 +43,8 @@ struct hive_checker {
 	const struct hive_config *cfg;
 	struct hive_redactor *red;
 	const struct hive_signers *signers; /* trust.allowed_signers, or NULL when not set */
+	struct hive_strv *recorded; /* when not NULL, the commits change events were recorded at
+				       are added: "<git.commit>", "<git.commit>+dirty" (once) */
 };
 
 struct hive_session;

@@ -382,6 +382,18 @@ static int rd_req_signed(const struct where *w, yaml_document_t *d, yaml_node_t 
 	(void)d;
 	return want_count(w, v, p, &CFG(c)->require_signed, e);
 }
+static int rd_req_completed(const struct where *w, yaml_document_t *d, yaml_node_t *v,
+			    const char *p, void *c, struct hive_err *e)
+{
+	(void)d;
+	return want_count(w, v, p, &CFG(c)->require_completed, e);
+}
+static int rd_req_infra(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			void *c, struct hive_err *e)
+{
+	(void)d;
+	return want_bool(w, v, p, &CFG(c)->require_infra_events, e);
+}
 static int rd_signing_key(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
 			  void *c, struct hive_err *e)
 {
@@ -399,10 +411,11 @@ static const struct key_rule git_rules[] = {{"dirty", rd_git_dirty}};
 static const struct key_rule events_rules[] = {{"types", rd_types}, {"platforms", rd_platforms}};
 static const struct key_rule redact_rules[] = {{"keys", rd_redact_keys}, {"patterns", rd_patterns}};
 static const struct key_rule policy_rules[] = {
-	{"require_clean_tree", rd_req_clean},  {"require_ci", rd_req_ci},
-	{"require_tags", rd_req_tags},	       {"require_events", rd_req_events},
-	{"require_rollback", rd_req_rollback}, {"max_session_minutes", rd_max_minutes},
-	{"require_signed", rd_req_signed},
+	{"require_clean_tree", rd_req_clean},	{"require_ci", rd_req_ci},
+	{"require_tags", rd_req_tags},		{"require_events", rd_req_events},
+	{"require_rollback", rd_req_rollback},	{"max_session_minutes", rd_max_minutes},
+	{"require_signed", rd_req_signed},	{"require_completed", rd_req_completed},
+	{"require_infra_events", rd_req_infra},
 };
 static const struct key_rule trust_rules[] = {
 	{"signing_key", rd_signing_key},
@@ -434,6 +447,8 @@ void hive_config_init(struct hive_config *cfg)
 	cfg->git_dirty = -1;
 	cfg->require_rollback = -1;
 	cfg->max_session_minutes = -1;
+	cfg->require_completed = -1;
+	cfg->require_infra_events = -1;
 	cfg->require_signed = -1;
 }
 

@@ -36,6 +36,8 @@ struct hive_config {
 	int require_rollback;	  /* -1 unset, 0 or 1 */
 	long max_session_minutes; /* -1 unset */
 	long require_signed;	  /* policy.require_signed: distinct valid signers, -1 unset */
+	long require_completed;	  /* policy.require_completed: minutes, -1 unset */
+	int require_infra_events; /* policy.require_infra_events: -1 unset, 0 or 1 */
 	char *signing_key;	  /* trust.signing_key as written (a path), NULL when unset */
 	char *allowed_signers;	  /* trust.allowed_signers as written (a path), NULL when unset */
 };

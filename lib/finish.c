@@ -18,6 +18,7 @@
 #include "report.h"
 #include "session.h"
 #include "state.h"
+#include "util.h"
 
 /* The log must pass hive-check's integrity rules (json, chain) to be finished; the
  * findings go to o->findings. Returns HIVE_OK, HIVE_FAIL, or an error. */
@@ -41,9 +42,10 @@ static int integrity(const struct hive_finish_opts *o, struct hive_session *s, s
 struct reports {
 	struct git_repository *repo; /* for lead time, or NULL */
 	struct hive_session *s;
-	int made_metrics;    /* METRICS.json was written by this call */
-	int made_runbook;    /* RUNBOOK.md was written by this call */
-	struct hive_err err; /* why writing the reports failed */
+	const cJSON *verdict; /* the gate's findings for RUNBOOK.md's Validation, or NULL */
+	int made_metrics;     /* METRICS.json was written by this call */
+	int made_runbook;     /* RUNBOOK.md was written by this call */
+	struct hive_err err;  /* why writing the reports failed */
 };
 
 /* METRICS.json and RUNBOOK.md, each only when missing. HIVE_OK or the error in r->err;
@@ -73,7 +75,7 @@ static int write_reports(struct reports *r)
 		r->made_metrics = 1;
 	}
 	if (fstatat(r->s->dirfd, "RUNBOOK.md", &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		hive_report_markdown(facts, "runbook", NULL, &md);
+		hive_report_markdown(facts, "runbook", r->verdict, &md);
 		snprintf(shown, sizeof(shown), "%s/RUNBOOK.md", r->s->dir);
 		if (md.oom)
 			rc = hive_err_set(&r->err, HIVE_EENV, "out of memory");
@@ -122,18 +124,169 @@ static int write_files(struct reports *r, const char *key, int replace)
 	return rc;
 }
 
+/* Findings that concern the files --finish writes itself (STATE.json, CHECKPOINT and its
+ * signatures): not held against the session it is about to finish. */
+static int finish_writes(const char *rule)
+{
+	return !strcmp(rule, "state") || !strcmp(rule, "signature") ||
+	       !strcmp(rule, "policy.require_signed");
+}
+
+/*
+ * The gate's verdict on the session as --finish would leave it: its log with pending (the
+ * session_completed line) appended, STATE.json the view state, METRICS.json there; every rule
+ * and policy of o->cfg, as hive-check applies them. *out: the findings as a JSON array (the
+ * objects of hive-check --format json), the caller's; *errors: how many are errors, leaving out
+ * the rules about the files --finish writes (finish_writes). Nothing is changed.
+ */
+static int gate_verdict(const struct hive_finish_opts *o, struct hive_session *s,
+			const char *pending, size_t plen, const cJSON *state, cJSON **out,
+			size_t *errors, struct hive_err *err)
+{
+	struct hive_checker checker = {o->cfg, NULL, NULL, NULL};
+	struct hive_check_input in = {0};
+	struct hive_findings *f = NULL;
+	struct hive_buf log = {0};
+	char *logbuf = NULL, *statebuf = NULL, *json = NULL, events[4300], *line, *save = NULL;
+	size_t loglen = 0, jsonlen = 0;
+	const char *dir;
+	FILE *sink = NULL;
+	cJSON *arr = NULL, *x;
+	int rc;
+
+	*out = NULL;
+	*errors = 0;
+	dir = o->top ? hive_path_under(o->top, s->dir) : NULL;
+	snprintf(events, sizeof(events), "%.4000s/EVENTS.jsonl", dir ? dir : s->dir);
+	if ((rc = hive_read_file(s->dirfd, "EVENTS.jsonl", 1, (size_t)1 << 40, &logbuf, &loglen,
+				 err)))
+		goto out;
+	hive_buf_add(&log, logbuf, loglen);
+	hive_buf_add(&log, pending, plen);
+	if (log.oom || !(statebuf = cJSON_PrintUnformatted(state)) ||
+	    !(sink = open_memstream(&json, &jsonlen)) || !(arr = cJSON_CreateArray())) {
+		rc = hive_err_set(err, HIVE_EENV, "out of memory");
+		goto out;
+	}
+	in.session = s->id;
+	in.dir_shown = dir ? dir : s->dir;
+	in.events_shown = events;
+	in.events_fd = -1;
+	in.events_buf = log.p;
+	in.events_len = log.len;
+	in.state_buf = statebuf;
+	in.state_len = strlen(statebuf);
+	in.metrics_present = 1; /* --finish writes it */
+	if ((rc = hive_redactor_new(o->cfg, &checker.red, err)) ||
+	    (rc = hive_findings_new("json", sink, 0, &f, err)))
+		goto out;
+	hive_findings_session(f, s->id, events, NULL, 0);
+	if ((rc = hive_check_session(&checker, &in, f, err)))
+		goto out;
+	hive_findings_finish(f, 0);
+	fclose(sink);
+	sink = NULL;
+	for (line = strtok_r(json, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		const char *rule, *level;
+		if (!(x = cJSON_Parse(line)))
+			continue;
+		rule = hive_json_str(x, "rule");
+		level = hive_json_str(x, "level");
+		if (rule && finish_writes(rule)) {
+			cJSON_Delete(x);
+			continue;
+		}
+		*errors += level && !strcmp(level, "error");
+		cJSON_AddItemToArray(arr, x);
+	}
+	*out = arr;
+	arr = NULL;
+out:
+	if (sink)
+		fclose(sink);
+	cJSON_Delete(arr);
+	hive_findings_free(f);
+	hive_redactor_free(checker.red);
+	hive_buf_free(&log);
+	cJSON_free(statebuf);
+	free(logbuf);
+	free(json);
+	return rc;
+}
+
+/* The verdict's errors, one line each ("FILE:LINE: error: [rule] message"), on out. */
+static void print_errors(FILE *out, const cJSON *verdict)
+{
+	const cJSON *x;
+
+	if (!out)
+		return;
+	cJSON_ArrayForEach(x, verdict)
+	{
+		const cJSON *line = cJSON_GetObjectItemCaseSensitive(x, "line");
+		if (strcmp(hive_json_str(x, "level") ? hive_json_str(x, "level") : "", "error"))
+			continue;
+		fprintf(out, "%s", hive_json_str(x, "file") ? hive_json_str(x, "file") : "-");
+		if (cJSON_IsNumber(line))
+			fprintf(out, ":%d", line->valueint);
+		fprintf(out, ": error: [%s] %s\n", hive_json_str(x, "rule"),
+			hive_json_str(x, "message") ? hive_json_str(x, "message") : "");
+	}
+}
+
+/*
+ * Add session_completed (o->status) to t and judge the session as it would be left
+ * (gate_verdict). A session the gate refuses is not recorded as a success (SPEC 5.4): with an
+ * error and a status other than failure, HIVE_FAIL with the errors on o->findings. *verdict:
+ * the findings (the caller's), also on failure.
+ */
+static int complete(const struct hive_finish_opts *o, struct hive_txn *t, const char *id,
+		    cJSON **verdict, struct hive_err *err)
+{
+	int failure = o->status && !strcmp(o->status, "failure");
+	cJSON *details = cJSON_CreateObject();
+	const char *lines;
+	size_t len, errors = 0;
+	int rc;
+
+	*verdict = NULL;
+	if (!details ||
+	    !cJSON_AddStringToObject(details, "status", failure ? "failure" : "success"))
+		rc = hive_err_set(err, HIVE_EENV, "out of memory");
+	else
+		rc = hive_txn_add(t, "session_completed", details, err);
+	cJSON_Delete(details);
+	if (rc)
+		return rc;
+	lines = hive_txn_lines(t, &len);
+	if ((rc = gate_verdict(o, hive_txn_session(t), lines, len, hive_txn_state(t), verdict,
+			       &errors, err)))
+		return rc;
+	if (errors && !failure) {
+		print_errors(o->findings, *verdict);
+		return hive_err_set(err, HIVE_FAIL,
+				    "session %s has %zu error%s under hive-check (above): not "
+				    "finishing it as a success (fix them, or record the session as "
+				    "failed with --finish --status failure)",
+				    id, errors, errors == 1 ? "" : "s");
+	}
+	return HIVE_OK;
+}
+
 int hive_finish(const char *root, const char *id, const struct hive_finish_opts *o,
 		const char **was, struct hive_err *err)
 {
 	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL};
 	struct hive_session *s = NULL;
 	struct hive_txn *t = NULL;
-	struct reports rep = {o->repo, NULL, 0, 0, {0, 0, ""}};
+	struct reports rep = {o->repo, NULL, NULL, 0, 0, {0, 0, ""}};
 	const cJSON *state;
-	cJSON *details = NULL;
+	cJSON *verdict = NULL;
 	int rc;
 
 	*was = NULL;
+	if (o->verdict)
+		*o->verdict = NULL;
 	if ((rc = hive_session_open_ro(root, id, &s, err)) || (rc = integrity(o, s, err)))
 		goto out;
 	if ((rc = hive_txn_begin(root, id, &topts, &t, err)))
@@ -141,10 +294,10 @@ int hive_finish(const char *root, const char *id, const struct hive_finish_opts 
 	rep.s = hive_txn_session(t);
 	state = hive_txn_state(t);
 	if (!hive_state_is_closed(state)) {
-		details = cJSON_CreateObject();
-		cJSON_AddStringToObject(details, "status", o->status ? o->status : "success");
-		if ((rc = hive_txn_add(t, "session_completed", details, err)) ||
-		    (rc = hive_txn_commit(t, err)))
+		if ((rc = complete(o, t, id, &verdict, err)))
+			goto out;
+		rep.verdict = verdict;
+		if ((rc = hive_txn_commit(t, err)))
 			goto out;
 		if ((rc = write_files(&rep, o->signing_key, 1))) {
 			/* the reports failed: session_completed is taken back out */
@@ -155,13 +308,23 @@ int hive_finish(const char *root, const char *id, const struct hive_finish_opts 
 		goto out;
 	}
 	*was = strcmp(hive_json_str(state, "status"), "failed") ? "completed" : "failed";
-	/* an already completed session: only the reports and the checkpoint that are missing */
+	/* an already completed session: only the reports and the checkpoint that are missing,
+	 * with the gate's verdict on it as it is (the same as at its finish, unless it changed) */
+	{
+		size_t errors;
+		if ((rc = gate_verdict(o, rep.s, "", 0, state, &verdict, &errors, err)))
+			goto out;
+	}
+	rep.verdict = verdict;
 	if ((rc = write_files(&rep, o->signing_key, 0)))
 		*err = rep.err;
 out:
 	hive_txn_free(t);
 	hive_session_close(s);
-	cJSON_Delete(details);
+	if (!rc && o->verdict)
+		*o->verdict = verdict;
+	else
+		cJSON_Delete(verdict);
 	return rc;
 }
 
@@ -171,23 +334,19 @@ int hive_finish_preview(const char *root, const char *id, const struct hive_fini
 	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL};
 	struct hive_session *s = NULL;
 	struct hive_txn *t = NULL;
-	cJSON *details = NULL;
+	cJSON *verdict = NULL;
 	const char *lines = "";
 	size_t len = 0;
 	int rc;
 
 	*facts = NULL;
+	if (o->verdict)
+		*o->verdict = NULL;
 	if ((rc = hive_session_open_ro(root, id, &s, err)) || (rc = integrity(o, s, err)) ||
 	    (rc = hive_txn_begin(root, id, &topts, &t, err)))
 		goto out;
 	if (!hive_state_is_closed(hive_txn_state(t))) {
-		if (!(details = cJSON_CreateObject()) ||
-		    !cJSON_AddStringToObject(details, "status",
-					     o->status ? o->status : "success")) {
-			rc = hive_err_set(err, HIVE_EENV, "out of memory");
-			goto out;
-		}
-		if ((rc = hive_txn_add(t, "session_completed", details, err)))
+		if ((rc = complete(o, t, id, &verdict, err)))
 			goto out;
 		lines = hive_txn_lines(t, &len);
 	}
@@ -195,7 +354,10 @@ int hive_finish_preview(const char *root, const char *id, const struct hive_fini
 out:
 	hive_txn_free(t); /* never committed: nothing was written */
 	hive_session_close(s);
-	cJSON_Delete(details);
+	if (!rc && o->verdict)
+		*o->verdict = verdict;
+	else
+		cJSON_Delete(verdict);
 	return rc;
 }
 

@@ -20,12 +20,20 @@ struct hive_finish_opts {
 	const char *status;	     /* "success" (NULL) or "failure" */
 	FILE *findings;		     /* where a failed integrity check's findings go */
 	const char *signing_key;     /* sign CHECKPOINT with this key (a path), or NULL */
+	struct cJSON **verdict; /* set to the gate's findings on the session as finished (a JSON
+				   array the caller frees), or NULL when not wanted */
+	const char *top;	/* the work tree's top: paths in the verdict are shown from it, as
+				   hive-check shows them (NULL: as they are) */
 };
 
 /*
  * Finish root/sessions/id (SPEC 5.4): the log must pass hive-check's json and chain rules
  * (HIVE_FAIL otherwise, the findings written to o->findings, nothing changed); then, under
- * the session lock, session_completed is added, METRICS.json and RUNBOOK.md are written
+ * the session lock, the gate is run on the session as it would be left (session_completed
+ * appended): with an error (other than about the files --finish writes) and a status other
+ * than failure, HIVE_FAIL with the errors on o->findings and nothing changed; else
+ * session_completed is added, METRICS.json and RUNBOOK.md (its Validation the gate's
+ * findings, also given back in *o->verdict) are written
  * where missing, and CHECKPOINT is written (signed into CHECKPOINT.sig when
  * o->signing_key is set; see hive_checkpoint_write). If a report or the checkpoint cannot
  * be written, session_completed is rolled back and the call changed nothing (HIVE_EENV
@@ -40,8 +48,9 @@ int hive_finish(const char *root, const char *id, const struct hive_finish_opts 
  * hive-runbook --finish --dry-run: what hive_finish checks (the integrity rules, then
  * session_completed against the schema and the policies one event can break), with nothing
  * written: *facts (the caller's, hive_facts_free) is what the reports would be made from once
- * it is, the log with session_completed folded in (a closed session: as it is). HIVE_FAIL
- * with the findings on o->findings or the broken policies in err, as hive_finish.
+ * it is, the log with session_completed folded in (a closed session: as it is), and
+ * *o->verdict the gate's findings on it. HIVE_FAIL as hive_finish: the integrity rules, a
+ * policy session_completed breaks, or an error of the gate with a status other than failure.
  */
 int hive_finish_preview(const char *root, const char *id, const struct hive_finish_opts *o,
 			struct hive_facts **facts, struct hive_err *err);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "coverage.h"
 #include "history.h"
 #include "prepush.h"
 #include "redact.h"
@@ -196,6 +197,7 @@ struct conf {
 	char key[2 * GIT_OID_HEXSZ + 16]; /* "<config blob>:<allowed_signers blob>" ("-": none),
 					     "+root" when --root replaced its root */
 	struct hive_config cfg;
+	const struct hive_config *cfg_ptr; /* &cfg, or the run's own (borrowed) */
 	struct hive_checker checker;
 	char *root;	/* absolute, inside the work tree */
 	char rel[4200]; /* "<root below the top>/sessions" */
@@ -299,6 +301,7 @@ static int conf_own(struct hive_gate *g, struct confs *cs, const char *key, cons
 	c->borrowed = 1;
 	snprintf(c->key, sizeof(c->key), "%s", key);
 	c->checker = g->checker;
+	c->cfg_ptr = g->checker.cfg;
 	c->nrules = hive_check_rules(g->checker.cfg, c->rules);
 	add_history_rule(c->rules, &c->nrules);
 	if ((rc = conf_place(g, c, "the root", err))) {
@@ -372,6 +375,7 @@ static int conf_commit(struct hive_gate *g, struct confs *cs, struct git_reposit
 	if (rc)
 		goto fail;
 	c->checker.cfg = &c->cfg;
+	c->cfg_ptr = &c->cfg;
 	c->checker.signers = signers;
 	c->nrules = hive_check_rules(&c->cfg, c->rules);
 	add_history_rule(c->rules, &c->nrules);
@@ -443,6 +447,12 @@ static int disk_key(const struct hive_gate *g, char key[2 * GIT_OID_HEXSZ + 16],
 
 /* --- pre-push ---------------------------------------------------------------------- */
 
+/* A pushed ref whose commits policy.require_infra_events holds (after every session is read). */
+struct infra_ref {
+	git_oid tip, old;
+	int has_old;
+};
+
 struct pushed {
 	struct hive_gate *g;
 	struct git_repository *repo;
@@ -451,7 +461,17 @@ struct pushed {
 	struct hive_strv seen; /* the sessions given, per configuration (hive_prepush_sessions) */
 	int noted;	       /* "checked under both" said once */
 	struct hive_err *err;
+	struct hive_strv recorded; /* where the pushed sessions' change events were recorded */
+	struct infra_ref *infra;   /* the refs policy.require_infra_events holds */
+	size_t ninfra;
 };
+
+/* Does either configuration ask for policy.require_infra_events? */
+static int wants_infra(const struct conf *a, const struct conf *b)
+{
+	return (a && a->cfg_ptr->require_infra_events == 1) ||
+	       (b && b->cfg_ptr->require_infra_events == 1);
+}
 
 static int check_pushed(void *arg, const struct hive_pushed *p)
 {
@@ -494,7 +514,18 @@ static int check_ref(void *arg, const struct hive_push_ref *r)
 				 w->err);
 	if (rc)
 		return rc;
+	if (wants_infra(now, pub)) {
+		struct infra_ref *n = realloc(w->infra, (w->ninfra + 1) * sizeof(*n));
+		if (!n)
+			return hive_err_set(w->err, HIVE_EENV, "out of memory");
+		w->infra = n;
+		git_oid_cpy(&n[w->ninfra].tip, &r->tip);
+		if ((n[w->ninfra].has_old = r->has_old))
+			git_oid_cpy(&n[w->ninfra].old, &r->old);
+		w->ninfra++;
+	}
 	gate_use(g, now);
+	g->checker.recorded = &w->recorded;
 	rc = hive_prepush_sessions(w->repo, r, now->rel, now->key, &w->seen, check_pushed, w,
 				   w->err);
 	if (!rc && pub && pub != now) {
@@ -505,6 +536,7 @@ static int check_ref(void *arg, const struct hive_push_ref *r)
 				hive_progname, label, r->label);
 		w->noted = 1;
 		gate_use(g, pub);
+		g->checker.recorded = &w->recorded;
 		rc = hive_prepush_sessions(w->repo, r, pub->rel, pub->key, &w->seen, check_pushed,
 					   w, w->err);
 	}
@@ -515,9 +547,10 @@ static int check_ref(void *arg, const struct hive_push_ref *r)
 int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const char *root,
 		      const char *remote, int fd, struct hive_err *err)
 {
-	struct pushed p = {g, repo, root, {{0}, 0}, {0}, 0, err};
+	struct pushed p = {g, repo, root, {{0}, 0}, {0}, 0, err, {0}, NULL, 0};
+	struct hive_strv judged = {0};
 	const char *rules[HIVE_CHECK_RULES_MAX + 1];
-	size_t nrules = g->nrules;
+	size_t nrules = g->nrules, i;
 	int rc;
 
 	if (!repo)
@@ -527,10 +560,18 @@ int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const ch
 				    "--pre-push: the root %s is outside the work tree", root);
 	memcpy(rules, g->rules, sizeof(rules[0]) * nrules);
 	rc = hive_prepush_refs(repo, remote, fd, check_ref, &p, err);
+	/* every pushed session read: the commits that change infrastructure, each covered */
+	for (i = 0; !rc && i < p.ninfra; i++)
+		rc = hive_coverage_check(repo, &p.infra[i].tip,
+					 p.infra[i].has_old ? &p.infra[i].old : NULL, 1,
+					 &p.recorded, &judged, g->f, err);
 	memcpy(g->rules, rules, sizeof(rules[0]) * nrules);
 	g->nrules = nrules;
 	confs_free(&p.confs);
 	hive_strv_clear(&p.seen);
+	hive_strv_clear(&p.recorded);
+	hive_strv_clear(&judged);
+	free(p.infra);
 	return rc;
 }
 
@@ -539,7 +580,8 @@ int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const ch
 /* One --since pass: every session under c's root on disk, held against commit c (label)
  * under configuration conf. */
 static int since_pass(struct hive_gate *g, struct git_repository *repo, git_commit *commit,
-		      const char *label, const struct conf *c, struct hive_err *err)
+		      const char *label, const struct conf *c, struct hive_strv *recorded,
+		      struct hive_err *err)
 {
 	struct hive_gate_since since = {repo, NULL, ""};
 	git_tree *tree = NULL;
@@ -554,6 +596,7 @@ static int since_pass(struct hive_gate *g, struct git_repository *repo, git_comm
 		git_tree_lookup(&since.sessions, repo, git_tree_entry_id(e));
 	git_error_clear();
 	gate_use(g, c);
+	g->checker.recorded = recorded;
 	g->since = since.sessions ? &since : NULL;
 	if ((rc = hive_gate_all(g, c->root, err)))
 		goto out;
@@ -594,6 +637,7 @@ int hive_gate_since(struct hive_gate *g, struct git_repository *repo, const char
 	git_object *o = NULL;
 	git_commit *c = NULL;
 	char label[16], key[2 * GIT_OID_HEXSZ + 16];
+	struct hive_strv recorded = {0}, judged = {0};
 	int rc;
 
 	if (!repo)
@@ -615,19 +659,30 @@ int hive_gate_since(struct hive_gate *g, struct git_repository *repo, const char
 	/* the same file (blob id), and its root not replaced: one pass */
 	if (!g->root_given && !strcmp(pub->key, now->key))
 		pub = now;
-	rc = since_pass(g, repo, c, label, now, err);
+	rc = since_pass(g, repo, c, label, now, &recorded, err);
 	if (!rc && pub != now) {
 		if (g->notes)
 			fprintf(g->notes,
 				"%s: the configuration differs from %s's: checked under both\n",
 				hive_progname, label);
-		rc = since_pass(g, repo, c, label, pub, err);
+		rc = since_pass(g, repo, c, label, pub, &recorded, err);
+	}
+	/* every session read: the commits since REV that change infrastructure, each covered */
+	if (!rc && wants_infra(now, pub)) {
+		git_oid head;
+		if (git_reference_name_to_id(&head, repo, "HEAD") < 0)
+			rc = hive_err_set(err, HIVE_EUSAGE, "--since: HEAD is no commit");
+		else
+			rc = hive_coverage_check(repo, &head, git_commit_id(c), 0, &recorded,
+						 &judged, g->f, err);
 	}
 out:
 	g->checker = own;
 	memcpy(g->rules, rules, sizeof(rules[0]) * nrules);
 	g->nrules = nrules;
 	confs_free(&cs);
+	hive_strv_clear(&recorded);
+	hive_strv_clear(&judged);
 	git_commit_free(c);
 	git_object_free(o);
 	git_error_clear();

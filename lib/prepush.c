@@ -248,6 +248,7 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 	in.dir_shown = dir_shown;
 	in.events_shown = events_shown;
 	in.events_fd = -1;
+	in.pushed = 1;
 	p.in = &in;
 	if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
 		in.is_symlink = 1;

@@ -979,7 +979,8 @@ static void md_findings(const cJSON *findings, struct hive_buf *b)
 		md(b, str(x, "message") ? str(x, "message") : "");
 		hive_buf_puts(b, "\n");
 	}
-	hive_buf_puts(b, "\n");
+	if (findings->child) /* the list ends with a blank line, as every section does */
+		hive_buf_puts(b, "\n");
 }
 
 void hive_report_markdown(const struct hive_facts *f, const char *which, const cJSON *findings,

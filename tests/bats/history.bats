@@ -270,3 +270,49 @@ not here")"
 	assert_output --regexp "Docs/hive-mind/sessions/s3/CHECKPOINT.sig:1: error: \[signature\] the signer ssh-ed25519 SHA256:[A-Za-z0-9+/]+ is not in trust.allowed_signers"
 	assert_output --partial 'Docs/hive-mind/sessions/s3/CHECKPOINT.sig: error: [policy.require_signed] CHECKPOINT has 0 valid signers in trust.allowed_signers, 1 required'
 }
+
+@test "config: policy.require_completed: a push of an unfinished session is refused; finished, it goes through" {
+	printf 'policy:\n  require_completed: 240\n' >.hive.yml
+	git add .hive.yml && git commit -q -m 'finish before pushing' && git push -q origin main
+	PUBLISHED="$(git rev-parse main)"
+	new_session s3 1
+	git add -A && git commit -q -m 's3, still running'
+	refused_push origin main
+	assert_output --partial 'Docs/hive-mind/sessions/s3/EVENTS.jsonl:1: error: [policy.require_completed] the session is pushed without being completed: finish it first with hive-runbook --finish (or --status failure) (policy: require_completed)'
+	# in the work tree a fresh session is fine: it started less than 240 minutes ago
+	run hive-check --session s3
+	assert_success
+	hive-runbook -q --session s3 --finish >/dev/null
+	git add -A && git commit -q -m 's3 finished'
+	run git push origin main
+	assert_success
+}
+
+@test "config: policy.require_infra_events: a commit that changes infrastructure without an event is refused; recorded on its dirty parent, it goes through" {
+	printf 'policy:\n  require_infra_events: true\n' >.hive.yml
+	git add .hive.yml && git commit -q -m 'report every infrastructure change' && git push -q origin main
+	PUBLISHED="$(git rev-parse main)"
+	# a change to infra/main.tf with nothing recorded about it
+	printf '# more capacity\n' >>infra/main.tf
+	git commit -q -am 'scale the cluster'
+	refused_push origin main
+	assert_output --partial "infra/main.tf: error: [policy.require_infra_events] commit $(git rev-parse --short=7 HEAD) (\"scale the cluster\") changes infra/main.tf, and no session records a change event at it, or with git.dirty at its parent (policy: require_infra_events)"
+	run hive-check --since "$PUBLISHED"
+	assert_failure 1
+	assert_output --partial '[policy.require_infra_events]'
+	# the protocol: make the change, record it (git.dirty true on the parent), commit both
+	git reset -q --hard "$PUBLISHED"
+	printf '# more capacity\n' >>infra/main.tf
+	hive-emit -q --session s1 infrastructure_provisioned --resource cluster --action update \
+		--platform AWS --status success >/dev/null
+	git add -A && git commit -q -m 'scale the cluster, recorded'
+	run git push origin main
+	assert_success
+	run hive-check --since "$PUBLISHED"
+	assert_success
+	# a commit that touches no infrastructure needs no event
+	printf 'notes\n' >NOTES.md
+	git add NOTES.md && git commit -q -m notes
+	run git push origin main
+	assert_success
+}

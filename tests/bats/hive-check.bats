@@ -1454,3 +1454,24 @@ gen_events() {
 	((sanitized || rss < 10240)) ||
 		fail "peak RSS $rss KiB for a 200,000-event log: over 10 MiB"
 }
+
+@test "policy.require_completed: a session started longer ago than allowed and not completed" {
+	printf 'policy:\n  require_completed: 60\n' >.hive.yml
+	new_session s1 1
+	run --separate-stderr hive-check --session s1
+	assert_clean
+	local d f
+	d="$(session_dir s1)"
+	f="$d/EVENTS.jsonl"
+	set_timestamp "$f" 1 '2025-01-15T10:00:00.000Z'
+	set_timestamp "$f" 2 '2025-01-15T10:03:00.000Z'
+	rechain "$f"
+	sync_state "$d"
+	run --separate-stderr hive-check --session s1
+	assert_failure 1
+	assert_output --regexp '^Docs/hive-mind/sessions/s1/EVENTS\.jsonl:1: error: \[policy\.require_completed\] the session started [0-9]+ minutes ago and is not completed: finish it with hive-runbook --finish \(or --status failure\) \(policy: require_completed: 60\)$'
+	# finished, it is fine
+	complete_session s1
+	run --separate-stderr hive-check --session s1
+	assert_clean
+}

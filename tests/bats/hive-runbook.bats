@@ -421,9 +421,13 @@ ms() {
 	[[ -f "$d/METRICS.json" ]] || fail "no METRICS.json"
 	# RUNBOOK.md is the runbook of the finished session, and what was printed
 	[[ -f "$d/RUNBOOK.md" ]] || fail "no RUNBOOK.md"
-	hive-runbook --session rb-full >"$BATS_TEST_TMPDIR/after.md"
-	cmp "$d/RUNBOOK.md" "$BATS_TEST_TMPDIR/after.md"
 	cmp "$d/RUNBOOK.md" "$BATS_TEST_TMPDIR/finish.out"
+	grep -qx 'hive-check: 0 errors, 0 warnings.' "$d/RUNBOOK.md"
+	# the runbook made later is the same, but for the gate's verdict, which it does not run
+	hive-runbook --session rb-full >"$BATS_TEST_TMPDIR/after.md"
+	diff "$d/RUNBOOK.md" "$BATS_TEST_TMPDIR/after.md" | grep '^[<>]' >"$BATS_TEST_TMPDIR/diff" || true
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/diff")" "< hive-check: 0 errors, 0 warnings.
+> Not checked here: pass hive-check's JSON findings with --findings."
 	grep -qx -- '- Status: completed' "$d/RUNBOOK.md"
 	grep -qx -- "- Completed: $(jq -r .timestamp <<<"$last")" "$d/RUNBOOK.md"
 
@@ -460,6 +464,34 @@ ms() {
 		hive-runbook --session rb-empty --finish --dry-run
 	run_refused 1 'policy\.require_ci: session_completed was recorded outside CI' \
 		hive-runbook --session rb-empty --finish
+}
+
+@test "--finish refuses a session the gate refuses unless --status failure, and RUNBOOK.md shows the gate's result" {
+	install_session rb-empty
+	install_session rb-full
+	local d
+	d="$(session_dir rb-empty)"
+	printf 'policy:\n  require_events: [security_hardened]\n' >.hive.yml
+	# completed, rb-empty would break require_events: not recorded as a success
+	run_refused 1 '^Docs/hive-mind/sessions/rb-empty/EVENTS\.jsonl:3: error: \[policy\.require_events\] the completed session has no security_hardened event' \
+		hive-runbook --session rb-empty --finish
+	assert_stderr --partial 'hive-runbook: error: session rb-empty has 1 error under hive-check (above): not finishing it as a success (fix them, or record the session as failed with --finish --status failure)'
+	run_refused 1 'has 1 error under hive-check' hive-runbook --session rb-empty --finish --dry-run
+	# recorded as failed, with the gate's verdict in its runbook
+	run --separate-stderr hive-runbook --session rb-empty --finish --status failure
+	assert_success
+	assert_jq '.status == "failed"' "$(cat "$d/STATE.json")"
+	grep -qx 'hive-check: 1 error, 0 warnings.' "$d/RUNBOOK.md"
+	grep -qF -- '- error [policy.require_events] Docs/hive-mind/sessions/rb-empty/EVENTS.jsonl:3: the completed session has no security_hardened event' \
+		"$d/RUNBOOK.md"
+	[[ "$output" == "$(cat "$d/RUNBOOK.md")" ]] || fail "the runbook printed is not RUNBOOK.md"
+	# a session the gate passes is finished as a success, and says it was checked
+	rm .hive.yml
+	run --separate-stderr hive-runbook --session rb-full --finish
+	assert_success
+	grep -qx 'hive-check: 0 errors, 0 warnings.' "$(session_dir rb-full)/RUNBOOK.md"
+	run hive-check --session rb-full
+	assert_success
 }
 
 @test "--finish: METRICS.json numbers, by hand (completion time read from the log)" {

@@ -524,7 +524,8 @@ hive_accepts() {
 		 "redact": {"keys": ["pin"], "patterns": ["corp_[A-Za-z0-9]{32}", "^x+$"]},
 		 "policy": {"require_clean_tree": [], "require_ci": ["deployment_configured"],
 		            "require_tags": ["team"], "require_events": ["security_hardened"],
-		            "require_rollback": false, "max_session_minutes": 999999}}
+		            "require_rollback": false, "max_session_minutes": 999999,
+		            "require_signed": 1, "require_completed": 1, "require_infra_events": true}}
 	EOF
 	cat >block.yml <<-'EOF'
 		git:

@@ -156,7 +156,7 @@ static void test_finish_then_again(void **state)
 {
 	struct fx *fx = *state;
 	struct hive_start_result res = {0};
-	struct hive_finish_opts o = {&fx->cfg, NULL, NULL, NULL, NULL, stderr, NULL};
+	struct hive_finish_opts o = {&fx->cfg, NULL, NULL, NULL, NULL, stderr, NULL, NULL, NULL};
 	struct hive_err err = {0};
 	const char *was = "x";
 	char *log1, *log2, *metrics, *runbook;
@@ -186,7 +186,7 @@ static void test_finish_refuses_a_broken_chain(void **state)
 {
 	struct fx *fx = *state;
 	struct hive_start_result res = {0};
-	struct hive_finish_opts o = {&fx->cfg, NULL, NULL, NULL, NULL, NULL, NULL};
+	struct hive_finish_opts o = {&fx->cfg, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 	struct hive_err err = {0};
 	const char *was;
 	char *log, *buf = NULL, *after, path[300];
@@ -224,7 +224,7 @@ static void test_finish_refuses_a_broken_chain(void **state)
 static void test_finish_missing_session(void **state)
 {
 	struct fx *fx = *state;
-	struct hive_finish_opts o = {&fx->cfg, NULL, NULL, NULL, NULL, stderr, NULL};
+	struct hive_finish_opts o = {&fx->cfg, NULL, NULL, NULL, NULL, stderr, NULL, NULL, NULL};
 	struct hive_err err = {0};
 	const char *was;
 
