@@ -54,6 +54,11 @@ step "A bad event is refused with a clear message, and nothing is written"
 show hive-emit deployment_configured --resource web --action destroy --platform K8s \
 	--status success || echo "(exit status $?)"
 
+step "A policy is held when an event is written: every missing piece named at once, nothing written"
+printf 'policy:\n  require_tags: [team, cost-center]\n  require_rollback: true\n' > "$demo.policy.yml"
+show hive-emit --config "$demo.policy.yml" deployment_configured --resource api --action update \
+	--platform K8s --status success || echo "(exit status $?)"
+
 step "What was recorded: Docs/hive-mind/sessions/demo-1/"
 ls -A Docs/hive-mind/sessions/demo-1
 step "STATE.json (the view kept in step with the log)"
@@ -121,5 +126,12 @@ hive-check -q --repair >/dev/null 2>&1 || true
 show hive-check --session demo-1 && echo "(consistent with itself: every rule but history passes)"
 git commit -qam "rewrite history, hashes recomputed"
 show git push -q origin main || echo "(refused by rule history: the remote's record only grows)"
+
+step "Moving root: in .hive.yml in the same push does not hide the record: the published .hive.yml governs"
+git reset -q --hard origin/main
+mkdir ops && git mv Docs/hive-mind ops/hive
+printf 'root: ops/hive\n' > .hive.yml
+git add -A && git commit -qm "move the hive root"
+show git push -q origin main || echo "(refused: the sessions the published root holds are gone)"
 
 printf '\nThe demo repository is kept at %s (RUNBOOK.md is in its session folder)\n' "$demo"
