@@ -133,5 +133,6 @@ mkdir ops && git mv Docs/hive-mind ops/hive
 printf 'root: ops/hive\n' > .hive.yml
 git add -A && git commit -qm "move the hive root"
 show git push -q origin main || echo "(refused: the sessions the published root holds are gone)"
+git reset -q --hard origin/main # the repository is left as the remote has it
 
 printf '\nThe demo repository is kept at %s (RUNBOOK.md is in its session folder)\n' "$demo"

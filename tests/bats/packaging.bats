@@ -1080,6 +1080,9 @@ complete_words() {
 	assert_stderr --partial 'details.action: "destroy" is not one of create, update, delete'
 	assert_stderr --partial 'is completed: no more events can be added'
 	assert_stderr --partial '(push refused; HIVE_SKIP=1 bypasses the hook)'
+	assert_stderr --partial 'policy.require_rollback: deployment_configured has no configuration.rollback'
+	assert_output --partial '(refused: the sessions the published root holds are gone)'
+	assert_output --partial 'error: [history] session published in'
 	demo=$(sed -n 's/^The demo repository is kept at \(.*\) (RUNBOOK.md.*/\1/p' <<<"$output")
 	[[ -d "$demo/Docs/hive-mind/sessions/demo-1" ]] || fail "no session folder in '$demo'"
 	for f in EVENTS.jsonl STATE.json METRICS.json RUNBOOK.md; do
