@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "redact.h"
 #include "util.h"
 
 int hive_id_check(const char *what, const char *id, size_t len, struct hive_err *err)
 {
 	char q[300];
+	const char *rule;
 	size_t i;
 
 	if (!id || len == 0)
@@ -30,6 +32,14 @@ int hive_id_check(const char *what, const char *id, size_t len, struct hive_err 
 	if (id[0] == '.' || id[0] == '-')
 		return hive_err_set(err, HIVE_EUSAGE, "%s %s must not start with '%c'", what,
 				    hive_quote(q, sizeof(q), id), id[0]);
+	/* an id is written in clear into the log, STATE.json, folder names and git's objects,
+	 * where nothing can take it back: one with a secret's shape is refused, not rewritten,
+	 * and the message does not repeat it */
+	if ((rule = hive_secret_shape(id, len)))
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "%s has the shape of a secret (%s): an id is written in clear, "
+				    "so it is refused (the value is not repeated here)",
+				    what, rule);
 	return HIVE_OK;
 }
 

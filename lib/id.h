@@ -8,9 +8,11 @@
 
 #define HIVE_ID_MAX 128
 
-/* Is id a valid id (SPEC 2.1: 1 to 128 of [A-Za-z0-9._-], not starting with '.' or '-')?
- * HIVE_OK, or HIVE_EUSAGE naming what is wrong. `what` names the value in the message
- * ("session id", "worker"). err may be NULL (a plain yes or no). */
+/* Is id a valid id (SPEC 2.1: 1 to 128 of [A-Za-z0-9._-], not starting with '.' or '-',
+ * and not the shape of a secret: hive_secret_shape, a GitHub or GitLab token, an AWS key id,
+ * a JWT…)? HIVE_OK, or HIVE_EUSAGE naming what is wrong; a secret-shaped id is not quoted
+ * in the message. `what` names the value in the message ("session id", "worker"). err may
+ * be NULL (a plain yes or no). */
 int hive_id_check(const char *what, const char *id, size_t len, struct hive_err *err);
 
 /* A new session id: <UTC yyyymmddThhmmssZ>-<8 random hex>. HIVE_EENV when getrandom fails. */
