@@ -232,38 +232,83 @@ static int has_name(const char *words, const struct secret_name *n)
 }
 
 /* Could s[0..len) hold a built-in secret name at all? Each contains "pass", "secret",
- * "token", "key", "auth", "pwd" or "cred" (any case): one pass, most keys are done here. */
+ * "token", "key", "auth", "pwd" or "cred" (any case): one pass, a switch on the first
+ * letter, most keys and strings are done here. */
 static int maybe_secret_name(const char *s, size_t len)
 {
-	static const char *stems[] = {"pass", "secret", "token", "key", "auth", "pwd", "cred"};
-	size_t i, j;
+	const char *p, *end = s + len;
 
-	for (i = 0; i < len; i++)
-		for (j = 0; j < N(stems); j++)
-			if ((s[i] | 0x20) == stems[j][0] && len - i >= strlen(stems[j]) &&
-			    !strncasecmp(s + i, stems[j], strlen(stems[j])))
+	for (p = s; p + 3 <= end; p++) {
+		size_t left = (size_t)(end - p);
+
+		switch (*p | 0x20) {
+		case 'p':
+			if (((p[1] | 0x20) == 'a' && (p[2] | 0x20) == 's' && left >= 4 &&
+			     (p[3] | 0x20) == 's') ||
+			    ((p[1] | 0x20) == 'w' && (p[2] | 0x20) == 'd'))
 				return 1;
+			break;
+		case 's':
+			if (left >= 6 && !strncasecmp(p, "secret", 6))
+				return 1;
+			break;
+		case 't':
+			if (left >= 5 && !strncasecmp(p, "token", 5))
+				return 1;
+			break;
+		case 'k':
+			if ((p[1] | 0x20) == 'e' && (p[2] | 0x20) == 'y')
+				return 1;
+			break;
+		case 'a':
+			if (left >= 4 && !strncasecmp(p, "auth", 4))
+				return 1;
+			break;
+		case 'c':
+			if (left >= 4 && !strncasecmp(p, "cred", 4))
+				return 1;
+			break;
+		}
+	}
 	return 0;
+}
+
+/* hive_redactor_key_is_secret over key[0..len), which need not end in a NUL. A key of any
+ * length is cut into words whole (a name at the end of a long key still counts); when
+ * there is no memory for its words it counts as a secret's. */
+static int key_is_secret_n(const struct hive_redactor *r, const char *key, size_t len)
+{
+	char stack[512], *words = stack, *copy, name[512];
+	size_t i;
+	int yes = 0;
+
+	/* every built-in name contains one of the stems: most keys are done here */
+	if (!(r->cfg && r->cfg->redact_keys.n) && !maybe_secret_name(key, len))
+		return 0;
+	/* key_words writes at most two bytes a byte ('_' before a hump) and the NUL */
+	if (2 * len + 3 > sizeof(stack) && !(words = malloc(2 * len + 3)))
+		return 1;
+	if (!(copy = strndup(key, len))) {
+		if (words != stack)
+			free(words);
+		return 1;
+	}
+	key_words(copy, words, words == stack ? sizeof(stack) : 2 * len + 3);
+	for (i = 0; !yes && i < N(secret_names); i++)
+		yes = has_name(words, &secret_names[i]);
+	for (i = 0; !yes && r->cfg && i < r->cfg->redact_keys.n; i++) {
+		key_words(r->cfg->redact_keys.v[i], name, sizeof(name));
+		yes = has_words(words, name);
+	}
+	free(copy);
+	if (words != stack)
+		free(words);
+	return yes;
 }
 
 int hive_redactor_key_is_secret(const struct hive_redactor *r, const char *key)
 {
-	char words[512], name[512];
-	size_t i;
-
-	/* every built-in name contains one of the stems: most keys are done here */
-	if (!(r->cfg && r->cfg->redact_keys.n) && !maybe_secret_name(key, strlen(key)))
-		return 0;
-	key_words(key, words, sizeof(words));
-	for (i = 0; i < N(secret_names); i++)
-		if (has_name(words, &secret_names[i]))
-			return 1;
-	for (i = 0; r->cfg && i < r->cfg->redact_keys.n; i++) {
-		key_words(r->cfg->redact_keys.v[i], name, sizeof(name));
-		if (has_words(words, name))
-			return 1;
-	}
-	return 0;
+	return key_is_secret_n(r, key, strlen(key));
 }
 
 /* Does a shape plausibly start or end at p (left bytes from p to the end of s)?
@@ -316,7 +361,7 @@ static unsigned shape_candidates(const char *s, size_t len)
 /* One expression over s[0..len): 1 with the match (or `group`, when it took part) in
  * [*so, *eo), 0 when there is none, -1 when PCRE2 gave up (a limit, out of memory). */
 static int match_one(struct hive_redactor *r, const pcre2_code *re, const char *s, size_t len,
-		     uint32_t options, int group, size_t *so, size_t *eo)
+		     uint32_t options, int group, size_t *so, size_t *eo, size_t *ws)
 {
 	int rc = pcre2_match(re, (PCRE2_SPTR)s, len, 0, options, r->md, r->mctx);
 	PCRE2_SIZE *ov;
@@ -331,6 +376,7 @@ static int match_one(struct hive_redactor *r, const pcre2_code *re, const char *
 		group = 0;
 	*so = ov[2 * group];
 	*eo = ov[2 * group + 1];
+	*ws = ov[0];
 	return 1;
 }
 
@@ -353,9 +399,8 @@ static const char assign_regex[] =
  * is none, -1 when PCRE2 gave up. Only a string holding a secret name's stem and an '=' or
  * ':' gets as far as PCRE2. */
 static int find_assignment(struct hive_redactor *r, const char *s, size_t len, size_t *so,
-			   size_t *eo)
+			   size_t *eo, size_t *ws)
 {
-	char name[256];
 	PCRE2_SIZE *ov, start = 0;
 	int code, rc;
 	PCRE2_SIZE off;
@@ -378,10 +423,10 @@ static int find_assignment(struct hive_redactor *r, const char *s, size_t len, s
 		if (rc < 0)
 			return -1;
 		ov = pcre2_get_ovector_pointer(r->md);
-		snprintf(name, sizeof(name), "%.*s", (int)(ov[3] - ov[2]), s + ov[2]);
-		if (hive_redactor_key_is_secret(r, name)) {
+		if (key_is_secret_n(r, s + ov[2], ov[3] - ov[2])) {
 			*so = ov[4];
 			*eo = ov[5];
+			*ws = ov[0];
 			return 1;
 		}
 		start = ov[3]; /* past this name: a later one may be a secret's */
@@ -390,54 +435,90 @@ static int find_assignment(struct hive_redactor *r, const char *s, size_t len, s
 }
 
 /* The first match of a rule in s[0..len): built-in shapes and secret_assignment, then (when
- * `patterns`) the configured ones (an empty match is none: PCRE2_NOTEMPTY). Returns its
- * rule with [*so, *eo), or NULL. When a rule reaches a limit or PCRE2 fails,
- * HIVE_REDACT_LIMIT_RULE with the whole of s. */
-static const char *find_match(struct hive_redactor *r, const char *s, size_t len, int patterns,
-			      size_t *so, size_t *eo)
+ * `patterns`) the configured ones (an empty match is none: PCRE2_NOTEMPTY). Returns the rule
+ * whose replaced part (a group for url_credentials and secret_assignment) starts first, with
+ * that part in [*so, *eo), or NULL. Also the match of any rule that starts first as a whole
+ * (scheme and name included): its start in *ws and the end of its replaced part in *we.
+ * When a rule reaches a limit or PCRE2 fails, HIVE_REDACT_LIMIT_RULE with the whole of s. */
+static const char *find_first(struct hive_redactor *r, const char *s, size_t len, int patterns,
+			      size_t *so, size_t *eo, size_t *ws, size_t *we)
 {
 	const pcre2_code *re;
 	const char *best = NULL;
-	size_t i, mso, meo;
-	int rc;
+	size_t i, mso, meo, mws;
+	int rc, any = 0;
 	unsigned cand = shape_candidates(s, len);
 
-	*so = *eo = 0;
+#define CONSIDER(rule)                                                                             \
+	do {                                                                                       \
+		if (!best || mso < *so) {                                                          \
+			*so = mso;                                                                 \
+			*eo = meo;                                                                 \
+			best = (rule);                                                             \
+		}                                                                                  \
+		if (!any++ || mws < *ws) {                                                         \
+			*ws = mws;                                                                 \
+			*we = meo;                                                                 \
+		}                                                                                  \
+	} while (0)
+
+	*so = *eo = *ws = *we = 0;
 	for (i = 0; cand && i < N(shapes); i++) {
 		if (!(cand & (1u << i)) || (shapes[i].maybe && !shapes[i].maybe(s, len)))
 			continue;
 		/* a shape that could not be compiled (out of memory) cannot vouch for s either */
 		if (!(re = shape_re(r, i)) ||
-		    (rc = match_one(r, re, s, len, 0, shapes[i].group, &mso, &meo)) < 0)
+		    (rc = match_one(r, re, s, len, 0, shapes[i].group, &mso, &meo, &mws)) < 0)
 			goto limit;
-		if (rc && (!best || mso < *so)) {
-			*so = mso;
-			*eo = meo;
-			best = shapes[i].rule;
-		}
+		if (rc)
+			CONSIDER(shapes[i].rule);
 	}
-	if ((rc = find_assignment(r, s, len, &mso, &meo)) < 0)
+	if ((rc = find_assignment(r, s, len, &mso, &meo, &mws)) < 0)
 		goto limit;
-	if (rc && (!best || mso < *so)) {
-		*so = mso;
-		*eo = meo;
-		best = HIVE_REDACT_ASSIGNMENT_RULE;
-	}
+	if (rc)
+		CONSIDER(HIVE_REDACT_ASSIGNMENT_RULE);
 	for (i = 0; patterns && r->cfg && i < r->cfg->npatterns; i++) {
-		rc = match_one(r, r->cfg->patterns[i].re, s, len, PCRE2_NOTEMPTY, 0, &mso, &meo);
+		rc = match_one(r, r->cfg->patterns[i].re, s, len, PCRE2_NOTEMPTY, 0, &mso, &meo,
+			       &mws);
 		if (rc < 0)
 			goto limit;
-		if (rc && (!best || mso < *so)) {
-			*so = mso;
-			*eo = meo;
-			best = "pattern";
-		}
+		if (rc)
+			CONSIDER("pattern");
 	}
+#undef CONSIDER
 	return best;
 limit:
-	*so = 0;
-	*eo = len;
+	*so = *ws = 0;
+	*eo = *we = len;
 	return HIVE_REDACT_LIMIT_RULE;
+}
+
+/* find_first, widened over every match that overlaps it, a whole match (scheme, name)
+ * included: what is replaced is the union, so one rule's match never cuts another's short
+ * and leaves its tail (fuzz_redact: a secret_assignment ending inside "-----BEGIN … PRIVATE
+ * KEY-----" left the key's body; a Slack token eating a URL's scheme left its password). */
+static const char *find_match(struct hive_redactor *r, const char *s, size_t len, int patterns,
+			      size_t *so, size_t *eo)
+{
+	size_t from, mso, meo, mws, mwe;
+	const char *rule = find_first(r, s, len, patterns, so, eo, &mws, &mwe), *next;
+
+	if (!rule || !strcmp(rule, HIVE_REDACT_LIMIT_RULE))
+		return rule;
+	for (from = *so + 1; from < *eo; from += mws + 1) {
+		if (!(next = find_first(r, s + from, len - from, patterns, &mso, &meo, &mws,
+					&mwe)) ||
+		    from + mws >= *eo)
+			break;
+		if (!strcmp(next, HIVE_REDACT_LIMIT_RULE)) {
+			*so = 0;
+			*eo = len;
+			return next;
+		}
+		if (from + mwe > *eo)
+			*eo = from + mwe;
+	}
+	return rule;
 }
 
 const char *hive_redactor_find(struct hive_redactor *r, const char *s, size_t len, size_t *at)

@@ -607,6 +607,17 @@ static void test_redact_secret_assignment(void **state)
 	redacts(fx->bare, "login with pwd='two words' now",
 		"login with pwd='[REDACTED:secret_assignment]' now", 1, "two words");
 	redacts(fx->bare, "auth: [REDACTED] stays", "auth: [REDACTED] stays", 0, NULL);
+	/* Regression (fuzz_redact): a value that ends inside another rule's match; the two
+	 * are replaced as one, so the private key's body does not survive */
+	redacts(fx->bare,
+		"yauthorization: \\nk-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD9\n"
+		"-----END RSA PRIVATE KEY-----enn",
+		"yauthorization: [REDACTED:secret_assignment]", 1, "MIIBOgIBAAJBAKj34GkxFhD9");
+	/* Regression (fuzz_redact): a Slack token that runs into a URL's scheme; the URL's
+	 * password goes with it */
+	redacts(fx->bare,
+		"xoxb-1234567890-abcdefghijKLMNhttps://deploy:Pw7Kq2Lz9Xc4@git.example.com/app",
+		"[REDACTED:slack_token]@git.example.com/app", 1, "Pw7Kq2Lz9Xc4");
 	/* a backslash inside a value (decoded text) is part of it: no tail leaks */
 	redacts(fx->bare, "password=ab\\cd x", "password=[REDACTED:secret_assignment] x", 1, "cd");
 	/* not secret names */
@@ -640,15 +651,14 @@ static void test_redact_details_fixed_keys(void **state)
 	assert_string_equal(got,
 			    "{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
 			    "\"configuration\":{\"[REDACTED:pattern]\":\"[REDACTED:pattern] ok\","
-			    "\"build\":\"[REDACTED:pattern]01234567\"},\"status\":\"success\"}");
+			    "\"build\":\"[REDACTED:pattern]\"},\"status\":\"success\"}");
 	cJSON_free(got);
 	git = unit_json("{\"commit\":\"" HEX40 "\",\"branch\":\"main\",\"dirty\":false,"
 			"\"tag\":null,\"remote\":\"https://x/" HEX40 "\"}");
 	assert_int_equal(hive_redact(r, git, HIVE_REDACT_CONTEXT), 1);
 	got = unit_print(git);
-	assert_string_equal(got,
-			    "{\"commit\":\"" HEX40 "\",\"branch\":\"main\",\"dirty\":false,"
-			    "\"tag\":null,\"remote\":\"https://x/[REDACTED:pattern]01234567\"}");
+	assert_string_equal(got, "{\"commit\":\"" HEX40 "\",\"branch\":\"main\",\"dirty\":false,"
+				 "\"tag\":null,\"remote\":\"https://x/[REDACTED:pattern]\"}");
 	/* and the gate's scan sees what the writer would change, nothing else */
 	assert_int_equal(hive_redactor_scan_json(r, git, HIVE_REDACT_CONTEXT, NULL, NULL), 0);
 	cJSON_free(got);
