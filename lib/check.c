@@ -276,7 +276,7 @@ static void check_policies(struct run *r, const cJSON *ev, const char *type, siz
 }
 
 /* secrets in the session's other files: STATE.json, METRICS.json, RUNBOOK.md, CHECKPOINT and
- * the lane logs (each line as a log line is). shown_dir is the folder as findings show it. */
+ * the lane logs (each line as a log line is), named in findings under in->dir_shown. */
 static void secret_files(struct run *r, const char *state_shown, const char *metrics_shown,
 			 const char *cp_shown)
 {

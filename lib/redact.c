@@ -80,11 +80,11 @@ static const struct shape shapes[] = {
 	{"jwt", maybe_jwt, "eyJ[A-Za-z0-9_-]{5,}\\.eyJ[A-Za-z0-9_-]{5,}\\.[A-Za-z0-9_-]*", 0},
 	/* RFC 3986 userinfo with a password: user:pass, :pass (no user), user%3Apass
 	 * (percent-encoded); greedy to the LAST '@' of the authority, so a password holding an
-	 * unencoded '@' goes whole. A bare user@ (git@host) has no password and stays, and so
-	 * does what was redacted already. */
+	 * unencoded '@' goes whole. A bare user@ (git@host) has no password and stays; a
+	 * userinfo never takes in a "[REDACTED" (whose ':' would read as a password's). */
 	{"url_credentials", maybe_url,
-	 "[A-Za-z][A-Za-z0-9+.-]*://(?!\\[REDACTED)([^/?#\\s\"\\\\]*?(?::|%3[Aa])[^/"
-	 "?#\\s\"\\\\]*)@",
+	 "[A-Za-z][A-Za-z0-9+.-]*://((?:(?!\\[REDACTED)[^/?#\\s\"\\\\]"
+	 ")*?(?::|%3[Aa])(?:(?!\\[REDACTED)[^/?#\\s\"\\\\])*)@",
 	 1},
 };
 
@@ -396,8 +396,8 @@ static const char assign_regex[] =
 	"\\\\]|\\\\(?![\\\\\"]))(?:[^\\s\"'&,;\\[\\]{}\\\\]|\\\\(?![\\\\\"]))*))";
 
 /* The first secret_assignment in s[0..len): 1 with the value in [*so, *eo), 0 when there
- * is none, -1 when PCRE2 gave up. Only a string holding a secret name's stem and an '=' or
- * ':' gets as far as PCRE2. */
+ * is none, -1 when PCRE2 gave up. Only a string holding an '=' or ':' and (without
+ * redact.keys) a built-in name's stem gets as far as PCRE2. */
 static int find_assignment(struct hive_redactor *r, const char *s, size_t len, size_t *so,
 			   size_t *eo, size_t *ws)
 {
@@ -407,7 +407,8 @@ static int find_assignment(struct hive_redactor *r, const char *s, size_t len, s
 
 	if (!memchr(s, '=', len) && !memchr(s, ':', len))
 		return 0;
-	if (!maybe_secret_name(s, len))
+	/* the built-in names' stems; a redact.keys name may hold none of them */
+	if (!(r->cfg && r->cfg->redact_keys.n) && !maybe_secret_name(s, len))
 		return 0;
 	if (r->assign_state == 0) {
 		r->assign = pcre2_compile((PCRE2_SPTR)assign_regex, PCRE2_ZERO_TERMINATED, 0, &code,

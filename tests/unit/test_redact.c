@@ -618,6 +618,16 @@ static void test_redact_secret_assignment(void **state)
 	redacts(fx->bare,
 		"xoxb-1234567890-abcdefghijKLMNhttps://deploy:Pw7Kq2Lz9Xc4@git.example.com/app",
 		"[REDACTED:slack_token]@git.example.com/app", 1, "Pw7Kq2Lz9Xc4");
+	/* Regression (fuzz_redact): a replacement's ':' is no password separator, so what was
+	 * redacted once is left as it is (and the gate finds nothing in it) */
+	redacts(fx->bare,
+		"httpz://ab=-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE "
+		"KEY-----~obca@x",
+		"httpz://ab=[REDACTED:private_key]~obca@x", 1, "MIIB");
+	/* Regression (fuzz_redact): a redact.keys name holds none of the built-in names' stems,
+	 * and its assignment is found all the same */
+	redacts(fx->r, "login session_cookie:abc123 ok",
+		"login session_cookie:[REDACTED:secret_assignment] ok", 1, "abc123");
 	/* a backslash inside a value (decoded text) is part of it: no tail leaks */
 	redacts(fx->bare, "password=ab\\cd x", "password=[REDACTED:secret_assignment] x", 1, "cd");
 	/* not secret names */
