@@ -160,15 +160,18 @@ static void secret_found(void *arg, const char *rule, const char *key, int in_ke
 		       "an unredacted secret (%s) in the value of %s", rule, key);
 }
 
-/* secrets, over raw bytes: the built-in rules (redact.patterns would match hive's own ids
- * and hashes too; they are looked for in the decoded strings users supply). Returns 1 when
- * it reported one. */
-static int secret_raw(struct run *r, const char *file, size_t line, const char *text, size_t len)
+/* secrets, over raw bytes: the token shapes in a JSON line, the built-in rules in a text
+ * file (redact.patterns would match hive's own ids and hashes too, and a JSON line's escapes
+ * would fool secret_assignment: both are looked for in the decoded strings users supply).
+ * Returns 1 when it reported one. */
+static int secret_raw(struct run *r, const char *file, size_t line, const char *text, size_t len,
+		      int json)
 {
 	const char *rule;
 	size_t at;
 
-	if (!(rule = hive_redactor_find_builtin(r->c->red, text, len, &at)))
+	if (!(rule = json ? hive_redactor_find_shape(r->c->red, text, len, &at)
+			  : hive_redactor_find_builtin(r->c->red, text, len, &at)))
 		return 0;
 	report(r, HIVE_LEVEL_ERROR, R_SECRETS, file, line,
 	       "an unredacted secret (%s) at column %zu", rule, at + 1);
@@ -182,13 +185,14 @@ static void secret_line(struct run *r, const char *file, size_t line, const char
 {
 	struct secret_scan sc = {r, file, line, 0, 0};
 
-	sc.raw_found = secret_raw(r, file, line, text, len);
+	sc.raw_found = secret_raw(r, file, line, text, len, 1);
 	if (ev && cJSON_IsObject(ev))
 		hive_redactor_scan_event(r->c->red, ev, secret_found, &sc);
 }
 
-/* secrets in a text file the session holds (RUNBOOK.md, CHECKPOINT): each line's bytes. */
-static void secret_text(struct run *r, const char *file, const char *buf, size_t len)
+/* secrets in a file the session holds: each line's bytes (json: STATE.json, METRICS.json;
+ * else RUNBOOK.md, CHECKPOINT). */
+static void secret_text(struct run *r, const char *file, const char *buf, size_t len, int json)
 {
 	const char *p = buf, *end = buf + len, *nl;
 	size_t line = 0;
@@ -196,7 +200,7 @@ static void secret_text(struct run *r, const char *file, const char *buf, size_t
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		line++;
-		secret_raw(r, file, line, p, (size_t)((nl ? nl : end) - p));
+		secret_raw(r, file, line, p, (size_t)((nl ? nl : end) - p), json);
 		p = nl ? nl + 1 : end;
 	}
 }
@@ -210,7 +214,7 @@ static void secret_json_file(struct run *r, const char *file, const char *buf, s
 	size_t before = r->count[R_SECRETS];
 	cJSON *own = NULL;
 
-	secret_text(r, file, buf, len);
+	secret_text(r, file, buf, len, 1);
 	sc.raw_found = r->count[R_SECRETS] != before;
 	if (!parsed)
 		parsed = own = hive_json_parse(buf, len);
@@ -293,10 +297,10 @@ static void secret_files(struct run *r, const char *state_shown, const char *met
 		secret_json_file(r, metrics_shown, in->metrics_buf, in->metrics_len, NULL);
 	if (in->runbook_buf) {
 		snprintf(shown, sizeof(shown), "%s/RUNBOOK.md", dir);
-		secret_text(r, shown, in->runbook_buf, in->runbook_len);
+		secret_text(r, shown, in->runbook_buf, in->runbook_len, 0);
 	}
 	if (in->checkpoint_buf)
-		secret_text(r, cp_shown, in->checkpoint_buf, in->checkpoint_len);
+		secret_text(r, cp_shown, in->checkpoint_buf, in->checkpoint_len, 0);
 	for (i = 0; i < in->nlanes; i++) {
 		snprintf(shown, sizeof(shown), "%s/%s", dir, in->lanes[i].name);
 		p = in->lanes[i].buf;

@@ -81,10 +81,12 @@ static const struct shape shapes[] = {
 	/* RFC 3986 userinfo with a password: user:pass, :pass (no user), user%3Apass
 	 * (percent-encoded); greedy to the LAST '@' of the authority, so a password holding an
 	 * unencoded '@' goes whole. A bare user@ (git@host) has no password and stays; a
-	 * userinfo never takes in a "[REDACTED" (whose ':' would read as a password's). */
+	 * userinfo never takes in a "[REDACTED" (whose ':' would read as a password's); a scheme
+	 * never starts right after a backslash, so a JSON line's "\n://…" reads as its decoded
+	 * string does (a newline, then no scheme). */
 	{"url_credentials", maybe_url,
-	 "[A-Za-z][A-Za-z0-9+.-]*://((?:(?!\\[REDACTED)[^/?#\\s\"\\\\]"
-	 ")*?(?::|%3[Aa])(?:(?!\\[REDACTED)[^/?#\\s\"\\\\])*)@",
+	 "(?<!\\\\)[A-Za-z][A-Za-z0-9+.-]*://((?:(?!\\[REDACTED)[^/?#\\s\"\\\\])*?"
+	 "(?::|%3[Aa])(?:(?!\\[REDACTED)[^/?#\\s\"\\\\])*)@",
 	 1},
 };
 
@@ -441,7 +443,12 @@ static int find_assignment(struct hive_redactor *r, const char *s, size_t len, s
  * that part in [*so, *eo), or NULL. Also the match of any rule that starts first as a whole
  * (scheme and name included): its start in *ws and the end of its replaced part in *we.
  * When a rule reaches a limit or PCRE2 fails, HIVE_REDACT_LIMIT_RULE with the whole of s. */
-static const char *find_first(struct hive_redactor *r, const char *s, size_t len, int patterns,
+/* Which rules find_first tries besides the token shapes (always). */
+#define RULES_ASSIGN   1 /* secret_assignment */
+#define RULES_PATTERNS 2 /* redact.patterns */
+#define RULES_ALL      (RULES_ASSIGN | RULES_PATTERNS)
+
+static const char *find_first(struct hive_redactor *r, const char *s, size_t len, int rules,
 			      size_t *so, size_t *eo, size_t *ws, size_t *we)
 {
 	const pcre2_code *re;
@@ -474,11 +481,11 @@ static const char *find_first(struct hive_redactor *r, const char *s, size_t len
 		if (rc)
 			CONSIDER(shapes[i].rule);
 	}
-	if ((rc = find_assignment(r, s, len, &mso, &meo, &mws)) < 0)
+	if ((rules & RULES_ASSIGN) && (rc = find_assignment(r, s, len, &mso, &meo, &mws)) < 0)
 		goto limit;
-	if (rc)
+	if ((rules & RULES_ASSIGN) && rc)
 		CONSIDER(HIVE_REDACT_ASSIGNMENT_RULE);
-	for (i = 0; patterns && r->cfg && i < r->cfg->npatterns; i++) {
+	for (i = 0; (rules & RULES_PATTERNS) && r->cfg && i < r->cfg->npatterns; i++) {
 		rc = match_one(r, r->cfg->patterns[i].re, s, len, PCRE2_NOTEMPTY, 0, &mso, &meo,
 			       &mws);
 		if (rc < 0)
@@ -498,17 +505,16 @@ limit:
  * included: what is replaced is the union, so one rule's match never cuts another's short
  * and leaves its tail (fuzz_redact: a secret_assignment ending inside "-----BEGIN … PRIVATE
  * KEY-----" left the key's body; a Slack token eating a URL's scheme left its password). */
-static const char *find_match(struct hive_redactor *r, const char *s, size_t len, int patterns,
+static const char *find_match(struct hive_redactor *r, const char *s, size_t len, int rules,
 			      size_t *so, size_t *eo)
 {
 	size_t from, mso, meo, mws, mwe;
-	const char *rule = find_first(r, s, len, patterns, so, eo, &mws, &mwe), *next;
+	const char *rule = find_first(r, s, len, rules, so, eo, &mws, &mwe), *next;
 
 	if (!rule || !strcmp(rule, HIVE_REDACT_LIMIT_RULE))
 		return rule;
 	for (from = *so + 1; from < *eo; from += mws + 1) {
-		if (!(next = find_first(r, s + from, len - from, patterns, &mso, &meo, &mws,
-					&mwe)) ||
+		if (!(next = find_first(r, s + from, len - from, rules, &mso, &meo, &mws, &mwe)) ||
 		    from + mws >= *eo)
 			break;
 		if (!strcmp(next, HIVE_REDACT_LIMIT_RULE)) {
@@ -525,7 +531,7 @@ static const char *find_match(struct hive_redactor *r, const char *s, size_t len
 const char *hive_redactor_find(struct hive_redactor *r, const char *s, size_t len, size_t *at)
 {
 	size_t so, eo;
-	const char *rule = find_match(r, s, len, 1, &so, &eo);
+	const char *rule = find_match(r, s, len, RULES_ALL, &so, &eo);
 
 	if (rule && at)
 		*at = so;
@@ -534,6 +540,16 @@ const char *hive_redactor_find(struct hive_redactor *r, const char *s, size_t le
 
 const char *hive_redactor_find_builtin(struct hive_redactor *r, const char *s, size_t len,
 				       size_t *at)
+{
+	size_t so, eo;
+	const char *rule = find_match(r, s, len, RULES_ASSIGN, &so, &eo);
+
+	if (rule && at)
+		*at = so;
+	return rule;
+}
+
+const char *hive_redactor_find_shape(struct hive_redactor *r, const char *s, size_t len, size_t *at)
 {
 	size_t so, eo;
 	const char *rule = find_match(r, s, len, 0, &so, &eo);
@@ -547,7 +563,7 @@ const char *hive_redactor_find_builtin(struct hive_redactor *r, const char *s, s
  * of replacements, -1 on OOM. The string (owned by cJSON) is reallocated when something
  * changes. At a match limit the whole string becomes "[REDACTED:match_limit]", one
  * replacement. */
-static int redact_string(struct hive_redactor *r, char **sp, int patterns)
+static int redact_string(struct hive_redactor *r, char **sp, int rules)
 {
 	static const char limited[] = "[REDACTED:" HIVE_REDACT_LIMIT_RULE "]";
 	char *s = *sp, *out, repl[64];
@@ -555,7 +571,7 @@ static int redact_string(struct hive_redactor *r, char **sp, int patterns)
 	const char *rule;
 	int count = 0;
 
-	while (pos < len && (rule = find_match(r, s + pos, len - pos, patterns, &so, &eo)) &&
+	while (pos < len && (rule = find_match(r, s + pos, len - pos, rules, &so, &eo)) &&
 	       eo > so) {
 		if (!strcmp(rule, HIVE_REDACT_LIMIT_RULE)) {
 			if (!strcmp(s, limited))
@@ -637,8 +653,8 @@ static int walk_string(struct walk *w, char **sp, const char *key, int in_key)
 	const char *rule;
 
 	if (!w->find_only)
-		return redact_string(w->r, sp, 1);
-	if ((rule = find_match(w->r, *sp, strlen(*sp), 1, &so, &eo)))
+		return redact_string(w->r, sp, RULES_ALL);
+	if ((rule = find_match(w->r, *sp, strlen(*sp), RULES_ALL, &so, &eo)))
 		walk_found(w, rule, key, in_key);
 	return 0;
 }
@@ -791,7 +807,7 @@ int hive_redact_text(struct hive_redactor *r, char *buf, size_t size, int patter
 	if (!(s = cJSON_malloc(strlen(buf) + 1)))
 		return -1;
 	memcpy(s, buf, strlen(buf) + 1);
-	if ((count = redact_string(r, &s, patterns)) > 0) {
+	if ((count = redact_string(r, &s, patterns ? RULES_ALL : RULES_ASSIGN)) > 0) {
 		n = strlen(s);
 		if (n >= size)
 			n = size - 1;
@@ -851,7 +867,7 @@ int hive_redact_buf(struct hive_buf *b)
 	}
 	memcpy(s, b->p, b->len);
 	s[b->len] = '\0';
-	if ((n = redact_string(r, &s, 0)) > 0) {
+	if ((n = redact_string(r, &s, RULES_ASSIGN)) > 0) {
 		b->len = 0;
 		hive_buf_puts(b, s);
 		if (b->oom)

@@ -104,6 +104,13 @@ const char *hive_redactor_find(struct hive_redactor *r, const char *s, size_t le
 const char *hive_redactor_find_builtin(struct hive_redactor *r, const char *s, size_t len,
 				       size_t *at);
 
+/* The token shapes alone (no secret_assignment, no patterns), for the raw bytes of a JSON
+ * line: there "\n" is an escape, not a backslash and an n, so a NAME=VALUE rule would read
+ * values the decoded string does not hold. Assignments are looked for in decoded strings
+ * (hive_redactor_scan_json). */
+const char *hive_redactor_find_shape(struct hive_redactor *r, const char *s, size_t len,
+				     size_t *at);
+
 /*
  * Everything hive_redact(obj, mode) would replace, without changing obj: fn (when not NULL)
  * is called for each, with the rule (static; HIVE_REDACT_KEY_RULE for a value under a secret
