@@ -178,15 +178,29 @@ static int secret_raw(struct run *r, const char *file, size_t line, const char *
 	return 1;
 }
 
-/* secrets in one line of a log (EVENTS.jsonl or a lane): raw bytes, then, when it parsed,
- * the event's decoded strings as hive-emit would have redacted them. */
+/* secrets: the token shapes anywhere in a JSON line (or file), keys and hive's own fields
+ * included. Without a backslash its strings are its bytes: the raw scan, which can give a
+ * column. With one, its escapes may spell in the bytes what no string holds ("\u000b://"
+ * reads "b://"), so its decoded strings are looked at instead. Returns 1 when it reported. */
+static int secret_shapes(struct secret_scan *sc, const char *text, size_t len, const cJSON *parsed)
+{
+	if (!parsed || !memchr(text, '\\', len))
+		return secret_raw(sc->r, sc->file, sc->line, text, len, 1);
+	return hive_redactor_scan_json(sc->r->c->red, parsed, HIVE_REDACT_SHAPES, secret_found,
+				       sc) > 0;
+}
+
+/* secrets in one line of a log (EVENTS.jsonl or a lane): the token shapes anywhere, then,
+ * when it parsed, the event's decoded strings as hive-emit would have redacted them. */
 static void secret_line(struct run *r, const char *file, size_t line, const char *text, size_t len,
 			const cJSON *ev)
 {
 	struct secret_scan sc = {r, file, line, 0, 0};
 
-	sc.raw_found = secret_raw(r, file, line, text, len, 1);
-	if (ev && cJSON_IsObject(ev))
+	if (ev && !cJSON_IsObject(ev))
+		ev = NULL;
+	sc.raw_found = secret_shapes(&sc, text, len, ev);
+	if (ev)
 		hive_redactor_scan_event(r->c->red, ev, secret_found, &sc);
 }
 
@@ -214,10 +228,14 @@ static void secret_json_file(struct run *r, const char *file, const char *buf, s
 	size_t before = r->count[R_SECRETS];
 	cJSON *own = NULL;
 
-	secret_text(r, file, buf, len, 1);
-	sc.raw_found = r->count[R_SECRETS] != before;
 	if (!parsed)
 		parsed = own = hive_json_parse(buf, len);
+	if (!parsed || !memchr(buf, '\\', len)) {
+		secret_text(r, file, buf, len, 1); /* each line's bytes, with its number */
+		sc.raw_found = r->count[R_SECRETS] != before;
+	} else {
+		sc.raw_found = secret_shapes(&sc, buf, len, parsed);
+	}
 	if (parsed)
 		hive_redactor_scan_json(r->c->red, parsed, HIVE_REDACT_CONTEXT, secret_found, &sc);
 	cJSON_Delete(own);

@@ -81,11 +81,9 @@ static const struct shape shapes[] = {
 	/* RFC 3986 userinfo with a password: user:pass, :pass (no user), user%3Apass
 	 * (percent-encoded); greedy to the LAST '@' of the authority, so a password holding an
 	 * unencoded '@' goes whole. A bare user@ (git@host) has no password and stays; a
-	 * userinfo never takes in a "[REDACTED" (whose ':' would read as a password's); a scheme
-	 * never starts right after a backslash, so a JSON line's "\n://…" reads as its decoded
-	 * string does (a newline, then no scheme). */
+	 * userinfo never takes in a "[REDACTED" (whose ':' would read as a password's). */
 	{"url_credentials", maybe_url,
-	 "(?<!\\\\)[A-Za-z][A-Za-z0-9+.-]*://((?:(?!\\[REDACTED)[^/?#\\s\"\\\\])*?"
+	 "[A-Za-z][A-Za-z0-9+.-]*://((?:(?!\\[REDACTED)[^/?#\\s\"\\\\])*?"
 	 "(?::|%3[Aa])(?:(?!\\[REDACTED)[^/?#\\s\"\\\\])*)@",
 	 1},
 };
@@ -634,6 +632,8 @@ struct walk {
 	hive_redact_found_fn fn; /* find_only: called for each finding (may be NULL) */
 	void *arg;
 	int found; /* find_only: the number of findings */
+	int rules; /* RULES_*: what is looked for besides the token shapes */
+	int names; /* values under secret key names count */
 };
 
 /* find_only: one finding. Returns 0 so that the walk goes on (and -1 never). */
@@ -653,8 +653,8 @@ static int walk_string(struct walk *w, char **sp, const char *key, int in_key)
 	const char *rule;
 
 	if (!w->find_only)
-		return redact_string(w->r, sp, RULES_ALL);
-	if ((rule = find_match(w->r, *sp, strlen(*sp), RULES_ALL, &so, &eo)))
+		return redact_string(w->r, sp, w->rules);
+	if ((rule = find_match(w->r, *sp, strlen(*sp), w->rules, &so, &eo)))
 		walk_found(w, rule, key, in_key);
 	return 0;
 }
@@ -692,12 +692,16 @@ static int walk_user(struct walk *w, cJSON *node, int details_top)
 		}
 		/* the name as given decides whether the value is a secret; then the key's own
 		 * token shapes go too, even when its value is replaced: a token pasted into
-		 * a key named like a secret ("token ghp_…") was written as it was */
-		secret_name = holds_secret(w->r, child);
+		 * a key named like a secret ("token ghp_…") was written as it was. The name as
+		 * written counts too: "[REDACTED:url_credentials]" holds "credential", and the
+		 * gate reads the key as written (fuzz_event) */
+		secret_name = w->names && holds_secret(w->r, child);
 		if (child->string && !(child->type & cJSON_StringIsConst)) {
 			if ((n = walk_string(w, &child->string, child->string, 1)) < 0)
 				return -1;
 			total += n;
+			if (n && !w->find_only && w->names)
+				secret_name = secret_name || holds_secret(w->r, child);
 		}
 		if (secret_name) {
 			if (w->find_only) {
@@ -752,6 +756,8 @@ static int walk_context(struct walk *w, cJSON *node)
 /* obj as mode says. */
 static int walk(struct walk *w, cJSON *obj, enum hive_redact_mode mode)
 {
+	w->rules = mode == HIVE_REDACT_SHAPES ? 0 : RULES_ALL;
+	w->names = mode != HIVE_REDACT_SHAPES;
 	if (cJSON_IsString(obj))
 		return walk_string(w, &obj->valuestring, NULL, 0);
 	if (mode == HIVE_REDACT_CONTEXT)
@@ -761,7 +767,7 @@ static int walk(struct walk *w, cJSON *obj, enum hive_redact_mode mode)
 
 int hive_redact(struct hive_redactor *r, cJSON *obj, enum hive_redact_mode mode)
 {
-	struct walk w = {r, 0, NULL, NULL, 0};
+	struct walk w = {r, 0, NULL, NULL, 0, RULES_ALL, 1};
 
 	return walk(&w, obj, mode);
 }
@@ -770,7 +776,7 @@ int hive_redact(struct hive_redactor *r, cJSON *obj, enum hive_redact_mode mode)
 int hive_redactor_scan_json(struct hive_redactor *r, const cJSON *obj, enum hive_redact_mode mode,
 			    hive_redact_found_fn fn, void *arg)
 {
-	struct walk w = {r, 1, fn, arg, 0};
+	struct walk w = {r, 1, fn, arg, 0, RULES_ALL, 1};
 
 	walk(&w, (cJSON *)obj, mode);
 	return w.found;

@@ -54,8 +54,17 @@ struct hive_buf;
  *  HIVE_REDACT_USER     all of it is user data: values under secret key names become
  *                       "[REDACTED]", and every string, keys included, is scrubbed of the
  *                       rules' matches.
+ *  HIVE_REDACT_SHAPES   every string, keys included, hive's own too, for the token shapes
+ *                       alone: what a raw-bytes scan of a JSON line means, read decoded (the
+ *                       gate, for a line with escapes: "\u000b://b@a:b@c" spells a URL in
+ *                       its bytes that no string holds).
  */
-enum hive_redact_mode { HIVE_REDACT_CONTEXT = 0, HIVE_REDACT_DETAILS = 1, HIVE_REDACT_USER = 2 };
+enum hive_redact_mode {
+	HIVE_REDACT_CONTEXT = 0,
+	HIVE_REDACT_DETAILS = 1,
+	HIVE_REDACT_USER = 2,
+	HIVE_REDACT_SHAPES = 3,
+};
 
 struct hive_redactor;
 

@@ -135,9 +135,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    HIVE_OK &&
 		    (text = cJSON_PrintUnformatted(details))) {
 			/* what hive-emit writes, hive-check must not call a secret: neither its
-			 * scan of the raw bytes (the token shapes) nor that of the decoded
-			 * strings (every rule, key names too) */
-			const char *rule = hive_redactor_find_shape(red, text, strlen(text), &at);
+			 * scan for the token shapes (the raw bytes, or the decoded strings of a
+			 * line with escapes) nor that of the decoded strings (every rule, key
+			 * names too) */
+			const char *rule = NULL;
+
+			at = 0;
+			if (strchr(text, '\\')
+				    ? hive_redactor_scan_json(red, details, HIVE_REDACT_SHAPES,
+							      NULL, NULL) > 0
+				    : (rule = hive_redactor_find_shape(red, text, strlen(text),
+								       &at)) != NULL)
+				rule = rule ? rule : "shape (decoded)";
 			if (!rule &&
 			    hive_redactor_scan_json(red, details, HIVE_REDACT_DETAILS, NULL, NULL))
 				rule = "rule (decoded)";

@@ -739,6 +739,21 @@ static void test_rule_secrets_escaped_token(void **state)
 	hive_buf_free(&b.text);
 }
 
+/* Regression (fuzz_redact): the bytes of an escape spell what no string holds: in
+ * "d\u000b://b@a:b@c" the raw bytes read a URL "b://b@a:b@c", the string holds a control
+ * character and no scheme. A line with escapes is looked at decoded: no finding. */
+static void test_rule_secrets_escape_spells_nothing(void **state)
+{
+	struct logb b;
+
+	(void)state;
+	start(&b);
+	add_event(&b, "2025-01-15T10:31:00.000Z", "pipeline_updated",
+		  "{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
+		  "\"configuration\":{\"note\":\"d\\u000b://b@a:b@c\"},\"status\":\"success\"}");
+	check_expect(NULL, &b, state_for(&b, "active"), 0, "", 0, 0);
+}
+
 /* "\/" hides "://" from the raw bytes: URL credentials are found in the decoded string. */
 static void test_rule_secrets_escaped_url(void **state)
 {
@@ -1072,6 +1087,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_log),
 		cmocka_unit_test(test_rule_secrets_escaped_token),
 		cmocka_unit_test(test_rule_secrets_escaped_url),
+		cmocka_unit_test(test_rule_secrets_escape_spells_nothing),
 		cmocka_unit_test(test_rule_secrets_pattern_spares_ids),
 		cmocka_unit_test(test_rule_secrets_state_file),
 	};
