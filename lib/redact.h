@@ -106,8 +106,9 @@ int hive_redact(struct hive_redactor *r, struct cJSON *obj, enum hive_redact_mod
  * Find the first token shape, secret_assignment or pattern match in s[0..len): a raw line
  * is fine, nothing at or past s[len] is read and no NUL is needed. Returns the rule name
  * (static) and sets *at (when at is not NULL) to the match's offset, or returns NULL when
- * there is none. hive_redactor_find_builtin leaves redact.patterns out: for raw bytes, text
- * files and ids, where a pattern would also match hive's own ids and hashes.
+ * there is none. hive_redactor_find_builtin leaves redact.patterns out: for text files
+ * (RUNBOOK.md, CHECKPOINT) and ids, where a pattern would also match hive's own ids and
+ * hashes.
  */
 const char *hive_redactor_find(struct hive_redactor *r, const char *s, size_t len, size_t *at);
 const char *hive_redactor_find_builtin(struct hive_redactor *r, const char *s, size_t len,
