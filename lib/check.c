@@ -796,6 +796,7 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 	char state_shown[4200], metrics_shown[4200], cp_shown[4200], sig_shown[4200];
 	size_t len, i;
 	int got, rc = HIVE_OK;
+	const char *rule;
 
 	memset(&r, 0, sizeof(r));
 	r.c = c;
@@ -814,6 +815,10 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 		       "the session folder is a symbolic link (refused)");
 		return HIVE_OK;
 	}
+	/* a folder an older hive named after a secret: its name is in every path and commit */
+	if (in->session && (rule = hive_secret_shape(in->session, strlen(in->session))))
+		report(&r, HIVE_LEVEL_ERROR, R_SECRETS, in->dir_shown, 0,
+		       "the session folder's name has the shape of a secret (%s)", rule);
 	if (in->events_missing) {
 		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, 0,
 		       "the session has no EVENTS.jsonl");

@@ -15,6 +15,10 @@
  * be NULL (a plain yes or no). */
 int hive_id_check(const char *what, const char *id, size_t len, struct hive_err *err);
 
+/* hive_id_check without the secret's shape: for reading what is already on disk (a session
+ * folder an older hive created), so that the gate can open it and report its name. */
+int hive_id_check_syntax(const char *what, const char *id, size_t len, struct hive_err *err);
+
 /* A new session id: <UTC yyyymmddThhmmssZ>-<8 random hex>. HIVE_EENV when getrandom fails. */
 int hive_id_generate(char out[32], struct hive_err *err);
 

@@ -246,6 +246,15 @@ DEPLOY=(deployment_configured --resource api --action update --platform K8s --st
 	gate_finds 'lanes/build\.jsonl:2'
 }
 
+@test "gate: a session folder an older hive named after a token is reported, not skipped" {
+	cp -a "$S1" "$(session_dir "$GH")"
+	run --separate-stderr hive-check --all
+	assert_failure 1
+	grep -qF "Docs/hive-mind/sessions/[REDACTED:github_token]: error: [secrets] the session folder's name has the shape of a secret (github_token)" <<<"$output" ||
+		fail "$(printf 'no secrets finding for the folder name:\n%s' "$output")"
+	refute_said "$X36"
+}
+
 # --- reports leave scrubbed, whatever the log holds -----------------------------------------
 
 @test "hive-runbook: a token written into the log by hand never reaches the report" {
