@@ -114,9 +114,9 @@ static int add_and_print(struct hive_ctx *ctx, const struct hive_args_events *b,
 
 	if ((rc = hive_txn_begin(ctx->root, ctx->session_id, &o, &t, &ctx->err)))
 		return rc;
-	if (hive_txn_rebuilt(t) && !ctx->quiet)
-		fprintf(stderr, "%s: %s/STATE.json disagreed with the log (%s): rebuilt from it\n",
-			hive_progname, hive_txn_session(t)->dir, hive_txn_rebuilt(t));
+	if (hive_txn_rebuilt(t))
+		hive_note(ctx->quiet, "%s/STATE.json disagreed with the log (%s): rebuilt from it",
+			  hive_txn_session(t)->dir, hive_txn_rebuilt(t));
 	for (i = 0; i < b->n; i++)
 		if ((rc = hive_txn_add(t, b->v[i].type, b->v[i].details, &ctx->err))) {
 			if (b->n > 1)
@@ -201,11 +201,11 @@ int main(int argc, char **argv)
 	}
 	if ((rc = add_and_print(&ctx, &b, git, ci, eo.dry_run)))
 		goto fail;
-	if (redacted && !ctx.quiet)
-		fprintf(stderr, "%s: redacted %d secret value%s before writing\n", hive_progname,
-			redacted, redacted == 1 ? "" : "s");
-	if (eo.dry_run && !ctx.quiet)
-		fprintf(stderr, "%s: --dry-run: nothing was written\n", hive_progname);
+	if (redacted)
+		hive_note(ctx.quiet, "redacted %d secret value%s before writing", redacted,
+			  redacted == 1 ? "" : "s");
+	if (eo.dry_run)
+		hive_note(ctx.quiet, "--dry-run: nothing was written");
 	rc = HIVE_OK;
 	goto done;
 fail:

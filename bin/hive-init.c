@@ -103,23 +103,19 @@ static int install_hooks(struct hive_ctx *ctx, struct hive_hooks *hooks, cJSON *
 	cJSON *o;
 	int rc;
 
-	if (hooks->hooks_path && !ctx->quiet)
-		fprintf(stderr, "%s: installing into core.hooksPath %s\n", hive_progname,
-			hooks->dir);
+	if (hooks->hooks_path)
+		hive_note(ctx->quiet, "installing into core.hooksPath %s", hooks->dir);
 	if ((rc = hive_hooks_install(hooks, &ctx->err)))
 		return rc;
-	if (!ctx->quiet) {
-		if (hooks->park)
-			fprintf(stderr,
-				"%s: kept the pre-push hook that was there as %s/pre-push.local: "
-				"it runs first\n",
-				hive_progname, hooks->dir);
-		fprintf(stderr, "%s: %s/pre-push: %s\n", hive_progname, hooks->dir,
-			hooks->result == HIVE_HOOK_UNCHANGED
-				? "hive's pre-push hook is already installed"
-			: hooks->result == HIVE_HOOK_UPDATED ? "hive's pre-push hook updated"
-							     : "hive's pre-push hook installed");
-	}
+	if (hooks->park)
+		hive_note(
+			ctx->quiet,
+			"kept the pre-push hook that was there as %s/pre-push.local: it runs first",
+			hooks->dir);
+	hive_note(ctx->quiet, "%s/pre-push: %s", hooks->dir,
+		  hooks->result == HIVE_HOOK_UNCHANGED ? "hive's pre-push hook is already installed"
+		  : hooks->result == HIVE_HOOK_UPDATED ? "hive's pre-push hook updated"
+						       : "hive's pre-push hook installed");
 	if (!(o = hive_hooks_describe(hooks)))
 		return hive_err_set(&ctx->err, HIVE_EENV, "out of memory");
 	*out = o;
@@ -230,14 +226,14 @@ int main(int argc, char **argv)
 				  ? "HIVE_SESSION_ID names it: unset it and run hive-init again "
 				    "for a new session"
 				  : "pass --session with a new id, or none, for a new session");
-	if (res.attributes && !ctx.quiet)
-		fprintf(stderr,
-			"%s: added '%s' to .gitattributes: a log is hashed byte for byte, so git "
-			"must never rewrite its line endings (commit .gitattributes)\n",
-			hive_progname, res.attributes);
-	if (res.wrote && !ctx.quiet)
-		fprintf(stderr, "%s: session id %s handed on through %s\n", hive_progname,
-			ctx.session_id, res.wrote);
+	if (res.attributes)
+		hive_note(ctx.quiet,
+			  "added '%s' to .gitattributes: a log is hashed byte for byte, so git "
+			  "must never rewrite its line endings (commit .gitattributes)",
+			  res.attributes);
+	if (res.wrote)
+		hive_note(ctx.quiet, "session id %s handed on through %s", ctx.session_id,
+			  res.wrote);
 	if (hooks && (rc = install_hooks(&ctx, hooks, &hook)))
 		goto fail;
 	if (opts.export_fmt) {

@@ -181,9 +181,9 @@ static int finish(struct hive_ctx *ctx, const struct runbook_opts *o, struct hiv
 		goto out;
 	}
 	rc = hive_finish(ctx->root, ctx->session_id, &fo, &was, &ctx->err);
-	if (!rc && was && o->status && !ctx->quiet)
-		fprintf(stderr, "%s: session %s is already %s: --status %s changes nothing\n",
-			hive_progname, ctx->session_id, was, o->status);
+	if (!rc && was && o->status)
+		hive_note(ctx->quiet, "session %s is already %s: --status %s changes nothing",
+			  ctx->session_id, was, o->status);
 out:
 	free(key);
 	cJSON_Delete(git);
@@ -207,8 +207,9 @@ static int checkpoint(struct hive_ctx *ctx, const struct runbook_opts *o)
 		rc = hive_finish_sign(ctx->root, ctx->session_id, &fo, &already, &ctx->err);
 	else
 		rc = hive_finish_checkpoint(ctx->root, ctx->session_id, &fo, &ctx->err);
-	if (!rc && !ctx->quiet)
-		fprintf(stderr, "%s: session %s: %s\n", hive_progname, ctx->session_id,
+	if (!rc)
+		hive_note(
+			ctx->quiet, "session %s: %s", ctx->session_id,
 			o->sign ? (already ? "this key has signed CHECKPOINT already: nothing added"
 					   : "cosignature added to CHECKPOINT.sig")
 				: (key ? "CHECKPOINT written and signed into CHECKPOINT.sig"
@@ -314,7 +315,9 @@ int main(int argc, char **argv)
 		snprintf(where, sizeof(where), "in %.4000s/RUNBOOK.md after --finish",
 			 s ? s->dir : ctx.root);
 	}
-	if (out.oom || md.oom) {
+	/* every report leaves scrubbed, whatever the log holds (one written before a rule
+	 * existed, or edited by hand) */
+	if (out.oom || md.oom || hive_redact_buf(&out) < 0 || hive_redact_buf(&md) < 0) {
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "out of memory");
 		goto fail;
 	}

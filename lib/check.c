@@ -6,6 +6,7 @@
 #include "sshsig.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -133,25 +134,117 @@ static void report(struct run *r, enum hive_level level, enum rule rule, const c
 			  "%s", msg);
 }
 
-/* secrets: values under secret key names that were not redacted (the raw line's token
- * shapes are scanned separately). */
-static void secret_keys(struct run *r, const cJSON *node, size_t line)
-{
-	const cJSON *child;
+/* secrets, over decoded strings: what fn's caller is scanning, and where. */
+struct secret_scan {
+	struct run *r;
+	const char *file; /* NULL: the log */
+	size_t line;
+	int raw_found; /* the raw bytes' scan reported this line already */
+	int reported;  /* a shape or pattern reported for this line: one is enough */
+};
 
-	cJSON_ArrayForEach(child, node)
-	{
-		if (child->string && !cJSON_IsNull(child) &&
-		    hive_redactor_key_is_secret(r->c->red, child->string) &&
-		    !(cJSON_IsString(child) && !strncmp(child->valuestring, "[REDACTED", 9))) {
-			report(r, HIVE_LEVEL_ERROR, R_SECRETS, NULL, line,
-			       "%s holds a value that was not redacted (secret key name)",
-			       child->string);
-			continue;
-		}
-		if (cJSON_IsObject(child) || cJSON_IsArray(child))
-			secret_keys(r, child, line);
+/* One finding of hive_redactor_scan_json: a value under a secret key name that was not
+ * redacted (each is reported), or a rule matching a decoded string (the first of a line,
+ * unless the raw bytes' scan found one): a token written as JSON escapes ("gh\u0070_…"), a
+ * URL with "\/", a redact.patterns match. A key holding a secret is not named. */
+static void secret_found(void *arg, const char *rule, const char *key, int in_key)
+{
+	struct secret_scan *sc = arg;
+
+	if (!strcmp(rule, HIVE_REDACT_KEY_RULE)) {
+		report(sc->r, HIVE_LEVEL_ERROR, R_SECRETS, sc->file, sc->line,
+		       "%s holds a value that was not redacted (secret key name)", key);
+		return;
 	}
+	if (sc->raw_found || sc->reported++)
+		return;
+	if (in_key || !key)
+		report(sc->r, HIVE_LEVEL_ERROR, R_SECRETS, sc->file, sc->line,
+		       "an unredacted secret (%s) in a %s", rule, in_key ? "key" : "string");
+	else
+		report(sc->r, HIVE_LEVEL_ERROR, R_SECRETS, sc->file, sc->line,
+		       "an unredacted secret (%s) in the value of %s", rule, key);
+}
+
+/* secrets, over raw bytes: the token shapes in a JSON line, the built-in rules in a text
+ * file (redact.patterns would match hive's own ids and hashes too, and a JSON line's escapes
+ * would fool secret_assignment: both are looked for in the decoded strings users supply).
+ * Returns 1 when it reported one. */
+static int secret_raw(struct run *r, const char *file, size_t line, const char *text, size_t len,
+		      int json)
+{
+	const char *rule;
+	size_t at;
+
+	if (!(rule = json ? hive_redactor_find_shape(r->c->red, text, len, &at)
+			  : hive_redactor_find_builtin(r->c->red, text, len, &at)))
+		return 0;
+	report(r, HIVE_LEVEL_ERROR, R_SECRETS, file, line,
+	       "an unredacted secret (%s) at column %zu", rule, at + 1);
+	return 1;
+}
+
+/* secrets: the token shapes anywhere in a JSON line (or file), keys and hive's own fields
+ * included. Without a backslash its strings are its bytes: the raw scan, which can give a
+ * column. With one, its escapes may spell in the bytes what no string holds ("\u000b://"
+ * reads "b://"), so its decoded strings are looked at instead. Returns 1 when it reported. */
+static int secret_shapes(struct secret_scan *sc, const char *text, size_t len, const cJSON *parsed)
+{
+	if (!parsed || !memchr(text, '\\', len))
+		return secret_raw(sc->r, sc->file, sc->line, text, len, 1);
+	return hive_redactor_scan_json(sc->r->c->red, parsed, HIVE_REDACT_SHAPES, secret_found,
+				       sc) > 0;
+}
+
+/* secrets in one line of a log (EVENTS.jsonl or a lane): the token shapes anywhere, then,
+ * when it parsed, the event's decoded strings as hive-emit would have redacted them. */
+static void secret_line(struct run *r, const char *file, size_t line, const char *text, size_t len,
+			const cJSON *ev)
+{
+	struct secret_scan sc = {r, file, line, 0, 0};
+
+	if (ev && !cJSON_IsObject(ev))
+		ev = NULL;
+	sc.raw_found = secret_shapes(&sc, text, len, ev);
+	if (ev)
+		hive_redactor_scan_event(r->c->red, ev, secret_found, &sc);
+}
+
+/* secrets in a file the session holds: each line's bytes (json: STATE.json, METRICS.json;
+ * else RUNBOOK.md, CHECKPOINT). */
+static void secret_text(struct run *r, const char *file, const char *buf, size_t len, int json)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	size_t line = 0;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		line++;
+		secret_raw(r, file, line, p, (size_t)((nl ? nl : end) - p), json);
+		p = nl ? nl + 1 : end;
+	}
+}
+
+/* secrets in a JSON file hive writes (STATE.json, METRICS.json): its lines' bytes, then its
+ * decoded strings as hive's own objects (hive_redact's HIVE_REDACT_CONTEXT). */
+static void secret_json_file(struct run *r, const char *file, const char *buf, size_t len,
+			     const cJSON *parsed)
+{
+	struct secret_scan sc = {r, file, 1, 0, 0};
+	size_t before = r->count[R_SECRETS];
+	cJSON *own = NULL;
+
+	if (!parsed)
+		parsed = own = hive_json_parse(buf, len);
+	if (!parsed || !memchr(buf, '\\', len)) {
+		secret_text(r, file, buf, len, 1); /* each line's bytes, with its number */
+		sc.raw_found = r->count[R_SECRETS] != before;
+	} else {
+		sc.raw_found = secret_shapes(&sc, buf, len, parsed);
+	}
+	if (parsed)
+		hive_redactor_scan_json(r->c->red, parsed, HIVE_REDACT_CONTEXT, secret_found, &sc);
+	cJSON_Delete(own);
 }
 
 /* hive_policy_event's findings, each under its rule. */
@@ -195,6 +288,41 @@ static void note_recorded(struct hive_strv *set, const cJSON *ev)
 		hive_strv_push(set, key);
 }
 
+/* secrets in the session's other files: STATE.json, METRICS.json, RUNBOOK.md, CHECKPOINT and
+ * the lane logs (each line as a log line is), named in findings under in->dir_shown. */
+static void secret_files(struct run *r, const char *state_shown, const char *metrics_shown,
+			 const char *cp_shown)
+{
+	const struct hive_check_input *in = r->in;
+	const char *dir = in->dir_shown ? in->dir_shown : ".";
+	char shown[4400];
+	const char *p, *end, *nl;
+	cJSON *ev;
+	size_t i, line;
+
+	if (in->state_buf)
+		secret_json_file(r, state_shown, in->state_buf, in->state_len, r->state);
+	if (in->metrics_buf)
+		secret_json_file(r, metrics_shown, in->metrics_buf, in->metrics_len, NULL);
+	if (in->runbook_buf) {
+		snprintf(shown, sizeof(shown), "%s/RUNBOOK.md", dir);
+		secret_text(r, shown, in->runbook_buf, in->runbook_len, 0);
+	}
+	if (in->checkpoint_buf)
+		secret_text(r, cp_shown, in->checkpoint_buf, in->checkpoint_len, 0);
+	for (i = 0; i < in->nlanes; i++) {
+		snprintf(shown, sizeof(shown), "%s/%s", dir, in->lanes[i].name);
+		p = in->lanes[i].buf;
+		end = p ? p + in->lanes[i].len : p;
+		for (line = 1; p && p < end; line++, p = nl ? nl + 1 : end) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			ev = hive_json_parse(p, (size_t)((nl ? nl : end) - p));
+			secret_line(r, shown, line, p, (size_t)((nl ? nl : end) - p), ev);
+			cJSON_Delete(ev);
+		}
+	}
+}
+
 /* Every rule that looks at one line. */
 static void check_line(struct run *r, const char *text, size_t len, enum hive_line_kind kind,
 		       size_t no)
@@ -203,10 +331,9 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	char hash[HIVE_HASH_SIZE], q[160];
 	struct hive_err e = {0};
 	const cJSON *seq, *prev, *ts;
-	const char *type, *sid, *worker, *rule;
+	const char *type, *sid, *worker;
 	cJSON *ev = NULL;
 	int64_t ms;
-	size_t at;
 
 	r->lines++;
 	if (kind == HIVE_LINE_NO_NEWLINE)
@@ -225,10 +352,8 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	hive_sha256(text, len, hash);
 	if (r->cp.n && no == r->cp.logs[0].lines && kind == HIVE_LINE_OK)
 		memcpy(r->cp_hash, hash, sizeof(hash));
-	if ((rule = hive_redactor_find(r->c->red, text, len, &at)))
-		report(r, HIVE_LEVEL_ERROR, R_SECRETS, NULL, no,
-		       "an unredacted secret (%s) at column %zu", rule, at + 1);
 	ev = hive_json_parse_in_why(&r->arena, text, len, &e);
+	secret_line(r, NULL, no, text, len, ev);
 	if (!ev || !cJSON_IsObject(ev)) {
 		/* the reason: "not valid JSON: byte 40: duplicate key \"prev\"" */
 		report(r, HIVE_LEVEL_ERROR, R_JSON, NULL, no, "%s%s",
@@ -318,7 +443,6 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 		r->last_ts = ms;
 		r->have_ts = 1;
 	}
-	secret_keys(r, cJSON_GetObjectItemCaseSensitive(ev, "details"), no);
 	if (type) {
 		if (!hive_strv_has(&r->types, type))
 			hive_strv_push(&r->types, type);
@@ -544,6 +668,57 @@ static int read_optional(int dirfd, const char *name, char **buf, size_t *len, s
 	return HIVE_OK;
 }
 
+/* Every lanes/NAME.jsonl of the folder at dirfd into owned->lanes, in name order (none
+ * when there is no lanes folder). HIVE_EENV when one cannot be read; what was read stays in
+ * owned for hive_check_owned_free. */
+static int read_lanes(int dirfd, struct hive_check_owned *owned, struct hive_err *err)
+{
+	struct hive_strv names = {0};
+	struct hive_check_file *f;
+	struct dirent *de;
+	char path[600];
+	DIR *d;
+	size_t i, n;
+	int fd, rc = HIVE_OK;
+
+	if ((fd = openat(dirfd, "lanes", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT || errno == ENOTDIR
+			       ? HIVE_OK
+			       : hive_err_sys(err, HIVE_EENV, errno, "lanes");
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return hive_err_sys(err, HIVE_EENV, errno, "lanes");
+	}
+	while ((de = readdir(d))) {
+		n = strlen(de->d_name);
+		if (n > 6 && n < 256 && !strcmp(de->d_name + n - 6, ".jsonl") &&
+		    hive_strv_push(&names, de->d_name) < 0) {
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
+			goto out;
+		}
+	}
+	hive_strv_sort(&names);
+	if (names.n && !(owned->lanes = calloc(names.n, sizeof(*owned->lanes)))) {
+		rc = hive_err_set(err, HIVE_EENV, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < names.n; i++) {
+		f = &owned->lanes[owned->nlanes];
+		snprintf(path, sizeof(path), "lanes/%s", names.v[i]);
+		if (!(f->name = strdup(path))) {
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
+			goto out;
+		}
+		owned->nlanes++;
+		if ((rc = read_optional(dirfd, path, &f->buf, &f->len, err)))
+			goto out;
+	}
+out:
+	closedir(d);
+	hive_strv_clear(&names);
+	return rc;
+}
+
 int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
 				  const char *events_shown, struct hive_check_input *in,
 				  struct hive_check_owned *owned, struct hive_err *err)
@@ -567,9 +742,20 @@ int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
 		hive_check_owned_free(owned);
 		return rc;
 	}
+	if ((rc = read_optional(s->dirfd, "METRICS.json", &owned->metrics, &in->metrics_len,
+				err)) ||
+	    (rc = read_optional(s->dirfd, "RUNBOOK.md", &owned->runbook, &in->runbook_len, err)) ||
+	    (rc = read_lanes(s->dirfd, owned, err))) {
+		hive_check_owned_free(owned);
+		return rc;
+	}
 	in->state_buf = owned->state;
 	in->checkpoint_buf = owned->checkpoint;
 	in->signature_buf = owned->signature;
+	in->metrics_buf = owned->metrics;
+	in->runbook_buf = owned->runbook;
+	in->lanes = owned->lanes;
+	in->nlanes = owned->nlanes;
 	in->metrics_present = fstatat(s->dirfd, "METRICS.json", &st, AT_SYMLINK_NOFOLLOW) == 0;
 	in->read_log = read_folder_log;
 	in->read_log_arg = &s->dirfd;
@@ -578,9 +764,18 @@ int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
 
 void hive_check_owned_free(struct hive_check_owned *owned)
 {
+	size_t i;
+
+	for (i = 0; i < owned->nlanes; i++) {
+		free(owned->lanes[i].name);
+		free(owned->lanes[i].buf);
+	}
+	free(owned->lanes);
 	free(owned->state);
 	free(owned->checkpoint);
 	free(owned->signature);
+	free(owned->metrics);
+	free(owned->runbook);
 	memset(owned, 0, sizeof(*owned));
 }
 
@@ -617,6 +812,7 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 	char state_shown[4200], metrics_shown[4200], cp_shown[4200], sig_shown[4200];
 	size_t len, i;
 	int got, rc = HIVE_OK;
+	const char *rule;
 
 	memset(&r, 0, sizeof(r));
 	r.c = c;
@@ -635,6 +831,10 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 		       "the session folder is a symbolic link (refused)");
 		return HIVE_OK;
 	}
+	/* a folder an older hive named after a secret: its name is in every path and commit */
+	if (in->session && (rule = hive_secret_shape(in->session, strlen(in->session))))
+		report(&r, HIVE_LEVEL_ERROR, R_SECRETS, in->dir_shown, 0,
+		       "the session folder's name has the shape of a secret (%s)", rule);
 	if (in->events_missing) {
 		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, 0,
 		       "the session has no EVENTS.jsonl");
@@ -668,6 +868,7 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 	if (in->session) {
 		check_state(&r, state_shown);
 		check_signature(&r, cp_shown, sig_shown);
+		secret_files(&r, state_shown, metrics_shown, cp_shown);
 	}
 	if (in->session && r.completed_line && !in->metrics_present)
 		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, metrics_shown, 0,

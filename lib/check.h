@@ -11,6 +11,14 @@
 struct hive_redactor;
 struct hive_signers;
 
+/* A file of a session folder held in memory: its name in the folder ("lanes/b.jsonl") and
+ * its bytes. */
+struct hive_check_file {
+	char *name;
+	char *buf;
+	size_t len;
+};
+
 /* A session's files as the checker sees them: EVENTS.jsonl as a descriptor or a buffer
  * (a git blob), STATE.json as a buffer, and whether METRICS.json exists. */
 struct hive_check_input {
@@ -30,6 +38,14 @@ struct hive_check_input {
 	size_t checkpoint_len;
 	const char *signature_buf; /* CHECKPOINT.sig, or NULL when missing */
 	size_t signature_len;
+	/* Files looked at by the secrets rule only: METRICS.json and RUNBOOK.md (NULL when
+	 * missing or not given), and the lane logs (lanes/NAME.jsonl). */
+	const char *metrics_buf;
+	size_t metrics_len;
+	const char *runbook_buf;
+	size_t runbook_len;
+	const struct hive_check_file *lanes;
+	size_t nlanes;
 	/* Another log a CHECKPOINT names (a lane): its bytes in *buf (the caller's), or
 	 * *missing. NULL when the input has none to give. */
 	int (*read_log)(void *arg, const char *name, char **buf, size_t *len, int *missing,
@@ -52,12 +68,15 @@ struct hive_session;
 /* The files of a session folder the checker reads besides its log, owned by the caller of
  * hive_check_input_from_session (hive_check_owned_free). */
 struct hive_check_owned {
-	char *state, *checkpoint, *signature;
+	char *state, *checkpoint, *signature, *metrics, *runbook;
+	struct hive_check_file *lanes;
+	size_t nlanes;
 };
 
 /* Fill in from an opened session folder: EVENTS.jsonl's descriptor (read from its start),
- * the bytes of STATE.json, CHECKPOINT and CHECKPOINT.sig (in *owned; NULL when missing),
- * whether METRICS.json exists, and a reader for the folder's other logs. dir_shown and
+ * the bytes of STATE.json, CHECKPOINT, CHECKPOINT.sig, METRICS.json, RUNBOOK.md and every
+ * lanes/NAME.jsonl (in *owned; NULL or none when missing), whether METRICS.json exists, and a
+ * reader for the folder's other logs. dir_shown and
  * events_shown are borrowed, and s must stay open while in is used. HIVE_EENV when one of
  * those files exists but cannot be read. */
 int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
@@ -73,9 +92,10 @@ size_t hive_check_rules(const struct hive_config *cfg, const char **names);
 
 /*
  * Check one session (or bare log) in one streaming pass over its lines: json, schema,
- * chain, protocol, state, order, secrets, signature (CHECKPOINT against the logs, each
- * signature of CHECKPOINT.sig verified and its signer looked up in c->signers) and the
- * configured policies. Findings go to f
+ * chain, protocol, state, order, secrets (raw bytes and decoded strings of the log, then of
+ * STATE.json, METRICS.json, RUNBOOK.md, CHECKPOINT and the lane logs), signature
+ * (CHECKPOINT against the logs, each signature of CHECKPOINT.sig verified and its signer
+ * looked up in c->signers) and the configured policies. Findings go to f
  * (each rule reports at most 50 per session, then a count). Returns HIVE_OK when the
  * check ran (whatever it found), HIVE_EENV when the log could not be read.
  */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "redact.h"
 #include "util.h"
 
 static int env_is_true(const char *name)
@@ -234,6 +235,9 @@ int hive_ci_step_summary(const char *md, size_t len, const char *full_at, struct
 				"\n> **Cut here**: GitHub shows at most 1 MiB of summary per step; "
 				"the whole report is %s.\n",
 				full_at);
+	/* the report (md) comes scrubbed (hive_redact_buf); the path the note names may not */
+	hive_redact_message(note, sizeof(note));
+	nlen = strlen(note);
 	room = (size_t)st.st_size >= HIVE_STEP_SUMMARY_MAX
 		       ? 0
 		       : HIVE_STEP_SUMMARY_MAX - (size_t)st.st_size;

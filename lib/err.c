@@ -1,6 +1,8 @@
 /* err.c - the error record, the one error printer and value quoting for messages */
 #include "err.h"
 
+#include "redact.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,22 +64,48 @@ void hive_err_prefix(struct hive_err *err, const char *fmt, ...)
 		 old);
 }
 
-void hive_err_print(const struct hive_err *err)
+/* Every diagnostic leaves through here: the text is scrubbed with the redactor's built-in
+ * rules first (token shapes, URL credentials, NAME=VALUE under a secret name), so a value a
+ * message quotes from the user ("db_password:=…" in bad JSON, a token as an unknown option
+ * or a --root) never reaches a CI log as it was given. */
+static void print_scrubbed(const char *kind, const char *msg)
 {
-	fprintf(stderr, "%s: error: %s\n", hive_progname, err->msg[0] ? err->msg : "unknown error");
+	char buf[sizeof(((struct hive_err *)0)->msg) + 512];
+
+	snprintf(buf, sizeof(buf), "%s", msg);
+	hive_redact_message(buf, sizeof(buf));
+	fprintf(stderr, "%s: %s%s\n", hive_progname, kind, buf);
 }
 
-void hive_warn(int quiet, const char *fmt, ...)
+void hive_err_print(const struct hive_err *err)
 {
+	print_scrubbed("error: ", err->msg[0] ? err->msg : "unknown error");
+}
+
+void hive_note(int quiet, const char *fmt, ...)
+{
+	char buf[sizeof(((struct hive_err *)0)->msg) + 512];
 	va_list ap;
 
 	if (quiet)
 		return;
-	fprintf(stderr, "%s: warning: ", hive_progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	print_scrubbed("", buf);
+}
+
+void hive_warn(int quiet, const char *fmt, ...)
+{
+	char buf[sizeof(((struct hive_err *)0)->msg) + 512];
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	print_scrubbed("warning: ", buf);
 }
 
 const char *hive_quote(char *buf, size_t size, const char *s)

@@ -45,11 +45,16 @@ void hive_err_clear(struct hive_err *err);
 void hive_err_prefix(struct hive_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The one error printer: "PROG: error: MSG" on stderr. */
+/* The one error printer: "PROG: error: MSG" on stderr, MSG scrubbed of secrets first
+ * (hive_redact_message: the redactor's built-in rules, whether or not a config is loaded). */
 void hive_err_print(const struct hive_err *err);
 
-/* "PROG: warning: MSG" on stderr, unless quiet. */
+/* "PROG: warning: MSG" on stderr, unless quiet; scrubbed as hive_err_print does. */
 void hive_warn(int quiet, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "PROG: MSG" on stderr, unless quiet; scrubbed as hive_err_print does. Every other line a
+ * tool writes to stderr goes through here. */
+void hive_note(int quiet, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Quote s for a message the way the diagnostics do ("destroy" with JSON escapes),
  * truncated to fit buf. Returns buf. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "id.h"
+#include "redact.h"
 #include "util.h"
 
 enum type_class { T_UNKNOWN, T_SEED, T_INCIDENT, T_METRIC, T_INTERNAL, T_CUSTOM };
@@ -152,6 +153,22 @@ static int check_string(const cJSON *obj, const char *path, const char *key, int
 				    json_kind(v));
 	if (nonempty && !*v->valuestring)
 		return hive_err_set(err, HIVE_EUSAGE, "%s.%s: must not be empty", path, key);
+	return HIVE_OK;
+}
+
+/* details.resource is an identifier (reports, metrics and STATE.json name resources by it):
+ * one with a secret's shape is refused, never rewritten, and not repeated in the message. */
+static int check_resource_not_secret(const cJSON *details, struct hive_err *err)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(details, "resource");
+	const char *rule;
+
+	if (cJSON_IsString(v) && (rule = hive_secret_shape(v->valuestring, strlen(v->valuestring))))
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "details.resource has the shape of a secret (%s): a resource "
+				    "names things in clear, so it is refused (the value is not "
+				    "repeated here)",
+				    rule);
 	return HIVE_OK;
 }
 
@@ -376,6 +393,7 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 	if (required && (rc = all_missing(details, type, err)))
 		return rc;
 	if ((rc = check_string(details, "details", "resource", required, 1, err)) ||
+	    (rc = check_resource_not_secret(details, err)) ||
 	    (rc = check_enum(details, "details", "action", actions, NULL, required, err)))
 		return rc;
 	if ((rc = check_enum(details, "details", "platform", builtin_platforms, platforms, required,

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lines.h"
+#include "redact.h"
 #include "util.h"
 
 enum format { F_TEXT, F_JSON, F_GITHUB, F_JUNIT, F_CODEQUALITY };
@@ -213,7 +214,7 @@ void hive_findings_add(struct hive_findings *f, enum hive_level level, const cha
 {
 	const char *lvl = level == HIVE_LEVEL_ERROR ? "error" : "warning";
 	struct suite *s = current(f);
-	char msg[2048];
+	char msg[2048], shown[4400];
 	va_list ap;
 	cJSON *o;
 	char *text;
@@ -223,6 +224,12 @@ void hive_findings_add(struct hive_findings *f, enum hive_level level, const cha
 	va_end(ap);
 	if (!file)
 		file = s ? s->file : "-";
+	/* a finding quotes what it found (a value, a path): it leaves scrubbed, like every
+	 * diagnostic (hive_redact_message) */
+	hive_redact_message(msg, sizeof(msg));
+	snprintf(shown, sizeof(shown), "%s", file);
+	if (hive_redact_message(shown, sizeof(shown)))
+		file = shown;
 	if (s && kept_already(s, level, rule, file, line, msg))
 		return; /* the same finding under a second configuration */
 	keep(f, level, rule, file, line, msg);

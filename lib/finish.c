@@ -53,7 +53,7 @@ struct reports {
 static int write_reports(struct reports *r)
 {
 	struct hive_facts *facts = NULL;
-	struct hive_buf md = {0};
+	struct hive_buf md = {0}, mj = {0};
 	struct stat st;
 	cJSON *metrics = NULL;
 	char *text = NULL, shown[4300];
@@ -65,11 +65,14 @@ static int write_reports(struct reports *r)
 		metrics = hive_report_metrics(facts);
 		text = cJSON_Print(metrics);
 		snprintf(shown, sizeof(shown), "%s/METRICS.json", r->s->dir);
-		if (!text)
+		if (text)
+			hive_buf_puts(&mj, text);
+		/* what leaves the process is scrubbed, whatever the log holds */
+		if (!text || hive_redact_buf(&mj) < 0)
 			rc = hive_err_set(&r->err, HIVE_EENV, "out of memory");
 		else
-			rc = hive_write_atomic(r->s->dirfd, "METRICS.json", text, strlen(text),
-					       shown, &r->err);
+			rc = hive_write_atomic(r->s->dirfd, "METRICS.json", mj.p, mj.len, shown,
+					       &r->err);
 		if (rc)
 			goto out;
 		r->made_metrics = 1;
@@ -77,7 +80,7 @@ static int write_reports(struct reports *r)
 	if (fstatat(r->s->dirfd, "RUNBOOK.md", &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		hive_report_markdown(facts, "runbook", r->verdict, &md);
 		snprintf(shown, sizeof(shown), "%s/RUNBOOK.md", r->s->dir);
-		if (md.oom)
+		if (md.oom || hive_redact_buf(&md) < 0)
 			rc = hive_err_set(&r->err, HIVE_EENV, "out of memory");
 		else
 			rc = hive_write_atomic(r->s->dirfd, "RUNBOOK.md", md.p, md.len, shown,
@@ -92,6 +95,7 @@ out:
 	cJSON_free(text);
 	cJSON_Delete(metrics);
 	hive_buf_free(&md);
+	hive_buf_free(&mj);
 	hive_facts_free(facts);
 	return rc;
 }

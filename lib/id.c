@@ -4,9 +4,10 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "redact.h"
 #include "util.h"
 
-int hive_id_check(const char *what, const char *id, size_t len, struct hive_err *err)
+int hive_id_check_syntax(const char *what, const char *id, size_t len, struct hive_err *err)
 {
 	char q[300];
 	size_t i;
@@ -30,6 +31,24 @@ int hive_id_check(const char *what, const char *id, size_t len, struct hive_err 
 	if (id[0] == '.' || id[0] == '-')
 		return hive_err_set(err, HIVE_EUSAGE, "%s %s must not start with '%c'", what,
 				    hive_quote(q, sizeof(q), id), id[0]);
+	return HIVE_OK;
+}
+
+int hive_id_check(const char *what, const char *id, size_t len, struct hive_err *err)
+{
+	const char *rule;
+	int rc;
+
+	if ((rc = hive_id_check_syntax(what, id, len, err)))
+		return rc;
+	/* an id is written in clear into the log, STATE.json, folder names and git's objects,
+	 * where nothing can take it back: one with a secret's shape is refused, not rewritten,
+	 * and the message does not repeat it */
+	if ((rule = hive_secret_shape(id, len)))
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "%s has the shape of a secret (%s): an id is written in clear, "
+				    "so it is refused (the value is not repeated here)",
+				    what, rule);
 	return HIVE_OK;
 }
 

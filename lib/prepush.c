@@ -214,7 +214,8 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 	struct hive_pushed p = {0};
 	const git_tree_entry *e, *pe = pub ? git_tree_entry_byname(pub, id) : NULL;
 	git_tree *dir = NULL, *pdir = NULL;
-	git_blob *events = NULL, *state = NULL, *cp = NULL, *sig = NULL;
+	git_blob *events = NULL, *state = NULL, *cp = NULL, *sig = NULL, *metrics = NULL,
+		 *runbook = NULL;
 	struct tree_logs logs = {w->repo, NULL};
 	char dir_shown[4200], events_shown[4300], key[2 * GIT_OID_HEXSZ + 80];
 	int rc;
@@ -278,6 +279,9 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 	give_blob(w->repo, dir, HIVE_CHECKPOINT_FILE, &cp, &in.checkpoint_buf, &in.checkpoint_len);
 	give_blob(w->repo, dir, HIVE_CHECKPOINT_SIG_FILE, &sig, &in.signature_buf,
 		  &in.signature_len);
+	/* for the secrets rule, as on disk */
+	give_blob(w->repo, dir, "METRICS.json", &metrics, &in.metrics_buf, &in.metrics_len);
+	give_blob(w->repo, dir, "RUNBOOK.md", &runbook, &in.runbook_buf, &in.runbook_len);
 	logs.dir = dir;
 	in.read_log = read_tree_log;
 	in.read_log_arg = &logs;
@@ -287,6 +291,8 @@ out:
 	git_blob_free(state);
 	git_blob_free(cp);
 	git_blob_free(sig);
+	git_blob_free(metrics);
+	git_blob_free(runbook);
 	git_tree_free(dir);
 	git_tree_free(pdir);
 	git_error_clear();

@@ -316,3 +316,14 @@ not here")"
 	run git push origin main
 	assert_success
 }
+
+@test "the pre-push gate scans a session's RUNBOOK.md and METRICS.json as they are in the pushed commit" {
+	local tok="ghp""_0123456789abcdefghijklmnopqrstuvwxyz"
+	new_session s3 1
+	hive-runbook -q --session s3 --finish >/dev/null
+	printf -- '- Note: %s\n' "$tok" >>"$(session_dir s3)/RUNBOOK.md"
+	git add -A && git commit -q -m 's3 with a token in its runbook'
+	refused_push origin main
+	assert_output --regexp 'Docs/hive-mind/sessions/s3/RUNBOOK\.md:[0-9]+: error: \[secrets\]'
+	[[ "$output" != *"$tok"* ]] || fail "the token was printed"
+}

@@ -474,7 +474,7 @@ Docs/hive-mind/sessions/s1/CHECKPOINT:3: error: [signature] EVENTS.jsonl grew pa
 	printf '%s\n' 'redact:' "  patterns: ['(a+)+[!#]']" >.hive.yml
 	run --separate-stderr hive-check --session s1
 	assert_failure 1
-	assert_output "Docs/hive-mind/sessions/s1/EVENTS.jsonl:3: error: [secrets] an unredacted secret (match_limit) at column 1"
+	assert_output "Docs/hive-mind/sessions/s1/EVENTS.jsonl:3: error: [secrets] an unredacted secret (match_limit) in the value of step"
 }
 
 @test "secrets: what hive-emit redacts passes; a secret-named key with a plain value written by hand does not" {

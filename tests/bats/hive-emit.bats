@@ -743,15 +743,17 @@ assert_nowhere() {
 	assert_redacted url_credentials "https://[REDACTED:url_credentials]@registry.example.com/x" "Hunter2Pass" "$u"
 }
 
-@test "redaction: every shape in one event, in nested values, arrays and resource; the note counts them" {
+@test "redaction: every shape in one event, in nested values, arrays and a URL; the note counts them" {
 	local aws="AKIA""Q2W3E4R5T6Y7U8I9" gh="ghs""_$X36" gl="glpat""-ZYXWVUTSRQPONMLKJIHG"
-	emit_ok deployment_configured --resource "https://ci:S3cretPw@git.example.com/app" --action update \
-		--platform K8s --status success "a.b.c=$aws" "list:=[\"$gh\",\"ok\"]" "d=$gl and $aws"
+	emit_ok deployment_configured --resource app --action update \
+		--platform K8s --status success "a.b.c=$aws" "list:=[\"$gh\",\"ok\"]" "d=$gl and $aws" \
+		"repo=https://ci:S3cretPw@git.example.com/app"
 	assert_stdout_is_tail 1
-	assert_jq '.details.resource == "https://[REDACTED:url_credentials]@git.example.com/app"' "$output"
+	assert_jq '.details.resource == "app"' "$output"
 	assert_jq '.details.configuration == {"a":{"b":{"c":"[REDACTED:aws_access_key]"}},
 		"list":["[REDACTED:github_token]","ok"],
-		"d":"[REDACTED:gitlab_token] and [REDACTED:aws_access_key]"}' "$output"
+		"d":"[REDACTED:gitlab_token] and [REDACTED:aws_access_key]",
+		"repo":"https://[REDACTED:url_credentials]@git.example.com/app"}' "$output"
 	assert_stderr_is "hive-emit: redacted 5 secret values before writing"
 	assert_nowhere "$aws"
 	assert_nowhere "$gh"

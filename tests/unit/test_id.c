@@ -90,6 +90,33 @@ static void test_id_check_invalid(void **state)
 
 /* --- hive_id_generate --------------------------------------------------------------- */
 
+/* An id with a secret's shape is refused, and the message names the rule, not the id. */
+static void test_id_check_secret_shape(void **state)
+{
+	static const char *ids[] = {
+		"wghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789",
+		"AKIAQ2W3E4R5T6Y7U8I9",
+		"deploy-glpat-ZYXWVUTSRQPONMLKJIHG",
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig",
+	};
+	struct hive_err err = {0};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		assert_int_equal(hive_id_check("worker", ids[i], strlen(ids[i]), &err),
+				 HIVE_EUSAGE);
+		if (strncmp(err.msg, "worker has the shape of a secret (", 34) ||
+		    strstr(err.msg, ids[i] + 5))
+			fail_msg("%s: %s", ids[i], err.msg);
+	}
+	/* ids hive makes, and ordinary names, are fine */
+	assert_int_equal(hive_id_check("session id", "gh-8812-1", 9, &err), HIVE_OK);
+	assert_int_equal(hive_id_check("session id", "20250115T103000Z-0a1b2c3d", 25, &err),
+			 HIVE_OK);
+	assert_int_equal(hive_id_check("worker", "devops-worker", 13, &err), HIVE_OK);
+}
+
 static void test_id_generate(void **state)
 {
 	char a[32], b[32];
@@ -122,6 +149,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_id_check_valid),
 		cmocka_unit_test(test_id_check_invalid),
+		cmocka_unit_test(test_id_check_secret_shape),
 		cmocka_unit_test(test_id_generate),
 	};
 

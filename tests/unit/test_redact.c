@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../../lib/redact.h"
+#include "../../lib/util.h"
 
 #define HEX40 "0123456789abcdef0123456789abcdef01234567"
 #define HEX64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -187,10 +188,10 @@ static void test_redact_key_names(void **state)
 		"\"x-api-key\":\"[REDACTED]\",\"DB_PASSWORD\":\"[REDACTED]\",\"APIKey\":\"["
 		"REDACTED]\","
 		"\"github_token\":\"[REDACTED]\","
-		"\"nested\":{\"auth\":{\"token\":\"[REDACTED]\",\"user\":\"bob\"}},"
+		"\"nested\":{\"auth\":\"[REDACTED]\"},"
 		"\"list\":[{\"password\":\"[REDACTED]\"},\"plain\",[{\"secret\":\"[REDACTED]\"}]],"
 		"\"tokenizer\":\"bert\",\"author\":\"me\",\"key\":\"k\",\"secretary\":\"s\","
-		"\"passwords_policy\":\"p\",\"unset_token\":null,\"done\":\"[REDACTED]\","
+		"\"passwords_policy\":\"[REDACTED]\",\"unset_token\":null,\"done\":\"[REDACTED]\","
 		"\"session_cookie\":\"c\"}}";
 	char *got;
 	int n;
@@ -199,7 +200,8 @@ static void test_redact_key_names(void **state)
 	n = hive_redact(fx->bare, obj, 1);
 	got = unit_print(obj);
 	assert_string_equal(got, want);
-	assert_int_equal(n, 18);
+	/* auth (a docker config's) goes whole; passwords_policy holds "password" */
+	assert_int_equal(n, 19);
 	cJSON_free(got);
 	/* already redacted values are not counted again */
 	assert_int_equal(hive_redact(fx->bare, obj, 1), 0);
@@ -238,25 +240,27 @@ static void test_redact_configured_keys(void **state)
 	assert_false(hive_redactor_key_is_secret(fx->bare, ""));
 }
 
-static void test_redact_keys_too_and_key_names(void **state)
+/* HIVE_REDACT_CONTEXT (git, ci, a profile): key names do not matter and keys are never
+ * rewritten; token shapes go from the values, but ids and hashes are not looked at. */
+static void test_redact_context_mode(void **state)
 {
 	struct redact_fx *fx = *state;
 	cJSON *obj = unit_json("{\"password\":\"hunter2\",\"note\":\"AKIAIOSFODNN7EXAMPLE\","
-			       "\"AKIAIOSFODNN7EXAMPLE\":\"v\"}");
+			       "\"AKIAIOSFODNN7EXAMPLE\":\"v\",\"commit\":\"" HEX40 "\","
+			       "\"branch\":\"ghp_" GH36 "\"}");
 	char *got;
 
-	/* keys_too = 0: names do not matter, token shapes still go, in keys too */
-	assert_int_equal(hive_redact(fx->bare, obj, 0), 2);
+	assert_int_equal(hive_redact(fx->bare, obj, HIVE_REDACT_CONTEXT), 2);
 	got = unit_print(obj);
 	assert_string_equal(got, "{\"password\":\"hunter2\",\"note\":\"[REDACTED:aws_access_key]\","
-				 "\"[REDACTED:aws_access_key]\":\"v\"}");
-	assert_null(strstr(got, "AKIAIOSFODNN7EXAMPLE"));
+				 "\"AKIAIOSFODNN7EXAMPLE\":\"v\",\"commit\":\"" HEX40 "\","
+				 "\"branch\":\"[REDACTED:github_token]\"}");
 	cJSON_free(got);
 	cJSON_Delete(obj);
 
 	/* a bare string */
 	obj = cJSON_CreateString("x https://a:b@c y");
-	assert_int_equal(hive_redact(fx->bare, obj, 1), 1);
+	assert_int_equal(hive_redact(fx->bare, obj, HIVE_REDACT_DETAILS), 1);
 	assert_string_equal(obj->valuestring, "x https://[REDACTED:url_credentials]@c y");
 	cJSON_Delete(obj);
 }
@@ -485,6 +489,272 @@ static void test_redactor_find_nul_bytes(void **state)
 
 #define R(f) cmocka_unit_test_setup_teardown(f, setup_redactor, teardown_redactor)
 
+/* The key-name corpus README "Redaction" documents: every name in must[] is a secret's,
+ * none in must_not[] is. */
+static void test_redact_key_name_corpus(void **state)
+{
+	struct redact_fx *fx = *state;
+	static const char *must[] = {
+		"password",
+		"Password",
+		"PASSWORD",
+		"passwd",
+		"db_password",
+		"DB_PASSWORD",
+		"dbPassword",
+		"dbpassword",
+		"passwords",
+		"password_hash",
+		"mysql-root-password",
+		"passphrase",
+		"gpg_passphrase",
+		"pwd",
+		"db_pwd",
+		"dbpwd",
+		"pass",
+		"db_pass",
+		"smtp.pass",
+		"credentials",
+		"aws_credentials",
+		"credential",
+		"authorization",
+		"Authorization",
+		"proxyAuthorization",
+		"auth",
+		"basic_auth",
+		"oauth",
+		"http.auth",
+		"token",
+		"access_token",
+		"accessToken",
+		"githubtoken",
+		"X-Auth-Token",
+		"secret",
+		"secrets",
+		"client_secret",
+		"clientSecret",
+		"secret_key",
+		"dbsecret",
+		"api_key",
+		"apiKey",
+		"APIKey",
+		"apikey",
+		"x-api-key",
+		"private_key",
+		"privateKey",
+		"privatekey",
+		"access_key",
+		"accesskey",
+		"AWS_SECRET_ACCESS_KEY",
+	};
+	static const char *must_not[] = {
+		"author",      "authors",    "authority", "authored_by", "compass",    "bypass",
+		"passenger",   "passport",   "passage",	  "tokens",	 "max_tokens", "tokenizer",
+		"key",	       "keyboard",   "monkey",	  "secretary",	 "status",     "resource",
+		"description", "public_key", "key_name",  "pathway",	 "",	       "cwd",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(must) / sizeof(must[0]); i++)
+		if (!hive_redactor_key_is_secret(fx->bare, must[i]))
+			fail_msg("%s must be a secret's key name", must[i]);
+	for (i = 0; i < sizeof(must_not) / sizeof(must_not[0]); i++)
+		if (hive_redactor_key_is_secret(fx->bare, must_not[i]))
+			fail_msg("%s must not be a secret's key name", must_not[i]);
+}
+
+/* URL credentials in every form RFC 3986's userinfo allows, with a password: the userinfo
+ * ends at the LAST '@' of the authority. A user without a password is left alone. */
+static void test_redact_url_credentials_rfc3986(void **state)
+{
+	struct redact_fx *fx = *state;
+
+	redacts(fx->bare, "redis://:s3cret-pw@cache:6379/0",
+		"redis://[REDACTED:url_credentials]@cache:6379/0", 1, "s3cret-pw");
+	redacts(fx->bare, "https://deploy:p@ss@w0rd@git.example.com/acme/app.git",
+		"https://[REDACTED:url_credentials]@git.example.com/acme/app.git", 1, "w0rd");
+	redacts(fx->bare, "amqp://user%3Asecretpw@mq/vhost",
+		"amqp://[REDACTED:url_credentials]@mq/vhost", 1, "secretpw");
+	redacts(fx->bare, "postgres://app:pa%40ss%2Fw@db/x?sslmode=require",
+		"postgres://[REDACTED:url_credentials]@db/x?sslmode=require", 1, "pa%40ss");
+	redacts(fx->bare, "http://u:pw@[::1]:8080/",
+		"http://[REDACTED:url_credentials]@[::1]:8080/", 1, "u:pw");
+	redacts(fx->bare, "two: https://a:b@h1 and ftp://:c@h2",
+		"two: https://[REDACTED:url_credentials]@h1 and "
+		"ftp://[REDACTED:url_credentials]@h2",
+		2, ":c@");
+	/* no password: a user name, not a secret */
+	redacts(fx->bare, "ssh://git@github.com/acme/app", "ssh://git@github.com/acme/app", 0,
+		NULL);
+	redacts(fx->bare, "https://host:8443/a@b", "https://host:8443/a@b", 0, NULL);
+	redacts(fx->bare, "https://user@host:8443/x", "https://user@host:8443/x", 0, NULL);
+}
+
+/* NAME=VALUE, NAME:=VALUE and NAME: VALUE in free text, when NAME is a secret key name. */
+static void test_redact_secret_assignment(void **state)
+{
+	struct redact_fx *fx = *state;
+
+	redacts(fx->bare, "mysql -u root --password=hunter2 -h db",
+		"mysql -u root --password=[REDACTED:secret_assignment] -h db", 1, "hunter2");
+	redacts(fx->bare, "Server=db;User Id=sa;Password=Tr0ub4dor;",
+		"Server=db;User Id=sa;Password=[REDACTED:secret_assignment];", 1, "Tr0ub4dor");
+	redacts(fx->bare, "\"db_password:=s3cretPassw0rd\": not valid JSON",
+		"\"db_password:=[REDACTED:secret_assignment]\": not valid JSON", 1,
+		"s3cretPassw0rd");
+	redacts(fx->bare, "Authorization: Bearer abc.def-ghi",
+		"Authorization: [REDACTED:secret_assignment]", 1, "abc.def");
+	redacts(fx->bare, "login with pwd='two words' now",
+		"login with pwd='[REDACTED:secret_assignment]' now", 1, "two words");
+	redacts(fx->bare, "auth: [REDACTED] stays", "auth: [REDACTED] stays", 0, NULL);
+	/* Regression (fuzz_redact): a value that ends inside another rule's match; the two
+	 * are replaced as one, so the private key's body does not survive */
+	redacts(fx->bare,
+		"yauthorization: \\nk-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD9\n"
+		"-----END RSA PRIVATE KEY-----enn",
+		"yauthorization: [REDACTED:secret_assignment]", 1, "MIIBOgIBAAJBAKj34GkxFhD9");
+	/* Regression (fuzz_redact): a Slack token that runs into a URL's scheme; the URL's
+	 * password goes with it */
+	redacts(fx->bare,
+		"xoxb-1234567890-abcdefghijKLMNhttps://deploy:Pw7Kq2Lz9Xc4@git.example.com/app",
+		"[REDACTED:slack_token]@git.example.com/app", 1, "Pw7Kq2Lz9Xc4");
+	/* Regression (fuzz_redact): a replacement's ':' is no password separator, so what was
+	 * redacted once is left as it is (and the gate finds nothing in it) */
+	redacts(fx->bare,
+		"httpz://ab=-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE "
+		"KEY-----~obca@x",
+		"httpz://ab=[REDACTED:private_key]~obca@x", 1, "MIIB");
+	/* Regression (fuzz_redact): a redact.keys name holds none of the built-in names' stems,
+	 * and its assignment is found all the same */
+	redacts(fx->r, "login session_cookie:abc123 ok",
+		"login session_cookie:[REDACTED:secret_assignment] ok", 1, "abc123");
+	/* a backslash inside a value (decoded text) is part of it: no tail leaks */
+	redacts(fx->bare, "password=ab\\cd x", "password=[REDACTED:secret_assignment] x", 1, "cd");
+	/* not secret names */
+	redacts(fx->bare, "author=jane passenger=3 bypass=yes key=value",
+		"author=jane passenger=3 bypass=yes key=value", 0, NULL);
+	/* in JSON text a replacement never takes a quote or a backslash away */
+	redacts(fx->bare, "{\"a\":\"password=\",\"b\":\"c\"}", "{\"a\":\"password=\",\"b\":\"c\"}",
+		0, NULL);
+	redacts(fx->bare, "{\"cmd\":\"x --password=\\\"pw\\\"\"}",
+		"{\"cmd\":\"x --password=\\\"pw\\\"\"}", 0, NULL);
+}
+
+/* Patterns and key names never touch the keys hive defines, nor its ids, enums and hashes:
+ * a pattern matching "status" or any 32 hex digits rewrites user values only. */
+static void test_redact_details_fixed_keys(void **state)
+{
+	struct hive_config cfg;
+	struct hive_redactor *r = NULL;
+	struct hive_err err = {0};
+	cJSON *details, *git;
+	char *got;
+
+	(void)state;
+	unit_config_from(&cfg, "redact:\n  patterns: ['status', '[0-9a-f]{32}', 'K8s', 'api']\n");
+	assert_int_equal(hive_redactor_new(&cfg, &r, &err), HIVE_OK);
+	details = unit_json("{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
+			    "\"configuration\":{\"status\":\"status ok\",\"build\":\"" HEX40 "\"},"
+			    "\"status\":\"success\"}");
+	assert_int_equal(hive_redact(r, details, HIVE_REDACT_DETAILS), 3);
+	got = unit_print(details);
+	assert_string_equal(got,
+			    "{\"resource\":\"api\",\"action\":\"update\",\"platform\":\"K8s\","
+			    "\"configuration\":{\"[REDACTED:pattern]\":\"[REDACTED:pattern] ok\","
+			    "\"build\":\"[REDACTED:pattern]\"},\"status\":\"success\"}");
+	cJSON_free(got);
+	git = unit_json("{\"commit\":\"" HEX40 "\",\"branch\":\"main\",\"dirty\":false,"
+			"\"tag\":null,\"remote\":\"https://x/" HEX40 "\"}");
+	assert_int_equal(hive_redact(r, git, HIVE_REDACT_CONTEXT), 1);
+	got = unit_print(git);
+	assert_string_equal(got, "{\"commit\":\"" HEX40 "\",\"branch\":\"main\",\"dirty\":false,"
+				 "\"tag\":null,\"remote\":\"https://x/[REDACTED:pattern]\"}");
+	/* and the gate's scan sees what the writer would change, nothing else */
+	assert_int_equal(hive_redactor_scan_json(r, git, HIVE_REDACT_CONTEXT, NULL, NULL), 0);
+	cJSON_free(got);
+	cJSON_Delete(details);
+	cJSON_Delete(git);
+	hive_redactor_free(r);
+	hive_config_free(&cfg);
+}
+
+struct found {
+	int n;
+	char rule[64], key[64];
+	int in_key;
+};
+
+static void note_found(void *arg, const char *rule, const char *key, int in_key)
+{
+	struct found *f = arg;
+
+	if (!f->n++) {
+		snprintf(f->rule, sizeof(f->rule), "%s", rule);
+		snprintf(f->key, sizeof(f->key), "%s", key ? key : "");
+		f->in_key = in_key;
+	}
+}
+
+/* The gate's scan looks at strings decoded: a token written with JSON escapes is found. */
+static void test_redactor_scan_json_decoded(void **state)
+{
+	struct redact_fx *fx = *state;
+	cJSON *ev = unit_json("{\"seq\":2,\"event_type\":\"pipeline_updated\","
+			      "\"details\":{\"resource\":\"api\",\"configuration\":{\"note\":"
+			      "\"gh\\u0070_" GH36 "\",\"url\":\"https:\\/\\/u:p@h\","
+			      "\"db\":{\"password\":\"x\"}}},\"git\":{\"commit\":\"" HEX40 "\"}}");
+	struct found f = {0};
+
+	assert_null(
+		hive_redactor_find(fx->bare, "gh\\u0070_" GH36, strlen("gh\\u0070_" GH36), NULL));
+	assert_int_equal(hive_redactor_scan_event(fx->bare, ev, note_found, &f), 3);
+	assert_string_equal(f.rule, "github_token");
+	assert_string_equal(f.key, "note");
+	assert_int_equal(f.in_key, 0);
+	cJSON_Delete(ev);
+}
+
+/* Ids are refused, not rewritten: hive_secret_shape says which built-in rule they match. */
+static void test_secret_shape_for_ids(void **state)
+{
+	(void)state;
+	assert_string_equal(hive_secret_shape("w"
+					      "ghp_" GH36,
+					      41),
+			    "github_token");
+	assert_string_equal(hive_secret_shape("AKIAIOSFODNN7EXAMPLE", 20), "aws_access_key");
+	assert_string_equal(hive_secret_shape("eyJhbGciOi.eyJzdWIiOi.x", 23), "jwt");
+	assert_null(hive_secret_shape("devops-worker", 13));
+	assert_null(hive_secret_shape("gh-8812-1", 9));
+	assert_null(hive_secret_shape("20250115T103000Z-0a1b2c3d", 25));
+}
+
+/* Diagnostics and whole texts are scrubbed with the built-in rules. */
+static void test_redact_message_and_buf(void **state)
+{
+	char msg[256];
+	struct hive_buf b = {0};
+
+	(void)state;
+	snprintf(msg, sizeof(msg), "unknown option --ghp_%s (see --help)", GH36);
+	assert_int_equal(hive_redact_message(msg, sizeof(msg)), 1);
+	assert_string_equal(msg, "unknown option --[REDACTED:github_token] (see --help)");
+	snprintf(msg, sizeof(msg), "\"db_password:=s3cretPassw0rd\": the value after := is bad");
+	assert_int_equal(hive_redact_message(msg, sizeof(msg)), 1);
+	assert_null(strstr(msg, "s3cretPassw0rd"));
+	snprintf(msg, sizeof(msg), "details.action: \"destroy\" is not one of create");
+	assert_int_equal(hive_redact_message(msg, sizeof(msg)), 0);
+	assert_string_equal(msg, "details.action: \"destroy\" is not one of create");
+
+	hive_buf_puts(&b,
+		      "- Commit: " HEX40 "\n- Remote: https://u:pw@h/x\n- Note: ghp_" GH36 "\n");
+	assert_int_equal(hive_redact_buf(&b), 2);
+	assert_string_equal(b.p, "- Commit: " HEX40
+				 "\n- Remote: https://[REDACTED:url_credentials]@h/x\n"
+				 "- Note: [REDACTED:github_token]\n");
+	hive_buf_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -492,7 +762,14 @@ int main(void)
 		R(test_redact_leaves_ordinary_values),
 		R(test_redact_key_names),
 		R(test_redact_configured_keys),
-		R(test_redact_keys_too_and_key_names),
+		R(test_redact_context_mode),
+		R(test_redact_key_name_corpus),
+		R(test_redact_url_credentials_rfc3986),
+		R(test_redact_secret_assignment),
+		cmocka_unit_test(test_redact_details_fixed_keys),
+		R(test_redactor_scan_json_decoded),
+		cmocka_unit_test(test_secret_shape_for_ids),
+		cmocka_unit_test(test_redact_message_and_buf),
 		R(test_redact_secret_named_key_holding_a_token),
 		R(test_redactor_find),
 		R(test_redactor_find_unterminated),
