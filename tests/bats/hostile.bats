@@ -127,8 +127,12 @@ DEPLOY=(deployment_configured --resource api --action update --platform K8s --st
 }
 
 @test "diagnostics: a token in a --root path is not echoed by any tool" {
-	local file="$BATS_TEST_TMPDIR/plain-file"
+	local file="$REPO/plain-file"
 	: >"$file"
+	# outside the work tree: refused before anything is read (exit 2), the token not repeated
+	refused_quietly 2 "^hive-init: error: --root $BATS_TEST_TMPDIR/\[REDACTED:github_token\] is outside the work tree" \
+		"$X36" hive-init --root "$BATS_TEST_TMPDIR/$GH" --session s2
+	# inside it: the failure names the path, scrubbed
 	refused_quietly 3 "^hive-init: error: $file/\[REDACTED:github_token\]: Not a directory\$" \
 		"$X36" hive-init --root "$file/$GH" --session s2
 	refused_quietly 3 "^hive-runbook: error: $file/\[REDACTED:github_token\]: Not a directory\$" \
