@@ -111,8 +111,11 @@ printf '%s\n' 'redact:' '  keys: [pin]' "  patterns: ['corp_[A-Za-z0-9]{8}']" 'e
 cd "$R" || exit 2
 commit initial
 S=$R/Docs/hive-mind/sessions
-BAD=$T/bad # a second root for damaged sessions, so --all on the first stays clean
+# a second root for damaged sessions, so --all on the first stays clean: inside the work tree
+# (a root outside it is refused), and kept out of the commits the --pre-push cases push
+BAD=$R/bad
 mkdir -p "$BAD/sessions"
+printf '/bad/\n' >>.git/info/exclude
 
 # --- hive-init ------------------------------------------------------------------------
 
