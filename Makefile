@@ -100,7 +100,7 @@ sanitize: deps
 	@$(MAKE) --no-print-directory BUILD=build/san OPT="-O1 -g -fno-omit-frame-pointer" \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
 		all $(UNIT_SRC:tests/unit/%.c=build/san/tests/%)
-	@sh tests/sanitize.sh build/san
+	@HIVE_SAN_LDLIBS=$(call shq,$(LDLIBS_ALL)) sh tests/sanitize.sh build/san
 
 # each tool's main paths under memcheck: zero leaks, zero errors
 valgrind: deps all

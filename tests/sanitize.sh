@@ -32,10 +32,15 @@ export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 # First prove the build is instrumented: a probe linked with $BUILD/libhive.a overflows a
 # heap buffer inside lib/ (hive_quote told the buffer is bigger than it is). An
 # uninstrumented libhive.a would let that pass silently, and so would every suite below.
+# It links with the libraries the tools link with (HIVE_SAN_LDLIBS, the Makefile's LDLIBS_ALL, a
+# list of words): err.o reaches the redactor, and that PCRE2 and cJSON.
 probe=$logs/probe
 printf '%s\n' '#include <stdlib.h>' '#include "err.h"' \
 	'int main(void) { char *b = malloc(8); hive_quote(b, 64, "0123456789abcdef"); free(b); return 0; }' |
-	${CC:-cc} -fsanitize=address,undefined -g -Ilib -x c - -x none "$BUILD/libhive.a" -o "$probe" || exit 2
+	# shellcheck disable=SC2086 # HIVE_SAN_LDLIBS is a list of linker words
+	${CC:-cc} -fsanitize=address,undefined -g -Ilib -x c - -x none "$BUILD/libhive.a" \
+		${HIVE_SAN_LDLIBS:--Lbuild/deps/lib -lgit2 -lz -lyaml -lcrypto -lcjson -lpcre2-8} \
+		-o "$probe" || exit 2
 ASAN_OPTIONS="exitcode=86:log_path=$logs/probe-report" "$probe"
 prc=$?
 if [ "$prc" -eq 86 ] && grep -q 'heap-buffer-overflow' "$logs"/probe-report* &&
