@@ -82,30 +82,33 @@ void hive_err_print(const struct hive_err *err)
 	print_scrubbed("error: ", err->msg[0] ? err->msg : "unknown error");
 }
 
-void hive_note(int quiet, const char *fmt, ...)
+/* hive_note and hive_warn: format, then print_scrubbed with kind, unless quiet. */
+static void vprint_scrubbed(int quiet, const char *kind, const char *fmt, va_list ap)
 {
 	char buf[sizeof(((struct hive_err *)0)->msg) + 512];
-	va_list ap;
 
 	if (quiet)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
+	print_scrubbed(kind, buf);
+}
+
+void hive_note(int quiet, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprint_scrubbed(quiet, "", fmt, ap);
 	va_end(ap);
-	print_scrubbed("", buf);
 }
 
 void hive_warn(int quiet, const char *fmt, ...)
 {
-	char buf[sizeof(((struct hive_err *)0)->msg) + 512];
 	va_list ap;
 
-	if (quiet)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vprint_scrubbed(quiet, "warning: ", fmt, ap);
 	va_end(ap);
-	print_scrubbed("warning: ", buf);
 }
 
 const char *hive_quote(char *buf, size_t size, const char *s)
