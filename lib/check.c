@@ -261,8 +261,9 @@ static void policy_found(void *arg, const char *rule, const char *message, const
 	(void)fix; /* the writer shows it; the gate reports what is there */
 	for (i = R_CLEAN_TREE; i < NRULES && strcmp(rule_names[i], rule); i++)
 		;
-	if (i < NRULES)
-		report(p->r, HIVE_LEVEL_ERROR, i, NULL, p->line, "%s", message);
+	if (i < NRULES) /* "policy.require_tags" is reported "(policy: require_tags)" */
+		report(p->r, HIVE_LEVEL_ERROR, i, NULL, p->line, "%s (policy: %s)", message,
+		       rule + strlen("policy."));
 }
 
 static void check_policies(struct run *r, const cJSON *ev, size_t line)

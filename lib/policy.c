@@ -33,10 +33,7 @@ size_t hive_policy_event(const struct hive_config *cfg, const cJSON *ev, hive_po
 	if (!cfg || !type)
 		return 0;
 	if (hive_strv_has(&cfg->require_clean_tree, type) && !cJSON_IsFalse(dirty)) {
-		snprintf(msg, sizeof(msg),
-			 "%s was recorded from a %s work tree (policy: "
-			 "require_clean_tree)",
-			 type,
+		snprintf(msg, sizeof(msg), "%s was recorded from a %s work tree", type,
 			 cJSON_IsTrue(dirty) ? "dirty" : "possibly dirty (git.dirty is null)");
 		fn(arg, "policy.require_clean_tree", msg,
 		   "commit or stash the changes first (git status shows them), then record it");
@@ -44,7 +41,7 @@ size_t hive_policy_event(const struct hive_config *cfg, const cJSON *ev, hive_po
 	}
 	if (hive_strv_has(&cfg->require_ci, type) &&
 	    !cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(ev, "ci"))) {
-		snprintf(msg, sizeof(msg), "%s was recorded outside CI (policy: require_ci)", type);
+		snprintf(msg, sizeof(msg), "%s was recorded outside CI", type);
 		fn(arg, "policy.require_ci", msg,
 		   "record it from the CI job that makes the change (GitHub Actions or GitLab CI)");
 		n++;
@@ -55,9 +52,8 @@ size_t hive_policy_event(const struct hive_config *cfg, const cJSON *ev, hive_po
 		for (i = 0; i < cfg->require_tags.n; i++) {
 			if (present(cJSON_GetObjectItemCaseSensitive(tags, cfg->require_tags.v[i])))
 				continue;
-			snprintf(msg, sizeof(msg),
-				 "%s of %s has no configuration.tags.%s (policy: require_tags)",
-				 type, resource ? resource : "?", cfg->require_tags.v[i]);
+			snprintf(msg, sizeof(msg), "%s of %s has no configuration.tags.%s", type,
+				 resource ? resource : "?", cfg->require_tags.v[i]);
 			snprintf(fix, sizeof(fix), "add tags.%.200s=VALUE", cfg->require_tags.v[i]);
 			fn(arg, "policy.require_tags", msg, fix);
 			n++;
@@ -66,7 +62,7 @@ size_t hive_policy_event(const struct hive_config *cfg, const cJSON *ev, hive_po
 	if (cfg->require_rollback == 1 && !strcmp(type, "deployment_configured") &&
 	    !present(cJSON_GetObjectItemCaseSensitive(conf, "rollback"))) {
 		fn(arg, "policy.require_rollback",
-		   "deployment_configured has no configuration.rollback (policy: require_rollback)",
+		   "deployment_configured has no configuration.rollback",
 		   "add rollback='how to undo it' (for example rollback='helm rollback api')");
 		n++;
 	}

@@ -11,9 +11,9 @@ struct cJSON;
 
 /*
  * One broken policy: rule is the finding's name ("policy.require_tags"), message what is wrong
- * as the gate reports it ("deployment_configured of api has no configuration.tags.team
- * (policy: require_tags)"), and fix what would satisfy it ("add tags.team=VALUE"). All three
- * are borrowed for the call.
+ * ("deployment_configured of api has no configuration.tags.team"; the gate adds "(policy:
+ * require_tags)"), and fix what would satisfy it ("add tags.team=VALUE"). All three are
+ * borrowed for the call.
  */
 typedef void (*hive_policy_fn)(void *arg, const char *rule, const char *message, const char *fix);
 

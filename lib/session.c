@@ -770,15 +770,13 @@ fail:
 	return rc;
 }
 
-/* Each broken policy as a line of the message: what is wrong (without the gate's
- * "(policy: …)", the rule says it) and what would satisfy it. */
+/* Each broken policy as a line of the message: the rule, what is wrong and what would
+ * satisfy it. */
 static void policy_line(void *arg, const char *rule, const char *message, const char *fix)
 {
 	struct hive_buf *b = arg;
-	const char *cut = strstr(message, " (policy: ");
 
-	hive_buf_printf(b, "\n  %s: %.*s: %s", rule,
-			(int)(cut ? (size_t)(cut - message) : strlen(message)), message, fix);
+	hive_buf_printf(b, "\n  %s: %s: %s", rule, message, fix);
 }
 
 /* The policies one event can break (SPEC 2: exit 1, nothing written), all in one message. */
