@@ -50,8 +50,9 @@ static const struct hive_opt runbook_options[] = {
 			"with --finish: success (default) or failure"),
 	HIVE_OPT_STRING(0, "report", "REPORT", OPT_REPORT,
 			"runbook (default: overview, metrics, timeline, every report,\n"
-			"validation), deployment, incident, infrastructure, or all\n"
-			"(the three reports without the overview)"),
+			"validation), deployment, incident, infrastructure, all\n"
+			"(the three reports without the overview), or dashboard (a\n"
+			"Grafana dashboard over the Prometheus series, JSON)"),
 	HIVE_OPT_STRING(0, "format", "FORMAT", OPT_FORMAT,
 			"markdown (default), json or prometheus"),
 	HIVE_OPT_STRING('o', "output", "FILE", OPT_OUTPUT,
@@ -105,8 +106,8 @@ static int one_of(const char *opt, const char *v, const char *const *allowed, st
 static int runbook_option(void *tool, int key, const char *arg, struct hive_err *err)
 {
 	static const char *const statuses[] = {"success", "failure", NULL};
-	static const char *const reports[] = {"runbook",	"deployment", "incident",
-					      "infrastructure", "all",	      NULL};
+	static const char *const reports[] = {"runbook", "deployment", "incident", "infrastructure",
+					      "all",	 "dashboard",  NULL};
 	static const char *const formats[] = {"markdown", "json", "prometheus", NULL};
 	struct runbook_opts *o = tool;
 
@@ -274,6 +275,16 @@ int main(int argc, char **argv)
 				  "checkpoint itself)");
 		goto fail;
 	}
+	if (!strcmp(report, "dashboard") &&
+	    (opts.finish || opts.all || opts.findings || opts.step_summary || opts.checkpoint ||
+	     opts.sign || (opts.format && strcmp(opts.format, "json")))) {
+		rc = hive_err_set(
+			&ctx.err, HIVE_EUSAGE,
+			"--report dashboard is a Grafana dashboard in JSON: no --finish, "
+			"--all, --findings, --step-summary, --checkpoint, --sign or --format "
+			"other than json");
+		goto fail;
+	}
 	if (opts.output)
 		snprintf(shown, sizeof(shown), "-o %.4000s", opts.output);
 	if ((rc = hive_ctx_setup(&ctx)))
@@ -281,7 +292,20 @@ int main(int argc, char **argv)
 	if (opts.findings && (rc = hive_findings_read(opts.findings, &findings, &ctx.err)))
 		goto fail;
 
-	if (opts.all) {
+	if (!strcmp(report, "dashboard")) {
+		/* the same for every session: panels over the series, not a session's values */
+		cJSON *dash = hive_report_dashboard();
+		char *text = dash ? cJSON_Print(dash) : NULL;
+		if (text) {
+			hive_buf_puts(&out, text);
+			hive_buf_puts(&out, "\n");
+		} else {
+			out.oom = 1;
+		}
+		cJSON_free(text);
+		cJSON_Delete(dash);
+		snprintf(where, sizeof(where), "from hive-runbook --report dashboard");
+	} else if (opts.all) {
 		if ((rc = hive_dora_new(&d, &ctx.err)) ||
 		    (rc = hive_dora_collect(d, ctx.root, hive_git_repo(ctx.git), &ctx.err))) {
 			hive_err_prefix(&ctx.err, "--all");

@@ -21,6 +21,8 @@ static const char *incident_types[] = {"incident_detected", "incident_responded"
 				       "incident_resolved"};
 static const char *actions[] = {"create", "update", "delete", NULL};
 static const char *statuses[] = {"success", "failure", NULL};
+/* a deployment may also say it has started and not ended (STATE.json deployment) */
+static const char *deploy_statuses[] = {"success", "failure", "in_progress", NULL};
 static const char *builtin_platforms[] = {"AWS", "GCP", "Azure", "Docker", "K8s", NULL};
 static const char *severities[] = {"P1", "P2", "P3", "P4", NULL};
 static const char *details_keys[] = {"resource", "action", "platform", "configuration", "status"};
@@ -410,7 +412,9 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 		return hive_err_set(err, HIVE_EUSAGE,
 				    "details.configuration: expected an object, got %s",
 				    json_kind(conf));
-	if ((rc = check_enum(details, "details", "status", statuses, NULL, required, err)))
+	if ((rc = check_enum(details, "details", "status",
+			     strcmp(type, "deployment_configured") ? statuses : deploy_statuses,
+			     NULL, required, err)))
 		return rc;
 	if (cls == T_INCIDENT) {
 		/* a follow-up (responded, resolved) may leave severity to incident_detected */

@@ -19,14 +19,17 @@
 
 struct deploy {
 	const cJSON *ev;
-	int64_t ms;
+	const char *resource, *environment; /* either may be NULL */
+	int64_t ms, seq;
 	int success;
-	double lead_s; /* NAN when the commit or its time is unknown */
+	int failed_change; /* failed, or an incident is linked to it (hive(7), DORA) */
+	double lead_s;	   /* NAN when the commit or its time is unknown */
 };
 
 struct incident {
 	const char *resource;
 	const cJSON *detected, *responded, *resolved; /* the events, any may be NULL */
+	long deploy; /* index of the linked deployment in deploys, or -1 */
 };
 
 struct hive_facts {
@@ -75,6 +78,14 @@ static int is(const cJSON *ev, const char *type)
 	const char *t = type_of(ev);
 
 	return t && !strcmp(t, type);
+}
+
+/* A deployment_configured whose details.status says it has not ended yet. */
+static int is_in_progress(const cJSON *ev)
+{
+	const char *st = str(details(ev), "status");
+
+	return st && !strcmp(st, "in_progress");
 }
 
 static int64_t ms_of(const cJSON *ev)
@@ -168,14 +179,56 @@ static struct incident *incident_for(struct hive_facts *f, const char *resource,
 	n = &f->incidents[f->nincidents++];
 	memset(n, 0, sizeof(*n));
 	n->resource = resource;
+	n->deploy = -1;
 	return n;
+}
+
+static const cJSON *incident_value(const struct incident *x, const char *key);
+
+static int64_t seq_of(const cJSON *ev)
+{
+	const cJSON *v = get(ev, "seq");
+
+	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : -1;
+}
+
+/* The deployment an incident is linked to (hive(7) "Change failure rate"): the one whose
+ * seq its configuration.deployment names, else the latest deployment before its detection
+ * with the same resource and the same configuration.environment (both named). -1 if none. */
+static long incident_link(const struct hive_facts *f, const struct incident *x)
+{
+	const cJSON *named = incident_value(x, "deployment");
+	const cJSON *env = incident_value(x, "environment");
+	const cJSON *first = x->detected ? x->detected : x->responded ? x->responded : x->resolved;
+	int64_t at = seq_of(first);
+	size_t i;
+
+	if (cJSON_IsNumber(named) || (cJSON_IsString(named) && *named->valuestring)) {
+		double want = cJSON_IsNumber(named) ? named->valuedouble
+						    : strtod(named->valuestring, NULL);
+		for (i = 0; i < f->ndeploys; i++)
+			if ((double)f->deploys[i].seq == want)
+				return (long)i;
+		return -1;
+	}
+	if (!x->resource || !cJSON_IsString(env))
+		return -1;
+	for (i = f->ndeploys; i-- > 0;) {
+		const struct deploy *d = &f->deploys[i];
+		if (at >= 0 && d->seq >= at)
+			continue;
+		if (d->resource && d->environment && !strcmp(d->resource, x->resource) &&
+		    !strcmp(d->environment, env->valuestring))
+			return (long)i;
+	}
+	return -1;
 }
 
 static void derive(struct hive_facts *f, git_repository *repo)
 {
 	const cJSON *ev, *first = cJSON_GetArrayItem(f->events, 0);
 	struct incident *inc;
-	size_t n = (size_t)cJSON_GetArraySize(f->events);
+	size_t i, n = (size_t)cJSON_GetArraySize(f->events);
 
 	f->session_id = str(f->state, "session_id") ? str(f->state, "session_id")
 						    : str(first, "session_id");
@@ -201,13 +254,18 @@ static void derive(struct hive_facts *f, git_repository *repo)
 			f->completed_at = str(ev, "timestamp");
 			f->completed_ms = ms;
 			f->status = st && !strcmp(st, "failure") ? "failed" : "completed";
-		} else if (is(ev, "deployment_configured") && f->deploys) {
+		} else if (is(ev, "deployment_configured") && f->deploys && !is_in_progress(ev)) {
+			/* a deployment under way is STATE.json's; it counts once it has ended */
 			struct deploy *d = &f->deploys[f->ndeploys++];
 			const char *st = str(details(ev), "status");
 			int64_t cms = commit_time_ms(repo, ev);
 			d->ev = ev;
 			d->ms = ms;
+			d->seq = seq_of(ev);
+			d->resource = resource;
+			d->environment = str(conf(ev), "environment");
 			d->success = st && !strcmp(st, "success");
+			d->failed_change = !d->success;
 			d->lead_s = cms >= 0 && ms >= 0 ? (double)(ms - cms) / 1000.0 : NAN;
 		} else if (is(ev, "incident_detected")) {
 			if ((inc = incident_for(f, resource, 1)))
@@ -220,6 +278,9 @@ static void derive(struct hive_facts *f, git_repository *repo)
 				inc->resolved = ev;
 		}
 	}
+	for (i = 0; i < f->nincidents; i++)
+		if ((f->incidents[i].deploy = incident_link(f, &f->incidents[i])) >= 0)
+			f->deploys[f->incidents[i].deploy].failed_change = 1;
 }
 
 static int load(struct hive_session *s, git_repository *repo, struct hive_facts **out, int finish,
@@ -370,13 +431,111 @@ static double last_lead_s(const struct hive_facts *f)
 	return NAN;
 }
 
+/* Add value to the number under key in obj (created at 0). */
+static void add_to(cJSON *obj, const char *key, double value)
+{
+	cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (v)
+		cJSON_SetNumberValue(v, v->valuedouble + value);
+	else
+		cJSON_AddNumberToObject(obj, key, value);
+}
+
+/* The entry for (resource, unit) in a metric's by_resource list, created when missing. */
+static cJSON *metric_slot(cJSON *list, const char *resource, const char *unit)
+{
+	cJSON *x;
+
+	cJSON_ArrayForEach(x, list)
+	{
+		const char *r = str(x, "resource"), *u = str(x, "unit");
+		if ((r && resource ? !strcmp(r, resource) : r == resource) &&
+		    (u && unit ? !strcmp(u, unit) : u == unit))
+			return x;
+	}
+	x = cJSON_CreateObject();
+	cJSON_AddItemToObject(x, "resource",
+			      resource ? cJSON_CreateString(resource) : cJSON_CreateNull());
+	cJSON_AddItemToObject(x, "unit", unit ? cJSON_CreateString(unit) : cJSON_CreateNull());
+	cJSON_AddItemToArray(list, x);
+	return x;
+}
+
+/* metric_recorded values by name: each resource's latest value (by_resource, in order of
+ * first appearance) and, per unit, their sum (totals). A value recorded again for the same
+ * resource replaces the one before: it is the resource's current figure, not an addition. */
+static cJSON *recorded_metrics(const struct hive_facts *f)
+{
+	cJSON *out = cJSON_CreateObject(), *one, *slot, *x, *totals;
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, f->events)
+	{
+		const char *name = str(conf(e), "name");
+		const cJSON *v = get(conf(e), "value");
+		if (!is(e, "metric_recorded") || !name || !cJSON_IsNumber(v))
+			continue;
+		if (!(one = cJSON_GetObjectItemCaseSensitive(out, name))) {
+			one = cJSON_AddObjectToObject(out, name);
+			cJSON_AddArrayToObject(one, "by_resource");
+		}
+		slot = metric_slot(cJSON_GetObjectItemCaseSensitive(one, "by_resource"),
+				   str(details(e), "resource"), str(conf(e), "unit"));
+		cJSON_DeleteItemFromObjectCaseSensitive(slot, "value");
+		cJSON_DeleteItemFromObjectCaseSensitive(slot, "timestamp");
+		cJSON_AddNumberToObject(slot, "value", v->valuedouble);
+		cJSON_AddStringToObject(slot, "timestamp",
+					str(e, "timestamp") ? str(e, "timestamp") : "");
+	}
+	cJSON_ArrayForEach(one, out)
+	{
+		totals = cJSON_AddArrayToObject(one, "totals");
+		cJSON_ArrayForEach(x, get(one, "by_resource"))
+		{
+			const cJSON *u = get(x, "unit");
+			cJSON *t = NULL, *it;
+			cJSON_ArrayForEach(it, totals)
+			{
+				const cJSON *tu = get(it, "unit");
+				if (cJSON_IsString(u)
+					    ? cJSON_IsString(tu) &&
+						      !strcmp(tu->valuestring, u->valuestring)
+					    : cJSON_IsNull(tu))
+					t = it;
+			}
+			if (!t) {
+				t = cJSON_CreateObject();
+				cJSON_AddItemToObject(t, "unit", cJSON_Duplicate(u, 1));
+				cJSON_AddNumberToObject(t, "value", 0);
+				cJSON_AddNumberToObject(t, "resources", 0);
+				cJSON_AddItemToArray(totals, t);
+			}
+			add_to(t, "value", get(x, "value")->valuedouble);
+			add_to(t, "resources", 1);
+		}
+	}
+	return out;
+}
+
+/* Deployments counted as failed changes (DORA): failed, or linked to an incident. */
+static size_t failed_changes(const struct hive_facts *f)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->ndeploys; i++)
+		n += (size_t)f->deploys[i].failed_change;
+	return n;
+}
+
 cJSON *hive_report_metrics(const struct hive_facts *f)
 {
 	cJSON *m = cJSON_CreateObject(), *ev, *by_type, *by_status, *by_platform, *res, *dep, *inc;
-	cJSON *recorded, *seen = cJSON_CreateObject();
+	cJSON *seen = cJSON_CreateObject(), *acts[3];
+	static const char *const verbs[] = {"create", "update", "delete"};
 	const cJSON *e;
-	double failures = 0, created = 0, updated = 0, deleted = 0, ok = 0, bad = 0;
-	size_t i;
+	double failures = 0, ok = 0, bad = 0, linked = 0;
+	size_t i, k;
 
 	cJSON_AddStringToObject(m, "session_id", f->session_id ? f->session_id : "");
 	cJSON_AddStringToObject(m, "status", f->status);
@@ -394,7 +553,8 @@ cJSON *hive_report_metrics(const struct hive_facts *f)
 	by_type = cJSON_AddObjectToObject(ev, "by_type");
 	by_status = cJSON_AddObjectToObject(ev, "by_status");
 	by_platform = cJSON_AddObjectToObject(ev, "by_platform");
-	recorded = cJSON_CreateObject();
+	for (k = 0; k < 3; k++)
+		acts[k] = cJSON_CreateObject();
 	cJSON_ArrayForEach(e, f->events)
 	{
 		const char *t = type_of(e), *st = str(details(e), "status");
@@ -408,55 +568,43 @@ cJSON *hive_report_metrics(const struct hive_facts *f)
 		}
 		if (pl)
 			bump(by_platform, pl);
-		if (t && hive_event_type_is_change(t) && act) {
-			created += !strcmp(act, "create");
-			updated += !strcmp(act, "update");
-			deleted += !strcmp(act, "delete");
-			if (resource && !get(seen, resource))
+		if (t && hive_event_type_is_change(t) && act && resource) {
+			if (!get(seen, resource))
 				cJSON_AddTrueToObject(seen, resource);
-		}
-		if (is(e, "metric_recorded") && str(conf(e), "name") &&
-		    cJSON_IsNumber(get(conf(e), "value"))) {
-			cJSON *one = cJSON_CreateObject();
-			cJSON_AddNumberToObject(one, "value", get(conf(e), "value")->valuedouble);
-			if (str(conf(e), "unit"))
-				cJSON_AddStringToObject(one, "unit", str(conf(e), "unit"));
-			else
-				cJSON_AddNullToObject(one, "unit");
-			if (resource)
-				cJSON_AddStringToObject(one, "resource", resource);
-			else
-				cJSON_AddNullToObject(one, "resource");
-			cJSON_AddStringToObject(one, "timestamp",
-						str(e, "timestamp") ? str(e, "timestamp") : "");
-			if (get(recorded, str(conf(e), "name")))
-				cJSON_ReplaceItemInObjectCaseSensitive(recorded,
-								       str(conf(e), "name"), one);
-			else
-				cJSON_AddItemToObject(recorded, str(conf(e), "name"), one);
+			for (k = 0; k < 3; k++)
+				if (!strcmp(act, verbs[k]) && !get(acts[k], resource))
+					cJSON_AddTrueToObject(acts[k], resource);
 		}
 	}
 	cJSON_AddNumberToObject(ev, "failures", failures);
+	/* resources, not events: a resource updated three times is one updated resource */
 	res = cJSON_AddObjectToObject(m, "resources");
 	cJSON_AddNumberToObject(res, "count", cJSON_GetArraySize(seen));
-	cJSON_AddNumberToObject(res, "created", created);
-	cJSON_AddNumberToObject(res, "updated", updated);
-	cJSON_AddNumberToObject(res, "deleted", deleted);
+	cJSON_AddNumberToObject(res, "created", cJSON_GetArraySize(acts[0]));
+	cJSON_AddNumberToObject(res, "updated", cJSON_GetArraySize(acts[1]));
+	cJSON_AddNumberToObject(res, "deleted", cJSON_GetArraySize(acts[2]));
 	cJSON_Delete(seen);
+	for (k = 0; k < 3; k++)
+		cJSON_Delete(acts[k]);
 	for (i = 0; i < f->ndeploys; i++) {
 		ok += f->deploys[i].success;
 		bad += !f->deploys[i].success;
 	}
+	for (i = 0; i < f->nincidents; i++)
+		linked += f->incidents[i].deploy >= 0;
 	dep = cJSON_AddObjectToObject(m, "deployments");
 	cJSON_AddNumberToObject(dep, "count", (double)f->ndeploys);
 	cJSON_AddNumberToObject(dep, "success", ok);
 	cJSON_AddNumberToObject(dep, "failure", bad);
-	add_num_or_null(dep, "change_failure_rate", f->ndeploys ? bad / (double)f->ndeploys : NAN);
+	cJSON_AddNumberToObject(dep, "failed_changes", (double)failed_changes(f));
+	add_num_or_null(dep, "change_failure_rate",
+			f->ndeploys ? (double)failed_changes(f) / (double)f->ndeploys : NAN);
 	inc = cJSON_AddObjectToObject(m, "incidents");
 	cJSON_AddNumberToObject(inc, "count", (double)f->nincidents);
+	cJSON_AddNumberToObject(inc, "linked_to_deployments", linked);
 	add_num_or_null(inc, "mttr_s", mttr_s(f));
 	add_num_or_null(m, "lead_time_s", last_lead_s(f));
-	cJSON_AddItemToObject(m, "metrics", recorded);
+	cJSON_AddItemToObject(m, "metrics", recorded_metrics(f));
 	return m;
 }
 
@@ -529,8 +677,7 @@ static const cJSON *pick(const cJSON *c, const char *a, const char *b2)
 
 static void md_deployment(const struct hive_facts *f, struct hive_buf *b)
 {
-	const cJSON *e;
-	size_t i;
+	size_t i, k;
 
 	if (!f->ndeploys) {
 		hive_buf_puts(b, "## DEPLOYMENT SUMMARY\n\nNo deployment_configured event was "
@@ -552,36 +699,26 @@ static void md_deployment(const struct hive_facts *f, struct hive_buf *b)
 		md_field(b, "", "Version", get(c, "version"));
 		md_field(b, "", "Environment", get(c, "environment"));
 		hive_buf_puts(b, "- Changes:\n");
-		if (changes) {
-			md_list(b, "  ", changes);
-		} else {
-			/* no description given: the session's recorded changes are the facts */
-			int any = 0;
-			cJSON_ArrayForEach(e, f->events)
-			{
-				if (!type_of(e) || !hive_event_type_is_change(type_of(e)) ||
-				    is(e, "deployment_configured"))
-					continue;
-				hive_buf_puts(b, "  - ");
-				md(b, type_of(e));
-				hive_buf_puts(b, " ");
-				md(b, str(details(e), "resource"));
-				hive_buf_printf(
-					b, " (%s, %s)\n",
-					str(details(e), "action") ? str(details(e), "action") : "?",
-					str(details(e), "status") ? str(details(e), "status")
-								  : "?");
-				any = 1;
-			}
-			if (!any)
-				hive_buf_puts(b, "  - " NR "\n");
-		}
+		/* only what the deployment itself names: the session's other changes are not
+		 * its changes (they may come after it, or belong to another deployment) */
+		md_list(b, "  ", changes);
 		hive_buf_puts(b, "- Testing:\n");
 		md_field(b, "  ", "Unit", get(testing, "unit"));
 		md_field(b, "  ", "Integration", get(testing, "integration"));
 		md_field(b, "  ", "Security", get(testing, "security"));
 		md_field(b, "", "Rollout Strategy", pick(c, "strategy", "rollout_strategy"));
 		md_field(b, "", "Rollback Plan", pick(c, "rollback", "rollback_plan"));
+		for (k = 0; k < f->nincidents; k++) {
+			const struct incident *x = &f->incidents[k];
+			const cJSON *sev = incident_value(x, "severity");
+			if (x->deploy != (long)i)
+				continue;
+			hive_buf_printf(b, "- Linked incident: %s at %s (a failed change)\n",
+					cJSON_IsString(sev) ? sev->valuestring : NR,
+					x->detected && str(x->detected, "timestamp")
+						? str(x->detected, "timestamp")
+						: NR);
+		}
 		hive_buf_puts(b, "\n");
 	}
 }
@@ -827,12 +964,29 @@ static void md_infrastructure(const struct hive_facts *f, struct hive_buf *b)
 	cJSON_Delete(all);
 }
 
+/* A duration: "42 s", or "2h 5m 0s (7500 s)" from a minute up; `not recorded` for NAN. */
 static void md_seconds(struct hive_buf *b, double s)
 {
-	if (isnan(s))
+	long long whole;
+
+	if (isnan(s)) {
 		hive_buf_puts(b, NR);
-	else
-		hive_buf_printf(b, "%.3fs", s);
+		return;
+	}
+	if (s < 60) {
+		hive_buf_printf(b, "%.15g s", s);
+		return;
+	}
+	whole = (long long)s;
+	if (whole >= 3600)
+		hive_buf_printf(b, "%lldh ", whole / 3600);
+	hive_buf_printf(b, "%lldm %.15gs (%.15g s)", whole % 3600 / 60,
+			(double)(whole % 60) + (s - (double)whole), s);
+}
+
+static const char *plural(double n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
 }
 
 static void md_overview(const struct hive_facts *f, struct hive_buf *b)
@@ -888,39 +1042,71 @@ static void md_overview(const struct hive_facts *f, struct hive_buf *b)
 	}
 
 	hive_buf_puts(b, "\n## Metrics\n\n");
-	hive_buf_printf(b, "- Events: %d (%d failed)\n", get(get(m, "events"), "total")->valueint,
-			get(get(m, "events"), "failures")->valueint);
-	hive_buf_printf(b, "- Resources: %d (%d created, %d updated, %d deleted)\n",
-			get(get(m, "resources"), "count")->valueint,
-			get(get(m, "resources"), "created")->valueint,
-			get(get(m, "resources"), "updated")->valueint,
-			get(get(m, "resources"), "deleted")->valueint);
-	hive_buf_printf(b, "- Deployments: %d (%d succeeded, %d failed), change failure rate ",
-			get(get(m, "deployments"), "count")->valueint,
-			get(get(m, "deployments"), "success")->valueint,
-			get(get(m, "deployments"), "failure")->valueint);
-	if (cJSON_IsNumber(get(get(m, "deployments"), "change_failure_rate")))
-		hive_buf_printf(
-			b, "%.1f%%\n",
-			100 * get(get(m, "deployments"), "change_failure_rate")->valuedouble);
-	else
-		hive_buf_puts(b, NR "\n");
-	hive_buf_printf(b, "- Incidents: %d, mean time to recovery ",
-			get(get(m, "incidents"), "count")->valueint);
+	{
+		const cJSON *evs = get(m, "events"), *res = get(m, "resources");
+		const cJSON *dep = get(m, "deployments"), *inc = get(m, "incidents");
+		double n = get(evs, "total")->valuedouble;
+		hive_buf_printf(b, "- Events: %.15g (%.15g failed)\n", n,
+				get(evs, "failures")->valuedouble);
+		n = get(res, "count")->valuedouble;
+		hive_buf_printf(b,
+				"- Resources: %.15g changed (%.15g created, %.15g updated, %.15g "
+				"deleted; a resource counts once per action)\n",
+				n, get(res, "created")->valuedouble,
+				get(res, "updated")->valuedouble, get(res, "deleted")->valuedouble);
+		n = get(dep, "count")->valuedouble;
+		hive_buf_printf(b, "- Deployments: %.15g (%.15g succeeded, %.15g failed)", n,
+				get(dep, "success")->valuedouble, get(dep, "failure")->valuedouble);
+		if (cJSON_IsNumber(get(dep, "change_failure_rate")))
+			hive_buf_printf(b,
+					", change failure rate %.1f%% (%.15g of %.15g %s failed "
+					"or linked to an incident)\n",
+					100 * get(dep, "change_failure_rate")->valuedouble,
+					get(dep, "failed_changes")->valuedouble, n,
+					plural(n, "deployment", "deployments"));
+		else
+			hive_buf_puts(b, ", change failure rate " NR "\n");
+		n = get(inc, "count")->valuedouble;
+		hive_buf_printf(b,
+				"- Incidents: %.15g (%.15g linked to a deployment), mean time "
+				"to recovery ",
+				n, get(inc, "linked_to_deployments")->valuedouble);
+	}
 	md_seconds(b, mttr_s(f));
 	hive_buf_puts(b, "\n- Lead time for changes: ");
 	md_seconds(b, last_lead_s(f));
 	hive_buf_puts(b, "\n");
 	cJSON_ArrayForEach(rec, get(m, "metrics"))
 	{
+		const cJSON *x;
+		int lead = 1;
 		hive_buf_puts(b, "- ");
 		md(b, rec->string);
-		hive_buf_printf(b, ": %.15g", get(rec, "value")->valuedouble);
-		if (str(rec, "unit")) {
-			hive_buf_puts(b, " ");
-			md(b, str(rec, "unit"));
+		hive_buf_puts(b, ": ");
+		cJSON_ArrayForEach(x, get(rec, "totals"))
+		{
+			hive_buf_printf(b, "%s%.15g", lead ? "" : " + ",
+					get(x, "value")->valuedouble);
+			if (str(x, "unit")) {
+				hive_buf_puts(b, " ");
+				md(b, str(x, "unit"));
+			}
+			lead = 0;
 		}
-		hive_buf_puts(b, "\n");
+		hive_buf_puts(b, " in total (");
+		lead = 1;
+		cJSON_ArrayForEach(x, get(rec, "by_resource"))
+		{
+			hive_buf_puts(b, lead ? "" : ", ");
+			md(b, str(x, "resource") ? str(x, "resource") : "no resource");
+			hive_buf_printf(b, " %.15g", get(x, "value")->valuedouble);
+			if (str(x, "unit")) {
+				hive_buf_puts(b, " ");
+				md(b, str(x, "unit"));
+			}
+			lead = 0;
+		}
+		hive_buf_puts(b, ")\n");
 	}
 	cJSON_Delete(m);
 
@@ -1048,6 +1234,8 @@ cJSON *hive_report_json(const struct hive_facts *f, const cJSON *findings)
 				? cJSON_Duplicate(pick(c, "rollback", "rollback_plan"), 1)
 				: cJSON_CreateNull());
 		add_num_or_null(d, "lead_time_s", f->deploys[i].lead_s);
+		add_num_or_null(d, "seq", f->deploys[i].seq >= 0 ? (double)f->deploys[i].seq : NAN);
+		cJSON_AddBoolToObject(d, "failed_change", f->deploys[i].failed_change);
 		cJSON_AddItemToArray(deps, d);
 	}
 	incs = cJSON_AddArrayToObject(o, "incidents");
@@ -1073,6 +1261,10 @@ cJSON *hive_report_json(const struct hive_facts *f, const cJSON *findings)
 				      x->responded
 					      ? cJSON_Duplicate(get(x->responded, "timestamp"), 1)
 					      : cJSON_CreateNull());
+		add_num_or_null(d, "deployment_seq",
+				x->deploy >= 0 && f->deploys[x->deploy].seq >= 0
+					? (double)f->deploys[x->deploy].seq
+					: NAN);
 		cJSON_AddItemToObject(d, "resolved",
 				      x->resolved
 					      ? cJSON_Duplicate(get(x->resolved, "timestamp"), 1)
@@ -1102,102 +1294,372 @@ static void prom_label(struct hive_buf *b, const char *s)
 	}
 }
 
-static void prom_head(struct hive_buf *b, const char *name, const char *help)
+static void prom_head(struct hive_buf *b, const char *name, const char *type, const char *help)
 {
-	hive_buf_printf(b, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+	hive_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* name{session="…"[,k="v"]} value */
-static void prom_sample(struct hive_buf *b, const char *name, const char *session, const char *k,
-			const char *v, double value)
+/* name{worker="…"[,k="v"]…} value: labels in pairs, a pair whose value is NULL left out (an
+ * empty label is no label to Prometheus). Every label is bounded: never the session. */
+static void prom_sample(struct hive_buf *b, const char *name, const struct hive_facts *f,
+			const char *const *labels, size_t nlabels, double value)
 {
-	hive_buf_printf(b, "%s{session=\"", name);
-	prom_label(b, session);
+	size_t i;
+
+	hive_buf_printf(b, "%s{worker=\"", name);
+	prom_label(b, f->worker ? f->worker : "");
 	hive_buf_puts(b, "\"");
-	if (k) {
-		hive_buf_printf(b, ",%s=\"", k);
-		prom_label(b, v);
+	for (i = 0; i + 1 < nlabels; i += 2) {
+		if (!labels[i + 1] || !*labels[i + 1])
+			continue;
+		hive_buf_printf(b, ",%s=\"", labels[i]);
+		prom_label(b, labels[i + 1]);
 		hive_buf_puts(b, "\"");
 	}
 	hive_buf_printf(b, "} %.15g\n", value);
 }
 
+#define L(...)                                                                                     \
+	((const char *const[]){__VA_ARGS__}),                                                      \
+		sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
+
+/* Count of the session's events by (type, status). */
+static void prom_events(const struct hive_facts *f, struct hive_buf *out)
+{
+	cJSON *seen = cJSON_CreateObject(), *x;
+	const cJSON *e;
+	char key[512];
+
+	cJSON_ArrayForEach(e, f->events)
+	{
+		const char *t = type_of(e), *st = str(details(e), "status");
+		if (!t)
+			continue;
+		snprintf(key, sizeof(key), "%s\n%s", t,
+			 st && !is(e, "session_completed") ? st : "");
+		add_to(seen, key, 1);
+	}
+	prom_head(out, "hive_events_total", "counter",
+		  "Events in the session's log, by event_type and details.status.");
+	cJSON_ArrayForEach(x, seen)
+	{
+		char *nl = strchr(x->string, '\n');
+		*nl = '\0';
+		prom_sample(out, "hive_events_total", f, L("type", x->string, "status", nl + 1),
+			    x->valuedouble);
+	}
+	cJSON_Delete(seen);
+}
+
+/* Deployment counts by (environment, status), DORA failed changes by environment, and the
+ * lead time summary by environment. */
+static void prom_deployments(const struct hive_facts *f, struct hive_buf *out)
+{
+	cJSON *by = cJSON_CreateObject(), *fails = cJSON_CreateObject(),
+	      *lsum = cJSON_CreateObject(), *lcount = cJSON_CreateObject(), *x;
+	const cJSON *envs = get(get(f->state, "deployment"), "environments");
+	char key[512];
+	size_t i;
+
+	for (i = 0; i < f->ndeploys; i++) {
+		const struct deploy *d = &f->deploys[i];
+		const char *env = d->environment ? d->environment : "";
+		snprintf(key, sizeof(key), "%s\n%s", env, d->success ? "success" : "failure");
+		add_to(by, key, 1);
+		add_to(fails, env, d->failed_change);
+		if (d->success && !isnan(d->lead_s)) {
+			add_to(lsum, env, d->lead_s);
+			add_to(lcount, env, 1);
+		}
+	}
+	prom_head(out, "hive_deployments_total", "counter",
+		  "Ended deployment_configured events, by environment and status.");
+	cJSON_ArrayForEach(x, by)
+	{
+		char *nl = strchr(x->string, '\n');
+		*nl = '\0';
+		prom_sample(out, "hive_deployments_total", f,
+			    L("environment", x->string, "status", nl + 1), x->valuedouble);
+	}
+	prom_head(out, "hive_deployment_failed_changes_total", "counter",
+		  "Deployments that failed or that an incident is linked to (DORA).");
+	cJSON_ArrayForEach(x, fails) prom_sample(out, "hive_deployment_failed_changes_total", f,
+						 L("environment", x->string), x->valuedouble);
+	if (cJSON_IsObject(envs) && envs->child) {
+		prom_head(out, "hive_deployment_status", "gauge",
+			  "1 for each environment's latest deployment status (STATE.json).");
+		cJSON_ArrayForEach(x, envs) prom_sample(
+			out, "hive_deployment_status", f,
+			L("environment", strcmp(x->string, "unspecified") ? x->string : "",
+			  "status", str(x, "status") ? str(x, "status") : "pending"),
+			1);
+	}
+	if (lcount->child) {
+		prom_head(out, "hive_deployment_lead_time_seconds", "summary",
+			  "From the deployed commit's commit time to its successful deployment.");
+		cJSON_ArrayForEach(x, lsum)
+			prom_sample(out, "hive_deployment_lead_time_seconds_sum", f,
+				    L("environment", x->string), x->valuedouble);
+		cJSON_ArrayForEach(x, lcount)
+			prom_sample(out, "hive_deployment_lead_time_seconds_count", f,
+				    L("environment", x->string), x->valuedouble);
+	}
+	cJSON_Delete(by);
+	cJSON_Delete(fails);
+	cJSON_Delete(lsum);
+	cJSON_Delete(lcount);
+}
+
+/* Incidents by severity and the recovery time summary. */
+static void prom_incidents(const struct hive_facts *f, struct hive_buf *out)
+{
+	cJSON *by = cJSON_CreateObject(), *x;
+	double sum = 0, n = 0;
+	size_t i;
+
+	for (i = 0; i < f->nincidents; i++) {
+		const struct incident *inc = &f->incidents[i];
+		const cJSON *sev = incident_value(inc, "severity");
+		int64_t a = inc->detected ? ms_of(inc->detected) : -1;
+		int64_t b = inc->resolved ? ms_of(inc->resolved) : -1;
+		add_to(by, cJSON_IsString(sev) ? sev->valuestring : "", 1);
+		if (a >= 0 && b >= a) {
+			sum += (double)(b - a) / 1000.0;
+			n++;
+		}
+	}
+	prom_head(out, "hive_incidents_total", "counter", "Incidents detected, by severity.");
+	cJSON_ArrayForEach(x, by) prom_sample(out, "hive_incidents_total", f,
+					      L("severity", x->string), x->valuedouble);
+	if (n > 0) {
+		prom_head(out, "hive_incident_recovery_seconds", "summary",
+			  "From incident_detected to incident_resolved.");
+		prom_sample(out, "hive_incident_recovery_seconds_sum", f, L(NULL, NULL), sum);
+		prom_sample(out, "hive_incident_recovery_seconds_count", f, L(NULL, NULL), n);
+	}
+	cJSON_Delete(by);
+}
+
 void hive_report_prometheus(const struct hive_facts *f, struct hive_buf *out)
 {
 	cJSON *m = hive_report_metrics(f);
-	const cJSON *x, *ev = get(m, "events");
+	const cJSON *x, *r, *res = get(m, "resources");
+	static const char *const actions[] = {"create",	 "created", "update",
+					      "updated", "delete",  "deleted"};
 	const char *sid = f->session_id ? f->session_id : "";
-	static const char *actions[] = {"created", "updated", "deleted"};
 	size_t i;
 
-	prom_head(out, "hive_session_info", "A hive session: labels say which worker and status.");
+	/* the session's identity is on this one series only (a label on every series would
+	 * make a new series per session, forever) */
+	prom_head(out, "hive_session_info", "gauge",
+		  "A hive session: its id, worker and status; always 1.");
 	hive_buf_puts(out, "hive_session_info{session=\"");
 	prom_label(out, sid);
 	hive_buf_puts(out, "\",worker=\"");
 	prom_label(out, f->worker ? f->worker : "");
 	hive_buf_printf(out, "\",status=\"%s\"} 1\n", f->status);
 	if (f->started_ms >= 0) {
-		prom_head(out, "hive_session_start_time_seconds",
+		prom_head(out, "hive_session_start_time_seconds", "gauge",
 			  "When the session started (Unix time).");
-		prom_sample(out, "hive_session_start_time_seconds", sid, NULL, NULL,
+		prom_sample(out, "hive_session_start_time_seconds", f, L(NULL, NULL),
 			    (double)f->started_ms / 1000.0);
 	}
 	if (!isnan(duration_s(f))) {
-		prom_head(out, "hive_session_duration_seconds",
+		prom_head(out, "hive_session_duration_seconds", "gauge",
 			  "From session_started to session_completed (or the last event).");
-		prom_sample(out, "hive_session_duration_seconds", sid, NULL, NULL, duration_s(f));
+		prom_sample(out, "hive_session_duration_seconds", f, L(NULL, NULL), duration_s(f));
 	}
-	prom_head(out, "hive_session_events", "Events in the session's log, by type.");
-	cJSON_ArrayForEach(x, get(ev, "by_type"))
-		prom_sample(out, "hive_session_events", sid, "type", x->string, x->valuedouble);
-	prom_head(out, "hive_session_failed_events", "Events whose details.status is failure.");
-	prom_sample(out, "hive_session_failed_events", sid, NULL, NULL,
-		    get(ev, "failures")->valuedouble);
-	prom_head(out, "hive_session_resource_changes", "Resource change events, by action.");
-	for (i = 0; i < 3; i++)
-		prom_sample(out, "hive_session_resource_changes", sid, "action", actions[i],
-			    get(get(m, "resources"), actions[i])->valuedouble);
-	prom_head(out, "hive_session_deployments", "deployment_configured events, by result.");
-	prom_sample(out, "hive_session_deployments", sid, "result", "success",
-		    get(get(m, "deployments"), "success")->valuedouble);
-	prom_sample(out, "hive_session_deployments", sid, "result", "failure",
-		    get(get(m, "deployments"), "failure")->valuedouble);
+	prom_events(f, out);
+	prom_head(out, "hive_resources", "gauge",
+		  "Resources the session changed, by action (a resource counts once per action).");
+	for (i = 0; i < 6; i += 2)
+		prom_sample(out, "hive_resources", f, L("action", actions[i]),
+			    get(res, actions[i + 1])->valuedouble);
+	prom_deployments(f, out);
 	if (cJSON_IsNumber(get(get(m, "deployments"), "change_failure_rate"))) {
-		prom_head(out, "hive_session_change_failure_ratio",
-			  "Failed deployments over all deployments.");
-		prom_sample(out, "hive_session_change_failure_ratio", sid, NULL, NULL,
+		prom_head(out, "hive_change_failure_ratio", "gauge",
+			  "Failed changes over deployments (DORA).");
+		prom_sample(out, "hive_change_failure_ratio", f, L(NULL, NULL),
 			    get(get(m, "deployments"), "change_failure_rate")->valuedouble);
 	}
-	prom_head(out, "hive_session_incidents", "Incidents detected in the session.");
-	prom_sample(out, "hive_session_incidents", sid, NULL, NULL,
-		    get(get(m, "incidents"), "count")->valuedouble);
-	if (cJSON_IsNumber(get(get(m, "incidents"), "mttr_s"))) {
-		prom_head(out, "hive_session_incident_recovery_seconds",
-			  "Mean time from incident_detected to incident_resolved.");
-		prom_sample(out, "hive_session_incident_recovery_seconds", sid, NULL, NULL,
-			    get(get(m, "incidents"), "mttr_s")->valuedouble);
-	}
-	if (cJSON_IsNumber(get(m, "lead_time_s"))) {
-		prom_head(out, "hive_session_lead_time_seconds",
-			  "From the deployed commit's commit time to its deployment.");
-		prom_sample(out, "hive_session_lead_time_seconds", sid, NULL, NULL,
-			    get(m, "lead_time_s")->valuedouble);
-	}
+	prom_incidents(f, out);
 	if (get(m, "metrics")->child) {
-		prom_head(out, "hive_session_recorded_value",
-			  "The last metric_recorded value of each name.");
+		prom_head(out, "hive_recorded_value", "gauge",
+			  "metric_recorded: each resource's latest value of each name and unit.");
 		cJSON_ArrayForEach(x, get(m, "metrics"))
 		{
-			hive_buf_puts(out, "hive_session_recorded_value{session=\"");
-			prom_label(out, sid);
-			hive_buf_puts(out, "\",name=\"");
-			prom_label(out, x->string);
-			hive_buf_puts(out, "\",unit=\"");
-			prom_label(out, str(x, "unit") ? str(x, "unit") : "");
-			hive_buf_printf(out, "\"} %.15g\n", get(x, "value")->valuedouble);
+			cJSON_ArrayForEach(r, get(x, "by_resource"))
+				prom_sample(out, "hive_recorded_value", f,
+					    L("name", x->string, "unit", str(r, "unit"), "resource",
+					      str(r, "resource")),
+					    get(r, "value")->valuedouble);
 		}
 	}
 	cJSON_Delete(m);
+}
+
+#undef L
+
+/* --- Grafana dashboard ------------------------------------------------------------ */
+
+/* The dashboard's panels: what each shows, as PromQL over hive_report_prometheus's series.
+ * $worker and $environment are the dashboard's variables ("All" is the regex .*). */
+static const struct panel {
+	const char *type, *title, *unit, *expr, *legend, *description;
+} panels[] = {
+	{"stat", "Change failure rate", "percentunit",
+	 "sum(hive_deployment_failed_changes_total{worker=~\"$worker\",environment=~\"$"
+	 "environment\"}) / "
+	 "sum(hive_deployments_total{worker=~\"$worker\",environment=~\"$environment\"})",
+	 "change failure rate",
+	 "Deployments that failed or that an incident names (hive(7)) over all ended deployments."},
+	{"stat", "Lead time for changes", "s",
+	 "sum(hive_deployment_lead_time_seconds_sum{worker=~\"$worker\",environment=~\"$"
+	 "environment\"}) / "
+	 "sum(hive_deployment_lead_time_seconds_count{worker=~\"$worker\",environment=~\"$"
+	 "environment\"})",
+	 "mean lead time", "Mean time from the deployed commit's commit time to its deployment."},
+	{"stat", "Failed deployment recovery time", "s",
+	 "sum(hive_incident_recovery_seconds_sum{worker=~\"$worker\"}) / "
+	 "sum(hive_incident_recovery_seconds_count{worker=~\"$worker\"})",
+	 "mean recovery time", "Mean time from incident_detected to incident_resolved."},
+	{"stat", "Sessions by status", "short",
+	 "count by (status) (hive_session_info{worker=~\"$worker\"})", "{{status}}",
+	 "hive sessions: active, completed or failed."},
+	{"table", "Latest deployment per environment", "none",
+	 "hive_deployment_status{worker=~\"$worker\",environment=~\"$environment\"} == 1",
+	 "{{environment}} {{status}}",
+	 "Each environment's latest deployment_configured status (STATE.json deployment): success, "
+	 "failure or in_progress."},
+	{"timeseries", "Deployments by environment and status", "short",
+	 "sum by (environment, status) "
+	 "(hive_deployments_total{worker=~\"$worker\",environment=~\"$environment\"})",
+	 "{{environment}} {{status}}", "Ended deployments (success or failure)."},
+	{"timeseries", "Incidents by severity", "short",
+	 "sum by (severity) (hive_incidents_total{worker=~\"$worker\"})", "{{severity}}",
+	 "incident_detected events."},
+	{"timeseries", "Events by type", "short",
+	 "sum by (type) (hive_events_total{worker=~\"$worker\"})", "{{type}}",
+	 "Every event of the sessions' logs."},
+	{"timeseries", "Failed events by type", "short",
+	 "sum by (type) (hive_events_total{worker=~\"$worker\",status=\"failure\"})", "{{type}}",
+	 "Events whose details.status is failure."},
+	{"bargauge", "Resources changed by action", "short",
+	 "sum by (action) (hive_resources{worker=~\"$worker\"})", "{{action}}",
+	 "Resources the sessions created, updated or deleted (a resource counts once per action)."},
+	{"table", "Recorded metrics per resource", "none",
+	 "sum by (name, unit, resource) (hive_recorded_value{worker=~\"$worker\"})",
+	 "{{name}} {{resource}} ({{unit}})", "metric_recorded: each resource's latest value."},
+	{"bargauge", "Recorded metric totals per name and unit", "none",
+	 "sum by (name, unit) (hive_recorded_value{worker=~\"$worker\"})", "{{name}} ({{unit}})",
+	 "The sum over resources of each name, per unit (costs: the total cost)."},
+};
+
+static cJSON *datasource_ref(void)
+{
+	cJSON *d = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(d, "type", "prometheus");
+	cJSON_AddStringToObject(d, "uid", "${datasource}");
+	return d;
+}
+
+/* A query variable over a label of a hive series, "All" matching every value. */
+static cJSON *label_variable(const char *name, const char *label, const char *query)
+{
+	cJSON *v = cJSON_CreateObject(), *q;
+
+	cJSON_AddStringToObject(v, "type", "query");
+	cJSON_AddStringToObject(v, "name", name);
+	cJSON_AddStringToObject(v, "label", label);
+	cJSON_AddItemToObject(v, "datasource", datasource_ref());
+	q = cJSON_AddObjectToObject(v, "query");
+	cJSON_AddStringToObject(q, "query", query);
+	cJSON_AddStringToObject(q, "refId", "PrometheusVariableQueryEditor-VariableQuery");
+	cJSON_AddNumberToObject(v, "refresh", 2);
+	cJSON_AddBoolToObject(v, "includeAll", 1);
+	cJSON_AddBoolToObject(v, "multi", 1);
+	cJSON_AddStringToObject(v, "allValue", ".*");
+	cJSON_AddNumberToObject(v, "sort", 1);
+	return v;
+}
+
+cJSON *hive_report_dashboard(void)
+{
+	cJSON *d = cJSON_CreateObject(), *x, *list, *v, *ps, *p, *t, *g;
+	int gx = 0, gy = 0, row_h = 0;
+	size_t i;
+
+	cJSON_AddStringToObject(d, "uid", "hive-devops");
+	cJSON_AddStringToObject(d, "title", "hive: deployments, incidents, costs");
+	cJSON_AddStringToObject(d, "description",
+				"hive's Prometheus series (hive-runbook --format prometheus): DORA "
+				"keys, deployments per environment, incidents, events, recorded "
+				"metrics per resource.");
+	x = cJSON_AddArrayToObject(d, "tags");
+	cJSON_AddItemToArray(x, cJSON_CreateString("hive"));
+	cJSON_AddItemToArray(x, cJSON_CreateString("devops"));
+	cJSON_AddStringToObject(d, "timezone", "utc");
+	cJSON_AddBoolToObject(d, "editable", 1);
+	cJSON_AddNumberToObject(d, "graphTooltip", 1);
+	cJSON_AddNumberToObject(d, "schemaVersion", 39);
+	cJSON_AddNumberToObject(d, "version", 1);
+	cJSON_AddStringToObject(d, "refresh", "1m");
+	x = cJSON_AddObjectToObject(d, "time");
+	cJSON_AddStringToObject(x, "from", "now-7d");
+	cJSON_AddStringToObject(x, "to", "now");
+	x = cJSON_AddObjectToObject(d, "annotations");
+	cJSON_AddArrayToObject(x, "list");
+	cJSON_AddArrayToObject(d, "links");
+	list = cJSON_AddArrayToObject(cJSON_AddObjectToObject(d, "templating"), "list");
+	v = cJSON_CreateObject();
+	cJSON_AddStringToObject(v, "type", "datasource");
+	cJSON_AddStringToObject(v, "name", "datasource");
+	cJSON_AddStringToObject(v, "label", "Prometheus");
+	cJSON_AddStringToObject(v, "query", "prometheus");
+	cJSON_AddItemToArray(list, v);
+	cJSON_AddItemToArray(list, label_variable("worker", "Worker",
+						  "label_values(hive_session_info, worker)"));
+	cJSON_AddItemToArray(list,
+			     label_variable("environment", "Environment",
+					    "label_values(hive_deployments_total, environment)"));
+	ps = cJSON_AddArrayToObject(d, "panels");
+	for (i = 0; i < sizeof(panels) / sizeof(panels[0]); i++) {
+		const struct panel *q = &panels[i];
+		int wide = strcmp(q->type, "stat") != 0;
+		p = cJSON_CreateObject();
+		cJSON_AddNumberToObject(p, "id", (double)(i + 1));
+		cJSON_AddStringToObject(p, "type", q->type);
+		cJSON_AddStringToObject(p, "title", q->title);
+		cJSON_AddStringToObject(p, "description", q->description);
+		cJSON_AddItemToObject(p, "datasource", datasource_ref());
+		/* left to right, a new row when the next would not fit in Grafana's 24 columns:
+		 * the four stats across the top, the rest two across */
+		if (gx + (wide ? 12 : 6) > 24) {
+			gx = 0;
+			gy += row_h;
+		}
+		row_h = wide ? 8 : 4;
+		g = cJSON_AddObjectToObject(p, "gridPos");
+		cJSON_AddNumberToObject(g, "h", row_h);
+		cJSON_AddNumberToObject(g, "w", wide ? 12 : 6);
+		cJSON_AddNumberToObject(g, "x", gx);
+		cJSON_AddNumberToObject(g, "y", gy);
+		gx += wide ? 12 : 6;
+		x = cJSON_AddObjectToObject(p, "fieldConfig");
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(x, "defaults"), "unit", q->unit);
+		cJSON_AddArrayToObject(x, "overrides");
+		cJSON_AddObjectToObject(p, "options");
+		t = cJSON_CreateObject();
+		cJSON_AddStringToObject(t, "refId", "A");
+		cJSON_AddItemToObject(t, "datasource", datasource_ref());
+		cJSON_AddStringToObject(t, "expr", q->expr);
+		cJSON_AddStringToObject(t, "legendFormat", q->legend);
+		cJSON_AddBoolToObject(t, "instant", strcmp(q->type, "timeseries") != 0);
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "targets"), t);
+		cJSON_AddItemToArray(ps, p);
+	}
+	return d;
 }
 
 /* --- DORA -------------------------------------------------------------------------- */
@@ -1238,7 +1700,7 @@ void hive_dora_add(struct hive_dora *d, const struct hive_facts *f)
 	for (i = 0; i < f->ndeploys; i++) {
 		const struct deploy *x = &f->deploys[i];
 		d->deploys++;
-		d->failed += !x->success;
+		d->failed += (size_t)x->failed_change;
 		if (x->ms >= 0) {
 			if (d->first_ms < 0 || x->ms < d->first_ms)
 				d->first_ms = x->ms;
@@ -1352,21 +1814,22 @@ void hive_dora_prometheus(const struct hive_dora *d, struct hive_buf *out)
 	cJSON *j = hive_dora_json(d);
 	const cJSON *v;
 
-	prom_head(out, "hive_dora_deployments_per_day",
+	prom_head(out, "hive_dora_deployments_per_day", "gauge",
 		  "Successful deployments per day across sessions.");
 	hive_buf_printf(out, "hive_dora_deployments_per_day %.15g\n",
 			get(get(j, "deployment_frequency"), "per_day")->valuedouble);
 	if (cJSON_IsNumber(v = get(get(j, "lead_time_for_changes"), "median_s"))) {
-		prom_head(out, "hive_dora_lead_time_seconds", "Median lead time for changes.");
+		prom_head(out, "hive_dora_lead_time_seconds", "gauge",
+			  "Median lead time for changes.");
 		hive_buf_printf(out, "hive_dora_lead_time_seconds %.15g\n", v->valuedouble);
 	}
 	if (cJSON_IsNumber(v = get(get(j, "change_failure_rate"), "rate"))) {
-		prom_head(out, "hive_dora_change_failure_ratio",
+		prom_head(out, "hive_dora_change_failure_ratio", "gauge",
 			  "Failed deployments over all deployments.");
 		hive_buf_printf(out, "hive_dora_change_failure_ratio %.15g\n", v->valuedouble);
 	}
 	if (cJSON_IsNumber(v = get(get(j, "failed_deployment_recovery_time"), "median_s"))) {
-		prom_head(out, "hive_dora_recovery_seconds",
+		prom_head(out, "hive_dora_recovery_seconds", "gauge",
 			  "Median failed deployment recovery time.");
 		hive_buf_printf(out, "hive_dora_recovery_seconds %.15g\n", v->valuedouble);
 	}

@@ -45,6 +45,12 @@ struct cJSON *hive_report_json(const struct hive_facts *f, const struct cJSON *f
 /* Prometheus text exposition format (for a textfile collector or a Pushgateway). */
 void hive_report_prometheus(const struct hive_facts *f, struct hive_buf *out);
 
+/* A Grafana dashboard (JSON model, schemaVersion 39) over the series of
+ * hive_report_prometheus: a Prometheus data source variable, worker and environment
+ * variables, and one panel per figure (man/hive-runbook.1 lists them). NULL when out of
+ * memory; the caller deletes it. */
+struct cJSON *hive_report_dashboard(void);
+
 /* --- DORA across sessions -------------------------------------------------------- */
 
 struct hive_dora;

@@ -58,6 +58,7 @@ static cJSON *new_state(const cJSON *event)
 	cJSON_AddStringToObject(dep, "status", "pending");
 	cJSON_AddNullToObject(dep, "environment");
 	cJSON_AddNullToObject(dep, "version");
+	cJSON_AddObjectToObject(dep, "environments");
 	return st;
 }
 
@@ -69,6 +70,33 @@ static void bump(cJSON *obj, const char *key, double by)
 		cJSON_SetNumberValue(v, v->valuedouble + by);
 	else
 		set(obj, key, cJSON_CreateNumber(by));
+}
+
+/* deployment.environments[ENV] = this deployment_configured's status, version, resource, seq and
+ * timestamp: each environment keeps its own latest deployment (one without
+ * configuration.environment is under "unspecified"). */
+static void set_environment(cJSON *dep, const cJSON *event, const char *status)
+{
+	const cJSON *details = cJSON_GetObjectItemCaseSensitive(event, "details");
+	const cJSON *conf = cJSON_GetObjectItemCaseSensitive(details, "configuration");
+	const char *env = hive_json_str(conf, "environment"), *v;
+	cJSON *envs = cJSON_GetObjectItemCaseSensitive(dep, "environments"), *one;
+
+	if (!cJSON_IsObject(envs)) {
+		set(dep, "environments", cJSON_CreateObject());
+		envs = cJSON_GetObjectItemCaseSensitive(dep, "environments");
+	}
+	one = cJSON_CreateObject();
+	cJSON_AddStringToObject(one, "status", status ? status : "pending");
+	v = hive_json_str(conf, "version");
+	cJSON_AddItemToObject(one, "version", v ? cJSON_CreateString(v) : cJSON_CreateNull());
+	v = hive_json_str(details, "resource");
+	cJSON_AddItemToObject(one, "resource", v ? cJSON_CreateString(v) : cJSON_CreateNull());
+	cJSON_AddItemToObject(one, "seq",
+			      dup_or_null(cJSON_GetObjectItemCaseSensitive(event, "seq")));
+	cJSON_AddItemToObject(one, "timestamp",
+			      dup_or_null(cJSON_GetObjectItemCaseSensitive(event, "timestamp")));
+	set(envs, env && *env ? env : "unspecified", one);
 }
 
 int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash, struct hive_err *err)
@@ -108,6 +136,7 @@ int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash, s
 			dep = cJSON_GetObjectItemCaseSensitive(st, "deployment");
 		}
 		set(dep, "status", cJSON_CreateString(status ? status : "pending"));
+		set_environment(dep, event, status);
 		if ((v = hive_json_str(conf, "environment")))
 			set(dep, "environment", cJSON_CreateString(v));
 		else if (!cJSON_GetObjectItemCaseSensitive(dep, "environment"))
