@@ -20,7 +20,9 @@ static const char synopsis[] =
 	"usage: hive-runbook [--finish [--status success|failure] [--dry-run]]\n"
 	"                    [--report REPORT] [--format markdown|json|prometheus] [-o FILE]\n"
 	"                    [--findings FILE|-] [--step-summary] [options]\n"
-	"       hive-runbook --all [--format markdown|json|prometheus] [-o FILE] [--step-summary]\n"
+	"       hive-runbook --all [--since TIME] [--until TIME] [--format "
+	"markdown|json|prometheus]\n"
+	"                    [-o FILE] [--step-summary]\n"
 	"       hive-runbook --checkpoint | --sign [options]\n"
 	"\n"
 	"Summarise a session from STATE.json and EVENTS.jsonl in the seed's formats.\n"
@@ -37,7 +39,9 @@ enum {
 	OPT_ALL,
 	OPT_CHECKPOINT,
 	OPT_SIGN,
-	OPT_DRY_RUN
+	OPT_DRY_RUN,
+	OPT_SINCE,
+	OPT_UNTIL
 };
 
 /* hive-runbook's options; -C, --root, --session, --config, -q, --help and --version are
@@ -63,6 +67,11 @@ static const struct hive_opt runbook_options[] = {
 		      "also append the Markdown to $GITHUB_STEP_SUMMARY (cut below\n"
 		      "GitHub's 1 MiB per step, at a line, with a note)"),
 	HIVE_OPT_FLAG(0, "all", OPT_ALL, "DORA's four keys across every session under the root"),
+	HIVE_OPT_STRING(0, "since", "TIME", OPT_SINCE,
+			"with --all: deployments and incidents from TIME on\n"
+			"(YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ, UTC)"),
+	HIVE_OPT_STRING(0, "until", "TIME", OPT_UNTIL,
+			"with --all: deployments and incidents before TIME"),
 	HIVE_OPT_FLAG(0, "checkpoint", OPT_CHECKPOINT,
 		      "write CHECKPOINT (the logs' line counts and last hashes) for the\n"
 		      "session now, signed into CHECKPOINT.sig when a key is configured"),
@@ -86,7 +95,23 @@ static const char epilogue[] =
 struct runbook_opts {
 	int finish, step_summary, all, checkpoint, sign, dry_run;
 	const char *status, *report, *format, *output, *findings;
+	int64_t since_ms, until_ms; /* -1 when not given */
 };
+
+/* --since/--until: a UTC day (YYYY-MM-DD, its midnight) or an event timestamp. */
+static int window_time(const char *opt, const char *v, int64_t *ms, struct hive_err *err)
+{
+	char full[64], q[128];
+
+	if (strlen(v) == 10 && snprintf(full, sizeof(full), "%sT00:00:00Z", v) > 0 &&
+	    hive_time_parse(full, ms) == 0)
+		return HIVE_OK;
+	if (hive_time_parse(v, ms) == 0)
+		return HIVE_OK;
+	return hive_err_set(err, HIVE_EUSAGE,
+			    "%s: %s is not a UTC time (YYYY-MM-DD or YYYY-MM-DDThh:mm:ssZ)", opt,
+			    hive_quote(q, sizeof(q), v));
+}
 
 static int one_of(const char *opt, const char *v, const char *const *allowed, struct hive_err *err)
 {
@@ -145,6 +170,10 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 	case OPT_SIGN:
 		o->sign = 1;
 		return HIVE_OK;
+	case OPT_SINCE:
+		return window_time("--since", arg, &o->since_ms, err);
+	case OPT_UNTIL:
+		return window_time("--until", arg, &o->until_ms, err);
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
 }
@@ -234,6 +263,7 @@ int main(int argc, char **argv)
 	const char *format, *report;
 
 	hive_progname = "hive-runbook";
+	opts.since_ms = opts.until_ms = -1;
 	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first)))
 		goto fail;
 	if (ctx.want_help)
@@ -253,6 +283,14 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
 				  "--dry-run goes with --finish, and writes nothing: no -o or "
 				  "--step-summary");
+		goto fail;
+	}
+	if ((opts.since_ms >= 0 || opts.until_ms >= 0) && !opts.all) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--since and --until go with --all");
+		goto fail;
+	}
+	if (opts.since_ms >= 0 && opts.until_ms >= 0 && opts.until_ms <= opts.since_ms) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--until must be later than --since");
 		goto fail;
 	}
 	if (opts.status && !opts.finish) {
@@ -306,8 +344,9 @@ int main(int argc, char **argv)
 		cJSON_Delete(dash);
 		snprintf(where, sizeof(where), "from hive-runbook --report dashboard");
 	} else if (opts.all) {
-		if ((rc = hive_dora_new(&d, &ctx.err)) ||
-		    (rc = hive_dora_collect(d, ctx.root, hive_git_repo(ctx.git), &ctx.err))) {
+		if (!(rc = hive_dora_new(&d, &ctx.err)))
+			hive_dora_window(d, opts.since_ms, opts.until_ms);
+		if (rc || (rc = hive_dora_collect(d, ctx.root, hive_git_repo(ctx.git), &ctx.err))) {
 			hive_err_prefix(&ctx.err, "--all");
 			goto fail;
 		}

@@ -59,8 +59,10 @@ size_t hive_policy_event(const struct hive_config *cfg, const cJSON *ev, hive_po
 			n++;
 		}
 	}
+	/* rollback_plan is the same thing under the seed's heading's name (Rollback Plan) */
 	if (cfg->require_rollback == 1 && !strcmp(type, "deployment_configured") &&
-	    !present(cJSON_GetObjectItemCaseSensitive(conf, "rollback"))) {
+	    !present(cJSON_GetObjectItemCaseSensitive(conf, "rollback")) &&
+	    !present(cJSON_GetObjectItemCaseSensitive(conf, "rollback_plan"))) {
 		fn(arg, "policy.require_rollback",
 		   "deployment_configured has no configuration.rollback",
 		   "add rollback='how to undo it' (for example rollback='helm rollback api')");

@@ -989,6 +989,182 @@ static const char *plural(double n, const char *one, const char *many)
 	return n == 1 ? one : many;
 }
 
+/* v as a list of strings: an array's strings (others as JSON), a string as one; NULL when
+ * v holds nothing. */
+static cJSON *as_list(const cJSON *v)
+{
+	cJSON *out;
+	const cJSON *it;
+	char text[2048];
+
+	if (cJSON_IsString(v) && *v->valuestring) {
+		out = cJSON_CreateArray();
+		cJSON_AddItemToArray(out, cJSON_CreateString(v->valuestring));
+		return out;
+	}
+	if (!cJSON_IsArray(v) || !v->child)
+		return NULL;
+	out = cJSON_CreateArray();
+	cJSON_ArrayForEach(it, v)
+	{
+		value_text(it, text, sizeof(text));
+		cJSON_AddItemToArray(out, cJSON_CreateString(text));
+	}
+	return out;
+}
+
+static void add_list_or_null(cJSON *o, const char *k, cJSON *list)
+{
+	cJSON_AddItemToObject(o, k, list ? list : cJSON_CreateNull());
+}
+
+static int same_or_both_null(const char *a, const char *b)
+{
+	return a && b ? !strcmp(a, b) : a == b;
+}
+
+/* For each ended deployment, what to do if it has to be undone and how to tell that it
+ * (or its rollback) works, from what the session recorded only: the deployment's
+ * rollback (or rollback_plan) as steps, the version it replaced (the last successful
+ * deployment of the same resource to the same environment before it), the deployment's
+ * verify commands, and the resource's health_check, alerts and recorded metrics. A fact not
+ * recorded is null. The Markdown and the JSON report both use this. */
+static cJSON *procedures(const struct hive_facts *f)
+{
+	cJSON *out = cJSON_CreateArray(), *all = components(f), *p, *rb, *vf, *prev, *names;
+	const cJSON *c, *merged, *m;
+	size_t i, k;
+
+	for (i = 0; i < f->ndeploys; i++) {
+		const struct deploy *d = &f->deploys[i];
+		const cJSON *dc = conf(d->ev);
+		merged = NULL;
+		cJSON_ArrayForEach(c, all) if (d->resource && !strcmp(str(c, "name"), d->resource))
+			merged = get(c, "configuration");
+		p = cJSON_CreateObject();
+		cJSON_AddItemToObject(p, "resource",
+				      d->resource ? cJSON_CreateString(d->resource)
+						  : cJSON_CreateNull());
+		cJSON_AddItemToObject(p, "environment",
+				      d->environment ? cJSON_CreateString(d->environment)
+						     : cJSON_CreateNull());
+		cJSON_AddItemToObject(p, "version",
+				      str(dc, "version") ? cJSON_CreateString(str(dc, "version"))
+							 : cJSON_CreateNull());
+		add_num_or_null(p, "seq", d->seq >= 0 ? (double)d->seq : NAN);
+		cJSON_AddStringToObject(p, "status", d->success ? "success" : "failure");
+		rb = cJSON_AddObjectToObject(p, "rollback");
+		add_list_or_null(rb, "steps", as_list(pick(dc, "rollback", "rollback_plan")));
+		prev = NULL;
+		for (k = i; k-- > 0;) {
+			const struct deploy *e = &f->deploys[k];
+			if (!e->success || !same_or_both_null(e->resource, d->resource) ||
+			    !same_or_both_null(e->environment, d->environment))
+				continue;
+			prev = cJSON_CreateObject();
+			cJSON_AddItemToObject(
+				prev, "version",
+				str(conf(e->ev), "version")
+					? cJSON_CreateString(str(conf(e->ev), "version"))
+					: cJSON_CreateNull());
+			add_num_or_null(prev, "seq", e->seq >= 0 ? (double)e->seq : NAN);
+			break;
+		}
+		cJSON_AddItemToObject(rb, "previous", prev ? prev : cJSON_CreateNull());
+		vf = cJSON_AddObjectToObject(p, "verify");
+		add_list_or_null(vf, "commands", as_list(get(dc, "verify")));
+		add_list_or_null(vf, "health_checks",
+				 as_list(get(dc, "health_check") ? get(dc, "health_check")
+								 : get(merged, "health_check")));
+		{
+			const cJSON *al = get(merged, "alerts");
+			cJSON *list = NULL;
+			if (cJSON_IsObject(al) && al->child) {
+				list = cJSON_CreateArray();
+				cJSON_ArrayForEach(m, al)
+				{
+					char text[2048], line[2300];
+					value_text(m, text, sizeof(text));
+					snprintf(line, sizeof(line), "%s %s", m->string, text);
+					cJSON_AddItemToArray(list, cJSON_CreateString(line));
+				}
+			} else {
+				list = as_list(al);
+			}
+			add_list_or_null(vf, "alerts", list);
+		}
+		names = NULL;
+		cJSON_ArrayForEach(c, all) if (d->resource &&
+					       !strcmp(str(c, "name"), d->resource) &&
+					       cJSON_GetArraySize(get(c, "recorded_metrics")) > 0)
+			names = cJSON_Duplicate(get(c, "recorded_metrics"), 1);
+		add_list_or_null(vf, "metrics", names);
+		cJSON_AddItemToArray(out, p);
+	}
+	cJSON_Delete(all);
+	return out;
+}
+
+/* "  - Label:" and the list's items as sub-items (numbered when steps), or `not recorded`. */
+static void md_items(struct hive_buf *b, const char *label, const cJSON *list, int numbered)
+{
+	const cJSON *it;
+	int n = 0;
+
+	if (!cJSON_IsArray(list) || !list->child) {
+		hive_buf_printf(b, "  - %s: " NR "\n", label);
+		return;
+	}
+	hive_buf_printf(b, "  - %s:\n", label);
+	cJSON_ArrayForEach(it, list)
+	{
+		if (numbered)
+			hive_buf_printf(b, "    %d. ", ++n);
+		else
+			hive_buf_puts(b, "    - ");
+		md(b, it->valuestring);
+		hive_buf_puts(b, "\n");
+	}
+}
+
+static void md_procedure(const struct hive_facts *f, struct hive_buf *b)
+{
+	cJSON *all = procedures(f);
+	const cJSON *p, *prev;
+
+	if (!all->child)
+		hive_buf_puts(b, "## PROCEDURE\n\nNo deployment was recorded: nothing to roll back "
+				 "or verify.\n\n");
+	cJSON_ArrayForEach(p, all)
+	{
+		hive_buf_puts(b, "## PROCEDURE: ");
+		md(b, str(p, "resource") ? str(p, "resource") : NR);
+		hive_buf_puts(b, " in ");
+		md(b,
+		   str(p, "environment") ? str(p, "environment") : "an environment not recorded");
+		hive_buf_printf(b, " (line %.15g)\n\n- Deployed: version ",
+				cJSON_IsNumber(get(p, "seq")) ? get(p, "seq")->valuedouble : 0);
+		md(b, str(p, "version") ? str(p, "version") : NR);
+		hive_buf_printf(b, " (%s)\n- Roll back:\n", str(p, "status"));
+		md_items(b, "Steps", get(get(p, "rollback"), "steps"), 1);
+		prev = get(get(p, "rollback"), "previous");
+		hive_buf_puts(b, "  - Version before it: ");
+		if (cJSON_IsObject(prev)) {
+			md(b, str(prev, "version") ? str(prev, "version") : NR);
+			hive_buf_printf(b, " (line %.15g)\n", get(prev, "seq")->valuedouble);
+		} else {
+			hive_buf_puts(b, NR "\n");
+		}
+		hive_buf_puts(b, "- Verify (after the deployment and after a rollback):\n");
+		md_items(b, "Commands", get(get(p, "verify"), "commands"), 0);
+		md_items(b, "Health checks", get(get(p, "verify"), "health_checks"), 0);
+		md_items(b, "Alerts", get(get(p, "verify"), "alerts"), 0);
+		md_items(b, "Key metrics", get(get(p, "verify"), "metrics"), 0);
+		hive_buf_puts(b, "\n");
+	}
+	cJSON_Delete(all);
+}
+
 static void md_overview(const struct hive_facts *f, struct hive_buf *b)
 {
 	const cJSON *first = cJSON_GetArrayItem(f->events, 0);
@@ -1182,6 +1358,8 @@ void hive_report_markdown(const struct hive_facts *f, const char *which, const c
 		md_incident(f, out);
 	if (all || !strcmp(which, "infrastructure"))
 		md_infrastructure(f, out);
+	if (runbook)
+		md_procedure(f, out);
 	if (runbook || findings)
 		md_findings(findings, out);
 }
@@ -1272,6 +1450,7 @@ cJSON *hive_report_json(const struct hive_facts *f, const cJSON *findings)
 		cJSON_AddItemToArray(incs, d);
 	}
 	cJSON_AddItemToObject(o, "infrastructure", components(f));
+	cJSON_AddItemToObject(o, "procedures", procedures(f));
 	cJSON_AddItemToObject(o, "findings",
 			      findings ? cJSON_Duplicate(findings, 1) : cJSON_CreateNull());
 	return o;
@@ -1667,15 +1846,31 @@ cJSON *hive_report_dashboard(void)
 struct hive_dora {
 	double *lead, *recovery;
 	size_t nlead, nrecovery, cap_lead, cap_recovery;
-	size_t deploys, failed, sessions;
+	size_t deploys, succeeded, failed, sessions; /* failed: failed changes (DORA) */
 	int64_t first_ms, last_ms;
+	int64_t since_ms, until_ms; /* the window [since, until), -1 for open */
 };
+
+void hive_dora_window(struct hive_dora *d, int64_t since_ms, int64_t until_ms)
+{
+	d->since_ms = since_ms;
+	d->until_ms = until_ms;
+}
+
+/* Is ms inside the window? An unknown time is inside only an open window. */
+static int in_window(const struct hive_dora *d, int64_t ms)
+{
+	if (ms < 0)
+		return d->since_ms < 0 && d->until_ms < 0;
+	return (d->since_ms < 0 || ms >= d->since_ms) && (d->until_ms < 0 || ms < d->until_ms);
+}
 
 int hive_dora_new(struct hive_dora **out, struct hive_err *err)
 {
 	if (!(*out = calloc(1, sizeof(**out))))
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	(*out)->first_ms = (*out)->last_ms = -1;
+	(*out)->since_ms = (*out)->until_ms = -1;
 	return HIVE_OK;
 }
 
@@ -1696,10 +1891,16 @@ void hive_dora_add(struct hive_dora *d, const struct hive_facts *f)
 {
 	size_t i;
 
-	d->sessions++;
+	/* a session counts when any of it falls in the window */
+	if ((d->since_ms < 0 || f->last_ms < 0 || f->last_ms >= d->since_ms) &&
+	    (d->until_ms < 0 || f->started_ms < 0 || f->started_ms < d->until_ms))
+		d->sessions++;
 	for (i = 0; i < f->ndeploys; i++) {
 		const struct deploy *x = &f->deploys[i];
+		if (!in_window(d, x->ms))
+			continue;
 		d->deploys++;
+		d->succeeded += (size_t)x->success;
 		d->failed += (size_t)x->failed_change;
 		if (x->ms >= 0) {
 			if (d->first_ms < 0 || x->ms < d->first_ms)
@@ -1714,7 +1915,7 @@ void hive_dora_add(struct hive_dora *d, const struct hive_facts *f)
 		const struct incident *x = &f->incidents[i];
 		int64_t a = x->detected ? ms_of(x->detected) : -1;
 		int64_t b = x->resolved ? ms_of(x->resolved) : -1;
-		if (a >= 0 && b >= a)
+		if (a >= 0 && b >= a && in_window(d, a))
 			push(&d->recovery, &d->nrecovery, &d->cap_recovery,
 			     (double)(b - a) / 1000.0);
 	}
@@ -1735,10 +1936,13 @@ static double median(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
-/* Days covered by the deployments, at least one. */
+/* Days covered: from --since (else the first deployment) to --until (else the last
+ * deployment), at least one. */
 static double dora_days(const struct hive_dora *d)
 {
-	double days = d->first_ms >= 0 ? (double)(d->last_ms - d->first_ms) / 86400000.0 : 0;
+	int64_t from = d->since_ms >= 0 ? d->since_ms : d->first_ms;
+	int64_t to = d->until_ms >= 0 ? d->until_ms : d->last_ms;
+	double days = from >= 0 && to >= from ? (double)(to - from) / 86400000.0 : 0;
 
 	return days < 1 ? 1 : days;
 }
@@ -1749,10 +1953,25 @@ cJSON *hive_dora_json(const struct hive_dora *d)
 	char t[32];
 
 	cJSON_AddNumberToObject(o, "sessions", (double)d->sessions);
+	if (d->since_ms >= 0 || d->until_ms >= 0) {
+		x = cJSON_AddObjectToObject(o, "window");
+		if (d->since_ms >= 0) {
+			hive_time_format(d->since_ms, t);
+			cJSON_AddStringToObject(x, "since", t);
+		} else {
+			cJSON_AddNullToObject(x, "since");
+		}
+		if (d->until_ms >= 0) {
+			hive_time_format(d->until_ms, t);
+			cJSON_AddStringToObject(x, "until", t);
+		} else {
+			cJSON_AddNullToObject(x, "until");
+		}
+	}
 	x = cJSON_AddObjectToObject(o, "deployment_frequency");
-	cJSON_AddNumberToObject(x, "deployments", (double)(d->deploys - d->failed));
+	cJSON_AddNumberToObject(x, "deployments", (double)d->succeeded);
 	cJSON_AddNumberToObject(x, "days", dora_days(d));
-	cJSON_AddNumberToObject(x, "per_day", (double)(d->deploys - d->failed) / dora_days(d));
+	cJSON_AddNumberToObject(x, "per_day", (double)d->succeeded / dora_days(d));
 	if (d->first_ms >= 0) {
 		hive_time_format(d->first_ms, t);
 		cJSON_AddStringToObject(x, "first", t);
@@ -1782,30 +2001,41 @@ void hive_dora_markdown(const struct hive_dora *d, struct hive_buf *out)
 	const cJSON *cfr = get(j, "change_failure_rate"),
 		    *rt = get(j, "failed_deployment_recovery_time");
 
-	hive_buf_printf(out, "# DORA METRICS\n\nAcross %zu session%s.\n\n", d->sessions,
-			d->sessions == 1 ? "" : "s");
-	hive_buf_puts(out, "| key | value | from |\n|---|---|---|\n");
-	hive_buf_printf(out,
-			"| Deployment frequency | %.3g per day | %d successful deployments over "
-			"%.3g days |\n",
-			get(df, "per_day")->valuedouble, get(df, "deployments")->valueint,
-			get(df, "days")->valuedouble);
+	double n;
+
+	hive_buf_printf(out, "# DORA METRICS\n\nAcross %zu %s", d->sessions,
+			plural((double)d->sessions, "session", "sessions"));
+	if (get(j, "window")) {
+		const char *since = str(get(j, "window"), "since"),
+			   *until = str(get(j, "window"), "until");
+		hive_buf_printf(out, ", from %s to %s", since ? since : "the first deployment",
+				until ? until : "the last deployment");
+	}
+	hive_buf_puts(out, ".\n\n| key | value | from |\n|---|---|---|\n");
+	n = get(df, "deployments")->valuedouble;
+	hive_buf_printf(
+		out, "| Deployment frequency | %.3g per day | %.15g successful %s over %.3g %s |\n",
+		get(df, "per_day")->valuedouble, n, plural(n, "deployment", "deployments"),
+		get(df, "days")->valuedouble, plural(get(df, "days")->valuedouble, "day", "days"));
 	hive_buf_puts(out, "| Lead time for changes (median) | ");
 	md_seconds(out,
 		   cJSON_IsNumber(get(lt, "median_s")) ? get(lt, "median_s")->valuedouble : NAN);
-	hive_buf_printf(out, " | %d deployments with a known commit time |\n",
-			get(lt, "deployments")->valueint);
+	n = get(lt, "deployments")->valuedouble;
+	hive_buf_printf(out, " | %.15g %s with a known commit time |\n", n,
+			plural(n, "deployment", "deployments"));
 	hive_buf_puts(out, "| Change failure rate | ");
 	if (cJSON_IsNumber(get(cfr, "rate")))
 		hive_buf_printf(out, "%.1f%%", 100 * get(cfr, "rate")->valuedouble);
 	else
 		hive_buf_puts(out, NR);
-	hive_buf_printf(out, " | %d failed of %d deployments |\n", get(cfr, "failed")->valueint,
-			get(cfr, "deployments")->valueint);
+	n = get(cfr, "deployments")->valuedouble;
+	hive_buf_printf(out, " | %.15g of %.15g %s failed or had an incident linked |\n",
+			get(cfr, "failed")->valuedouble, n, plural(n, "deployment", "deployments"));
 	hive_buf_puts(out, "| Failed deployment recovery time (median) | ");
 	md_seconds(out,
 		   cJSON_IsNumber(get(rt, "median_s")) ? get(rt, "median_s")->valuedouble : NAN);
-	hive_buf_printf(out, " | %d resolved incidents |\n\n", get(rt, "incidents")->valueint);
+	n = get(rt, "incidents")->valuedouble;
+	hive_buf_printf(out, " | %.15g resolved %s |\n\n", n, plural(n, "incident", "incidents"));
 	cJSON_Delete(j);
 }
 

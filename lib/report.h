@@ -56,6 +56,9 @@ struct cJSON *hive_report_dashboard(void);
 struct hive_dora;
 
 int hive_dora_new(struct hive_dora **out, struct hive_err *err);
+/* Count only deployments made and incidents detected in [since_ms, until_ms) (Unix
+ * milliseconds; -1 leaves that end open), sessions that overlap it, and frequency over it. */
+void hive_dora_window(struct hive_dora *d, int64_t since_ms, int64_t until_ms);
 /* Add one session's deployments and incidents. */
 void hive_dora_add(struct hive_dora *d, const struct hive_facts *f);
 /* The four keys as JSON: deployment frequency, median lead time for changes, change
