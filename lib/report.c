@@ -984,6 +984,16 @@ static void md_seconds(struct hive_buf *b, double s)
 			(double)(whole % 60) + (s - (double)whole), s);
 }
 
+/* "412.5 USD" (the unit as recorded, if any). */
+static void md_amount(struct hive_buf *b, double v, const char *unit)
+{
+	hive_buf_printf(b, "%.15g", v);
+	if (unit) {
+		hive_buf_puts(b, " ");
+		md(b, unit);
+	}
+}
+
 static const char *plural(double n, const char *one, const char *many)
 {
 	return n == 1 ? one : many;
@@ -1252,37 +1262,42 @@ static void md_overview(const struct hive_facts *f, struct hive_buf *b)
 	hive_buf_puts(b, "\n- Lead time for changes: ");
 	md_seconds(b, last_lead_s(f));
 	hive_buf_puts(b, "\n");
+	/* one resource: its value; several: the total per unit, then each resource's value */
 	cJSON_ArrayForEach(rec, get(m, "metrics"))
 	{
-		const cJSON *x;
-		int lead = 1;
+		const cJSON *x, *list = get(rec, "by_resource");
+		int lead = 1, several = cJSON_GetArraySize(list) > 1;
 		hive_buf_puts(b, "- ");
 		md(b, rec->string);
 		hive_buf_puts(b, ": ");
-		cJSON_ArrayForEach(x, get(rec, "totals"))
-		{
-			hive_buf_printf(b, "%s%.15g", lead ? "" : " + ",
-					get(x, "value")->valuedouble);
-			if (str(x, "unit")) {
-				hive_buf_puts(b, " ");
-				md(b, str(x, "unit"));
+		if (several) {
+			cJSON_ArrayForEach(x, get(rec, "totals"))
+			{
+				hive_buf_puts(b, lead ? "" : ", ");
+				md_amount(b, get(x, "value")->valuedouble, str(x, "unit"));
+				hive_buf_printf(b, " in total over %.15g resources",
+						get(x, "resources")->valuedouble);
+				lead = 0;
 			}
-			lead = 0;
+			hive_buf_puts(b, " (");
 		}
-		hive_buf_puts(b, " in total (");
 		lead = 1;
-		cJSON_ArrayForEach(x, get(rec, "by_resource"))
+		cJSON_ArrayForEach(x, list)
 		{
 			hive_buf_puts(b, lead ? "" : ", ");
-			md(b, str(x, "resource") ? str(x, "resource") : "no resource");
-			hive_buf_printf(b, " %.15g", get(x, "value")->valuedouble);
-			if (str(x, "unit")) {
+			if (several) {
+				md(b, str(x, "resource") ? str(x, "resource") : "no resource");
 				hive_buf_puts(b, " ");
-				md(b, str(x, "unit"));
+			}
+			md_amount(b, get(x, "value")->valuedouble, str(x, "unit"));
+			if (!several) {
+				hive_buf_puts(b, " (");
+				md(b, str(x, "resource") ? str(x, "resource") : "no resource");
+				hive_buf_puts(b, ")");
 			}
 			lead = 0;
 		}
-		hive_buf_puts(b, ")\n");
+		hive_buf_puts(b, several ? ")\n" : "\n");
 	}
 	cJSON_Delete(m);
 
@@ -1551,8 +1566,10 @@ static void prom_deployments(const struct hive_facts *f, struct hive_buf *out)
 			add_to(lcount, env, 1);
 		}
 	}
-	prom_head(out, "hive_deployments_total", "counter",
-		  "Ended deployment_configured events, by environment and status.");
+	/* a family without samples is left out, as every unknown is */
+	if (by->child)
+		prom_head(out, "hive_deployments_total", "counter",
+			  "Ended deployment_configured events, by environment and status.");
 	cJSON_ArrayForEach(x, by)
 	{
 		char *nl = strchr(x->string, '\n');
@@ -1560,8 +1577,9 @@ static void prom_deployments(const struct hive_facts *f, struct hive_buf *out)
 		prom_sample(out, "hive_deployments_total", f,
 			    L("environment", x->string, "status", nl + 1), x->valuedouble);
 	}
-	prom_head(out, "hive_deployment_failed_changes_total", "counter",
-		  "Deployments that failed or that an incident is linked to (DORA).");
+	if (fails->child)
+		prom_head(out, "hive_deployment_failed_changes_total", "counter",
+			  "Deployments that failed or that an incident is linked to (DORA).");
 	cJSON_ArrayForEach(x, fails) prom_sample(out, "hive_deployment_failed_changes_total", f,
 						 L("environment", x->string), x->valuedouble);
 	if (cJSON_IsObject(envs) && envs->child) {
@@ -1607,7 +1625,9 @@ static void prom_incidents(const struct hive_facts *f, struct hive_buf *out)
 			n++;
 		}
 	}
-	prom_head(out, "hive_incidents_total", "counter", "Incidents detected, by severity.");
+	if (by->child)
+		prom_head(out, "hive_incidents_total", "counter",
+			  "Incidents detected, by severity.");
 	cJSON_ArrayForEach(x, by) prom_sample(out, "hive_incidents_total", f,
 					      L("severity", x->string), x->valuedouble);
 	if (n > 0) {

@@ -222,7 +222,7 @@ ms() {
 	assert_line '- Commit: not recorded (not a git repository)'
 	assert_line '- CI: none (run outside CI)'
 	assert_line '- Deployments: 0 (0 succeeded, 0 failed), change failure rate not recorded'
-	assert_line '- Incidents: 0, mean time to recovery not recorded'
+	assert_line '- Incidents: 0 (0 linked to a deployment), mean time to recovery not recorded'
 	assert_line '- Lead time for changes: not recorded'
 	# no deployment and no incident: said so, not filled with made-up values
 	assert_line 'No deployment_configured event was recorded.'
@@ -269,7 +269,7 @@ ms() {
 	assert_jq '.metrics.deployments | .count == 1 and .failure == 1 and .change_failure_rate == 1' "$output"
 }
 
-@test "deployment without changes: the session's recorded changes are listed instead" {
+@test "deployment without changes: not recorded, the session's other changes are not its changes" {
 	hive-init -q --session chg >/dev/null
 	hive-emit -q --session chg infrastructure_provisioned --resource vpc --action create \
 		--platform AWS --status success >/dev/null
@@ -278,8 +278,9 @@ ms() {
 	run hive-runbook --session chg --report deployment
 	assert_success
 	assert_line --index 4 '- Changes:'
-	assert_line --index 5 '  - infrastructure_provisioned vpc (create, success)'
+	assert_line --index 5 '  - not recorded'
 	assert_line --index 6 '- Testing:'
+	refute_output --partial 'vpc'
 }
 
 @test "markdown: text from events cannot break the report (newlines, pipes, HTML)" {
@@ -315,10 +316,10 @@ ms() {
 		value:=0.000125 unit=s >/dev/null
 	run hive-runbook --session num
 	assert_success
-	assert_line '- monthly_cost: 1234567.89 USD'
-	assert_line '- tiny: 0.000125 s'
+	assert_line '- monthly_cost: 1234567.89 USD (db)'
+	assert_line '- tiny: 0.000125 s (db)'
 	run hive-runbook --session num --format prometheus
-	assert_line 'hive_session_recorded_value{session="num",name="monthly_cost",unit="USD"} 1234567.89'
+	assert_line 'hive_recorded_value{worker="devops-worker",name="monthly_cost",unit="USD",resource="db"} 1234567.89'
 }
 
 @test "json holds every fact the Markdown reports show (infrastructure components too)" {
@@ -360,33 +361,37 @@ ms() {
 	assert_jq '.events.by_status == {success: 11, failure: 1}' "$m"
 	assert_jq '.events.by_platform == {AWS: 3, K8s: 8, Docker: 2}' "$m"
 	# change events: api-db, api create; ci-build update x2; api deployment update;
-	# legacy-lb delete; grafana-api create -> 5 resources
-	assert_jq '.resources == {count: 5, created: 3, updated: 3, deleted: 1}' "$m"
-	assert_jq '.deployments == {count: 1, success: 1, failure: 0, change_failure_rate: 0}' "$m"
+	# legacy-lb delete; grafana-api create -> 5 resources: created api-db, api, grafana-api;
+	# updated ci-build, api (each once, however many updates); deleted legacy-lb
+	assert_jq '.resources == {count: 5, created: 3, updated: 2, deleted: 1}' "$m"
+	# the incident on api names no environment: not linked to the deployment (hive(7))
+	assert_jq '.deployments == {count: 1, success: 1, failure: 0, failed_changes: 0, change_failure_rate: 0}' "$m"
 	# detected 10:10:00, resolved 10:40:00
-	assert_jq '.incidents == {count: 1, mttr_s: 1800}' "$m"
+	assert_jq '.incidents == {count: 1, linked_to_deployments: 0, mttr_s: 1800}' "$m"
 	# deployed 10:05:00, C1 committed 08:00:00
 	assert_jq '.lead_time_s == 7500' "$m"
-	# the last value of each name
+	# each name: every resource's last value, and the total per unit
 	assert_jq '.metrics == {
-		p99_latency: {value: 0.18, unit: "seconds", resource: "api", timestamp: "2025-01-15T10:50:00.000Z"},
-		monthly_cost: {value: 412.5, unit: "USD", resource: "api-db", timestamp: "2025-01-15T10:21:00.000Z"}}' "$m"
+		p99_latency: {by_resource: [{resource: "api", unit: "seconds", value: 0.18, timestamp: "2025-01-15T10:50:00.000Z"}],
+			totals: [{unit: "seconds", value: 0.18, resources: 1}]},
+		monthly_cost: {by_resource: [{resource: "api-db", unit: "USD", value: 412.5, timestamp: "2025-01-15T10:21:00.000Z"}],
+			totals: [{unit: "USD", value: 412.5, resources: 1}]}}' "$m"
 }
 
 @test "metrics per DORA session: change failure rate, mean recovery, lead time of the last known commit" {
 	install_dora
 	run hive-runbook --root "$PWD/dora" --session dora-1 --format json
-	assert_jq '.metrics | .deployments == {count: 2, success: 1, failure: 1, change_failure_rate: 0.5}
-		and .incidents == {count: 1, mttr_s: 1800} and .lead_time_s == 7200' "$output"
+	assert_jq '.metrics | .deployments == {count: 2, success: 1, failure: 1, failed_changes: 1, change_failure_rate: 0.5}
+		and .incidents == {count: 1, linked_to_deployments: 0, mttr_s: 1800} and .lead_time_s == 7200' "$output"
 	assert_jq '[.deployments[].lead_time_s] == [7200, null]' "$output"
 	run hive-runbook --root "$PWD/dora" --session dora-2 --format json
-	assert_jq '.metrics | .incidents == {count: 1, mttr_s: 3600} and .lead_time_s == 10800
+	assert_jq '.metrics | .incidents == {count: 1, linked_to_deployments: 0, mttr_s: 3600} and .lead_time_s == 10800
 		and .duration_s == 7200' "$output"
 	# web's commit is not in the repository: the lead time is api's (08:00 - C3 2025-01-18T12:00)
 	run hive-runbook --root "$PWD/dora" --session dora-3 --format json
 	assert_jq '.metrics | .deployments.count == 3 and .deployments.failure == 1 and
 		(.deployments.change_failure_rate * 3 | . - 1 | length < 1e-9) and
-		.incidents == {count: 2, mttr_s: 900} and .lead_time_s == 72000' "$output"
+		.incidents == {count: 2, linked_to_deployments: 0, mttr_s: 900} and .lead_time_s == 72000' "$output"
 	# per deployment: the failed one has a lead too (01-20 10:00 - C3), it only does not count
 	assert_jq '[.deployments[].lead_time_s] == [72000, null, 165600]' "$output"
 	assert_jq '[.incidents[] | {resource, detected, resolved}] == [
@@ -509,10 +514,11 @@ ms() {
 	assert_jq '.events.total == 15 and .events.failures == 1 and .events.by_type.session_completed == 1
 		and .events.by_status == {success: 11, failure: 1} and
 		.events.by_platform == {AWS: 3, K8s: 8, Docker: 2}' "$m"
-	assert_jq '.resources == {count: 5, created: 3, updated: 3, deleted: 1}' "$m"
-	assert_jq '.deployments == {count: 1, success: 1, failure: 0, change_failure_rate: 0}' "$m"
-	assert_jq '.incidents == {count: 1, mttr_s: 1800} and .lead_time_s == 7500' "$m"
-	assert_jq '.metrics.p99_latency.value == 0.18 and .metrics.monthly_cost.value == 412.5 and
+	assert_jq '.resources == {count: 5, created: 3, updated: 2, deleted: 1}' "$m"
+	assert_jq '.deployments == {count: 1, success: 1, failure: 0, failed_changes: 0, change_failure_rate: 0}' "$m"
+	assert_jq '.incidents == {count: 1, linked_to_deployments: 0, mttr_s: 1800} and .lead_time_s == 7500' "$m"
+	assert_jq '.metrics.p99_latency.by_resource[0].value == 0.18 and
+		.metrics.monthly_cost.totals == [{unit: "USD", value: 412.5, resources: 1}] and
 		(.metrics | keys) == ["monthly_cost", "p99_latency"]' "$m"
 }
 
@@ -541,7 +547,7 @@ ms() {
 	assert_jq '.status == "failed" and .duration_s == 3600 and .events.total == 15 and
 		.completed_at == "2025-01-15T11:00:00.000Z"' "$(cat "$d/METRICS.json")"
 	grep -qx -- '- Status: failed' "$d/RUNBOOK.md"
-	grep -qx -- '- Duration: 3600.000s' "$d/RUNBOOK.md"
+	grep -qx -- '- Duration: 1h 0m 0s (3600 s)' "$d/RUNBOOK.md"
 	run --separate-stderr hive-check --session rb-full
 	assert_success
 }
@@ -660,7 +666,7 @@ ms() {
 		'name=say "hi" \ there' value:=1.5 unit:='"per\nline"' >/dev/null
 	hive-runbook --session prom --format prometheus >"$BATS_TEST_TMPDIR/p.prom"
 	promtool_ok "$BATS_TEST_TMPDIR/p.prom"
-	grep -qxF 'hive_session_recorded_value{session="prom",name="say \"hi\" \\ there",unit="per\nline"} 1.5' \
+	grep -qxF 'hive_recorded_value{worker="devops-worker",name="say \"hi\" \\ there",unit="per\nline",resource="api"} 1.5' \
 		"$BATS_TEST_TMPDIR/p.prom"
 }
 
@@ -827,9 +833,9 @@ ms() {
 	assert_golden dora.prom hive-runbook --root "$PWD/dora" --all --format prometheus
 	run hive-runbook --root "$PWD/dora" --all
 	assert_line '| Deployment frequency | 0.8 per day | 4 successful deployments over 5 days |'
-	assert_line '| Lead time for changes (median) | 10800.000s | 3 deployments with a known commit time |'
-	assert_line '| Change failure rate | 33.3% | 2 failed of 6 deployments |'
-	assert_line '| Failed deployment recovery time (median) | 1800.000s | 3 resolved incidents |'
+	assert_line '| Lead time for changes (median) | 3h 0m 0s (10800 s) | 3 deployments with a known commit time |'
+	assert_line '| Change failure rate | 33.3% | 2 of 6 deployments failed or had an incident linked |'
+	assert_line '| Failed deployment recovery time (median) | 30m 0s (1800 s) | 3 resolved incidents |'
 }
 
 @test "--all: five sessions, an even number of lead times takes the mean of the middle two" {
@@ -857,7 +863,8 @@ ms() {
 	run --separate-stderr hive-runbook --root "$PWD/none" --all
 	assert_success
 	assert_line 'Across 0 sessions.'
-	assert_line '| Change failure rate | not recorded | 0 failed of 0 deployments |'
+	assert_line '| Change failure rate | not recorded | 0 of 0 deployments failed or had an incident linked |'
+	assert_line '| Deployment frequency | 0 per day | 0 successful deployments over 1 day |'
 	assert_line '| Lead time for changes (median) | not recorded | 0 deployments with a known commit time |'
 }
 
@@ -873,7 +880,7 @@ ms() {
 
 @test "bad options: exit 2 with the message, nothing written" {
 	install_session rb-full
-	run_refused 2 '^hive-runbook: error: --report: "bogus" is not one of runbook, deployment, incident, infrastructure, all$' \
+	run_refused 2 '^hive-runbook: error: --report: "bogus" is not one of runbook, deployment, incident, infrastructure, all, dashboard$' \
 		hive-runbook --session rb-full --report bogus
 	run_refused 2 '^hive-runbook: error: --format: "bogus" is not one of markdown, json, prometheus$' \
 		hive-runbook --session rb-full --format bogus
