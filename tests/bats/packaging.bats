@@ -440,7 +440,15 @@ write_config() {
 	) || fail "the session outside a repository failed"
 	cp "$T/Docs/hive-mind/sessions/s2/STATE.json" states/s2-done.json
 	assert_jq '.status == "failed" and .git == null and .ci == {"provider":"ci"} and .worker_profile == null
-		and .deployment == {"status":"failure","environment":null,"version":null}' "$(cat states/s2-done.json)"
+		and (.deployment | del(.environments)) == {"status":"failure","environment":null,"version":null}
+		and (.deployment.environments | keys) == ["unspecified"]
+		and .deployment.environments.unspecified.status == "failure"' "$(cat states/s2-done.json)"
+	# an environment under way, and STATE.json of an older hive (no environments)
+	hive-init -q --session s1b >/dev/null
+	emit --session s1b deployment_configured --resource api --action update --platform K8s --status in_progress environment=staging
+	snap s1b 1
+	assert_jq '.deployment.status == "in_progress" and .deployment.environments.staging.status == "in_progress"' "$(cat states/s1b-1.json)"
+	jq -c 'del(.deployment.environments)' states/s1-5.json >states/older.json
 	ajv_valid "$SCHEMAS/state.schema.json" states/*.json
 	# a broken one is refused
 	jq -c '.status = "done"' states/s1-5.json >broken.json
@@ -464,7 +472,9 @@ write_config() {
 	assert_success
 	jq .metrics <<<"$output" >metrics/s1-open.json
 	assert_jq '.status == "active" and .completed_at == null and .deployments.change_failure_rate == 0.5
-		and (.incidents.mttr_s | type) == "number" and .metrics.cost.value == 413' "$(cat metrics/s1-open.json)"
+		and (.incidents.mttr_s | type) == "number"
+		and ([.metrics.cost.by_resource[] | [.resource, .value]] == [["api", 412.5], [null, 413]])
+		and .metrics.cost.totals == [{unit: "USD", value: 825.5, resources: 2}]' "$(cat metrics/s1-open.json)"
 	run --separate-stderr hive-runbook --session s1 --finish
 	assert_success
 	cp "$(session_dir s1)/METRICS.json" metrics/s1.json
@@ -475,6 +485,9 @@ write_config() {
 	cp "$(session_dir s2)/METRICS.json" metrics/s2.json
 	assert_jq '.status == "failed" and .deployments.change_failure_rate == null and .incidents.mttr_s == null
 		and .lead_time_s == null and .metrics == {}' "$(cat metrics/s2.json)"
+	# METRICS.json sealed by an older hive (the last value of each name) is still valid
+	jq '.metrics |= map_values(.by_resource[-1]) | del(.deployments.failed_changes, .incidents.linked_to_deployments)' \
+		metrics/s1.json >metrics/older.json
 	ajv_valid "$SCHEMAS/metrics.schema.json" metrics/*.json
 	jq '.deployments.change_failure_rate = 1.5' metrics/s1.json >broken.json
 	ajv_invalid "$SCHEMAS/metrics.schema.json" broken.json
