@@ -136,7 +136,6 @@ int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash, s
 			dep = cJSON_GetObjectItemCaseSensitive(st, "deployment");
 		}
 		set(dep, "status", cJSON_CreateString(status ? status : "pending"));
-		set_environment(dep, event, status);
 		if ((v = hive_json_str(conf, "environment")))
 			set(dep, "environment", cJSON_CreateString(v));
 		else if (!cJSON_GetObjectItemCaseSensitive(dep, "environment"))
@@ -145,6 +144,7 @@ int hive_state_apply(cJSON **state, const cJSON *event, const char *line_hash, s
 			set(dep, "version", cJSON_CreateString(v));
 		else if (!cJSON_GetObjectItemCaseSensitive(dep, "version"))
 			set(dep, "version", cJSON_CreateNull());
+		set_environment(dep, event, status);
 	}
 	if (type && !strcmp(type, "session_completed")) {
 		set(st, "status",

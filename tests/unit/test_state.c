@@ -18,6 +18,7 @@
 #define H1 "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 #define H2 "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 #define H3 "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+#define H4 "sha256:4444444444444444444444444444444444444444444444444444444444444444"
 
 #define STARTED                                                                                    \
 	"{\"seq\":1,\"timestamp\":\"2025-01-15T10:30:00.000Z\",\"event_type\":\"session_"          \
@@ -71,7 +72,7 @@ static void test_state_started_creates_view(void **state)
 		     "\"events\":{\"count\":1,\"last_seq\":1,\"last_hash\":\"" H1 "\","
 		     "\"by_type\":{\"session_started\":1},\"failures\":0},"
 		     "\"deployment\":{\"status\":\"pending\",\"environment\":null,"
-		     "\"version\":null}}");
+		     "\"version\":null,\"environments\":{}}}");
 	assert_false(hive_state_is_closed(st));
 	assert_true(hive_state_matches_tail(st, 1, H1));
 	cJSON_Delete(st);
@@ -91,7 +92,7 @@ static void test_state_started_minimal(void **state)
 			 "\"events\":{\"count\":1,\"last_seq\":1,\"last_hash\":\"" H1 "\","
 			 "\"by_type\":{\"session_started\":1},\"failures\":0},"
 			 "\"deployment\":{\"status\":\"pending\",\"environment\":null,"
-			 "\"version\":null}}");
+			 "\"version\":null,\"environments\":{}}}");
 	cJSON_Delete(st);
 }
 
@@ -122,7 +123,8 @@ static void test_state_counts_types_and_failures(void **state)
 			    "2025-01-15T10:30:00.000Z");
 	/* deployment is only moved by deployment_configured */
 	assert_state(cJSON_GetObjectItemCaseSensitive(st, "deployment"),
-		     "{\"status\":\"pending\",\"environment\":null,\"version\":null}");
+		     "{\"status\":\"pending\",\"environment\":null,\"version\":null,"
+		     "\"environments\":{}}");
 	assert_true(hive_state_matches_tail(st, 3, H3));
 	assert_false(hive_state_matches_tail(st, 2, H3));
 	assert_false(hive_state_matches_tail(st, 3, H2));
@@ -142,19 +144,68 @@ static void test_state_deployment(void **state)
 	      "\"1.4.2\"},\"status\":\"success\"}}",
 	      H2);
 	assert_state(cJSON_GetObjectItemCaseSensitive(st, "deployment"),
-		     "{\"status\":\"success\",\"environment\":\"staging\",\"version\":\"1.4.2\"}");
+		     "{\"status\":\"success\",\"environment\":\"staging\",\"version\":\"1.4.2\","
+		     "\"environments\":{\"staging\":{\"status\":\"success\",\"version\":\"1.4.2\","
+		     "\"resource\":\"api\",\"seq\":2,\"timestamp\":\"2025-01-15T10:31:00Z\"}}}");
 	/* a later deployment without environment or version keeps the ones known */
 	apply(&st,
 	      "{\"seq\":3,\"timestamp\":\"2025-01-15T10:32:00Z\",\"event_type\":"
 	      "\"deployment_configured\",\"details\":{\"resource\":\"api\",\"action\":\"update\","
 	      "\"platform\":\"K8s\",\"configuration\":{},\"status\":\"failure\"}}",
 	      H3);
-	assert_state(cJSON_GetObjectItemCaseSensitive(st, "deployment"),
-		     "{\"status\":\"failure\",\"environment\":\"staging\",\"version\":\"1.4.2\"}");
+	assert_state(
+		cJSON_GetObjectItemCaseSensitive(st, "deployment"),
+		"{\"status\":\"failure\",\"environment\":\"staging\",\"version\":\"1.4.2\","
+		"\"environments\":{\"staging\":{\"status\":\"success\",\"version\":\"1.4.2\","
+		"\"resource\":\"api\",\"seq\":2,\"timestamp\":\"2025-01-15T10:31:00Z\"},"
+		"\"unspecified\":{\"status\":\"failure\",\"version\":null,\"resource\":\"api\","
+		"\"seq\":3,\"timestamp\":\"2025-01-15T10:32:00Z\"}}}");
 	assert_int_equal(cJSON_GetObjectItemCaseSensitive(
 				 cJSON_GetObjectItemCaseSensitive(st, "events"), "failures")
 				 ->valueint,
 			 1);
+	cJSON_Delete(st);
+}
+
+/* Each environment keeps its latest deployment: a failed staging deployment does not replace
+ * production's success, and a deployment under way is in_progress until one ends it. */
+static void test_state_deployment_environments(void **state)
+{
+	cJSON *st = NULL;
+
+	(void)state;
+	apply(&st, STARTED, H1);
+	apply(&st,
+	      "{\"seq\":2,\"timestamp\":\"2025-01-15T10:31:00Z\",\"event_type\":"
+	      "\"deployment_configured\",\"details\":{\"resource\":\"api\",\"action\":\"update\","
+	      "\"platform\":\"K8s\",\"configuration\":{\"environment\":\"production\",\"version\":"
+	      "\"1.4.2\"},\"status\":\"success\"}}",
+	      H2);
+	apply(&st,
+	      "{\"seq\":3,\"timestamp\":\"2025-01-15T10:32:00Z\",\"event_type\":"
+	      "\"deployment_configured\",\"details\":{\"resource\":\"api\",\"action\":\"update\","
+	      "\"platform\":\"K8s\",\"configuration\":{\"environment\":\"staging\",\"version\":"
+	      "\"1.5.0\"},\"status\":\"in_progress\"}}",
+	      H3);
+	assert_state(cJSON_GetObjectItemCaseSensitive(
+			     cJSON_GetObjectItemCaseSensitive(st, "deployment"), "environments"),
+		     "{\"production\":{\"status\":\"success\",\"version\":\"1.4.2\",\"resource\":"
+		     "\"api\",\"seq\":2,\"timestamp\":\"2025-01-15T10:31:00Z\"},"
+		     "\"staging\":{\"status\":\"in_progress\",\"version\":\"1.5.0\",\"resource\":"
+		     "\"api\",\"seq\":3,\"timestamp\":\"2025-01-15T10:32:00Z\"}}");
+	apply(&st,
+	      "{\"seq\":4,\"timestamp\":\"2025-01-15T10:33:00Z\",\"event_type\":"
+	      "\"deployment_configured\",\"details\":{\"resource\":\"api\",\"action\":\"update\","
+	      "\"platform\":\"K8s\",\"configuration\":{\"environment\":\"staging\",\"version\":"
+	      "\"1.5.0\"},\"status\":\"failure\"}}",
+	      H4);
+	assert_state(cJSON_GetObjectItemCaseSensitive(st, "deployment"),
+		     "{\"status\":\"failure\",\"environment\":\"staging\",\"version\":\"1.5.0\","
+		     "\"environments\":{\"production\":{\"status\":\"success\",\"version\":"
+		     "\"1.4.2\",\"resource\":\"api\",\"seq\":2,\"timestamp\":"
+		     "\"2025-01-15T10:31:00Z\"},\"staging\":{\"status\":\"failure\",\"version\":"
+		     "\"1.5.0\",\"resource\":\"api\",\"seq\":4,\"timestamp\":"
+		     "\"2025-01-15T10:33:00Z\"}}}");
 	cJSON_Delete(st);
 }
 
@@ -172,7 +223,9 @@ static void test_state_deployment_without_status(void **state)
 	      "{\"version\":\"2\"}}}",
 	      H2);
 	assert_state(cJSON_GetObjectItemCaseSensitive(st, "deployment"),
-		     "{\"status\":\"pending\",\"environment\":null,\"version\":\"2\"}");
+		     "{\"status\":\"pending\",\"environment\":null,\"version\":\"2\","
+		     "\"environments\":{\"unspecified\":{\"status\":\"pending\",\"version\":\"2\","
+		     "\"resource\":null,\"seq\":2,\"timestamp\":null}}}");
 	/* no timestamp: updated_at is null, never a stale value */
 	assert_true(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(st, "updated_at")));
 	cJSON_Delete(st);
@@ -305,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_state_started_minimal),
 		cmocka_unit_test(test_state_counts_types_and_failures),
 		cmocka_unit_test(test_state_deployment),
+		cmocka_unit_test(test_state_deployment_environments),
 		cmocka_unit_test(test_state_deployment_without_status),
 		cmocka_unit_test(test_state_completed),
 		cmocka_unit_test(test_state_failed),
