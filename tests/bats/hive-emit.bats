@@ -421,7 +421,7 @@ assert_nowhere() {
 		deployment_configured --resource api --action update --platform Heroku --status success
 	refused 2 'hive-emit: error: details.platform: "k8s" is not one of AWS, GCP, Azure, Docker, K8s (add platforms with events.platforms in .hive.yml)' \
 		deployment_configured --resource api --action update --platform k8s --status success
-	refused 2 'hive-emit: error: details.status: "ok" is not one of success, failure' \
+	refused 2 'hive-emit: error: details.status: "ok" is not one of success, failure, in_progress' \
 		deployment_configured --resource api --action update --platform K8s --status ok
 }
 
@@ -850,11 +850,13 @@ assert_nowhere() {
 @test "STATE.json in step: count, last_seq, last_hash, by_type, failures, updated_at, deployment" {
 	local before
 	before="$(cat "$ST")"
-	assert_jq '.deployment == {"status":"pending","environment":null,"version":null}' "$before"
+	assert_jq '.deployment == {"status":"pending","environment":null,"version":null,"environments":{}}' "$before"
 	emit_ok deployment_configured --resource api --action update --platform K8s --status success \
 		environment=prod version=1.4.2
 	assert_state_in_step
-	assert_jq '.deployment == {"status":"success","environment":"prod","version":"1.4.2"}' "$(cat "$ST")"
+	assert_jq '(.deployment | del(.environments)) == {"status":"success","environment":"prod","version":"1.4.2"}
+		and (.deployment.environments | keys) == ["prod"] and .deployment.environments.prod.status == "success"
+		and .deployment.environments.prod.version == "1.4.2" and .deployment.environments.prod.seq == 2' "$(cat "$ST")"
 	emit_ok incident_detected --resource api --action update --platform K8s --status failure severity=P1
 	emit_ok pipeline_updated --resource ci --action update --platform Docker --status failure
 	emit_ok metric_recorded name=cost value:=3 unit=USD
@@ -865,7 +867,10 @@ assert_nowhere() {
 	emit_ok deployment_configured --resource api --action update --platform K8s --status failure \
 		environment=staging version=1.5.0
 	assert_state_in_step
-	assert_jq '.deployment == {"status":"failure","environment":"staging","version":"1.5.0"}' "$(cat "$ST")"
+	# the failed staging deployment is the last one; production keeps its success
+	assert_jq '(.deployment | del(.environments)) == {"status":"failure","environment":"staging","version":"1.5.0"}
+		and ([.deployment.environments | to_entries[] | [.key, .value.status, .value.version]]
+			== [["prod", "success", "1.4.2"], ["staging", "failure", "1.5.0"]])' "$(cat "$ST")"
 	assert_jq '.events.failures == 3 and .status == "active" and .completed_at == null' "$(cat "$ST")"
 	# everything else in STATE.json is as hive-init wrote it
 	[[ "$(jq -cS 'del(.events, .updated_at, .deployment)' "$ST")" == "$(jq -cS 'del(.events, .updated_at, .deployment)' <<<"$before")" ]] ||
@@ -883,7 +888,8 @@ assert_nowhere() {
 	assert_stdout_is_tail 1
 	verify_chain "$EV" 3
 	assert_state_in_step
-	assert_jq '.events.failures == 1 and .deployment == {"status":"success","environment":"prod","version":"2.0.0"}' "$(cat "$ST")"
+	assert_jq '.events.failures == 1 and (.deployment | del(.environments)) == {"status":"success","environment":"prod","version":"2.0.0"}
+		and .deployment.environments.prod.version == "2.0.0"' "$(cat "$ST")"
 	[[ "$(jq -cS 'del(.events, .updated_at)' "$ST")" == "$(jq -cS 'del(.events, .updated_at)' <<<"$before")" ]] ||
 		fail "$(printf 'the rebuilt STATE.json lost fields:\nbefore:  %s\nrebuilt: %s' \
 			"$(jq -cS 'del(.events, .updated_at)' <<<"$before")" "$(jq -cS 'del(.events, .updated_at)' "$ST")")"

@@ -80,7 +80,7 @@ requirements() {
 		and .requirements == $ev.details.requirements' "$state" --argjson ev "$line"
 	assert_jq '.events == {"count": 1, "last_seq": 1, "last_hash": $h,
 		"by_type": {"session_started": 1}, "failures": 0}' "$state" --arg h "$hash"
-	assert_jq '.deployment == {"status": "pending", "environment": null, "version": null}' "$state"
+	assert_jq '.deployment == {"status": "pending", "environment": null, "version": null, "environments": {}}' "$state"
 }
 
 @test "stdout is one compact JSON object: session_id, dir, created first" {
