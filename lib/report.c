@@ -675,13 +675,60 @@ static const cJSON *pick(const cJSON *c, const char *a, const char *b2)
 	return v;
 }
 
+static int any_in_progress(const struct hive_facts *f)
+{
+	const cJSON *x;
+
+	cJSON_ArrayForEach(x, get(get(f->state, "deployment"), "environments"))
+	{
+		const char *st = str(x, "status");
+		if (st && !strcmp(st, "in_progress"))
+			return 1;
+	}
+	return 0;
+}
+
+/* Environments whose latest deployment is still in_progress (STATE.json), after the
+ * summaries: started, not ended, so not a deployment of the reports yet. */
+static void md_in_progress(const struct hive_facts *f, struct hive_buf *b)
+{
+	const cJSON *x, *envs = get(get(f->state, "deployment"), "environments");
+	int any = 0;
+
+	cJSON_ArrayForEach(x, envs)
+	{
+		const char *st = str(x, "status");
+		if (!st || strcmp(st, "in_progress"))
+			continue;
+		if (!any)
+			hive_buf_puts(b, "Started and not ended (not counted until an event with "
+					 "success or failure ends it):\n\n");
+		any = 1;
+		hive_buf_puts(b, "- ");
+		md(b, str(x, "resource") ? str(x, "resource") : NR);
+		hive_buf_puts(b, " in ");
+		md(b, x->string);
+		hive_buf_puts(b, ", version ");
+		md(b, str(x, "version") ? str(x, "version") : NR);
+		hive_buf_printf(b, " (line %.15g, %s)\n",
+				cJSON_IsNumber(get(x, "seq")) ? get(x, "seq")->valuedouble : 0,
+				str(x, "timestamp") ? str(x, "timestamp") : NR);
+	}
+	if (any)
+		hive_buf_puts(b, "\n");
+}
+
 static void md_deployment(const struct hive_facts *f, struct hive_buf *b)
 {
 	size_t i, k;
 
 	if (!f->ndeploys) {
-		hive_buf_puts(b, "## DEPLOYMENT SUMMARY\n\nNo deployment_configured event was "
-				 "recorded.\n\n");
+		hive_buf_puts(b, any_in_progress(f) ? "## DEPLOYMENT SUMMARY\n\nNo deployment has "
+						      "ended yet.\n\n"
+						    : "## DEPLOYMENT SUMMARY\n\nNo "
+						      "deployment_configured event was "
+						      "recorded.\n\n");
+		md_in_progress(f, b);
 		return;
 	}
 	for (i = 0; i < f->ndeploys; i++) {
@@ -721,6 +768,7 @@ static void md_deployment(const struct hive_facts *f, struct hive_buf *b)
 		}
 		hive_buf_puts(b, "\n");
 	}
+	md_in_progress(f, b);
 }
 
 /* The last non-empty value of key across an incident's events. */
@@ -1275,8 +1323,10 @@ static void md_overview(const struct hive_facts *f, struct hive_buf *b)
 			{
 				hive_buf_puts(b, lead ? "" : ", ");
 				md_amount(b, get(x, "value")->valuedouble, str(x, "unit"));
-				hive_buf_printf(b, " in total over %.15g resources",
-						get(x, "resources")->valuedouble);
+				hive_buf_printf(b, " in total over %.15g %s",
+						get(x, "resources")->valuedouble,
+						plural(get(x, "resources")->valuedouble, "resource",
+						       "resources"));
 				lead = 0;
 			}
 			hive_buf_puts(b, " (");
@@ -1520,27 +1570,26 @@ static void prom_sample(struct hive_buf *b, const char *name, const struct hive_
 /* Count of the session's events by (type, status). */
 static void prom_events(const struct hive_facts *f, struct hive_buf *out)
 {
-	cJSON *seen = cJSON_CreateObject(), *x;
+	cJSON *seen = cJSON_CreateObject(), *x, *y; /* type -> status ("" for none) -> count */
 	const cJSON *e;
-	char key[512];
 
 	cJSON_ArrayForEach(e, f->events)
 	{
 		const char *t = type_of(e), *st = str(details(e), "status");
+		cJSON *one;
 		if (!t)
 			continue;
-		snprintf(key, sizeof(key), "%s\n%s", t,
-			 st && !is(e, "session_completed") ? st : "");
-		add_to(seen, key, 1);
+		if (!(one = cJSON_GetObjectItemCaseSensitive(seen, t)))
+			one = cJSON_AddObjectToObject(seen, t);
+		add_to(one, st && !is(e, "session_completed") ? st : "", 1);
 	}
 	prom_head(out, "hive_events_total", "counter",
 		  "Events in the session's log, by event_type and details.status.");
 	cJSON_ArrayForEach(x, seen)
 	{
-		char *nl = strchr(x->string, '\n');
-		*nl = '\0';
-		prom_sample(out, "hive_events_total", f, L("type", x->string, "status", nl + 1),
-			    x->valuedouble);
+		cJSON_ArrayForEach(y, x)
+			prom_sample(out, "hive_events_total", f,
+				    L("type", x->string, "status", y->string), y->valuedouble);
 	}
 	cJSON_Delete(seen);
 }
@@ -1551,15 +1600,17 @@ static void prom_deployments(const struct hive_facts *f, struct hive_buf *out)
 {
 	cJSON *by = cJSON_CreateObject(), *fails = cJSON_CreateObject(),
 	      *lsum = cJSON_CreateObject(), *lcount = cJSON_CreateObject(), *x;
-	const cJSON *envs = get(get(f->state, "deployment"), "environments");
-	char key[512];
+	const cJSON *envs = get(get(f->state, "deployment"), "environments"), *y;
 	size_t i;
 
+	/* by: environment -> status -> count (keys are any string an event may hold) */
 	for (i = 0; i < f->ndeploys; i++) {
 		const struct deploy *d = &f->deploys[i];
 		const char *env = d->environment ? d->environment : "";
-		snprintf(key, sizeof(key), "%s\n%s", env, d->success ? "success" : "failure");
-		add_to(by, key, 1);
+		cJSON *one = cJSON_GetObjectItemCaseSensitive(by, env);
+		if (!one)
+			one = cJSON_AddObjectToObject(by, env);
+		add_to(one, d->success ? "success" : "failure", 1);
 		add_to(fails, env, d->failed_change);
 		if (d->success && !isnan(d->lead_s)) {
 			add_to(lsum, env, d->lead_s);
@@ -1572,10 +1623,9 @@ static void prom_deployments(const struct hive_facts *f, struct hive_buf *out)
 			  "Ended deployment_configured events, by environment and status.");
 	cJSON_ArrayForEach(x, by)
 	{
-		char *nl = strchr(x->string, '\n');
-		*nl = '\0';
-		prom_sample(out, "hive_deployments_total", f,
-			    L("environment", x->string, "status", nl + 1), x->valuedouble);
+		cJSON_ArrayForEach(y, x) prom_sample(
+			out, "hive_deployments_total", f,
+			L("environment", x->string, "status", y->string), y->valuedouble);
 	}
 	if (fails->child)
 		prom_head(out, "hive_deployment_failed_changes_total", "counter",

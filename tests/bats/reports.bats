@@ -117,7 +117,7 @@ metrics_of() {
 	hive-emit -q --session c metric_recorded --resource api --platform K8s name=cost value:=20 unit=USD >/dev/null
 	hive-emit -q --session c metric_recorded --resource api --platform K8s name=cost value:=3 unit=EUR >/dev/null
 	run hive-runbook --session c
-	assert_line '- cost: 30 USD in total over 2 resources, 3 EUR in total over 1 resources (db 10 USD, api 20 USD, api 3 EUR)'
+	assert_line '- cost: 30 USD in total over 2 resources, 3 EUR in total over 1 resource (db 10 USD, api 20 USD, api 3 EUR)'
 	hive-runbook -q --session c --finish >/dev/null
 	run jq -c '.metrics.cost' "$(session_dir c)/METRICS.json"
 	assert_jq '[.by_resource[] | [.resource, .unit, .value]] == [["db", "USD", 10], ["api", "USD", 20], ["api", "EUR", 3]]
@@ -155,12 +155,20 @@ metrics_of() {
 	# under way: not a deployment of the reports yet
 	run metrics_of d
 	assert_jq '.deployments.count == 1 and .events.by_status.in_progress == 1' "$output"
+	run hive-runbook --session d --report deployment
+	assert_line 'Started and not ended (not counted until an event with success or failure ends it):'
+	assert_line --regexp '^- api in staging, version 1\.2 \(line 3, [0-9T:.Z-]+\)$'
+	run hive-runbook --session d --format prometheus
+	assert_line 'hive_deployment_status{worker="devops-worker",environment="staging",status="in_progress"} 1'
+	assert_line 'hive_deployment_status{worker="devops-worker",environment="production",status="success"} 1'
 	deploy d staging failure version=1.2
 	assert_jq '.deployment.status == "failure" and .deployment.environment == "staging" and
 		.deployment.environments.production == {status: "success", version: "1.1", resource: "api", seq: 2, timestamp: .deployment.environments.production.timestamp} and
 		.deployment.environments.staging.status == "failure" and .deployment.environments.staging.seq == 4' "$(cat "$st")"
 	run metrics_of d
 	assert_jq '.deployments == {count: 2, success: 1, failure: 1, failed_changes: 1, change_failure_rate: 0.5}' "$output"
+	run hive-runbook --session d --report deployment
+	refute_output --partial 'Started and not ended'
 	# the view is the fold of the log: hive-check agrees, and a rebuild gives the same bytes
 	run hive-check --session d
 	assert_success
