@@ -302,6 +302,9 @@ write_config() {
 			invalid	.details.platform = "K 8s"
 			valid	.details.platform = "OnPrem"
 			invalid	.details.status = "ok"
+			valid	.details.status = "in_progress"
+			invalid	.event_type = "infrastructure_provisioned" | .details.status = "in_progress"
+			valid	.event_type = "infrastructure_provisioned" | .details.status = "failure"
 			invalid	del(.details.status)
 			invalid	del(.details.resource)
 			invalid	del(.details.action)
