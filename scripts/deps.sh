@@ -16,7 +16,7 @@ libhttp-parser-dev libpcre2-dev git jq"
 # to test it (make check, make bench); HIVE_DEPS_TESTS=0 leaves them out
 if [ "${HIVE_DEPS_TESTS:-1}" != 0 ]; then
 	packages="$packages libcmocka-dev bats bats-assert bats-support libxml2-utils mandoc
-shellcheck hyperfine prometheus pre-commit valgrind clang clang-format libclang-rt-14-dev"
+shellcheck hyperfine prometheus curl python3 pre-commit valgrind clang clang-format libclang-rt-14-dev"
 fi
 
 say() { printf 'deps: %s\n' "$*" >&2; }
@@ -38,7 +38,8 @@ fi
 
 # --- npm test tools (ci-templates) ---
 # tests/package.json's tools (@action-validator/cli, gitlab-ci-local, yaml, ajv-cli,
-# ajv-formats; lefthook and husky for hook-managers.bats) go into tests/node_modules, exactly
+# ajv-formats; lefthook and husky for hook-managers.bats; @grafana/schema and typescript for
+# dashboard.bats) go into tests/node_modules, exactly
 # as tests/package-lock.json pins them; gitlab-ci-local's shell isolation copies with rsync.
 # Skipped when already installed from the same lock file, and when HIVE_DEPS_TESTS=0 (the CI
 # templates set it when they build hive on a runner). --ignore-scripts: lefthook's
