@@ -1246,6 +1246,38 @@ static void test_free_null(void **state)
 	hive_dora_free(NULL);
 }
 
+/* The dashboard: panels with distinct ids that fit Grafana's 24 columns, one PromQL target
+ * each over hive's series, filtered by the worker variable, never by a session. */
+static void test_dashboard(void **state)
+{
+	cJSON *d = hive_report_dashboard(), *p;
+	int ids = 0, n = 0;
+
+	(void)state;
+	assert_non_null(d);
+	assert_int_equal(cJSON_GetObjectItem(d, "schemaVersion")->valueint, 39);
+	cJSON_ArrayForEach(p, cJSON_GetObjectItem(d, "panels"))
+	{
+		const cJSON *g = cJSON_GetObjectItem(p, "gridPos");
+		const cJSON *t = cJSON_GetObjectItem(p, "targets");
+		const char *expr =
+			cJSON_GetObjectItem(cJSON_GetArrayItem(t, 0), "expr")->valuestring;
+		int id = cJSON_GetObjectItem(p, "id")->valueint;
+		assert_true(id > 0 && id < 31 && !(ids & (1 << id)));
+		ids |= 1 << id;
+		assert_true(cJSON_GetObjectItem(g, "x")->valueint +
+				    cJSON_GetObjectItem(g, "w")->valueint <=
+			    24);
+		assert_int_equal(cJSON_GetArraySize(t), 1);
+		assert_non_null(strstr(expr, "hive_"));
+		assert_non_null(strstr(expr, "worker=~\"$worker\""));
+		assert_null(strstr(expr, "session="));
+		n++;
+	}
+	assert_int_equal(n, 12);
+	cJSON_Delete(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1282,6 +1314,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_facts_odd_state, unit_setup_tmpdir,
 						unit_teardown_tmpdir),
 		cmocka_unit_test(test_free_null),
+		cmocka_unit_test(test_dashboard),
 		cmocka_unit_test_setup_teardown(test_markdown_scaling_escaping, unit_setup_tmpdir,
 						unit_teardown_tmpdir),
 	};
