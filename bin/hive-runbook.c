@@ -11,6 +11,7 @@
 #include "../lib/findings.h"
 #include "../lib/finish.h"
 #include "../lib/gitctx.h"
+#include "../lib/publish.h"
 #include "../lib/session.h"
 #include "../lib/redact.h"
 #include "../lib/report.h"
@@ -22,6 +23,7 @@ static const char synopsis[] =
 	"                    [--findings FILE|-] [--step-summary] [options]\n"
 	"       hive-runbook --all [--format markdown|json|prometheus] [-o FILE] [--step-summary]\n"
 	"       hive-runbook --checkpoint | --sign [options]\n"
+	"       hive-runbook --publish [--ref REF] [options]\n"
 	"\n"
 	"Summarise a session from STATE.json and EVENTS.jsonl in the seed's formats.\n"
 	"\n";
@@ -37,7 +39,9 @@ enum {
 	OPT_ALL,
 	OPT_CHECKPOINT,
 	OPT_SIGN,
-	OPT_DRY_RUN
+	OPT_DRY_RUN,
+	OPT_PUBLISH,
+	OPT_REF
 };
 
 /* hive-runbook's options; -C, --root, --session, --config, -q, --help and --version are
@@ -71,6 +75,12 @@ static const struct hive_opt runbook_options[] = {
 	HIVE_OPT_FLAG(0, "sign", OPT_SIGN,
 		      "add a cosignature by the configured key to CHECKPOINT.sig\n"
 		      "(CHECKPOINT must agree with the logs; it is never changed)"),
+	HIVE_OPT_FLAG(0, "publish", OPT_PUBLISH,
+		      "commit the session folder onto the sessions ref (after --finish\n"
+		      "when given), touching neither work tree, index nor HEAD"),
+	HIVE_OPT_STRING(0, "ref", "REF", OPT_REF,
+			"the sessions ref for --publish and --all (default\n"
+			"HIVE_PUBLISH_REF, publish.ref, or refs/hive/sessions)"),
 	HIVE_OPT_COMMON_HELP(0, "quiet", "no notes on stderr"),
 	HIVE_OPT_END,
 };
@@ -83,8 +93,8 @@ static const char epilogue[] =
 	"or I/O failure.\n";
 
 struct runbook_opts {
-	int finish, step_summary, all, checkpoint, sign, dry_run;
-	const char *status, *report, *format, *output, *findings;
+	int finish, step_summary, all, checkpoint, sign, dry_run, publish;
+	const char *status, *report, *format, *output, *findings, *ref;
 };
 
 static int one_of(const char *opt, const char *v, const char *const *allowed, struct hive_err *err)
@@ -143,6 +153,12 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 		return HIVE_OK;
 	case OPT_SIGN:
 		o->sign = 1;
+		return HIVE_OK;
+	case OPT_PUBLISH:
+		o->publish = 1;
+		return HIVE_OK;
+	case OPT_REF:
+		o->ref = arg;
 		return HIVE_OK;
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
@@ -218,6 +234,33 @@ static int checkpoint(struct hive_ctx *ctx, const struct runbook_opts *o)
 	return rc;
 }
 
+/* --publish: the session folder onto the sessions ref (SPEC 11); a folder that no longer
+ * extends what the ref holds is refused (exit 1) with the history findings on stderr. */
+static int publish(struct hive_ctx *ctx, const struct runbook_opts *o)
+{
+	struct hive_findings *f = NULL;
+	struct hive_publish_result r;
+	const char *ids[1] = {ctx->session_id}, *ref;
+	char tip[16];
+	int rc;
+
+	if (!hive_git_repo(ctx->git))
+		return hive_err_set(&ctx->err, HIVE_EUSAGE, "--publish: not in a git repository");
+	if ((rc = hive_publish_ref(o->ref, ctx->cfg.publish_ref, &ref, &ctx->err)) ||
+	    (rc = hive_findings_new("text", stderr, 0, &f, &ctx->err)))
+		return rc;
+	rc = hive_publish(hive_git_repo(ctx->git), ctx->top, ctx->root, ref, ids, 1,
+			  ctx->config_rel, ctx->cfg.allowed_signers, f, &r, &ctx->err);
+	hive_findings_free(f);
+	if (rc)
+		return rc;
+	git_oid_tostr(tip, 8, &r.commit);
+	hive_note(ctx->quiet, "session %s %s %s (%s)", ctx->session_id,
+		  r.changed ? "published onto" : "is on", ref,
+		  r.changed ? tip : "nothing new to publish");
+	return HIVE_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct runbook_opts opts = {0};
@@ -258,6 +301,16 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--status goes with --finish");
 		goto fail;
 	}
+	if (opts.publish && (opts.all || opts.checkpoint || opts.sign || opts.dry_run)) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
+				  "--publish goes alone or with --finish (no --all, --checkpoint, "
+				  "--sign or --dry-run)");
+		goto fail;
+	}
+	if (opts.ref && !opts.publish) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--ref goes with --publish");
+		goto fail;
+	}
 	if (opts.all && (opts.finish || opts.report || opts.findings || ctx.session_opt)) {
 		rc = hive_err_set(
 			&ctx.err, HIVE_EUSAGE,
@@ -294,6 +347,11 @@ int main(int argc, char **argv)
 			goto fail;
 		if (opts.checkpoint || opts.sign) {
 			if ((rc = checkpoint(&ctx, &opts)))
+				goto fail;
+			goto done;
+		}
+		if (opts.publish && !opts.finish) {
+			if ((rc = publish(&ctx, &opts)))
 				goto fail;
 			goto done;
 		}
@@ -337,6 +395,8 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "cannot write to standard output");
 		goto fail;
 	}
+	if (opts.publish && (rc = publish(&ctx, &opts)))
+		goto fail;
 	if (opts.dry_run && !ctx.quiet)
 		fprintf(stderr, "%s: --dry-run: nothing was written\n", hive_progname);
 	rc = HIVE_OK;

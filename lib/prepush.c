@@ -21,6 +21,8 @@ struct push_walk {
 	void *arg;
 	struct hive_err *err;
 	struct hive_strv *seen; /* "<tag>:<folder id>:<published folder id>" already given */
+	int not_pushed;		/* hive_tree_sessions: the sessions are read, not pushed */
+	const char *prefix;	/* shown before each path ("refs/hive/sessions:"), or NULL */
 };
 
 /* The commit a pushed object id stands for: an annotated tag is peeled to its commit.
@@ -231,7 +233,8 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 		return HIVE_OK;
 	if (hive_strv_push(w->seen, key) < 0)
 		return hive_err_set(w->err, HIVE_EENV, "out of memory");
-	snprintf(dir_shown, sizeof(dir_shown), "%.4000s/%.150s", w->rel, id);
+	snprintf(dir_shown, sizeof(dir_shown), "%.300s%.3700s/%.150s", w->prefix ? w->prefix : "",
+		 w->rel, id);
 	snprintf(events_shown, sizeof(events_shown), "%s/EVENTS.jsonl", dir_shown);
 	p.repo = w->repo;
 	p.id = id;
@@ -249,7 +252,7 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 	in.dir_shown = dir_shown;
 	in.events_shown = events_shown;
 	in.events_fd = -1;
-	in.pushed = 1;
+	in.pushed = !w->not_pushed;
 	p.in = &in;
 	if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
 		in.is_symlink = 1;
@@ -371,7 +374,7 @@ int hive_prepush_sessions(git_repository *repo, const struct hive_push_ref *r, c
 			  const char *tag, struct hive_strv *seen, hive_prepush_fn fn, void *arg,
 			  struct hive_err *err)
 {
-	struct push_walk w = {repo, rel, tag, fn, arg, err, seen};
+	struct push_walk w = {repo, rel, tag, fn, arg, err, seen, 0, NULL};
 	struct hive_strv ids = {0};
 	git_commit *tip = NULL, *pc = NULL;
 	git_tree *now = NULL, *pub = NULL;
@@ -397,15 +400,47 @@ int hive_prepush_sessions(git_repository *repo, const struct hive_push_ref *r, c
 	return rc;
 }
 
+int hive_tree_sessions(git_repository *repo, const git_oid *commit, const char *rel,
+		       const char *prefix, hive_prepush_fn fn, void *arg, struct hive_err *err)
+{
+	struct hive_strv seen = {0};
+	struct push_walk w = {repo, rel, "ref", fn, arg, err, &seen, 1, prefix};
+	git_commit *c = NULL;
+	git_tree *now = NULL;
+	size_t i, n;
+	int rc = HIVE_OK;
+
+	if (git_commit_lookup(&c, repo, commit) < 0) {
+		rc = hive_err_set(err, HIVE_EENV, "git: commit %s: %s", git_oid_tostr_s(commit),
+				  git_error_last() ? git_error_last()->message : "?");
+		git_error_clear();
+		return rc;
+	}
+	now = sessions_tree(repo, c, rel);
+	n = now ? git_tree_entrycount(now) : 0;
+	for (i = 0; !rc && i < n; i++) {
+		const char *id = git_tree_entry_name(git_tree_entry_byindex(now, i));
+		if (hive_id_check("session", id, strlen(id), NULL) == HIVE_OK)
+			rc = give_session(&w, now, NULL, "", id);
+	}
+	git_tree_free(now);
+	git_commit_free(c);
+	hive_strv_clear(&seen);
+	git_error_clear();
+	return rc;
+}
+
 /* Resolve one pushed ref (local: a commit; old: the remote's tip, or NULL for a new
- * branch) and give it to fn. */
+ * branch; name: the remote ref, or NULL) and give it to fn. */
 static int give_ref(git_repository *repo, const git_oid *local, const git_oid *old,
-		    const char *remote, hive_prepush_ref_fn fn, void *arg, struct hive_err *err)
+		    const char *name, const char *remote, hive_prepush_ref_fn fn, void *arg,
+		    struct hive_err *err)
 {
 	struct hive_push_ref r;
 	int rc, found;
 
 	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "%s", name ? name : "");
 	git_oid_cpy(&r.tip, local);
 	if (old) {
 		git_oid_cpy(&r.old, old);
@@ -419,28 +454,35 @@ static int give_ref(git_repository *repo, const git_oid *local, const git_oid *o
 	return fn(arg, &r);
 }
 
-/* An empty standard input (fail closed, SPEC 9): every local branch, as a new branch. */
+/* An empty standard input (fail closed, SPEC 9): every local branch, and every sessions ref
+ * under refs/hive/ (SPEC 11), as a new branch. */
 static int all_branches(git_repository *repo, const char *remote, hive_prepush_ref_fn fn, void *arg,
 			struct hive_err *err)
 {
+	static const char *const globs[] = {"refs/heads/*", "refs/hive/*"};
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
+	size_t i;
 	int rc = HIVE_OK;
 
-	if (git_reference_iterator_glob_new(&it, repo, "refs/heads/*") < 0)
-		return hive_err_set(err, HIVE_EENV, "git: cannot list the branches: %s",
-				    git_error_last() ? git_error_last()->message : "?");
-	while (!rc && git_reference_next(&ref, it) == 0) {
-		git_object *o = NULL;
-		git_oid id;
-		if (git_reference_peel(&o, ref, GIT_OBJECT_COMMIT) == 0) {
-			git_oid_cpy(&id, git_object_id(o));
-			rc = give_ref(repo, &id, NULL, remote, fn, arg, err);
+	for (i = 0; !rc && i < sizeof(globs) / sizeof(globs[0]); i++) {
+		if (git_reference_iterator_glob_new(&it, repo, globs[i]) < 0)
+			return hive_err_set(err, HIVE_EENV, "git: cannot list %s: %s", globs[i],
+					    git_error_last() ? git_error_last()->message : "?");
+		while (!rc && git_reference_next(&ref, it) == 0) {
+			git_object *o = NULL;
+			git_oid id;
+			if (git_reference_peel(&o, ref, GIT_OBJECT_COMMIT) == 0) {
+				git_oid_cpy(&id, git_object_id(o));
+				rc = give_ref(repo, &id, NULL, git_reference_name(ref), remote, fn,
+					      arg, err);
+			}
+			git_object_free(o);
+			git_reference_free(ref);
 		}
-		git_object_free(o);
-		git_reference_free(ref);
+		git_reference_iterator_free(it);
+		it = NULL;
 	}
-	git_reference_iterator_free(it);
 	git_error_clear();
 	return rc;
 }
@@ -480,8 +522,8 @@ int hive_prepush_refs(git_repository *repo, const char *remote, int fd, hive_pre
 		}
 		if (pr > 0)
 			continue; /* a tag of a tree or a blob: no commits */
-		if ((rc = give_ref(repo, &local, pl.remote_zero ? NULL : &old, remote, fn, arg,
-				   err)))
+		if ((rc = give_ref(repo, &local, pl.remote_zero ? NULL : &old, pl.remote_ref,
+				   remote, fn, arg, err)))
 			hive_err_prefix(err, "stdin:%zu", hive_lines_number(r));
 	}
 	if (!rc && got < 0)
