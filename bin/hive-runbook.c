@@ -307,8 +307,8 @@ int main(int argc, char **argv)
 				  "--sign or --dry-run)");
 		goto fail;
 	}
-	if (opts.ref && !opts.publish) {
-		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--ref goes with --publish");
+	if (opts.ref && !opts.publish && !opts.all) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--ref goes with --publish or --all");
 		goto fail;
 	}
 	if (opts.all && (opts.finish || opts.report || opts.findings || ctx.session_opt)) {
@@ -336,7 +336,11 @@ int main(int argc, char **argv)
 
 	if (opts.all) {
 		if ((rc = hive_dora_new(&d, &ctx.err)) ||
-		    (rc = hive_dora_collect(d, ctx.root, hive_git_repo(ctx.git), &ctx.err))) {
+		    (rc = opts.ref ? hive_dora_collect_ref(d, ctx.root, ctx.top,
+							   hive_git_repo(ctx.git), opts.ref,
+							   &ctx.err)
+				   : hive_dora_collect(d, ctx.root, hive_git_repo(ctx.git),
+						       &ctx.err))) {
 			hive_err_prefix(&ctx.err, "--all");
 			goto fail;
 		}

@@ -227,3 +227,28 @@ ref_files() {
 	run git rev-parse --verify -q "$REF"
 	assert_failure
 }
+
+@test "--all --ref: DORA counts the sessions on the ref too, each session once" {
+	hive-init -q --session d1 >/dev/null
+	hive-emit -q --session d1 deployment_configured --resource web --action update \
+		--platform K8s --status success environment=prod version=2 >/dev/null
+	hive-runbook -q --publish --session d1
+	# the runner is gone: its session lives on the ref only
+	mv "$(session_dir d1)" "$BATS_TEST_TMPDIR/d1"
+	run hive-runbook --all --format json
+	assert_success
+	assert_jq '[.sessions, .change_failure_rate.deployments] == [1,0]' "$output"
+	run hive-runbook --all --format json --ref "$REF"
+	assert_success
+	assert_jq '[.sessions, .change_failure_rate.deployments] == [2,1]' "$output"
+	# back on disk and longer than the ref's copy: counted once, from the work tree
+	mv "$BATS_TEST_TMPDIR/d1" "$(session_dir d1)"
+	hive-emit -q --session d1 deployment_configured --resource web --action update \
+		--platform K8s --status failure environment=prod version=3 >/dev/null
+	run hive-runbook --all --format json --ref "$REF"
+	assert_success
+	assert_jq '[.sessions, .change_failure_rate.deployments, .change_failure_rate.failed] == [2,2,1]' "$output"
+	run hive-runbook --all --ref refs/hive/none
+	assert_failure 2
+	assert_output --partial '--ref refs/hive/none: no such ref here'
+}
