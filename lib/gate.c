@@ -76,10 +76,10 @@ int hive_gate_folder(struct hive_gate *g, const char *root, const char *id, stru
 			return rc;
 		/* a root outside the work tree is in no commit */
 		if (g->repo && rel) {
-			snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/EVENTS.jsonl", rel,
-				 id);
-			snprintf(shown_events, sizeof(shown_events), "%.4200s/EVENTS.jsonl",
-				 s->dir);
+			char seg[32]; /* the active segment: the one a cut-off line can end */
+			hive_log_segment_name(s->nsegs ? s->nsegs - 1 : 0, seg);
+			snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/%s", rel, id, seg);
+			snprintf(shown_events, sizeof(shown_events), "%.4200s/%s", s->dir, seg);
 			rc = hive_history_repair_ok(g->repo, path, s->eventsfd, shown_events, err);
 		}
 		if (!rc)

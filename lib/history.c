@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "log.h"
 #include "util.h"
 
 #define FILE_MAX ((size_t)1 << 31) /* the largest file read from disk for the comparison */
@@ -112,11 +113,17 @@ int hive_history_session(git_repository *repo, const git_tree *pub_dir, const gi
 	const git_tree_entry *e;
 	git_blob *events = NULL;
 	size_t i, n = git_tree_entrycount(pub_dir);
+	long seg, last = -1;
 	int sealed = 0, rc = HIVE_OK;
-	char shown[4400];
+	char shown[4400], name_last[32];
 
-	/* sealed: the published log ends in session_completed */
-	if ((e = git_tree_entry_byname(pub_dir, "EVENTS.jsonl")) &&
+	/* sealed: the published log (its last segment) ends in session_completed */
+	for (i = 0; i < n; i++)
+		if ((seg = hive_log_segment_index(
+			     git_tree_entry_name(git_tree_entry_byindex(pub_dir, i)))) > last)
+			last = seg;
+	if (last >= 0 &&
+	    (e = git_tree_entry_byname(pub_dir, hive_log_segment_name((size_t)last, name_last))) &&
 	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
 	    git_blob_lookup(&events, repo, git_tree_entry_id(e)) == 0) {
 		sealed = is_sealed(git_blob_rawcontent(events), (size_t)git_blob_rawsize(events));
@@ -133,9 +140,9 @@ int hive_history_session(git_repository *repo, const git_tree *pub_dir, const gi
 		e = git_tree_entry_byindex(pub_dir, i);
 		name = git_tree_entry_name(e);
 		is_log = is_log_name(name);
-		kept_whole =
-			sealed && (!strcmp(name, "EVENTS.jsonl") || !strcmp(name, "METRICS.json") ||
-				   !strcmp(name, "RUNBOOK.md") || !strcmp(name, "CHECKPOINT"));
+		kept_whole = sealed &&
+			     (hive_log_segment_index(name) >= 0 || !strcmp(name, "METRICS.json") ||
+			      !strcmp(name, "RUNBOOK.md") || !strcmp(name, "CHECKPOINT"));
 		/* a sealed session's signatures only grow: cosignatures are appended (SPEC 10) */
 		if (sealed && !strcmp(name, "CHECKPOINT.sig"))
 			is_log = 1;

@@ -226,7 +226,7 @@ static void derive(struct hive_facts *f, git_repository *repo)
 
 static int load(struct hive_session *s, git_repository *repo, struct hive_facts **out, int finish,
 		struct hive_err *err);
-static int load_lines(struct hive_lines *r, const char *shown, git_repository *repo,
+static int load_lines(struct hive_lines *r, const char *dir, git_repository *repo,
 		      struct hive_facts **out, int finish, struct hive_err *err);
 
 /* Fold one whole line of the log (or of a pending transaction) into f. */
@@ -276,43 +276,41 @@ static int load(struct hive_session *s, git_repository *repo, struct hive_facts 
 		struct hive_err *err)
 {
 	struct hive_lines *r = NULL;
-	char shown[4200];
 	int rc;
 
 	*out = NULL;
 	/* the view is folded from the log here, never read from STATE.json */
-	if (lseek(s->eventsfd, 0, SEEK_SET) < 0)
-		return hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: cannot seek", s->dir);
-	if ((rc = hive_lines_from_fd(s->eventsfd, &r, err)))
+	if ((rc = hive_log_lines(s, &r, err)))
 		return rc;
-	snprintf(shown, sizeof(shown), "%.4000s/EVENTS.jsonl", s->dir);
-	rc = load_lines(r, shown, repo, out, finish, err);
+	rc = load_lines(r, s->dir, repo, out, finish, err);
 	hive_lines_free(r);
 	return rc;
 }
 
-int hive_facts_load_log(const char *log, size_t len, const char *shown, git_repository *repo,
-			struct hive_facts **out, struct hive_err *err)
+int hive_facts_load_log(const char *const *segs, const size_t *lens, size_t n, const char *dir,
+			git_repository *repo, struct hive_facts **out, struct hive_err *err)
 {
 	struct hive_lines *r = NULL;
 	int rc;
 
 	*out = NULL;
-	if ((rc = hive_lines_from_mem(log, len, &r, err)))
+	if ((rc = hive_lines_from_mems(segs, lens, n, &r, err)))
 		return rc;
-	rc = load_lines(r, shown, repo, out, 1, err);
+	rc = load_lines(r, dir, repo, out, 1, err);
 	hive_lines_free(r);
 	return rc;
 }
 
-/* Every line of r folded into *out; derived (derive) when `finish`. */
-static int load_lines(struct hive_lines *r, const char *shown, git_repository *repo,
+/* Every line of r (the segments of the log in the folder dir, as shown) folded into *out;
+ * derived (derive) when `finish`. */
+static int load_lines(struct hive_lines *r, const char *dir, git_repository *repo,
 		      struct hive_facts **out, int finish, struct hive_err *err)
 {
 	struct hive_facts *f = calloc(1, sizeof(*f));
 	enum hive_line_kind kind;
 	const char *line;
-	size_t len;
+	char name[32];
+	size_t len, no;
 	int rc = HIVE_OK, got;
 
 	*out = NULL;
@@ -322,9 +320,10 @@ static int load_lines(struct hive_lines *r, const char *shown, git_repository *r
 	}
 	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
 		if (kind != HIVE_LINE_OK || fold_line(f, line, len) < 0) {
+			hive_log_segment_name(hive_lines_source(r, &no), name);
 			rc = hive_err_set(err, HIVE_EENV,
-					  "%s:%zu: not a whole JSON line: run hive-check", shown,
-					  hive_lines_number(r));
+					  "%s/%s:%zu: not a whole JSON line: run hive-check", dir,
+					  name, no);
 			goto fail;
 		}
 	}
@@ -1452,15 +1451,24 @@ static int dora_ref_one(void *arg, const struct hive_pushed *p)
 	struct dora_walk *w = arg;
 	struct hive_facts *f = NULL;
 	struct stat st;
-	char path[4400];
+	char path[4400], name[32];
+	size_t i, ref_len = 0, disk_len = 0;
 	int rc;
 
-	if (!p->in || !p->in->events_buf)
+	if (!p->in || !p->in->nsegs)
 		return HIVE_OK;
-	snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/EVENTS.jsonl", w->root, p->id);
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size >= p->in->events_len)
+	for (i = 0; i < p->in->nsegs; i++)
+		ref_len += p->in->seg_lens[i];
+	for (i = 0; i < HIVE_SEGMENTS_MAX; i++) {
+		snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/%s", w->root, p->id,
+			 hive_log_segment_name(i, name));
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			break;
+		disk_len += (size_t)st.st_size;
+	}
+	if (i > 0 && disk_len >= ref_len)
 		return HIVE_OK;
-	if ((rc = hive_facts_load_log(p->in->events_buf, p->in->events_len, p->events_shown,
+	if ((rc = hive_facts_load_log(p->in->seg_bufs, p->in->seg_lens, p->in->nsegs, p->dir_shown,
 				      w->repo, &f, w->err)))
 		return rc;
 	hive_dora_add(w->d, f);

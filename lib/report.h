@@ -26,10 +26,10 @@ int hive_facts_load(struct hive_session *s, struct git_repository *repo, struct 
 int hive_facts_load_pending(struct hive_session *s, struct git_repository *repo,
 			    const char *pending, size_t pending_len, struct hive_facts **out,
 			    struct hive_err *err);
-/* The same from a log held in memory (a blob of the sessions ref), derived as for a finished
- * session; shown names it in messages. */
-int hive_facts_load_log(const char *log, size_t len, const char *shown, struct git_repository *repo,
-			struct hive_facts **out, struct hive_err *err);
+/* The same from a log held in memory, its segments segs/lens[0..n) (blobs of the sessions ref),
+ * derived as for a finished session; dir names its folder in messages. */
+int hive_facts_load_log(const char *const *segs, const size_t *lens, size_t n, const char *dir,
+			struct git_repository *repo, struct hive_facts **out, struct hive_err *err);
 void hive_facts_free(struct hive_facts *f);
 
 /* METRICS.json (SPEC 5.4) as a new JSON object. */
