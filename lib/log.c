@@ -71,7 +71,7 @@ size_t hive_log_segment_max(void)
 		if (!errno && !*end && n >= 4096 && n <= (1ULL << 30))
 			return (size_t)n;
 	}
-	return (size_t)4 << 20;
+	return (size_t)2 << 20;
 }
 
 /* Add fd to s->segs as the new active segment. -1 when out of memory (fd not taken). */

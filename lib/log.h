@@ -31,7 +31,7 @@ struct hive_session {
  * Segments (SPEC 9, cost follows the push): the log is EVENTS.jsonl followed by
  * EVENTS-000002.jsonl, EVENTS-000003.jsonl, ... Each file only grows, and only the last one
  * (the active segment) is appended to: once an append would take it past HIVE_SEGMENT_BYTES
- * (default 4 MiB), the lines start the next segment instead. A sealed segment's git blob never
+ * (default 2 MiB), the lines start the next segment instead. A sealed segment's git blob never
  * changes again, so a push compares it by object id and reads only the active one. The seq and
  * prev chain run across segments as through one file.
  */
@@ -40,7 +40,7 @@ struct hive_session {
 const char *hive_log_segment_name(size_t i, char buf[32]);
 /* Which segment a file name is: its 0-based index, or -1 when the name is no segment's. */
 long hive_log_segment_index(const char *name);
-/* HIVE_SEGMENT_BYTES (4096 to 1 GiB), or 4 MiB. */
+/* HIVE_SEGMENT_BYTES (4096 to 1 GiB), or 2 MiB. */
 size_t hive_log_segment_max(void);
 /* Open the folder's segments (s->dirfd) into s->segs and s->eventsfd, read-only or for
  * appending, never through a symbolic link. HIVE_EENV naming the file (a missing EVENTS.jsonl:

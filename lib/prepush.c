@@ -330,7 +330,7 @@ struct seed {
  * to its log (the published segments but the last kept by object id, the last one grown, new
  * segments after it, STATE.json changed, nothing else changed or added, no CHECKPOINT, and no
  * session_completed among the new lines), in is made to check only the new lines, seeded from
- * the last published one; ts holds them. Returns 1 then, 0 when the whole log must be read (then
+ * the last published one; ts holds them. One segment is held in memory at a time. Returns 1 then, 0 when the whole log must be read (then
  * ts is empty), -1 on a read error (err). The published lines are not parsed again: they were
  * checked when they were pushed, and rule history holds their bytes.
  */
@@ -341,10 +341,10 @@ static int seed_input(git_repository *repo, const git_tree *pdir, const git_tree
 	size_t i, np, nn, count = git_tree_entrycount(dir), publen, lines, lastlen;
 	const char *last, *name;
 	const git_tree_entry *e, *pe;
-	git_blob *pub = NULL, *first = NULL;
+	git_blob *pub = NULL;
 	char stray[32], segname[32];
 	cJSON *ev = NULL;
-	int64_t ms, started;
+	int64_t ms;
 	const cJSON *seq;
 	int rc = 0;
 
@@ -386,24 +386,11 @@ static int seed_input(git_repository *repo, const git_tree *pdir, const git_tree
 	in->seed_seg = np - 1;
 	in->seed_seg_lines = lines;
 	in->seed_hash = sd->hash;
-	/* the session's start, from line 1 */
-	if (np == 1) {
-		first = pub;
-		pub = NULL;
-	} else if (!(e = git_tree_entry_byname(dir, "EVENTS.jsonl")) ||
-		   git_blob_lookup(&first, repo, git_tree_entry_id(e)) < 0) {
-		goto full;
-	}
-	{
-		const char *b = git_blob_rawcontent(first), *nl;
-		nl = memchr(b, '\n', (size_t)git_blob_rawsize(first));
-		if (!nl || (started = line_ts(b, (size_t)(nl - b))) < 0)
-			goto full;
-		in->seed_started_ms = started;
-	}
-	git_blob_free(first);
-	first = NULL;
-	git_blob_free(pub);
+	/* a pushed session's start is used by no rule that reads only new lines (require_completed
+	 * holds a pushed session whatever its age; max_session_minutes needs session_completed,
+	 * which takes the full path): line 1 is not read */
+	in->seed_started_ms = ms;
+	git_blob_free(pub); /* before the new version is read: one segment in memory at a time */
 	pub = NULL;
 	/* what follows: the new bytes of the last published segment, then every new segment */
 	if (load_seg(repo, dir, np - 1, ts, err) < 0)
@@ -433,7 +420,6 @@ out:
 	in->seed_seg = in->seed_seg_lines = 0;
 	segs_free(ts);
 	cJSON_Delete(ev);
-	git_blob_free(first);
 	git_blob_free(pub);
 	git_error_clear();
 	return rc;
