@@ -330,9 +330,10 @@ struct seed {
  * to its log (the published segments but the last kept by object id, the last one grown, new
  * segments after it, STATE.json changed, nothing else changed or added, no CHECKPOINT, and no
  * session_completed among the new lines), in is made to check only the new lines, seeded from
- * the last published one; ts holds them. One segment is held in memory at a time. Returns 1 then, 0 when the whole log must be read (then
- * ts is empty), -1 on a read error (err). The published lines are not parsed again: they were
- * checked when they were pushed, and rule history holds their bytes.
+ * the last published one; ts holds them. One segment is held in memory at a time. Returns 1 then, 0
+ * when the whole log must be read (then ts is empty), -1 on a read error (err). The published lines
+ * are not parsed again: they were checked when they were pushed, and rule history holds their
+ * bytes.
  */
 static int seed_input(git_repository *repo, const git_tree *pdir, const git_tree *dir,
 		      struct hive_check_input *in, struct tree_segs *ts, struct seed *sd,
