@@ -24,7 +24,7 @@ static const char synopsis[] =
 	".hive.yml. With no selection: the resolved session, else every session.\n"
 	"\n";
 
-enum { OPT_ALL = 1, OPT_FORMAT, OPT_STRICT, OPT_PREPUSH, OPT_REPAIR, OPT_SINCE };
+enum { OPT_ALL = 1, OPT_FORMAT, OPT_STRICT, OPT_PREPUSH, OPT_REPAIR, OPT_SINCE, OPT_REF };
 
 /* hive-check's options; -C, --root, --session, --config, -q, --help and --version are
  * cli.c's (SPEC 2). Each is in man/hive-check.1's OPTIONS (tests/bats/options.bats). */
@@ -46,6 +46,9 @@ static const struct hive_opt check_options[] = {
 	HIVE_OPT_STRING(0, "since", "REV", OPT_SINCE,
 			"check every session and hold each against its version in\n"
 			"commit REV (CI: the pull request's base, the push's before)"),
+	HIVE_OPT_STRING(0, "ref", "REF", OPT_REF,
+			"also check every session published on the sessions ref REF\n"
+			"(hive-runbook --publish; shown as REF:PATH)"),
 	HIVE_OPT_COMMON_HELP(0, "quiet", "no summary or notes on stderr"),
 	HIVE_OPT_END,
 };
@@ -57,7 +60,7 @@ static const char epilogue[] =
 
 struct check_opts {
 	int all, strict, pre_push, repair;
-	const char *format, *since;
+	const char *format, *since, *ref;
 };
 
 static int check_option(void *tool, int key, const char *arg, struct hive_err *err)
@@ -80,6 +83,9 @@ static int check_option(void *tool, int key, const char *arg, struct hive_err *e
 	case OPT_REPAIR:
 		o->repair = 1;
 		return HIVE_OK;
+	case OPT_REF:
+		o->ref = arg;
+		return HIVE_OK;
 	case OPT_SINCE:
 		o->since = arg;
 		return HIVE_OK;
@@ -99,7 +105,7 @@ static int load_signers(struct hive_ctx *ctx, struct hive_signers **out)
 
 int main(int argc, char **argv)
 {
-	struct check_opts opts = {0, 0, 0, 0, "text", NULL};
+	struct check_opts opts = {0, 0, 0, 0, "text", NULL, NULL};
 	struct hive_cli_tool tool = {synopsis, check_options, epilogue, check_option, &opts};
 	struct hive_ctx ctx = {0};
 	struct hive_gate g = {0};
@@ -117,12 +123,12 @@ int main(int argc, char **argv)
 		printf("hive-check %s\n", HIVE_VERSION);
 		return 0;
 	}
-	if (opts.pre_push &&
-	    (argc - first > 2 || opts.all || ctx.session_opt || opts.repair || opts.since)) {
+	if (opts.pre_push && (argc - first > 2 || opts.all || ctx.session_opt || opts.repair ||
+			      opts.since || opts.ref)) {
 		rc = hive_err_set(
 			&ctx.err, HIVE_EUSAGE,
 			"--pre-push takes its sessions from the push: no FILE (only git's "
-			"REMOTE and URL), --all, --session, --repair or --since");
+			"REMOTE and URL), --all, --session, --repair, --since or --ref");
 		goto fail;
 	}
 	if (opts.since && (first < argc || opts.all || ctx.session_opt)) {
@@ -173,6 +179,8 @@ int main(int argc, char **argv)
 	} else {
 		rc = hive_gate_all(&g, ctx.root, &ctx.err);
 	}
+	if (!rc && opts.ref)
+		rc = hive_gate_ref(&g, hive_git_repo(ctx.git), ctx.root, opts.ref, &ctx.err);
 	if (rc)
 		goto fail;
 	if (hive_findings_finish(g.f, opts.strict) < 0) {

@@ -11,6 +11,7 @@
 #include "../lib/findings.h"
 #include "../lib/finish.h"
 #include "../lib/gitctx.h"
+#include "../lib/publish.h"
 #include "../lib/session.h"
 #include "../lib/redact.h"
 #include "../lib/report.h"
@@ -24,6 +25,7 @@ static const char synopsis[] =
 	"markdown|json|prometheus]\n"
 	"                    [-o FILE] [--step-summary]\n"
 	"       hive-runbook --checkpoint | --sign [options]\n"
+	"       hive-runbook --publish [--ref REF] [options]\n"
 	"\n"
 	"Summarise a session from STATE.json and EVENTS.jsonl in the seed's formats.\n"
 	"\n";
@@ -41,7 +43,9 @@ enum {
 	OPT_SIGN,
 	OPT_DRY_RUN,
 	OPT_SINCE,
-	OPT_UNTIL
+	OPT_UNTIL,
+	OPT_PUBLISH,
+	OPT_REF
 };
 
 /* hive-runbook's options; -C, --root, --session, --config, -q, --help and --version are
@@ -81,6 +85,12 @@ static const struct hive_opt runbook_options[] = {
 	HIVE_OPT_FLAG(0, "sign", OPT_SIGN,
 		      "add a cosignature by the configured key to CHECKPOINT.sig\n"
 		      "(CHECKPOINT must agree with the logs; it is never changed)"),
+	HIVE_OPT_FLAG(0, "publish", OPT_PUBLISH,
+		      "commit the session folder onto the sessions ref (after --finish\n"
+		      "when given), touching neither work tree, index nor HEAD"),
+	HIVE_OPT_STRING(0, "ref", "REF", OPT_REF,
+			"the sessions ref for --publish and --all (default\n"
+			"HIVE_PUBLISH_REF, publish.ref, or refs/hive/sessions)"),
 	HIVE_OPT_COMMON_HELP(0, "quiet", "no notes on stderr"),
 	HIVE_OPT_END,
 };
@@ -93,8 +103,8 @@ static const char epilogue[] =
 	"or I/O failure.\n";
 
 struct runbook_opts {
-	int finish, step_summary, all, checkpoint, sign, dry_run;
-	const char *status, *report, *format, *output, *findings;
+	int finish, step_summary, all, checkpoint, sign, dry_run, publish;
+	const char *status, *report, *format, *output, *findings, *ref;
 	int64_t since_ms, until_ms; /* -1 when not given */
 };
 
@@ -174,6 +184,12 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 		return window_time("--since", arg, &o->since_ms, err);
 	case OPT_UNTIL:
 		return window_time("--until", arg, &o->until_ms, err);
+	case OPT_PUBLISH:
+		o->publish = 1;
+		return HIVE_OK;
+	case OPT_REF:
+		o->ref = arg;
+		return HIVE_OK;
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
 }
@@ -248,6 +264,33 @@ static int checkpoint(struct hive_ctx *ctx, const struct runbook_opts *o)
 	return rc;
 }
 
+/* --publish: the session folder onto the sessions ref (SPEC 11); a folder that no longer
+ * extends what the ref holds is refused (exit 1) with the history findings on stderr. */
+static int publish(struct hive_ctx *ctx, const struct runbook_opts *o)
+{
+	struct hive_findings *f = NULL;
+	struct hive_publish_result r;
+	const char *ids[1] = {ctx->session_id}, *ref;
+	char tip[16];
+	int rc;
+
+	if (!hive_git_repo(ctx->git))
+		return hive_err_set(&ctx->err, HIVE_EUSAGE, "--publish: not in a git repository");
+	if ((rc = hive_publish_ref(o->ref, ctx->cfg.publish_ref, &ref, &ctx->err)) ||
+	    (rc = hive_findings_new("text", stderr, 0, &f, &ctx->err)))
+		return rc;
+	rc = hive_publish(hive_git_repo(ctx->git), ctx->top, ctx->root, ref, ids, 1,
+			  ctx->config_rel, ctx->cfg.allowed_signers, f, &r, &ctx->err);
+	hive_findings_free(f);
+	if (rc)
+		return rc;
+	git_oid_tostr(tip, 8, &r.commit);
+	hive_note(ctx->quiet, "session %s %s %s (%s)", ctx->session_id,
+		  r.changed ? "published onto" : "is on", ref,
+		  r.changed ? tip : "nothing new to publish");
+	return HIVE_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct runbook_opts opts = {0};
@@ -297,6 +340,24 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--status goes with --finish");
 		goto fail;
 	}
+	if (opts.publish && (opts.all || opts.checkpoint || opts.sign || opts.dry_run)) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
+				  "--publish goes alone or with --finish (no --all, --checkpoint, "
+				  "--sign or --dry-run)");
+		goto fail;
+	}
+	if (opts.publish && !opts.finish &&
+	    (opts.report || opts.format || opts.output || opts.findings || opts.step_summary)) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
+				  "--publish alone writes no report (no --report, --format, -o, "
+				  "--findings or --step-summary); with --finish it publishes after the "
+				  "report");
+		goto fail;
+	}
+	if (opts.ref && !opts.publish && !opts.all) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--ref goes with --publish or --all");
+		goto fail;
+	}
 	if (opts.all && (opts.finish || opts.report || opts.findings || ctx.session_opt)) {
 		rc = hive_err_set(
 			&ctx.err, HIVE_EUSAGE,
@@ -315,12 +376,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(report, "dashboard") &&
 	    (opts.finish || opts.all || opts.findings || opts.step_summary || opts.checkpoint ||
-	     opts.sign || (opts.format && strcmp(opts.format, "json")))) {
+	     opts.sign || opts.publish || (opts.format && strcmp(opts.format, "json")))) {
 		rc = hive_err_set(
 			&ctx.err, HIVE_EUSAGE,
 			"--report dashboard is a Grafana dashboard in JSON: no --finish, "
-			"--all, --findings, --step-summary, --checkpoint, --sign or --format "
-			"other than json");
+			"--all, --findings, --step-summary, --checkpoint, --sign, --publish or "
+			"--format other than json");
 		goto fail;
 	}
 	if (opts.output)
@@ -346,7 +407,11 @@ int main(int argc, char **argv)
 	} else if (opts.all) {
 		if (!(rc = hive_dora_new(&d, &ctx.err)))
 			hive_dora_window(d, opts.since_ms, opts.until_ms);
-		if (rc || (rc = hive_dora_collect(d, ctx.root, hive_git_repo(ctx.git), &ctx.err))) {
+		if (rc || (rc = opts.ref ? hive_dora_collect_ref(d, ctx.root, ctx.top,
+								 hive_git_repo(ctx.git), opts.ref,
+								 &ctx.err)
+					 : hive_dora_collect(d, ctx.root, hive_git_repo(ctx.git),
+							     &ctx.err))) {
 			hive_err_prefix(&ctx.err, "--all");
 			goto fail;
 		}
@@ -357,6 +422,11 @@ int main(int argc, char **argv)
 			goto fail;
 		if (opts.checkpoint || opts.sign) {
 			if ((rc = checkpoint(&ctx, &opts)))
+				goto fail;
+			goto done;
+		}
+		if (opts.publish && !opts.finish) {
+			if ((rc = publish(&ctx, &opts)))
 				goto fail;
 			goto done;
 		}
@@ -400,6 +470,8 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "cannot write to standard output");
 		goto fail;
 	}
+	if (opts.publish && (rc = publish(&ctx, &opts)))
+		goto fail;
 	if (opts.dry_run && !ctx.quiet)
 		fprintf(stderr, "%s: --dry-run: nothing was written\n", hive_progname);
 	rc = HIVE_OK;

@@ -114,7 +114,37 @@ struct run {
 	int torn;		      /* the last line has no newline */
 	struct hive_checkpoint cp;    /* CHECKPOINT, read (cp.n == 0: none, or malformed) */
 	char cp_hash[HIVE_HASH_SIZE]; /* the hash of EVENTS.jsonl's line cp.logs[0].lines */
+	/* where each source of the log reader starts: the line number (as counted across the
+	 * segments) of its first line, and the segment it is; seg0_lines: EVENTS.jsonl's lines */
+	struct seg_start {
+		size_t first, seg, before; /* before: the segment's lines ahead of the source */
+	} * starts;
+	size_t nstarts, seg0_lines;
+	int seg_local; /* the line being checked is line seg_local of segment cur_seg */
+	size_t cur_seg;
 };
+
+/* Where line `line` (as counted across the segments) of the log is: its file, written into
+ * buf (or in->events_shown for EVENTS.jsonl), and in *local its number in that file. */
+static const char *line_where(const struct run *r, size_t line, char *buf, size_t size,
+			      size_t *local)
+{
+	const struct seg_start *st = NULL;
+	char name[32];
+	size_t i;
+
+	*local = line;
+	for (i = 0; i < r->nstarts && r->starts[i].first <= line; i++)
+		st = &r->starts[i];
+	if (!st)
+		return r->in->events_shown;
+	*local = line - st->first + 1 + st->before;
+	if (st->seg == 0)
+		return r->in->events_shown;
+	snprintf(buf, size, "%.4200s/%s", r->in->dir_shown ? r->in->dir_shown : ".",
+		 hive_log_segment_name(st->seg, name));
+	return buf;
+}
 
 static void report(struct run *r, enum hive_level level, enum rule rule, const char *file,
 		   size_t line, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
@@ -122,7 +152,7 @@ static void report(struct run *r, enum hive_level level, enum rule rule, const c
 static void report(struct run *r, enum hive_level level, enum rule rule, const char *file,
 		   size_t line, const char *fmt, ...)
 {
-	char msg[1536];
+	char msg[1536], where[4300];
 	va_list ap;
 
 	if (++r->count[rule] > CAP_PER_RULE)
@@ -130,6 +160,8 @@ static void report(struct run *r, enum hive_level level, enum rule rule, const c
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (!file && line)
+		file = line_where(r, line, where, sizeof(where), &line);
 	hive_findings_add(r->f, level, rule_names[rule], file ? file : r->in->events_shown, line,
 			  "%s", msg);
 }
@@ -337,6 +369,8 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	int64_t ms;
 
 	r->lines++;
+	if (r->cur_seg == 0)
+		r->seg0_lines++;
 	if (kind == HIVE_LINE_NO_NEWLINE)
 		r->torn = 1;
 	if (kind == HIVE_LINE_TOO_LONG) {
@@ -351,7 +385,8 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 		       "the file does not end with a newline: the last line is cut off "
 		       "(hive-check --repair moves it aside)");
 	hive_sha256(text, len, hash);
-	if (r->cp.n && no == r->cp.logs[0].lines && kind == HIVE_LINE_OK)
+	if (r->cp.n && r->cur_seg == 0 && (size_t)r->seg_local == r->cp.logs[0].lines &&
+	    kind == HIVE_LINE_OK)
 		memcpy(r->cp_hash, hash, sizeof(hash));
 	ev = hive_json_parse_in_why(&r->arena, text, len, &e);
 	secret_line(r, NULL, no, text, len, ev);
@@ -566,8 +601,9 @@ static void check_signature(struct run *r, const char *cp_shown, const char *sig
 			report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, cp_shown, 2,
 			       "CHECKPOINT names session %s, the folder is %s",
 			       hive_quote(q, sizeof(q), r->cp.id), in->session);
-		if (hive_checkpoint_compare(&r->cp.logs[0], r->lines - (size_t)r->torn, r->cp_hash,
-					    r->completed_line != 0, why, sizeof(why)))
+		if (hive_checkpoint_compare(&r->cp.logs[0],
+					    r->seg0_lines - (size_t)(r->torn && r->cur_seg == 0),
+					    r->cp_hash, r->completed_line != 0, why, sizeof(why)))
 			report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, cp_shown, 3, "%s", why);
 		for (i = 1; i < r->cp.n; i++)
 			check_lane(r, &r->cp.logs[i], cp_shown, 3 + i);
@@ -720,11 +756,38 @@ out:
 	return rc;
 }
 
+/* The first segment file of the folder past the ones s has open (a gap in the numbering),
+ * into owned->stray; none is HIVE_OK with it NULL. */
+static int stray_segment(struct hive_session *s, struct hive_check_owned *owned,
+			 struct hive_err *err)
+{
+	struct dirent *de;
+	long i;
+	int fd;
+	DIR *d;
+
+	if ((fd = openat(s->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    !(d = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return hive_err_sys(err, HIVE_EENV, errno, "%s", s->dir);
+	}
+	while (!owned->stray && (de = readdir(d)))
+		if ((i = hive_log_segment_index(de->d_name)) >= 0 && (size_t)i >= s->nsegs &&
+		    !(owned->stray = strdup(de->d_name))) {
+			closedir(d);
+			return hive_err_set(err, HIVE_EENV, "out of memory");
+		}
+	closedir(d);
+	return HIVE_OK;
+}
+
 int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
 				  const char *events_shown, struct hive_check_input *in,
 				  struct hive_check_owned *owned, struct hive_err *err)
 {
 	struct stat st;
+	size_t i;
 	int rc;
 
 	memset(owned, 0, sizeof(*owned));
@@ -732,9 +795,15 @@ int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
 	in->session = s->id;
 	in->dir_shown = dir_shown;
 	in->events_shown = events_shown;
-	in->events_fd = s->eventsfd;
-	if (lseek(s->eventsfd, 0, SEEK_SET) < 0)
-		return hive_err_sys(err, HIVE_EENV, errno, "%s", events_shown);
+	in->events_fd = s->nsegs ? s->segs[0] : s->eventsfd;
+	in->seg_fds = s->segs;
+	in->nsegs = s->nsegs;
+	for (i = 0; i < s->nsegs; i++)
+		if (lseek(s->segs[i], 0, SEEK_SET) < 0)
+			return hive_err_sys(err, HIVE_EENV, errno, "%s", events_shown);
+	if ((rc = stray_segment(s, owned, err)))
+		return rc;
+	in->stray_segment = owned->stray;
 	if ((rc = read_optional(s->dirfd, "STATE.json", &owned->state, &in->state_len, err)) ||
 	    (rc = read_optional(s->dirfd, HIVE_CHECKPOINT_FILE, &owned->checkpoint,
 				&in->checkpoint_len, err)) ||
@@ -777,7 +846,50 @@ void hive_check_owned_free(struct hive_check_owned *owned)
 	free(owned->signature);
 	free(owned->metrics);
 	free(owned->runbook);
+	free(owned->stray);
 	memset(owned, 0, sizeof(*owned));
+}
+
+/* Note that the log reader's next source starts at line `first` (as counted across segments):
+ * segment seg, after its first `before` lines. 0 when out of memory. */
+static int note_start(struct run *r, size_t first, size_t seg, size_t before)
+{
+	struct seg_start *n = realloc(r->starts, (r->nstarts + 1) * sizeof(*n));
+
+	if (!n)
+		return 0;
+	r->starts = n;
+	n[r->nstarts].first = first;
+	n[r->nstarts].seg = seg;
+	n[r->nstarts].before = before;
+	r->nstarts++;
+	return 1;
+}
+
+/* protocol: a segment after EVENTS.jsonl holds at least one line (a writer makes it whole,
+ * with its first lines, or not at all). */
+static void empty_segments(struct run *r)
+{
+	const struct hive_check_input *in = r->in;
+	char shown[4300], name[32];
+	size_t i;
+	off_t size;
+
+	for (i = 1; i < in->nsegs; i++) {
+		if (in->seg_fds) {
+			struct stat st;
+			size = fstat(in->seg_fds[i], &st) == 0 ? st.st_size : 1;
+		} else {
+			size = (off_t)in->seg_lens[i];
+		}
+		if (size == 0) {
+			snprintf(shown, sizeof(shown), "%.4200s/%s",
+				 in->dir_shown ? in->dir_shown : ".",
+				 hive_log_segment_name(in->seed_seg + i, name));
+			report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, shown, 0,
+			       "the segment is empty: a segment is made with its first lines");
+		}
+	}
 }
 
 /* policy.require_completed (a session not completed yet): one the push carries, or one that
@@ -852,12 +964,42 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 	}
 	if (in->session)
 		read_checkpoint(&r, cp_shown);
-	rc = in->events_fd >= 0 ? hive_lines_from_fd(in->events_fd, &lines, err)
-				: hive_lines_from_mem(in->events_buf, in->events_len, &lines, err);
+	if (in->stray_segment)
+		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, in->dir_shown, 0,
+		       "%s is a segment after a gap in the numbering: the segments before it are "
+		       "missing",
+		       in->stray_segment);
+	if (in->seed_lines) {
+		r.lines = in->seed_lines;
+		r.last_seq = in->seed_seq;
+		r.next_seq = in->seed_seq + 1;
+		memcpy(r.prev_hash, in->seed_hash, sizeof(r.prev_hash));
+		r.last_ts = in->seed_ts_ms;
+		r.have_ts = 1;
+		r.started_ms = in->seed_started_ms;
+		r.have_start = 1;
+		r.seg0_lines = in->seed_seg == 0 ? in->seed_seg_lines : 0;
+	}
+	rc = in->nsegs ? (in->seg_fds ? hive_lines_from_fds(in->seg_fds, in->nsegs, &lines, err)
+				      : hive_lines_from_mems(in->seg_bufs, in->seg_lens, in->nsegs,
+							     &lines, err))
+	     : in->events_fd >= 0
+		     ? hive_lines_from_fd(in->events_fd, &lines, err)
+		     : hive_lines_from_mem(in->events_buf, in->events_len, &lines, err);
 	if (rc)
 		goto out;
-	while ((got = hive_lines_next(lines, &text, &len, &kind, err)) > 0)
-		check_line(&r, text, len, kind, hive_lines_number(lines));
+	while ((got = hive_lines_next(lines, &text, &len, &kind, err)) > 0) {
+		size_t local, src = hive_lines_source(lines, &local);
+		size_t no = in->seed_lines + hive_lines_number(lines);
+		if (local == 1 &&
+		    !note_start(&r, no, in->seed_seg + src, src == 0 ? in->seed_seg_lines : 0)) {
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
+			goto out;
+		}
+		r.cur_seg = in->seed_seg + src;
+		r.seg_local = (int)(local + (src == 0 ? in->seed_seg_lines : 0));
+		check_line(&r, text, len, kind, no);
+	}
 	if (got < 0) {
 		hive_err_prefix(err, "%s", in->events_shown);
 		rc = HIVE_EENV;
@@ -866,6 +1008,7 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 	if (r.lines == 0)
 		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, 0,
 		       "the log is empty: line 1 must be session_started");
+	empty_segments(&r);
 	if (in->session) {
 		check_state(&r, state_shown);
 		check_signature(&r, cp_shown, sig_shown);
@@ -899,6 +1042,7 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 					  "%zu more %s findings not shown",
 					  r.count[i] - CAP_PER_RULE, rule_names[i]);
 out:
+	free(r.starts);
 	hive_lines_free(lines);
 	hive_arena_release(&r.arena);
 	cJSON_Delete(r.state);

@@ -3,6 +3,7 @@
 #define HIVE_CHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
 #include "err.h"
@@ -28,7 +29,24 @@ struct hive_check_input {
 	int events_fd;		  /* >= 0: read the log from here */
 	const char *events_buf;	  /* else from here */
 	size_t events_len;
-	int events_missing;    /* the folder has no EVENTS.jsonl */
+	int events_missing; /* the folder has no EVENTS.jsonl */
+	/* A log in segments (EVENTS.jsonl, EVENTS-000002.jsonl, ..., log.h): when nsegs > 0 they
+	 * are read in turn instead of events_fd/events_buf, from seg_fds (each from its offset)
+	 * or seg_bufs/seg_lens. Findings name each segment's file and its own line numbers. */
+	const int *seg_fds;
+	const char *const *seg_bufs;
+	const size_t *seg_lens;
+	size_t nsegs;
+	const char *stray_segment; /* a segment file after a gap in the numbering, or NULL */
+	/* A check that starts after the published lines (SPEC 9: cost follows the push): when
+	 * seed_lines > 0, the log given is what follows the first seed_lines lines, which end in
+	 * seq seed_seq with hash seed_hash at time seed_ts_ms, in a session started at
+	 * seed_started_ms; the first source given is segment seed_seg, after its first
+	 * seed_seg_lines lines. The published lines are not read again. */
+	size_t seed_lines;
+	int64_t seed_seq, seed_ts_ms, seed_started_ms;
+	const char *seed_hash;
+	size_t seed_seg, seed_seg_lines;
 	const char *state_buf; /* STATE.json, or NULL when missing */
 	size_t state_len;
 	int metrics_present;
@@ -68,7 +86,7 @@ struct hive_session;
 /* The files of a session folder the checker reads besides its log, owned by the caller of
  * hive_check_input_from_session (hive_check_owned_free). */
 struct hive_check_owned {
-	char *state, *checkpoint, *signature, *metrics, *runbook;
+	char *state, *checkpoint, *signature, *metrics, *runbook, *stray;
 	struct hive_check_file *lanes;
 	size_t nlanes;
 };

@@ -407,6 +407,13 @@ static int rd_allowed_signers(const struct where *w, yaml_document_t *d, yaml_no
 	return want_string(w, v, p, &CFG(c)->allowed_signers, e);
 }
 
+static int rd_publish_ref(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+			  void *c, struct hive_err *e)
+{
+	(void)d;
+	return want_string(w, v, p, &CFG(c)->publish_ref, e);
+}
+
 static const struct key_rule git_rules[] = {{"dirty", rd_git_dirty}};
 static const struct key_rule events_rules[] = {{"types", rd_types}, {"platforms", rd_platforms}};
 static const struct key_rule redact_rules[] = {{"keys", rd_redact_keys}, {"patterns", rd_patterns}};
@@ -421,6 +428,7 @@ static const struct key_rule trust_rules[] = {
 	{"signing_key", rd_signing_key},
 	{"allowed_signers", rd_allowed_signers},
 };
+static const struct key_rule publish_rules[] = {{"ref", rd_publish_ref}};
 
 #define NRULES(a) (sizeof(a) / sizeof((a)[0]))
 #define SECTION(fn, rules)                                                                         \
@@ -434,11 +442,12 @@ SECTION(rd_events, events_rules)
 SECTION(rd_redact, redact_rules)
 SECTION(rd_policy, policy_rules)
 SECTION(rd_trust, trust_rules)
+SECTION(rd_publish, publish_rules)
 
 static const struct key_rule top_rules[] = {
 	{"root", rd_root},     {"worker", rd_worker}, {"workers_dir", rd_workers_dir},
 	{"git", rd_git},       {"events", rd_events}, {"redact", rd_redact},
-	{"policy", rd_policy}, {"trust", rd_trust},
+	{"policy", rd_policy}, {"trust", rd_trust},   {"publish", rd_publish},
 };
 
 void hive_config_init(struct hive_config *cfg)
@@ -503,6 +512,7 @@ void hive_config_free(struct hive_config *cfg)
 	free(cfg->workers_dir);
 	free(cfg->signing_key);
 	free(cfg->allowed_signers);
+	free(cfg->publish_ref);
 	hive_strv_clear(&cfg->types);
 	hive_strv_clear(&cfg->platforms);
 	hive_strv_clear(&cfg->redact_keys);

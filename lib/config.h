@@ -40,6 +40,8 @@ struct hive_config {
 	int require_infra_events; /* policy.require_infra_events: -1 unset, 0 or 1 */
 	char *signing_key;	  /* trust.signing_key as written (a path), NULL when unset */
 	char *allowed_signers;	  /* trust.allowed_signers as written (a path), NULL when unset */
+	char *publish_ref; /* publish.ref: the sessions ref (SPEC 11), NULL for refs/hive/sessions
+			    */
 };
 
 /* Set every field of cfg to "unset". */

@@ -151,22 +151,35 @@ static int gate_verdict(const struct hive_finish_opts *o, struct hive_session *s
 	struct hive_check_input in = {0};
 	struct hive_findings *f = NULL;
 	struct hive_buf log = {0};
-	char *logbuf = NULL, *statebuf = NULL, *json = NULL, events[4300], *line, *save = NULL;
-	size_t loglen = 0, jsonlen = 0;
+	char *statebuf = NULL, *json = NULL, events[4300], *line, *save = NULL, name[32];
+	size_t jsonlen = 0, i, n = s->nsegs ? s->nsegs : 1;
+	char **segs = calloc(n, sizeof(*segs));
+	const char **bufs = calloc(n, sizeof(*bufs));
+	size_t *lens = calloc(n, sizeof(*lens));
 	const char *dir;
 	FILE *sink = NULL;
 	cJSON *arr = NULL, *x;
-	int rc;
+	int rc = HIVE_OK;
 
 	*out = NULL;
 	*errors = 0;
 	dir = o->top ? hive_path_under(o->top, s->dir) : NULL;
 	snprintf(events, sizeof(events), "%.4000s/EVENTS.jsonl", dir ? dir : s->dir);
-	if ((rc = hive_read_file(s->dirfd, "EVENTS.jsonl", 1, (size_t)1 << 40, &logbuf, &loglen,
-				 err)))
+	if (!segs || !bufs || !lens) {
+		rc = hive_err_set(err, HIVE_EENV, "out of memory");
 		goto out;
-	hive_buf_add(&log, logbuf, loglen);
+	}
+	/* every segment, the last one with the pending lines after it */
+	for (i = 0; i < n; i++) {
+		if ((rc = hive_read_file(s->dirfd, hive_log_segment_name(i, name), 1,
+					 (size_t)1 << 40, &segs[i], &lens[i], err)))
+			goto out;
+		bufs[i] = segs[i];
+	}
+	hive_buf_add(&log, segs[n - 1], lens[n - 1]);
 	hive_buf_add(&log, pending, plen);
+	bufs[n - 1] = log.p;
+	lens[n - 1] = log.len;
 	if (log.oom || !(statebuf = cJSON_PrintUnformatted(state)) ||
 	    !(sink = open_memstream(&json, &jsonlen)) || !(arr = cJSON_CreateArray())) {
 		rc = hive_err_set(err, HIVE_EENV, "out of memory");
@@ -176,8 +189,9 @@ static int gate_verdict(const struct hive_finish_opts *o, struct hive_session *s
 	in.dir_shown = dir ? dir : s->dir;
 	in.events_shown = events;
 	in.events_fd = -1;
-	in.events_buf = log.p;
-	in.events_len = log.len;
+	in.seg_bufs = bufs;
+	in.seg_lens = lens;
+	in.nsegs = n;
 	in.state_buf = statebuf;
 	in.state_len = strlen(statebuf);
 	in.metrics_present = 1; /* --finish writes it */
@@ -213,7 +227,11 @@ out:
 	hive_redactor_free(checker.red);
 	hive_buf_free(&log);
 	cJSON_free(statebuf);
-	free(logbuf);
+	for (i = 0; segs && i < n; i++)
+		free(segs[i]);
+	free(segs);
+	free(bufs);
+	free(lens);
 	free(json);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #include "coverage.h"
 #include "history.h"
 #include "prepush.h"
+#include "publish.h"
 #include "redact.h"
 #include "session.h"
 #include "sshsig.h"
@@ -75,10 +76,10 @@ int hive_gate_folder(struct hive_gate *g, const char *root, const char *id, stru
 			return rc;
 		/* a root outside the work tree is in no commit */
 		if (g->repo && rel) {
-			snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/EVENTS.jsonl", rel,
-				 id);
-			snprintf(shown_events, sizeof(shown_events), "%.4200s/EVENTS.jsonl",
-				 s->dir);
+			char seg[32]; /* the active segment: the one a cut-off line can end */
+			hive_log_segment_name(s->nsegs ? s->nsegs - 1 : 0, seg);
+			snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/%s", rel, id, seg);
+			snprintf(shown_events, sizeof(shown_events), "%.4200s/%s", s->dir, seg);
 			rc = hive_history_repair_ok(g->repo, path, s->eventsfd, shown_events, err);
 		}
 		if (!rc)
@@ -464,6 +465,7 @@ struct pushed {
 	struct hive_strv recorded; /* where the pushed sessions' change events were recorded */
 	struct infra_ref *infra;   /* the refs policy.require_infra_events holds */
 	size_t ninfra;
+	const char *publish_ref; /* the sessions ref (SPEC 11): only fast-forwards */
 };
 
 /* Does either configuration ask for policy.require_infra_events? */
@@ -503,6 +505,18 @@ static int check_ref(void *arg, const struct hive_push_ref *r)
 	int rc;
 
 	git_oid_tostr(label, 8, &r->tip);
+	if (r->has_old && !strcmp(r->name, w->publish_ref) && !git_oid_equal(&r->tip, &r->old) &&
+	    git_graph_descendant_of(w->repo, &r->tip, &r->old) != 1) {
+		char old[16];
+		git_oid_tostr(old, 8, &r->old);
+		git_error_clear();
+		hive_findings_session(g->f, r->name, r->name, g->rules, g->nrules);
+		hive_findings_add(g->f, HIVE_LEVEL_ERROR, HIVE_HISTORY_RULE, r->name, 0,
+				  "the push replaces the remote's %s with %s, which does not "
+				  "contain it: the sessions ref only grows (fetch it, publish "
+				  "again onto its tip, push that)",
+				  old, label);
+	}
 	if (!g->config_path)
 		rc = disk_key(g, key, w->err) ? w->err->status
 					      : conf_own(g, &w->confs, key, w->root, &now, w->err);
@@ -547,7 +561,7 @@ static int check_ref(void *arg, const struct hive_push_ref *r)
 int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const char *root,
 		      const char *remote, int fd, struct hive_err *err)
 {
-	struct pushed p = {g, repo, root, {{0}, 0}, {0}, 0, err, {0}, NULL, 0};
+	struct pushed p = {g, repo, root, {{0}, 0}, {0}, 0, err, {0}, NULL, 0, NULL};
 	struct hive_strv judged = {0};
 	const char *rules[HIVE_CHECK_RULES_MAX + 1];
 	size_t nrules = g->nrules, i;
@@ -558,6 +572,9 @@ int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const ch
 	if (!hive_path_under(g->top, root))
 		return hive_err_set(err, HIVE_EUSAGE,
 				    "--pre-push: the root %s is outside the work tree", root);
+	if ((rc = hive_publish_ref(NULL, g->checker.cfg ? g->checker.cfg->publish_ref : NULL,
+				   &p.publish_ref, err)))
+		return rc;
 	memcpy(rules, g->rules, sizeof(rules[0]) * nrules);
 	rc = hive_prepush_refs(repo, remote, fd, check_ref, &p, err);
 	/* every pushed session read: the commits that change infrastructure, each covered */
@@ -687,4 +704,44 @@ out:
 	git_object_free(o);
 	git_error_clear();
 	return rc;
+}
+
+/* --- the sessions ref ---------------------------------------------------------------- */
+
+struct ref_walk {
+	struct hive_gate *g;
+	struct hive_err *err;
+};
+
+static int check_ref_session(void *arg, const struct hive_pushed *p)
+{
+	struct ref_walk *w = arg;
+
+	hive_findings_session(w->g->f, p->id, p->events_shown, w->g->rules, w->g->nrules);
+	return p->in ? hive_check_session(&w->g->checker, p->in, w->g->f, w->err) : HIVE_OK;
+}
+
+int hive_gate_ref(struct hive_gate *g, struct git_repository *repo, const char *root,
+		  const char *ref, struct hive_err *err)
+{
+	struct ref_walk w = {g, err};
+	const char *under = hive_path_under(g->top, root);
+	char rel[4200], prefix[300];
+	git_oid tip;
+
+	if (!repo)
+		return hive_err_set(err, HIVE_EUSAGE, "--ref: not in a git repository");
+	if (!under || strlen(under) > 4000)
+		return hive_err_set(err, HIVE_EUSAGE, "--ref: the root %s is outside the work tree",
+				    root);
+	if (git_reference_name_to_id(&tip, repo, ref) < 0) {
+		git_error_clear();
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "--ref %s: no such ref here (fetch it first: git fetch origin "
+				    "'+%s:%s')",
+				    ref, ref, ref);
+	}
+	snprintf(rel, sizeof(rel), "%s/sessions", under);
+	snprintf(prefix, sizeof(prefix), "%s:", ref);
+	return hive_tree_sessions(repo, &tip, rel, prefix, check_ref_session, &w, err);
 }

@@ -91,4 +91,13 @@ int hive_gate_prepush(struct hive_gate *g, struct git_repository *repo, const ch
 int hive_gate_since(struct hive_gate *g, struct git_repository *repo, const char *rev,
 		    const char *root, struct hive_err *err);
 
+/*
+ * --ref REF: check every session folder on the sessions ref REF (SPEC 11), as its tip commit
+ * holds it under root's place below the top, with the run's configuration; paths are shown as
+ * "REF:<path>". HIVE_EUSAGE outside a repository, for a root outside the work tree or a ref
+ * that does not exist here; HIVE_EENV when an object cannot be read.
+ */
+int hive_gate_ref(struct hive_gate *g, struct git_repository *repo, const char *root,
+		  const char *ref, struct hive_err *err);
+
 #endif

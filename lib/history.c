@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "json.h"
+#include "log.h"
 #include "util.h"
 
 #define FILE_MAX ((size_t)1 << 31) /* the largest file read from disk for the comparison */
@@ -67,31 +68,28 @@ static int is_log_name(const char *name)
 
 /* The new version of one file: *buf (the caller's) and *len, or *missing. */
 static int read_now(git_repository *repo, const git_tree *now_dir, int now_dirfd, const char *name,
-		    char **buf, size_t *len, int *missing, struct hive_err *err)
+		    char **buf, git_blob **blob, const char **bytes, size_t *len, int *missing,
+		    struct hive_err *err)
 {
 	const git_tree_entry *e;
-	git_blob *blob = NULL;
 	struct hive_err e2 = {0};
 
 	*buf = NULL;
+	*blob = NULL;
+	*bytes = NULL;
 	*len = 0;
 	*missing = 0;
-	if (now_dir) {
+	if (now_dir) { /* the blob's own bytes, not a copy: a log segment may be megabytes */
 		if (!(e = git_tree_entry_byname(now_dir, name)) ||
 		    git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
 			*missing = 1;
 			return HIVE_OK;
 		}
-		if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
+		if (git_blob_lookup(blob, repo, git_tree_entry_id(e)) < 0)
 			return hive_err_set(err, HIVE_EENV, "git: %s: %s", name,
 					    git_error_last() ? git_error_last()->message : "?");
-		*len = (size_t)git_blob_rawsize(blob);
-		if (!(*buf = malloc(*len + 1))) {
-			git_blob_free(blob);
-			return hive_err_set(err, HIVE_EENV, "out of memory");
-		}
-		memcpy(*buf, git_blob_rawcontent(blob), *len);
-		git_blob_free(blob);
+		*bytes = git_blob_rawcontent(*blob);
+		*len = (size_t)git_blob_rawsize(*blob);
 		return HIVE_OK;
 	}
 	if (hive_read_file(now_dirfd, name, 1, FILE_MAX, buf, len, &e2)) {
@@ -102,6 +100,7 @@ static int read_now(git_repository *repo, const git_tree *now_dir, int now_dirfd
 		*err = e2;
 		return err->status = HIVE_EENV;
 	}
+	*bytes = *buf;
 	return HIVE_OK;
 }
 
@@ -112,11 +111,17 @@ int hive_history_session(git_repository *repo, const git_tree *pub_dir, const gi
 	const git_tree_entry *e;
 	git_blob *events = NULL;
 	size_t i, n = git_tree_entrycount(pub_dir);
+	long seg, last = -1;
 	int sealed = 0, rc = HIVE_OK;
-	char shown[4400];
+	char shown[4400], name_last[32];
 
-	/* sealed: the published log ends in session_completed */
-	if ((e = git_tree_entry_byname(pub_dir, "EVENTS.jsonl")) &&
+	/* sealed: the published log (its last segment) ends in session_completed */
+	for (i = 0; i < n; i++)
+		if ((seg = hive_log_segment_index(
+			     git_tree_entry_name(git_tree_entry_byindex(pub_dir, i)))) > last)
+			last = seg;
+	if (last >= 0 &&
+	    (e = git_tree_entry_byname(pub_dir, hive_log_segment_name((size_t)last, name_last))) &&
 	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
 	    git_blob_lookup(&events, repo, git_tree_entry_id(e)) == 0) {
 		sealed = is_sealed(git_blob_rawcontent(events), (size_t)git_blob_rawsize(events));
@@ -127,15 +132,17 @@ int hive_history_session(git_repository *repo, const git_tree *pub_dir, const gi
 		const char *name, *why;
 		git_blob *pub = NULL;
 		char *now = NULL;
+		const char *bytes = NULL;
+		git_blob *nowblob = NULL;
 		size_t nowlen, line;
 		int missing, is_log, kept_whole;
 
 		e = git_tree_entry_byindex(pub_dir, i);
 		name = git_tree_entry_name(e);
 		is_log = is_log_name(name);
-		kept_whole =
-			sealed && (!strcmp(name, "EVENTS.jsonl") || !strcmp(name, "METRICS.json") ||
-				   !strcmp(name, "RUNBOOK.md") || !strcmp(name, "CHECKPOINT"));
+		kept_whole = sealed &&
+			     (hive_log_segment_index(name) >= 0 || !strcmp(name, "METRICS.json") ||
+			      !strcmp(name, "RUNBOOK.md") || !strcmp(name, "CHECKPOINT"));
 		/* a sealed session's signatures only grow: cosignatures are appended (SPEC 10) */
 		if (sealed && !strcmp(name, "CHECKPOINT.sig"))
 			is_log = 1;
@@ -147,7 +154,8 @@ int hive_history_session(git_repository *repo, const git_tree *pub_dir, const gi
 			if (ne && git_oid_equal(git_tree_entry_id(ne), git_tree_entry_id(e)))
 				continue; /* the same blob: kept, read nothing */
 		}
-		if ((rc = read_now(repo, now_dir, now_dirfd, name, &now, &nowlen, &missing, err)))
+		if ((rc = read_now(repo, now_dir, now_dirfd, name, &now, &nowblob, &bytes, &nowlen,
+				   &missing, err)))
 			break;
 		if (missing) {
 			hive_findings_add(f, HIVE_LEVEL_ERROR, HIVE_HISTORY_RULE, shown, 0,
@@ -157,17 +165,19 @@ int hive_history_session(git_repository *repo, const git_tree *pub_dir, const gi
 		}
 		if (git_blob_lookup(&pub, repo, git_tree_entry_id(e)) < 0) {
 			free(now);
+			git_blob_free(nowblob);
 			rc = hive_err_set(err, HIVE_EENV, "git: %s: %s", shown,
 					  git_error_last() ? git_error_last()->message : "?");
 			break;
 		}
 		line = hive_history_file(git_blob_rawcontent(pub), (size_t)git_blob_rawsize(pub),
-					 now, nowlen, is_log, kept_whole, &why);
+					 bytes, nowlen, is_log, kept_whole, &why);
 		if (line)
 			hive_findings_add(f, HIVE_LEVEL_ERROR, HIVE_HISTORY_RULE, shown, line,
 					  "line %zu %s (%s): a published record only grows", line,
 					  why, label);
 		git_blob_free(pub);
+		git_blob_free(nowblob);
 		free(now);
 	}
 	git_error_clear();

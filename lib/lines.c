@@ -6,9 +6,19 @@
 #include <string.h>
 #include <unistd.h>
 
+/* One input of a reader over several (the segments of one log, read in turn). */
+struct source {
+	int fd;
+	const char *mem;
+	size_t memlen;
+};
+
 struct hive_lines {
-	int fd;		 /* -1 for a memory reader */
-	const char *mem; /* memory reader: the whole input */
+	struct source *srcs; /* every input, in order; srcs[cur] is being read */
+	size_t nsrcs, cur;
+	size_t src_first; /* the number of the first line of srcs[cur] */
+	int fd;		  /* -1 for a memory reader */
+	const char *mem;  /* memory reader: the whole input */
 	size_t memlen, mempos;
 	char *buf; /* fd reader: buffered bytes */
 	size_t cap, start, end;
@@ -55,33 +65,76 @@ static int lines_over(struct hive_lines *r, struct hive_err *err)
 	return -1;
 }
 
-int hive_lines_from_fd(int fd, struct hive_lines **out, struct hive_err *err)
+/* Start reading srcs[i]: the buffer is kept, its content dropped. */
+static void lines_switch(struct hive_lines *r, size_t i)
+{
+	r->cur = i;
+	r->src_first = r->lineno + 1;
+	r->fd = r->srcs[i].fd;
+	r->mem = r->srcs[i].mem;
+	r->memlen = r->srcs[i].memlen;
+	r->mempos = 0;
+	r->start = r->end = 0;
+	r->eof = 0;
+}
+
+/* A reader over n inputs: fds (when fds is not NULL) or bufs/lens. */
+static int lines_multi(const int *fds, const char *const *bufs, const size_t *lens, size_t n,
+		       struct hive_lines **out, struct hive_err *err)
 {
 	struct hive_lines *r = calloc(1, sizeof(*r));
+	size_t i;
 
 	*out = NULL;
-	if (!r || !(r->buf = malloc(CHUNK))) {
+	if (!r || !(r->srcs = calloc(n ? n : 1, sizeof(*r->srcs))) ||
+	    (fds && !(r->buf = malloc(CHUNK)))) {
+		if (r)
+			free(r->srcs);
 		free(r);
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	}
-	r->fd = fd;
-	r->cap = CHUNK;
+	for (i = 0; i < n; i++) {
+		r->srcs[i].fd = fds ? fds[i] : -1;
+		r->srcs[i].mem = fds ? NULL : bufs[i];
+		r->srcs[i].memlen = fds ? 0 : lens[i];
+	}
+	r->nsrcs = n ? n : 1;
+	if (!n) {
+		r->srcs[0].fd = -1;
+		r->srcs[0].mem = "";
+	}
+	r->cap = fds ? CHUNK : 0;
+	lines_switch(r, 0);
 	*out = r;
 	return HIVE_OK;
 }
 
+int hive_lines_from_fds(const int *fds, size_t n, struct hive_lines **out, struct hive_err *err)
+{
+	return lines_multi(fds, NULL, NULL, n, out, err);
+}
+
+int hive_lines_from_mems(const char *const *bufs, const size_t *lens, size_t n,
+			 struct hive_lines **out, struct hive_err *err)
+{
+	return lines_multi(NULL, bufs, lens, n, out, err);
+}
+
+size_t hive_lines_source(const struct hive_lines *r, size_t *line)
+{
+	if (line)
+		*line = r->lineno - r->src_first + 1;
+	return r->cur;
+}
+
+int hive_lines_from_fd(int fd, struct hive_lines **out, struct hive_err *err)
+{
+	return hive_lines_from_fds(&fd, 1, out, err);
+}
+
 int hive_lines_from_mem(const char *buf, size_t len, struct hive_lines **out, struct hive_err *err)
 {
-	struct hive_lines *r = calloc(1, sizeof(*r));
-
-	*out = NULL;
-	if (!r)
-		return hive_err_set(err, HIVE_EENV, "out of memory");
-	r->fd = -1;
-	r->mem = buf;
-	r->memlen = len;
-	*out = r;
-	return HIVE_OK;
+	return hive_lines_from_mems(&buf, &len, 1, out, err);
 }
 
 static int lines_next_mem(struct hive_lines *r, const char **line, size_t *len,
@@ -137,8 +190,23 @@ static ssize_t lines_fill(struct hive_lines *r)
 	return n;
 }
 
+static int lines_next_one(struct hive_lines *r, const char **line, size_t *len,
+			  enum hive_line_kind *kind, struct hive_err *err);
+
 int hive_lines_next(struct hive_lines *r, const char **line, size_t *len, enum hive_line_kind *kind,
 		    struct hive_err *err)
+{
+	int got;
+
+	/* at the end of one input, the next one: a line never runs from one into the next */
+	while ((got = lines_next_one(r, line, len, kind, err)) == 0 && r->cur + 1 < r->nsrcs)
+		lines_switch(r, r->cur + 1);
+	return got;
+}
+
+/* The next line of the input being read: hive_lines_next for one input. */
+static int lines_next_one(struct hive_lines *r, const char **line, size_t *len,
+			  enum hive_line_kind *kind, struct hive_err *err)
 {
 	char *nl;
 	size_t scanned = 0;
@@ -219,6 +287,7 @@ void hive_lines_free(struct hive_lines *r)
 {
 	if (!r)
 		return;
+	free(r->srcs);
 	free(r->buf);
 	free(r);
 }

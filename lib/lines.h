@@ -15,6 +15,17 @@ int hive_lines_from_fd(int fd, struct hive_lines **out, struct hive_err *err);
 /* Read lines from buf[0..len), borrowed for the reader's lifetime. */
 int hive_lines_from_mem(const char *buf, size_t len, struct hive_lines **out, struct hive_err *err);
 
+/* Read the lines of several inputs in turn, as one numbering (the segments of one log, SPEC 9):
+ * fds[0..n) (not closed by the reader, each read from its offset) or bufs/lens[0..n) (borrowed).
+ * A line never runs from one input into the next: an input whose last line has no newline gives
+ * it as HIVE_LINE_NO_NEWLINE before the next input is read. */
+int hive_lines_from_fds(const int *fds, size_t n, struct hive_lines **out, struct hive_err *err);
+int hive_lines_from_mems(const char *const *bufs, const size_t *lens, size_t n,
+			 struct hive_lines **out, struct hive_err *err);
+/* Which input the line last returned came from (0-based), and, in *line when not NULL, its
+ * 1-based number within that input. */
+size_t hive_lines_source(const struct hive_lines *r, size_t *line);
+
 /*
  * Bound what an fd reader may read: once more than max bytes in all have been offered,
  * hive_lines_next returns -1 with err HIVE_EUSAGE ("more than N bytes …", err->sys EFBIG)

@@ -2,14 +2,18 @@
  */
 #include "prepush.h"
 
+#include <cjson/cJSON.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "checkpoint.h"
+#include "event.h"
 #include "id.h"
+#include "json.h"
 #include "lines.h"
+#include "log.h"
 #include "util.h"
 
 /* One ref's sessions under one sessions folder, given to fn (hive_prepush_sessions). */
@@ -21,6 +25,8 @@ struct push_walk {
 	void *arg;
 	struct hive_err *err;
 	struct hive_strv *seen; /* "<tag>:<folder id>:<published folder id>" already given */
+	int not_pushed;		/* hive_tree_sessions: the sessions are read, not pushed */
+	const char *prefix;	/* shown before each path ("refs/hive/sessions:"), or NULL */
 };
 
 /* The commit a pushed object id stands for: an annotated tag is peeled to its commit.
@@ -207,15 +213,250 @@ static void give_blob(git_repository *repo, const git_tree *dir, const char *nam
 	}
 }
 
+/* A log's segments as the check reads them: blobs of a session folder tree, in order (the first
+ * source may be the tail of a blob: bufs[0] points into blobs[0]). */
+struct tree_segs {
+	git_blob **blobs;
+	const char **bufs;
+	size_t *lens;
+	size_t n, cap;
+	char stray[32]; /* a segment name after a gap, or "" */
+};
+
+static void segs_free(struct tree_segs *ts)
+{
+	size_t i;
+
+	for (i = 0; i < ts->n; i++)
+		git_blob_free(ts->blobs[i]);
+	free(ts->blobs);
+	free(ts->bufs);
+	free(ts->lens);
+	ts->blobs = NULL;
+	ts->bufs = NULL;
+	ts->lens = NULL;
+	ts->n = ts->cap = 0;
+}
+
+/* How many segments dir holds (EVENTS.jsonl, EVENTS-000002.jsonl, ... without a gap); a
+ * segment name past a gap goes to stray. */
+static size_t count_segs(const git_tree *dir, char stray[32])
+{
+	size_t i, n = 0, count = git_tree_entrycount(dir);
+	char name[32];
+	long k;
+
+	while (n < HIVE_SEGMENTS_MAX && git_tree_entry_byname(dir, hive_log_segment_name(n, name)))
+		n++;
+	stray[0] = '\0';
+	for (i = 0; i < count; i++)
+		if ((k = hive_log_segment_index(
+			     git_tree_entry_name(git_tree_entry_byindex(dir, i)))) >= 0 &&
+		    (size_t)k >= n && !stray[0])
+			snprintf(stray, 32, "%s",
+				 git_tree_entry_name(git_tree_entry_byindex(dir, i)));
+	return n;
+}
+
+/* Segment i of dir into ts (as its next source). HIVE_EENV when it cannot be read. */
+static int load_seg(git_repository *repo, const git_tree *dir, size_t i, struct tree_segs *ts,
+		    struct hive_err *err)
+{
+	char name[32];
+	const git_tree_entry *e = git_tree_entry_byname(dir, hive_log_segment_name(i, name));
+
+	if (ts->n == ts->cap) {
+		size_t cap = ts->cap ? ts->cap * 2 : 8;
+		git_blob **b = realloc(ts->blobs, cap * sizeof(*b));
+		const char **p = b ? realloc(ts->bufs, cap * sizeof(*p)) : NULL;
+		size_t *l = p ? realloc(ts->lens, cap * sizeof(*l)) : NULL;
+		if (b)
+			ts->blobs = b;
+		if (p)
+			ts->bufs = p;
+		if (!l)
+			return hive_err_set(err, HIVE_EENV, "out of memory");
+		ts->lens = l;
+		ts->cap = cap;
+	}
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+	    git_blob_lookup(&ts->blobs[ts->n], repo, git_tree_entry_id(e)) < 0)
+		return hive_err_set(err, HIVE_EENV, "git: %s: %s", name,
+				    git_error_last() ? git_error_last()->message : "not a file");
+	ts->bufs[ts->n] = git_blob_rawcontent(ts->blobs[ts->n]);
+	ts->lens[ts->n] = (size_t)git_blob_rawsize(ts->blobs[ts->n]);
+	ts->n++;
+	return HIVE_OK;
+}
+
+/* The number of lines in buf[0..len), and the last one (without its newline) in *last. */
+static size_t count_lines(const char *buf, size_t len, const char **last, size_t *lastlen)
+{
+	const char *p = buf, *end = buf + len, *nl;
+	size_t n = 0;
+
+	*last = NULL;
+	*lastlen = 0;
+	while (p < end && (nl = memchr(p, '\n', (size_t)(end - p)))) {
+		*last = p;
+		*lastlen = (size_t)(nl - p);
+		n++;
+		p = nl + 1;
+	}
+	return n;
+}
+
+/* The timestamp of a line, in Unix milliseconds, or -1. */
+static int64_t line_ts(const char *line, size_t len)
+{
+	cJSON *ev = hive_json_parse(line, len);
+	const char *ts = hive_json_str(ev, "timestamp");
+	int64_t ms = -1;
+
+	if (!ts || hive_time_parse(ts, &ms) < 0)
+		ms = -1;
+	cJSON_Delete(ev);
+	return ms;
+}
+
+/* The published facts a seeded check starts from: the last published line (its seq, hash and
+ * time), and the first line's time. */
+struct seed {
+	char hash[HIVE_HASH_SIZE];
+};
+
+/*
+ * Cost follows the push (SPEC 9): when a session was published and the push only adds lines
+ * to its log (the published segments but the last kept by object id, the last one grown, new
+ * segments after it, STATE.json changed, nothing else changed or added, no CHECKPOINT, and no
+ * session_completed among the new lines), in is made to check only the new lines, seeded from
+ * the last published one; ts holds them. One segment is held in memory at a time. Returns 1 then, 0
+ * when the whole log must be read (then ts is empty), -1 on a read error (err). The published lines
+ * are not parsed again: they were checked when they were pushed, and rule history holds their
+ * bytes.
+ */
+static int seed_input(git_repository *repo, const git_tree *pdir, const git_tree *dir,
+		      struct hive_check_input *in, struct tree_segs *ts, struct seed *sd,
+		      struct hive_err *err)
+{
+	size_t i, np, nn, count = git_tree_entrycount(dir), publen, lines, lastlen;
+	const char *last, *name;
+	const git_tree_entry *e, *pe;
+	git_blob *pub = NULL;
+	char stray[32], segname[32];
+	cJSON *ev = NULL;
+	int64_t ms;
+	const cJSON *seq;
+	int rc = 0;
+
+	np = count_segs(pdir, stray);
+	nn = count_segs(dir, stray);
+	if (!np || nn < np || stray[0] || git_tree_entry_byname(dir, HIVE_CHECKPOINT_FILE))
+		return 0;
+	for (i = 0; i < count; i++) { /* only STATE.json and the log may differ */
+		e = git_tree_entry_byindex(dir, i);
+		name = git_tree_entry_name(e);
+		pe = git_tree_entry_byname(pdir, name);
+		if (pe && git_oid_equal(git_tree_entry_id(pe), git_tree_entry_id(e)))
+			continue;
+		if (strcmp(name, "STATE.json") && hive_log_segment_index(name) < 0)
+			return 0;
+		if (pe && hive_log_segment_index(name) >= 0 &&
+		    (size_t)hive_log_segment_index(name) + 1 < np)
+			return 0; /* a sealed segment changed: rule history reports it */
+	}
+	/* the published last segment, and its new version (a prefix of it, or history reports) */
+	e = git_tree_entry_byname(pdir, hive_log_segment_name(np - 1, segname));
+	if (git_blob_lookup(&pub, repo, git_tree_entry_id(e)) < 0)
+		return hive_err_set(err, HIVE_EENV, "git: %s: %s", segname,
+				    git_error_last() ? git_error_last()->message : "?"),
+		       -1;
+	publen = (size_t)git_blob_rawsize(pub);
+	lines = count_lines(git_blob_rawcontent(pub), publen, &last, &lastlen);
+	if (!last || ((const char *)git_blob_rawcontent(pub))[publen - 1] != '\n' ||
+	    !(ev = hive_json_parse(last, lastlen)) ||
+	    !cJSON_IsNumber(seq = cJSON_GetObjectItemCaseSensitive(ev, "seq")) ||
+	    !hive_seq_ok(seq->valuedouble) || (ms = line_ts(last, lastlen)) < 0 ||
+	    hive_json_str(ev, "event_type") == NULL ||
+	    !strcmp(hive_json_str(ev, "event_type"), "session_completed"))
+		goto full;
+	hive_sha256(last, lastlen, sd->hash);
+	in->seed_seq = (int64_t)seq->valuedouble;
+	in->seed_ts_ms = ms;
+	in->seed_lines = (size_t)in->seed_seq; /* the published log passed the chain rule */
+	in->seed_seg = np - 1;
+	in->seed_seg_lines = lines;
+	in->seed_hash = sd->hash;
+	/* a pushed session's start is used by no rule that reads only new lines (require_completed
+	 * holds a pushed session whatever its age; max_session_minutes needs session_completed,
+	 * which takes the full path): line 1 is not read */
+	in->seed_started_ms = ms;
+	git_blob_free(pub); /* before the new version is read: one segment in memory at a time */
+	pub = NULL;
+	/* what follows: the new bytes of the last published segment, then every new segment */
+	if (load_seg(repo, dir, np - 1, ts, err) < 0)
+		goto fail;
+	if (ts->lens[0] < publen)
+		goto full; /* cut short: rule history reports it, the full check the rest */
+	ts->bufs[0] += publen;
+	ts->lens[0] -= publen;
+	for (i = np; i < nn; i++)
+		if (load_seg(repo, dir, i, ts, err) < 0)
+			goto fail;
+	for (i = 0; i < ts->n; i++)
+		if (memmem(ts->bufs[i], ts->lens[i], "session_completed", 17))
+			goto full; /* the completion's rules read the whole session */
+	in->seg_bufs = ts->bufs;
+	in->seg_lens = ts->lens;
+	in->nsegs = ts->n;
+	cJSON_Delete(ev);
+	return 1;
+full:
+	rc = 0;
+	goto out;
+fail:
+	rc = -1;
+out:
+	in->seed_lines = 0;
+	in->seed_seg = in->seed_seg_lines = 0;
+	segs_free(ts);
+	cJSON_Delete(ev);
+	git_blob_free(pub);
+	git_error_clear();
+	return rc;
+}
+
+/* The whole log of dir into in (every segment, and a stray one's name). HIVE_EENV when a
+ * segment cannot be read. */
+static int full_input(git_repository *repo, const git_tree *dir, struct hive_check_input *in,
+		      struct tree_segs *ts, struct hive_err *err)
+{
+	size_t i, n = count_segs(dir, ts->stray);
+
+	if (!n) {
+		in->events_missing = 1;
+		return HIVE_OK;
+	}
+	for (i = 0; i < n; i++)
+		if (load_seg(repo, dir, i, ts, err))
+			return HIVE_EENV;
+	in->seg_bufs = ts->bufs;
+	in->seg_lens = ts->lens;
+	in->nsegs = ts->n;
+	in->stray_segment = ts->stray[0] ? ts->stray : NULL;
+	return HIVE_OK;
+}
+
 static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const char *label,
 			const char *id)
 {
+	struct tree_segs segs = {0};
+	struct seed seed;
 	struct hive_check_input in = {0};
 	struct hive_pushed p = {0};
 	const git_tree_entry *e, *pe = pub ? git_tree_entry_byname(pub, id) : NULL;
 	git_tree *dir = NULL, *pdir = NULL;
-	git_blob *events = NULL, *state = NULL, *cp = NULL, *sig = NULL, *metrics = NULL,
-		 *runbook = NULL;
+	git_blob *state = NULL, *cp = NULL, *sig = NULL, *metrics = NULL, *runbook = NULL;
 	struct tree_logs logs = {w->repo, NULL};
 	char dir_shown[4200], events_shown[4300], key[2 * GIT_OID_HEXSZ + 80];
 	int rc;
@@ -231,7 +472,8 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 		return HIVE_OK;
 	if (hive_strv_push(w->seen, key) < 0)
 		return hive_err_set(w->err, HIVE_EENV, "out of memory");
-	snprintf(dir_shown, sizeof(dir_shown), "%.4000s/%.150s", w->rel, id);
+	snprintf(dir_shown, sizeof(dir_shown), "%.300s%.3700s/%.150s", w->prefix ? w->prefix : "",
+		 w->rel, id);
 	snprintf(events_shown, sizeof(events_shown), "%s/EVENTS.jsonl", dir_shown);
 	p.repo = w->repo;
 	p.id = id;
@@ -249,7 +491,7 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 	in.dir_shown = dir_shown;
 	in.events_shown = events_shown;
 	in.events_fd = -1;
-	in.pushed = 1;
+	in.pushed = !w->not_pushed;
 	p.in = &in;
 	if (git_tree_entry_filemode(e) == GIT_FILEMODE_LINK) {
 		in.is_symlink = 1;
@@ -261,13 +503,10 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 	    git_tree_lookup(&dir, w->repo, git_tree_entry_id(e)) < 0)
 		goto out;
 	p.now = dir;
-	if ((e = git_tree_entry_byname(dir, "EVENTS.jsonl")) &&
-	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
-	    git_blob_lookup(&events, w->repo, git_tree_entry_id(e)) == 0) {
-		in.events_buf = git_blob_rawcontent(events);
-		in.events_len = (size_t)git_blob_rawsize(events);
-	} else {
-		in.events_missing = 1;
+	rc = pdir ? seed_input(w->repo, pdir, dir, &in, &segs, &seed, w->err) : 0;
+	if (rc < 0 || (!rc && full_input(w->repo, dir, &in, &segs, w->err))) {
+		rc = HIVE_EENV;
+		goto out;
 	}
 	if ((e = git_tree_entry_byname(dir, "STATE.json")) &&
 	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
@@ -287,7 +526,7 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 	in.read_log_arg = &logs;
 	rc = w->fn(w->arg, &p);
 out:
-	git_blob_free(events);
+	segs_free(&segs);
 	git_blob_free(state);
 	git_blob_free(cp);
 	git_blob_free(sig);
@@ -371,7 +610,7 @@ int hive_prepush_sessions(git_repository *repo, const struct hive_push_ref *r, c
 			  const char *tag, struct hive_strv *seen, hive_prepush_fn fn, void *arg,
 			  struct hive_err *err)
 {
-	struct push_walk w = {repo, rel, tag, fn, arg, err, seen};
+	struct push_walk w = {repo, rel, tag, fn, arg, err, seen, 0, NULL};
 	struct hive_strv ids = {0};
 	git_commit *tip = NULL, *pc = NULL;
 	git_tree *now = NULL, *pub = NULL;
@@ -397,15 +636,47 @@ int hive_prepush_sessions(git_repository *repo, const struct hive_push_ref *r, c
 	return rc;
 }
 
+int hive_tree_sessions(git_repository *repo, const git_oid *commit, const char *rel,
+		       const char *prefix, hive_prepush_fn fn, void *arg, struct hive_err *err)
+{
+	struct hive_strv seen = {0};
+	struct push_walk w = {repo, rel, "ref", fn, arg, err, &seen, 1, prefix};
+	git_commit *c = NULL;
+	git_tree *now = NULL;
+	size_t i, n;
+	int rc = HIVE_OK;
+
+	if (git_commit_lookup(&c, repo, commit) < 0) {
+		rc = hive_err_set(err, HIVE_EENV, "git: commit %s: %s", git_oid_tostr_s(commit),
+				  git_error_last() ? git_error_last()->message : "?");
+		git_error_clear();
+		return rc;
+	}
+	now = sessions_tree(repo, c, rel);
+	n = now ? git_tree_entrycount(now) : 0;
+	for (i = 0; !rc && i < n; i++) {
+		const char *id = git_tree_entry_name(git_tree_entry_byindex(now, i));
+		if (hive_id_check("session", id, strlen(id), NULL) == HIVE_OK)
+			rc = give_session(&w, now, NULL, "", id);
+	}
+	git_tree_free(now);
+	git_commit_free(c);
+	hive_strv_clear(&seen);
+	git_error_clear();
+	return rc;
+}
+
 /* Resolve one pushed ref (local: a commit; old: the remote's tip, or NULL for a new
- * branch) and give it to fn. */
+ * branch; name: the remote ref, or NULL) and give it to fn. */
 static int give_ref(git_repository *repo, const git_oid *local, const git_oid *old,
-		    const char *remote, hive_prepush_ref_fn fn, void *arg, struct hive_err *err)
+		    const char *name, const char *remote, hive_prepush_ref_fn fn, void *arg,
+		    struct hive_err *err)
 {
 	struct hive_push_ref r;
 	int rc, found;
 
 	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "%s", name ? name : "");
 	git_oid_cpy(&r.tip, local);
 	if (old) {
 		git_oid_cpy(&r.old, old);
@@ -419,28 +690,35 @@ static int give_ref(git_repository *repo, const git_oid *local, const git_oid *o
 	return fn(arg, &r);
 }
 
-/* An empty standard input (fail closed, SPEC 9): every local branch, as a new branch. */
+/* An empty standard input (fail closed, SPEC 9): every local branch, and every sessions ref
+ * under refs/hive/ (SPEC 11), as a new branch. */
 static int all_branches(git_repository *repo, const char *remote, hive_prepush_ref_fn fn, void *arg,
 			struct hive_err *err)
 {
+	static const char *const globs[] = {"refs/heads/*", "refs/hive/*"};
 	git_reference_iterator *it = NULL;
 	git_reference *ref = NULL;
+	size_t i;
 	int rc = HIVE_OK;
 
-	if (git_reference_iterator_glob_new(&it, repo, "refs/heads/*") < 0)
-		return hive_err_set(err, HIVE_EENV, "git: cannot list the branches: %s",
-				    git_error_last() ? git_error_last()->message : "?");
-	while (!rc && git_reference_next(&ref, it) == 0) {
-		git_object *o = NULL;
-		git_oid id;
-		if (git_reference_peel(&o, ref, GIT_OBJECT_COMMIT) == 0) {
-			git_oid_cpy(&id, git_object_id(o));
-			rc = give_ref(repo, &id, NULL, remote, fn, arg, err);
+	for (i = 0; !rc && i < sizeof(globs) / sizeof(globs[0]); i++) {
+		if (git_reference_iterator_glob_new(&it, repo, globs[i]) < 0)
+			return hive_err_set(err, HIVE_EENV, "git: cannot list %s: %s", globs[i],
+					    git_error_last() ? git_error_last()->message : "?");
+		while (!rc && git_reference_next(&ref, it) == 0) {
+			git_object *o = NULL;
+			git_oid id;
+			if (git_reference_peel(&o, ref, GIT_OBJECT_COMMIT) == 0) {
+				git_oid_cpy(&id, git_object_id(o));
+				rc = give_ref(repo, &id, NULL, git_reference_name(ref), remote, fn,
+					      arg, err);
+			}
+			git_object_free(o);
+			git_reference_free(ref);
 		}
-		git_object_free(o);
-		git_reference_free(ref);
+		git_reference_iterator_free(it);
+		it = NULL;
 	}
-	git_reference_iterator_free(it);
 	git_error_clear();
 	return rc;
 }
@@ -480,8 +758,8 @@ int hive_prepush_refs(git_repository *repo, const char *remote, int fd, hive_pre
 		}
 		if (pr > 0)
 			continue; /* a tag of a tree or a blob: no commits */
-		if ((rc = give_ref(repo, &local, pl.remote_zero ? NULL : &old, remote, fn, arg,
-				   err)))
+		if ((rc = give_ref(repo, &local, pl.remote_zero ? NULL : &old, pl.remote_ref,
+				   remote, fn, arg, err)))
 			hive_err_prefix(err, "stdin:%zu", hive_lines_number(r));
 	}
 	if (!rc && got < 0)

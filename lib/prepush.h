@@ -35,6 +35,7 @@ struct hive_push_ref {
 	git_oid published; /* the published version, when has_published */
 	int has_published;
 	char label[16]; /* the published commit abbreviated as git does, or "" */
+	char name[256]; /* the remote ref ("refs/heads/main"), or "" when not known */
 };
 
 /* Called once for each pushed ref. Returns HIVE_OK to go on. */
@@ -66,6 +67,16 @@ int hive_prepush_refs(git_repository *repo, const char *remote, int fd, hive_pre
 int hive_prepush_sessions(git_repository *repo, const struct hive_push_ref *r, const char *rel,
 			  const char *tag, struct hive_strv *seen, hive_prepush_fn fn, void *arg,
 			  struct hive_err *err);
+
+/*
+ * Give fn every session folder under rel ("<root below the top>/sessions") in commit's tree,
+ * each read from the commit as a pushed session is (p->published NULL; in->pushed 0: these
+ * are read, not pushed), its paths shown after prefix ("refs/hive/sessions:"; NULL: none).
+ * Entries that are not session ids are skipped. HIVE_EENV when the commit cannot be read;
+ * else the first status fn returns that is not HIVE_OK.
+ */
+int hive_tree_sessions(git_repository *repo, const git_oid *commit, const char *rel,
+		       const char *prefix, hive_prepush_fn fn, void *arg, struct hive_err *err);
 
 /*
  * The file at path (from the top) in commit's tree, into *buf (NUL-terminated, the caller

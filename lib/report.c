@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "event.h"
 #include "log.h"
+#include "prepush.h"
 #include "session.h"
 #include "state.h"
 
@@ -285,6 +287,8 @@ static void derive(struct hive_facts *f, git_repository *repo)
 
 static int load(struct hive_session *s, git_repository *repo, struct hive_facts **out, int finish,
 		struct hive_err *err);
+static int load_lines(struct hive_lines *r, const char *dir, git_repository *repo,
+		      struct hive_facts **out, int finish, struct hive_err *err);
 
 /* Fold one whole line of the log (or of a pending transaction) into f. */
 static int fold_line(struct hive_facts *f, const char *line, size_t len)
@@ -332,11 +336,42 @@ int hive_facts_load(struct hive_session *s, git_repository *repo, struct hive_fa
 static int load(struct hive_session *s, git_repository *repo, struct hive_facts **out, int finish,
 		struct hive_err *err)
 {
-	struct hive_facts *f = calloc(1, sizeof(*f));
 	struct hive_lines *r = NULL;
+	int rc;
+
+	*out = NULL;
+	/* the view is folded from the log here, never read from STATE.json */
+	if ((rc = hive_log_lines(s, &r, err)))
+		return rc;
+	rc = load_lines(r, s->dir, repo, out, finish, err);
+	hive_lines_free(r);
+	return rc;
+}
+
+int hive_facts_load_log(const char *const *segs, const size_t *lens, size_t n, const char *dir,
+			git_repository *repo, struct hive_facts **out, struct hive_err *err)
+{
+	struct hive_lines *r = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = hive_lines_from_mems(segs, lens, n, &r, err)))
+		return rc;
+	rc = load_lines(r, dir, repo, out, 1, err);
+	hive_lines_free(r);
+	return rc;
+}
+
+/* Every line of r (the segments of the log in the folder dir, as shown) folded into *out;
+ * derived (derive) when `finish`. */
+static int load_lines(struct hive_lines *r, const char *dir, git_repository *repo,
+		      struct hive_facts **out, int finish, struct hive_err *err)
+{
+	struct hive_facts *f = calloc(1, sizeof(*f));
 	enum hive_line_kind kind;
 	const char *line;
-	size_t len;
+	char name[32];
+	size_t len, no;
 	int rc = HIVE_OK, got;
 
 	*out = NULL;
@@ -344,18 +379,12 @@ static int load(struct hive_session *s, git_repository *repo, struct hive_facts 
 		free(f);
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	}
-	/* the view is folded from the log here, never read from STATE.json */
-	if (lseek(s->eventsfd, 0, SEEK_SET) < 0 ||
-	    (rc = hive_lines_from_fd(s->eventsfd, &r, err))) {
-		rc = rc ? rc : hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: cannot seek", s->dir);
-		goto fail;
-	}
 	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
 		if (kind != HIVE_LINE_OK || fold_line(f, line, len) < 0) {
-			rc = hive_err_set(
-				err, HIVE_EENV,
-				"%s/EVENTS.jsonl:%zu: not a whole JSON line: run hive-check",
-				s->dir, hive_lines_number(r));
+			hive_log_segment_name(hive_lines_source(r, &no), name);
+			rc = hive_err_set(err, HIVE_EENV,
+					  "%s/%s:%zu: not a whole JSON line: run hive-check", dir,
+					  name, no);
 			goto fail;
 		}
 	}
@@ -363,13 +392,11 @@ static int load(struct hive_session *s, git_repository *repo, struct hive_facts 
 		rc = HIVE_EENV;
 		goto fail;
 	}
-	hive_lines_free(r);
 	if (finish)
 		derive(f, repo);
 	*out = f;
 	return HIVE_OK;
 fail:
-	hive_lines_free(r);
 	hive_facts_free(f);
 	return rc;
 }
@@ -2150,6 +2177,7 @@ struct dora_walk {
 	struct git_repository *repo;
 	struct hive_dora *d;
 	struct hive_err *err;
+	struct hive_strv *taken; /* sessions counted from the sessions ref, or NULL */
 };
 
 /* One session's facts into the DORA figures, read under its shared lock. */
@@ -2160,6 +2188,8 @@ static int dora_one(const char *id, void *arg)
 	struct hive_facts *f = NULL;
 	int rc;
 
+	if (w->taken && hive_strv_has(w->taken, id))
+		return HIVE_OK; /* its longer version, on the sessions ref, is counted */
 	rc = hive_session_open_ro(w->root, id, &s, w->err);
 	if (!rc && !(rc = hive_session_lock_shared(s, hive_lock_timeout(), w->err)) &&
 	    !(rc = hive_facts_load(s, w->repo, &f, w->err)))
@@ -2172,9 +2202,74 @@ static int dora_one(const char *id, void *arg)
 int hive_dora_collect(struct hive_dora *d, const char *root, struct git_repository *repo,
 		      struct hive_err *err)
 {
-	struct dora_walk w = {root, repo, d, err};
+	struct dora_walk w = {root, repo, d, err, NULL};
 
 	return hive_session_foreach(root, dora_one, &w, err);
+}
+
+/* One session on the sessions ref: counted from the ref unless the work tree's log is at least
+ * as long (then the folder on disk is, by dora_one). */
+static int dora_ref_one(void *arg, const struct hive_pushed *p)
+{
+	struct dora_walk *w = arg;
+	struct hive_facts *f = NULL;
+	struct stat st;
+	char path[4400], name[32];
+	size_t i, ref_len = 0, disk_len = 0;
+	int rc;
+
+	if (!p->in || !p->in->nsegs)
+		return HIVE_OK;
+	for (i = 0; i < p->in->nsegs; i++)
+		ref_len += p->in->seg_lens[i];
+	for (i = 0; i < HIVE_SEGMENTS_MAX; i++) {
+		snprintf(path, sizeof(path), "%.4000s/sessions/%.150s/%s", w->root, p->id,
+			 hive_log_segment_name(i, name));
+		if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+			break;
+		disk_len += (size_t)st.st_size;
+	}
+	if (i > 0 && disk_len >= ref_len)
+		return HIVE_OK;
+	if ((rc = hive_facts_load_log(p->in->seg_bufs, p->in->seg_lens, p->in->nsegs, p->dir_shown,
+				      w->repo, &f, w->err)))
+		return rc;
+	hive_dora_add(w->d, f);
+	hive_facts_free(f);
+	return hive_strv_push(w->taken, p->id) < 0
+		       ? hive_err_set(w->err, HIVE_EENV, "out of memory")
+		       : HIVE_OK;
+}
+
+int hive_dora_collect_ref(struct hive_dora *d, const char *root, const char *top,
+			  git_repository *repo, const char *ref, struct hive_err *err)
+{
+	struct hive_strv taken = {0};
+	struct dora_walk w = {root, repo, d, err, &taken};
+	const char *under = hive_path_under(top, root);
+	char rel[4200], prefix[300];
+	git_oid tip;
+	int rc;
+
+	if (!repo)
+		return hive_err_set(err, HIVE_EUSAGE, "--ref: not in a git repository");
+	if (!under || strlen(under) > 4000)
+		return hive_err_set(err, HIVE_EUSAGE, "--ref: the root %s is outside the work tree",
+				    root);
+	if (git_reference_name_to_id(&tip, repo, ref) < 0) {
+		git_error_clear();
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "--ref %s: no such ref here (fetch it first: git fetch origin "
+				    "'+%s:%s')",
+				    ref, ref, ref);
+	}
+	snprintf(rel, sizeof(rel), "%s/sessions", under);
+	snprintf(prefix, sizeof(prefix), "%s:", ref);
+	rc = hive_tree_sessions(repo, &tip, rel, prefix, dora_ref_one, &w, err);
+	if (!rc)
+		rc = hive_session_foreach(root, dora_one, &w, err);
+	hive_strv_clear(&taken);
+	return rc;
 }
 
 /* The rendered JSON, compact, and a newline, added to out. */

@@ -26,6 +26,10 @@ int hive_facts_load(struct hive_session *s, struct git_repository *repo, struct 
 int hive_facts_load_pending(struct hive_session *s, struct git_repository *repo,
 			    const char *pending, size_t pending_len, struct hive_facts **out,
 			    struct hive_err *err);
+/* The same from a log held in memory, its segments segs/lens[0..n) (blobs of the sessions ref),
+ * derived as for a finished session; dir names its folder in messages. */
+int hive_facts_load_log(const char *const *segs, const size_t *lens, size_t n, const char *dir,
+			struct git_repository *repo, struct hive_facts **out, struct hive_err *err);
 void hive_facts_free(struct hive_facts *f);
 
 /* METRICS.json (SPEC 5.4) as a new JSON object. */
@@ -71,6 +75,11 @@ void hive_dora_prometheus(const struct hive_dora *d, struct hive_buf *out);
 int hive_dora_collect(struct hive_dora *d, const char *root, struct git_repository *repo,
 		      struct hive_err *err);
 
+/* hive_dora_collect over the work tree and the sessions ref `ref` (SPEC 11) together: each
+ * session counted once, from whichever log is longer (the work tree's when equal). HIVE_EUSAGE
+ * outside a repository, for a root outside the work tree or a ref that does not exist here. */
+int hive_dora_collect_ref(struct hive_dora *d, const char *root, const char *top,
+			  struct git_repository *repo, const char *ref, struct hive_err *err);
 /*
  * The report a run prints, in one of hive-runbook's formats ("markdown", "json" or
  * "prometheus"), added to out; md gets the Markdown in every case (for the step summary).

@@ -104,16 +104,8 @@ static int session_open(const char *root, const char *id, int readonly, struct h
 			rc = no_such_session(id, err);
 		goto out;
 	}
-	s->eventsfd = openat(s->dirfd, "EVENTS.jsonl",
-			     (readonly ? O_RDONLY : O_RDWR | O_APPEND) | O_NOFOLLOW | O_CLOEXEC);
-	if (s->eventsfd < 0) {
-		if (errno == ELOOP)
-			hive_err_set(err, HIVE_EENV,
-				     "%s/EVENTS.jsonl: is a symbolic link (refused)", s->dir);
-		else
-			hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", s->dir);
+	if (hive_log_open(s, readonly, err))
 		goto out;
-	}
 	*out = s;
 	s = NULL;
 	rc = HIVE_OK;
@@ -400,11 +392,8 @@ static int session_create(const char *root, const char *id, const char *first_li
 		hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
 		goto undo;
 	}
-	s->eventsfd = openat(s->dirfd, "EVENTS.jsonl", O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-	if (s->eventsfd < 0) {
-		hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", shown);
+	if (hive_log_open(s, 0, err))
 		goto undo;
-	}
 	if (renameat2(sessfd, tmp, sessfd, id, RENAME_NOREPLACE) < 0) {
 		if (errno == EEXIST || errno == ENOTEMPTY) {
 			/* another hive-init won the race: use its session */

@@ -159,23 +159,21 @@ int hive_state_rebuild(struct hive_session *s, cJSON **out, struct hive_err *err
 {
 	struct hive_lines *r = NULL;
 	enum hive_line_kind kind;
-	char hash[HIVE_HASH_SIZE];
+	char hash[HIVE_HASH_SIZE], name[32];
 	const char *line;
-	size_t len;
+	size_t len, no;
 	cJSON *st = NULL, *ev;
 	int rc, got;
 
 	*out = NULL;
-	if (lseek(s->eventsfd, 0, SEEK_SET) < 0)
-		return hive_err_set(err, HIVE_EENV, "%s/EVENTS.jsonl: cannot seek", s->dir);
-	if ((rc = hive_lines_from_fd(s->eventsfd, &r, err)))
+	if ((rc = hive_log_lines(s, &r, err)))
 		return rc;
 	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
 		if (kind != HIVE_LINE_OK || !(ev = hive_json_parse(line, len))) {
-			rc = hive_err_set(
-				err, HIVE_EENV,
-				"%s/EVENTS.jsonl:%zu: not a whole JSON line: run hive-check",
-				s->dir, hive_lines_number(r));
+			hive_log_segment_name(hive_lines_source(r, &no), name);
+			rc = hive_err_set(err, HIVE_EENV,
+					  "%s/%s:%zu: not a whole JSON line: run hive-check",
+					  s->dir, name, no);
 			goto out;
 		}
 		hive_sha256(line, len, hash);

@@ -624,8 +624,8 @@ grep_run_blocks() {
 @test "no run: script of the action or the example workflow contains an expression (\${{)" {
 	run run_scripts "$ACTION_DIR/action.yml" "$ACTION_DIR/workflow.example.yml"
 	assert_success
-	# the scan saw the scripts: three in the action, one in the workflow
-	[ "$(jq -s 'map(select(.file | endswith("action.yml"))) | length' <<<"$output")" -eq 3 ]
+	# the scan saw the scripts: four in the action, one in the workflow
+	[ "$(jq -s 'map(select(.file | endswith("action.yml"))) | length' <<<"$output")" -eq 4 ]
 	[ "$(jq -s 'map(select(.file | endswith("workflow.example.yml"))) | length' <<<"$output")" -eq 1 ]
 	run jq -r 'select(.run | contains("${{")) | "\(.file) \(.step)"' <<<"$output"
 	assert_output ''
@@ -665,7 +665,7 @@ grep_run_blocks() {
 		n=$((n + 1))
 		{ printf '#!/bin/bash\n'; jq -r .run <<<"$rec"; } >"$BATS_TEST_TMPDIR/run$n.sh"
 	done <<<"$output"
-	[ "$n" -eq 4 ]
+	[ "$n" -eq 5 ]
 	run shellcheck -s bash "$BATS_TEST_TMPDIR"/run*.sh
 	assert_success
 }
@@ -810,6 +810,58 @@ YAML
 	assert_output $'session_started\npipeline_updated\nsession_completed'
 	[ "$(wc -l <"$(session_dir gh-8812-3)/EVENTS.jsonl")" -eq 1 ]
 	grep -q '^# DEPLOYMENT SUMMARY\|^## DEPLOYMENT SUMMARY' "$GHA_SUMMARY"
+}
+
+@test "the action publishes the finished session onto refs/hive/sessions and pushes it (publish: true)" {
+	local remote="$BATS_TEST_TMPDIR/origin.git"
+	git init -q --bare "$remote"
+	git remote add origin "$remote"
+	git push -q origin main
+	gha_env
+	workflow <<'YAML'
+- id: init
+  uses: ./ci-templates/github
+  with:
+    command: init
+- id: emit
+  uses: ./ci-templates/github
+  with:
+    command: emit
+    args: pipeline_updated --resource ci --action update --platform Docker --status success
+- id: finish
+  uses: ./ci-templates/github
+  with:
+    command: runbook
+    args: --finish
+    publish: true
+YAML
+	gha_run "$WF"
+	assert_success
+	run git -C "$remote" show refs/hive/sessions:Docs/hive-mind/sessions/gh-8812-3/EVENTS.jsonl
+	assert_success
+	assert_line --index 2 --partial '"event_type":"session_completed"'
+	run git -C "$remote" ls-tree --name-only refs/hive/sessions:Docs/hive-mind/sessions/gh-8812-3
+	assert_output "$(printf '%s\n' CHECKPOINT EVENTS.jsonl METRICS.json RUNBOOK.md STATE.json)"
+	# the branch got no commit, the work tree nothing
+	assert_equal "$(git -C "$remote" rev-parse main)" "$GITHUB_SHA"
+	assert_equal "$(git rev-parse HEAD)" "$GITHUB_SHA"
+}
+
+@test "the action refuses a publish input that is not true or false, and runs nothing" {
+	gha_env
+	workflow <<'YAML'
+- id: init
+  uses: ./ci-templates/github
+  with:
+    command: init
+    publish: yes please
+YAML
+	gha_run "$WF"
+	assert_failure
+	assert_output --partial '::error title=hive::input publish must be true or false'
+	[[ ! -e "$(session_dir gh-8812-3)" ]]
+	run git rev-parse --verify -q refs/hive/sessions
+	assert_failure
 }
 
 @test "the action's args are data: no \$(...), backquote, ;, |, glob or ~ is ever run or expanded" {

@@ -315,12 +315,45 @@ static void test_lines_fd_read_error(void **state)
 	close(fd);
 }
 
+/* several inputs read in turn: numbering runs on, each line knows its input and its number
+ * there, a cut-off last line of one input is given as such before the next input starts, and
+ * empty inputs are passed over */
+static void test_lines_sources(void **state)
+{
+	const char *bufs[] = {"a\nb\n", "", "c\nd", "e\n"};
+	const size_t lens[] = {4, 0, 3, 2};
+	const char *want[] = {"a", "b", "c", "d", "e"};
+	const size_t src[] = {0, 0, 2, 2, 3}, local[] = {1, 2, 1, 2, 1};
+	const enum hive_line_kind kinds[] = {HIVE_LINE_OK, HIVE_LINE_OK, HIVE_LINE_OK,
+					     HIVE_LINE_NO_NEWLINE, HIVE_LINE_OK};
+	struct hive_lines *r = NULL;
+	struct hive_err err = {0};
+	enum hive_line_kind kind;
+	const char *line;
+	size_t len, i, at;
+
+	(void)state;
+	assert_int_equal(hive_lines_from_mems(bufs, lens, 4, &r, &err), HIVE_OK);
+	for (i = 0; i < 5; i++) {
+		assert_int_equal(hive_lines_next(r, &line, &len, &kind, &err), 1);
+		assert_int_equal(len, 1);
+		assert_memory_equal(line, want[i], 1);
+		assert_int_equal(kind, kinds[i]);
+		assert_int_equal(hive_lines_number(r), i + 1);
+		assert_int_equal(hive_lines_source(r, &at), src[i]);
+		assert_int_equal(at, local[i]);
+	}
+	assert_int_equal(hive_lines_next(r, &line, &len, &kind, &err), 0);
+	hive_lines_free(r);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, unit_setup_tmpdir, unit_teardown_tmpdir)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lines_mem),
+		cmocka_unit_test(test_lines_sources),
 		T(test_lines_fd_file),
 		T(test_lines_fd_many),
 		cmocka_unit_test(test_lines_fd_pipe),

@@ -857,6 +857,93 @@ static void test_lock_timeout_env(void **state)
 	unsetenv("HIVE_LOCK_TIMEOUT");
 }
 
+/* segments: an append past HIVE_SEGMENT_BYTES starts EVENTS-000002.jsonl, the tail follows it,
+ * a reopen finds it, the reader reads both in turn, and undoing the append removes it */
+static void test_log_segments(void **state)
+{
+	struct fx *fx = *state;
+	struct hive_session *s = make_session(fx, "s1", LINE1, strlen(LINE1));
+	struct hive_err err = {0};
+	struct hive_tail t, t2;
+	struct hive_lines *r = NULL;
+	enum hive_line_kind kind;
+	const char *line;
+	char pad[5000], *big, name[32],
+		*seg2 = unit_pathf("%s/sessions/s1/EVENTS-000002.jsonl", fx->root);
+	size_t len, local;
+	struct stat st;
+
+	assert_string_equal(hive_log_segment_name(0, name), "EVENTS.jsonl");
+	assert_string_equal(hive_log_segment_name(1, name), "EVENTS-000002.jsonl");
+	assert_int_equal(hive_log_segment_index("EVENTS.jsonl"), 0);
+	assert_int_equal(hive_log_segment_index("EVENTS-000002.jsonl"), 1);
+	assert_int_equal(hive_log_segment_index("EVENTS-000001.jsonl"), -1);
+	assert_int_equal(hive_log_segment_index("EVENTS-00002.jsonl"), -1);
+	assert_int_equal(hive_log_segment_index("EVENTS-00000x.jsonl"), -1);
+	assert_int_equal(hive_log_segment_index("STATE.json"), -1);
+	setenv("HIVE_SEGMENT_BYTES", "4096", 1);
+	assert_int_equal(hive_log_segment_max(), 4096);
+
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	assert_int_equal(hive_log_tail(s, &t, &err), HIVE_OK);
+	big = unit_pathf("{\"seq\":2,\"prev\":\"%s\",\"pad\":\"%s\"}\n", t.last_hash, pad);
+	assert_int_equal(hive_log_append(s, &t, big, strlen(big), &err), HIVE_OK);
+	assert_int_equal(s->nsegs, 2);
+	assert_int_equal(stat(seg2, &st), 0);
+	assert_int_equal(st.st_size, (off_t)strlen(big)); /* over the limit: one append, whole */
+	assert_int_equal(hive_log_tail(s, &t2, &err), HIVE_OK);
+	assert_int_equal(t2.last_seq, 2);
+
+	/* a reopened session finds both; the reader gives each line with its file and number */
+	hive_session_close(s);
+	assert_int_equal(hive_session_open(fx->root, "s1", &s, &err), HIVE_OK);
+	assert_int_equal(s->nsegs, 2);
+	assert_int_equal(hive_log_lines(s, &r, &err), HIVE_OK);
+	assert_int_equal(hive_lines_next(r, &line, &len, &kind, &err), 1);
+	assert_int_equal(hive_lines_source(r, &local), 0);
+	assert_int_equal(local, 1);
+	assert_int_equal(hive_lines_next(r, &line, &len, &kind, &err), 1);
+	assert_int_equal(hive_lines_source(r, &local), 1);
+	assert_int_equal(local, 1);
+	assert_int_equal(hive_lines_number(r), 2);
+	assert_int_equal(kind, HIVE_LINE_OK);
+	assert_int_equal(hive_lines_next(r, &line, &len, &kind, &err), 0);
+	hive_lines_free(r);
+
+	/* the next append goes on in the active segment (under the limit), then one is undone */
+	setenv("HIVE_SEGMENT_BYTES", "16384", 1);
+	assert_int_equal(hive_log_tail(s, &t, &err), HIVE_OK);
+	assert_int_equal(hive_log_append(s, &t, "{\"seq\":3}\n", 11, &err), HIVE_OK);
+	assert_int_equal(s->nsegs, 2);
+	assert_int_equal(hive_log_truncate(s, t.size), 0);
+	assert_int_equal(stat(seg2, &st), 0);
+	assert_int_equal(st.st_size, (off_t)strlen(big));
+
+	/* an append that started a segment, undone: the segment is gone */
+	setenv("HIVE_SEGMENT_BYTES", "4096", 1);
+	assert_int_equal(hive_log_tail(s, &t, &err), HIVE_OK);
+	assert_int_equal(hive_log_append(s, &t, big, strlen(big), &err), HIVE_OK);
+	assert_int_equal(s->nsegs, 3);
+	assert_int_equal(hive_log_truncate(s, t.size), 0);
+	assert_int_equal(s->nsegs, 2);
+	free(seg2);
+	seg2 = unit_pathf("%s/sessions/s1/EVENTS-000003.jsonl", fx->root);
+	assert_int_equal(stat(seg2, &st), -1);
+	assert_int_equal(hive_log_tail(s, &t, &err), HIVE_OK);
+	assert_int_equal(t.last_seq, 2);
+
+	/* out of range is the default */
+	setenv("HIVE_SEGMENT_BYTES", "100", 1);
+	assert_int_equal(hive_log_segment_max(), (size_t)2 << 20);
+	setenv("HIVE_SEGMENT_BYTES", "2G", 1);
+	assert_int_equal(hive_log_segment_max(), (size_t)2 << 20);
+	unsetenv("HIVE_SEGMENT_BYTES");
+	free(seg2);
+	free(big);
+	hive_session_close(s);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup_tmpdir, teardown_tmpdir)
 
 int main(void)
@@ -876,6 +963,7 @@ int main(void)
 		T(test_log_tail_long_lines),
 		T(test_log_append_then_tail),
 		T(test_log_append_failure_leaves_log),
+		T(test_log_segments),
 		T(test_state_write_atomic),
 		T(test_state_write_failure_leaves_old),
 		T(test_state_write_replaces_symlink_not_target),
