@@ -8,6 +8,7 @@
 #include "../lib/checkpoint.h"
 #include "../lib/cictx.h"
 #include "../lib/cli.h"
+#include "../lib/export.h"
 #include "../lib/findings.h"
 #include "../lib/finish.h"
 #include "../lib/gitctx.h"
@@ -18,9 +19,10 @@
 
 static const char synopsis[] =
 	"usage: hive-runbook [--finish [--status success|failure] [--dry-run]]\n"
-	"                    [--report REPORT] [--format markdown|json|prometheus] [-o FILE]\n"
+	"                    [--report REPORT] [--format FORMAT] [-o FILE]\n"
 	"                    [--findings FILE|-] [--step-summary] [options]\n"
-	"       hive-runbook --all [--format markdown|json|prometheus] [-o FILE] [--step-summary]\n"
+	"       hive-runbook --all [--format markdown|json|prometheus|events] [-o FILE]\n"
+	"                    [--step-summary]\n"
 	"       hive-runbook --checkpoint | --sign [options]\n"
 	"\n"
 	"Summarise a session from STATE.json and EVENTS.jsonl in the seed's formats.\n"
@@ -53,7 +55,10 @@ static const struct hive_opt runbook_options[] = {
 			"validation), deployment, incident, infrastructure, or all\n"
 			"(the three reports without the overview)"),
 	HIVE_OPT_STRING(0, "format", "FORMAT", OPT_FORMAT,
-			"markdown (default), json or prometheus"),
+			"markdown (default), json, prometheus, otlp (an OTLP/JSON\n"
+			"ExportTraceServiceRequest), otlp-logs (an ExportLogsServiceRequest);\n"
+			"with --all: markdown, json, prometheus or events (NDJSON, every\n"
+			"event of every session with the repository's identity)"),
 	HIVE_OPT_STRING('o', "output", "FILE", OPT_OUTPUT,
 			"write the output to FILE (atomically) instead of stdout"),
 	HIVE_OPT_STRING(0, "findings", "FILE|-", OPT_FINDINGS,
@@ -107,7 +112,8 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 	static const char *const statuses[] = {"success", "failure", NULL};
 	static const char *const reports[] = {"runbook",	"deployment", "incident",
 					      "infrastructure", "all",	      NULL};
-	static const char *const formats[] = {"markdown", "json", "prometheus", NULL};
+	static const char *const formats[] = {"markdown",  "json",   "prometheus", "otlp",
+					      "otlp-logs", "events", NULL};
 	struct runbook_opts *o = tool;
 
 	switch (key) {
@@ -274,6 +280,15 @@ int main(int argc, char **argv)
 				  "checkpoint itself)");
 		goto fail;
 	}
+	if (!strcmp(format, "events") != !!opts.all && strcmp(format, "markdown") &&
+	    strcmp(format, "json") && strcmp(format, "prometheus")) {
+		rc = hive_err_set(
+			&ctx.err, HIVE_EUSAGE,
+			"--format %s goes %s --all (otlp and otlp-logs export one session, "
+			"events every session)",
+			format, opts.all ? "without" : "with");
+		goto fail;
+	}
 	if (opts.output)
 		snprintf(shown, sizeof(shown), "-o %.4000s", opts.output);
 	if ((rc = hive_ctx_setup(&ctx)))
@@ -281,7 +296,13 @@ int main(int argc, char **argv)
 	if (opts.findings && (rc = hive_findings_read(opts.findings, &findings, &ctx.err)))
 		goto fail;
 
-	if (opts.all) {
+	if (opts.all && !strcmp(format, "events")) {
+		if ((rc = hive_export_events(ctx.root, ctx.top, ctx.git, &out, &ctx.err))) {
+			hive_err_prefix(&ctx.err, "--all");
+			goto fail;
+		}
+		snprintf(where, sizeof(where), "from hive-runbook --all");
+	} else if (opts.all) {
 		if ((rc = hive_dora_new(&d, &ctx.err)) ||
 		    (rc = hive_dora_collect(d, ctx.root, hive_git_repo(ctx.git), &ctx.err))) {
 			hive_err_prefix(&ctx.err, "--all");
