@@ -637,6 +637,7 @@ make_in_src() {
 		for m in "$SRC_TOP"/man/*.1; do echo "usr/share/man/man1/${m##*/}"; done
 		for m in "$SRC_TOP"/man/*.7; do echo "usr/share/man/man7/${m##*/}"; done
 		for s in "$SRC_TOP"/schemas/*.json; do echo "usr/share/hive/schemas/${s##*/}"; done
+		for q in "$SRC_TOP"/share/hive/sql/*.sql; do echo "usr/share/hive/sql/${q##*/}"; done
 		(cd "$SRC_TOP" && find hooks ci-templates -type f 2>/dev/null) | sed 's|^|usr/share/hive/|'
 	)
 	got=$(cd "$D" && find . \( -type f -o -type l \) | sed 's|^\./||')
@@ -657,6 +658,7 @@ make_in_src() {
 		cmp "$h" "$D/usr/share/hive/hooks/${h##*/}"
 		if [[ -x $h ]]; then [[ -x "$D/usr/share/hive/hooks/${h##*/}" ]]; fi
 	done
+	cmp "$SRC_TOP/share/hive/sql/postgres.sql" "$D/usr/share/hive/sql/postgres.sql"
 	cmp "$BUILD_DIR/hive.bash" "$D/usr/share/bash-completion/completions/hive-init"
 }
 
