@@ -235,6 +235,31 @@ start_receiver() {
 			Docs/hive-mind/sessions/rb-full/EVENTS.jsonl | jq -c .)
 }
 
+@test "--all --format events: every line is valid by schemas/export.schema.json (ajv), and the schema refuses a URL with credentials" {
+	local ajv="$SRC_TOP/tests/node_modules/.bin/ajv" i=0 args=()
+	[[ -x "$ajv" ]] || fail "$ajv is missing: run 'make deps'"
+	install_session rb-full
+	install_session dora-1
+	hive-runbook --all --format events >"$BATS_TEST_TMPDIR/ev.ndjson"
+	mkdir "$BATS_TEST_TMPDIR/lines"
+	while IFS= read -r line; do
+		i=$((i + 1))
+		printf '%s\n' "$line" >"$BATS_TEST_TMPDIR/lines/$i.json"
+		args+=(-d "$BATS_TEST_TMPDIR/lines/$i.json")
+	done <"$BATS_TEST_TMPDIR/ev.ndjson"
+	((i > 10))
+	run "$ajv" validate --spec=draft7 --strict=true -c ajv-formats --errors=text \
+		-s "$SRC_TOP/schemas/export.schema.json" "${args[@]}"
+	assert_success
+	[[ $(grep -c ' valid$' <<<"$output") -eq $i ]]
+	jq -c '.repository.url = "https://bob:tok@git.example.com/acme/app.git"' \
+		"$BATS_TEST_TMPDIR/lines/1.json" >"$BATS_TEST_TMPDIR/bad.json"
+	run "$ajv" validate --spec=draft7 --strict=true -c ajv-formats --errors=text \
+		-s "$SRC_TOP/schemas/export.schema.json" -d "$BATS_TEST_TMPDIR/bad.json"
+	assert_failure 1
+	assert_output --partial invalid
+}
+
 # pg_as CMD…: run CMD as the database's owner (nobody when the tests run as root: initdb
 # refuses root)
 pg_as() {

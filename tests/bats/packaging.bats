@@ -104,10 +104,10 @@ write_config() {
 
 # --- the schemas themselves -------------------------------------------------------------
 
-@test "schemas: the four files, each a draft-07 JSON Schema that compiles in strict mode" {
+@test "schemas: the five files, each a draft-07 JSON Schema that compiles in strict mode" {
 	require_ajv
 	run ls "$SCHEMAS"
-	assert_output $'event.schema.json\nhive-config.schema.json\nmetrics.schema.json\nstate.schema.json'
+	assert_output $'event.schema.json\nexport.schema.json\nhive-config.schema.json\nmetrics.schema.json\nstate.schema.json'
 	for s in "$SCHEMAS"/*.json; do
 		run "$AJV" compile --spec=draft7 --strict=true -c ajv-formats -s "$s"
 		[[ $status -eq 0 ]] || fail "$(printf '%s does not compile:\n%s' "$s" "$output")"
@@ -971,7 +971,7 @@ complete_words() {
 	run complete_words hive-check --format=co
 	assert_output 'codequality'
 	run complete_words hive-runbook --format ''
-	assert_output $'markdown\njson\nprometheus'
+	assert_output $'markdown\njson\nprometheus\notlp\notlp-logs\nevents'
 	run complete_words hive-runbook --report ''
 	assert_output $'runbook\ndeployment\nincident\ninfrastructure\nall'
 	run complete_words hive-init --export ''
