@@ -23,7 +23,7 @@ static cJSON *identity(const char *top, struct hive_git *git, struct hive_err *e
 {
 	cJSON *ctx = NULL, *id = cJSON_CreateObject();
 	const char *remote = NULL, *base;
-	char name[512], clean[4096];
+	char name[4096], clean[4096];
 	size_t n;
 
 	if (!id)
