@@ -280,8 +280,9 @@ int main(int argc, char **argv)
 				  "checkpoint itself)");
 		goto fail;
 	}
-	if (!strcmp(format, "events") != !!opts.all && strcmp(format, "markdown") &&
-	    strcmp(format, "json") && strcmp(format, "prometheus")) {
+	/* otlp and otlp-logs export one session; events every session */
+	if (((!strcmp(format, "otlp") || !strcmp(format, "otlp-logs")) && opts.all) ||
+	    (!strcmp(format, "events") && !opts.all)) {
 		rc = hive_err_set(
 			&ctx.err, HIVE_EUSAGE,
 			"--format %s goes %s --all (otlp and otlp-logs export one session, "
