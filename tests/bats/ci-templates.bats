@@ -1651,3 +1651,44 @@ YAML
 	grep -q "^hive: hive-$V-linux-$(uname -m).tar.gz does not match the SHA256SUMS beside it: not installed$" "$LOGS/hive-init.log"
 	[ ! -e "$prefix/bin/hive-init" ]
 }
+
+@test "GitLab: a release that cannot be fetched falls back to HIVE_GIT_URL; without it the job stops with a message" {
+	git remote add origin https://gitlab.example.com/acme/app.git
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	cat >.gitlab-ci.yml <<-'YAML'
+		include:
+		  - local: ci-templates/gitlab/hive.gitlab-ci.yml
+		hive-init:
+		  extends: .hive-init
+	YAML
+	git add -A && git commit -q -m 'gitlab ci'
+	src="$BATS_TEST_TMPDIR/hive-src"
+	git init -q "$src" && git -C "$src" commit -q --allow-empty -m hive
+	stubs="$BATS_TEST_TMPDIR/stubs" log="$BATS_TEST_TMPDIR/make.log" prefix="$BATS_TEST_TMPDIR/prefix"
+	mkdir -p "$stubs"
+	cat >"$stubs/make" <<-EOF
+		#!/bin/sh
+		echo "make \$*" >>"$log"
+		for a in "\$@"; do case \$a in PREFIX=*) p=\${a#PREFIX=} ;; esac; done
+		mkdir -p "\$p/bin" && cp "$BUILD_DIR"/hive-init "\$p/bin/"
+	EOF
+	chmod +x "$stubs/make"
+	PATH="$stubs:$(path_without_hive)"
+	url="file://$BATS_TEST_TMPDIR/nowhere/hive-{version}-linux-{arch}.tar.gz"
+	gcl --variable HIVE_RELEASE_VERSION=9.9.9 --variable "HIVE_RELEASE_URL=$url" \
+		--variable "HIVE_INSTALL_PREFIX=$prefix"
+	assert_failure
+	grep -q '^hive: and HIVE_GIT_URL is not set to build it instead$' "$LOGS/hive-init.log"
+	[ ! -e "$log" ]
+	rm -rf .gitlab-ci-local
+	gcl --variable HIVE_RELEASE_VERSION=9.9.9 --variable "HIVE_RELEASE_URL=$url" \
+		--variable "HIVE_INSTALL_PREFIX=$prefix" --variable "HIVE_GIT_URL=file://$src" \
+		--variable HIVE_GIT_REF=main
+	assert_success
+	grep -q "^hive: cannot get hive 9.9.9 from file://$BATS_TEST_TMPDIR/nowhere/hive-9.9.9-linux-$(uname -m).tar.gz$" \
+		"$LOGS/hive-init.log"
+	grep -q '^hive: building it from HIVE_GIT_URL instead$' "$LOGS/hive-init.log"
+	run cat "$log"
+	assert_line --regexp "^make -C [^ ]+/hive-src\\.[0-9]+ install PREFIX=$prefix\$"
+}
