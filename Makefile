@@ -9,6 +9,8 @@
 #   make bench      the benchmarks and their table
 #   make demo       the main job on a throwaway repository
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make dist       $(BUILD)/dist/hive-VERSION-linux-ARCH.tar.gz and SHA256SUMS (reproducible)
+#   make deb        $(BUILD)/dist/hive_VERSION_ARCH.deb (lintian clean) and SHA256SUMS
 #   make format-check   clang-format --dry-run -Werror over the C sources (.clang-format)
 #   make format     rewrite the C sources in place with clang-format
 
@@ -47,7 +49,7 @@ CFLAGS_ALL = $(WARN) $(OPT) $(EXTRA_CFLAGS) -D_GNU_SOURCE -I$(DEPS)/include -I$(
 LDLIBS_ALL = -L$(DEPS)/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto -lcjson -lpcre2-8 \
 	-Wl,-Bdynamic -lpthread -ldl -lrt $(EXTRA_LDFLAGS)
 
-.PHONY: all deps check unit bats sanitize valgrind fuzz demo install uninstall clean distclean bench \
+.PHONY: all deps dist deb check unit bats sanitize valgrind fuzz demo install uninstall clean distclean bench \
 	format format-check
 .SECONDARY:
 
@@ -70,6 +72,17 @@ $(GEN)/hook-pre-push.h: hooks/pre-push scripts/embed.sh
 	sh scripts/embed.sh hooks/pre-push >$(call shq,$@.tmp) && mv $(call shq,$@.tmp) $(call shq,$@)
 
 $(BUILD)/obj/lib/hooks.o: $(GEN)/hook-pre-push.h
+
+# the version --version shows (scripts/version.sh, from git describe): checked on every make,
+# rewritten only when it changes, so a new commit recompiles version.o and relinks, no more
+.PHONY: FORCE
+$(GEN)/version.h: FORCE
+	@mkdir -p $(call shq,$(@D))
+	@sh scripts/version.sh --header >$(call shq,$@.tmp) && \
+		if cmp -s $(call shq,$@.tmp) $(call shq,$@); then rm -f $(call shq,$@.tmp); \
+		else mv $(call shq,$@.tmp) $(call shq,$@); fi
+
+$(BUILD)/obj/lib/version.o: $(GEN)/version.h
 
 $(BUILD)/libhive.a: $(LIB_OBJ)
 	ar rcs $(call shq,$@) $(call shqall,$^)
@@ -138,6 +151,8 @@ BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 DATA_HOOKS = $(sort $(shell find hooks -type f 2>/dev/null))
 DATA_TEMPLATES = $(sort $(shell find ci-templates -type f 2>/dev/null))
 DATA_SCHEMAS = $(sort $(wildcard schemas/*.json))
+# Installed as HIVEDATADIR/sql/… (share/hive/sql/postgres.sql: the events export in PostgreSQL)
+DATA_SQL = $(sort $(wildcard share/hive/sql/*.sql))
 
 # Refused before anything is installed or removed: an install folder that is empty or not
 # an absolute path (a relative PREFIX would install into the source tree).
@@ -153,11 +168,12 @@ install: all
 	$(check_dirs)
 	install -d $(call shq,$(DESTDIR)$(PREFIX)/bin) $(call shq,$(DESTDIR)$(MANDIR)/man1) \
 		$(call shq,$(DESTDIR)$(MANDIR)/man7) $(call shq,$(DESTDIR)$(HIVEDATADIR)/schemas) \
-		$(call shq,$(DESTDIR)$(BASHCOMPDIR))
+		$(call shq,$(DESTDIR)$(HIVEDATADIR)/sql) $(call shq,$(DESTDIR)$(BASHCOMPDIR))
 	install -m 755 $(call shqall,$(BIN)) $(call shq,$(DESTDIR)$(PREFIX)/bin/)
 	install -m 644 $(call shqall,$(wildcard man/*.1)) $(call shq,$(DESTDIR)$(MANDIR)/man1/)
 	install -m 644 $(call shqall,$(wildcard man/*.7)) $(call shq,$(DESTDIR)$(MANDIR)/man7/)
 	install -m 644 $(call shqall,$(DATA_SCHEMAS)) $(call shq,$(DESTDIR)$(HIVEDATADIR)/schemas/)
+	install -m 644 $(call shqall,$(DATA_SQL)) $(call shq,$(DESTDIR)$(HIVEDATADIR)/sql/)
 	@set -e; dest=$(call shq,$(DESTDIR)$(HIVEDATADIR)); \
 	for f in $(call shqall,$(DATA_HOOKS) $(DATA_TEMPLATES)); do \
 		mode=644; if [ -x "$$f" ]; then mode=755; fi; \
@@ -190,12 +206,22 @@ uninstall:
 	for f in $(call shqall,$(DATA_HOOKS) $(DATA_TEMPLATES) $(DATA_SCHEMAS)); do \
 		rm -f "$$dir/$$f"; \
 	done; \
-	echo "rm -f $$dir/hooks/… $$dir/ci-templates/… $$dir/schemas/…"; \
+	for f in $(call shqall,$(notdir $(DATA_SQL))); do rm -f "$$dir/sql/$$f"; done; \
+	echo "rm -f $$dir/hooks/… $$dir/ci-templates/… $$dir/schemas/… $$dir/sql/…"; \
 	if [ -d "$$dir" ]; then find "$$dir" -depth -type d -empty -delete; fi
+
+# Releases (scripts/dist.sh; README, "Installing a release"): the tools built again in
+# $(BUILD)/release with paths mapped out of them, staged with `make install`, packed with
+# fixed times, owners and order, so two builds of one commit are byte-identical.
+dist: deps
+	@sh scripts/dist.sh tarball $(call shq,$(BUILD))
+
+deb: deps
+	@sh scripts/dist.sh deb $(call shq,$(BUILD))
 
 clean:
 	rm -rf $(call shqall,$(BUILD)/obj $(BUILD)/tests $(BUILD)/gen $(BUILD)/hive.bash \
-		$(BUILD)/libhive.a $(BIN) $(BUILD)/fuzz) build/san
+		$(BUILD)/libhive.a $(BIN) $(BUILD)/fuzz $(BUILD)/release $(BUILD)/dist) build/san
 
 distclean:
 	rm -rf build

@@ -8,6 +8,7 @@
 #include "../lib/checkpoint.h"
 #include "../lib/cictx.h"
 #include "../lib/cli.h"
+#include "../lib/export.h"
 #include "../lib/findings.h"
 #include "../lib/finish.h"
 #include "../lib/gitctx.h"
@@ -19,11 +20,11 @@
 
 static const char synopsis[] =
 	"usage: hive-runbook [--finish [--status success|failure] [--dry-run]]\n"
-	"                    [--report REPORT] [--format markdown|json|prometheus] [-o FILE]\n"
+	"                    [--report REPORT] [--format FORMAT] [-o FILE]\n"
 	"                    [--findings FILE|-] [--step-summary] [options]\n"
-	"       hive-runbook --all [--since TIME] [--until TIME] [--format "
-	"markdown|json|prometheus]\n"
-	"                    [-o FILE] [--step-summary]\n"
+	"       hive-runbook --all [--since TIME] [--until TIME] [--ref REF]\n"
+	"                    [--format markdown|json|prometheus|events] [-o FILE] "
+	"[--step-summary]\n"
 	"       hive-runbook --checkpoint | --sign [options]\n"
 	"       hive-runbook --publish [--ref REF] [options]\n"
 	"\n"
@@ -62,7 +63,10 @@ static const struct hive_opt runbook_options[] = {
 			"(the three reports without the overview), or dashboard (a\n"
 			"Grafana dashboard over the Prometheus series, JSON)"),
 	HIVE_OPT_STRING(0, "format", "FORMAT", OPT_FORMAT,
-			"markdown (default), json or prometheus"),
+			"markdown (default), json, prometheus, otlp (an OTLP/JSON\n"
+			"ExportTraceServiceRequest), otlp-logs (an ExportLogsServiceRequest);\n"
+			"with --all: markdown, json, prometheus or events (NDJSON, every\n"
+			"event of every session with the repository's identity)"),
 	HIVE_OPT_STRING('o', "output", "FILE", OPT_OUTPUT,
 			"write the output to FILE (atomically) instead of stdout"),
 	HIVE_OPT_STRING(0, "findings", "FILE|-", OPT_FINDINGS,
@@ -143,7 +147,8 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 	static const char *const statuses[] = {"success", "failure", NULL};
 	static const char *const reports[] = {"runbook", "deployment", "incident", "infrastructure",
 					      "all",	 "dashboard",  NULL};
-	static const char *const formats[] = {"markdown", "json", "prometheus", NULL};
+	static const char *const formats[] = {"markdown",  "json",   "prometheus", "otlp",
+					      "otlp-logs", "events", NULL};
 	struct runbook_opts *o = tool;
 
 	switch (key) {
@@ -348,10 +353,11 @@ int main(int argc, char **argv)
 	}
 	if (opts.publish && !opts.finish &&
 	    (opts.report || opts.format || opts.output || opts.findings || opts.step_summary)) {
-		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
-				  "--publish alone writes no report (no --report, --format, -o, "
-				  "--findings or --step-summary); with --finish it publishes after the "
-				  "report");
+		rc = hive_err_set(
+			&ctx.err, HIVE_EUSAGE,
+			"--publish alone writes no report (no --report, --format, -o, "
+			"--findings or --step-summary); with --finish it publishes after the "
+			"report");
 		goto fail;
 	}
 	if (opts.ref && !opts.publish && !opts.all) {
@@ -384,6 +390,23 @@ int main(int argc, char **argv)
 			"--format other than json");
 		goto fail;
 	}
+	if (!strcmp(format, "events") && (opts.ref || opts.since_ms >= 0 || opts.until_ms >= 0)) {
+		rc = hive_err_set(
+			&ctx.err, HIVE_EUSAGE,
+			"--format events exports every event of the work tree's sessions: "
+			"no --ref, --since or --until (filter the NDJSON with jq)");
+		goto fail;
+	}
+	/* otlp and otlp-logs export one session; events every session */
+	if (((!strcmp(format, "otlp") || !strcmp(format, "otlp-logs")) && opts.all) ||
+	    (!strcmp(format, "events") && !opts.all)) {
+		rc = hive_err_set(
+			&ctx.err, HIVE_EUSAGE,
+			"--format %s goes %s --all (otlp and otlp-logs export one session, "
+			"events every session)",
+			format, opts.all ? "without" : "with");
+		goto fail;
+	}
 	if (opts.output)
 		snprintf(shown, sizeof(shown), "-o %.4000s", opts.output);
 	if ((rc = hive_ctx_setup(&ctx)))
@@ -404,6 +427,12 @@ int main(int argc, char **argv)
 		cJSON_free(text);
 		cJSON_Delete(dash);
 		snprintf(where, sizeof(where), "from hive-runbook --report dashboard");
+	} else if (opts.all && !strcmp(format, "events")) {
+		if ((rc = hive_export_events(ctx.root, ctx.top, ctx.git, &out, &ctx.err))) {
+			hive_err_prefix(&ctx.err, "--all");
+			goto fail;
+		}
+		snprintf(where, sizeof(where), "from hive-runbook --all");
 	} else if (opts.all) {
 		if (!(rc = hive_dora_new(&d, &ctx.err)))
 			hive_dora_window(d, opts.since_ms, opts.until_ms);

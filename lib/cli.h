@@ -89,7 +89,12 @@ struct hive_cli_tool {
 	void *tool; /* handed back to option */
 };
 
-#define HIVE_VERSION "0.1.0"
+/* What --version shows: scripts/version.sh at build time (git describe: "1.2.0" on the tag
+ * v1.2.0, "1.2.0-3-g<abbrev>" after it, "0.0.0-N-g<abbrev>" before any tag; README,
+ * "Installing a release"). Only lib/version.o depends on it, so a commit relinks the tools
+ * without recompiling the rest. */
+extern const char hive_version[];
+#define HIVE_VERSION hive_version
 
 /*
  * Parse argv: the common options into ctx, the tool's through t->option. *first_arg is

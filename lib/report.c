@@ -14,6 +14,7 @@
 #include "event.h"
 #include "log.h"
 #include "prepush.h"
+#include "otlp.h"
 #include "session.h"
 #include "state.h"
 
@@ -2295,6 +2296,10 @@ void hive_report_render(const struct hive_facts *f, const char *which, const cha
 		add_json(out, hive_report_json(f, findings));
 	else if (!strcmp(format, "prometheus"))
 		hive_report_prometheus(f, out);
+	else if (!strcmp(format, "otlp"))
+		hive_otlp_traces(f, out);
+	else if (!strcmp(format, "otlp-logs"))
+		hive_otlp_logs(f, out);
 	else
 		hive_buf_add(out, md->p ? md->p : "", md->len);
 }
@@ -2309,4 +2314,21 @@ void hive_dora_render(const struct hive_dora *d, const char *format, struct hive
 		hive_dora_prometheus(d, out);
 	else
 		hive_buf_add(out, md->p ? md->p : "", md->len);
+}
+
+/* --- what export.c and otlp.c read --------------------------------------------------- */
+
+const cJSON *hive_facts_events(const struct hive_facts *f)
+{
+	return f->events;
+}
+
+const cJSON *hive_facts_state(const struct hive_facts *f)
+{
+	return f->state;
+}
+
+int64_t hive_facts_commit_ms(struct git_repository *repo, const cJSON *ev)
+{
+	return commit_time_ms(repo, ev);
 }

@@ -32,6 +32,15 @@ int hive_facts_load_log(const char *const *segs, const size_t *lens, size_t n, c
 			struct git_repository *repo, struct hive_facts **out, struct hive_err *err);
 void hive_facts_free(struct hive_facts *f);
 
+/* The session's events in log order (an array, borrowed from f), and its view folded from
+ * them (STATE.json's shape, borrowed; NULL for an empty log): what lib/otlp.c and
+ * lib/export.c read. */
+const struct cJSON *hive_facts_events(const struct hive_facts *f);
+const struct cJSON *hive_facts_state(const struct hive_facts *f);
+/* The commit time of ev's git.commit in repo, in milliseconds, or -1 when repo is NULL or
+ * the commit is unknown: what lead time for changes counts from. */
+int64_t hive_facts_commit_ms(struct git_repository *repo, const struct cJSON *ev);
+
 /* METRICS.json (SPEC 5.4) as a new JSON object. */
 struct cJSON *hive_report_metrics(const struct hive_facts *f);
 
@@ -82,8 +91,8 @@ int hive_dora_collect_ref(struct hive_dora *d, const char *root, const char *top
 			  struct git_repository *repo, const char *ref, struct hive_err *err);
 /*
  * The report a run prints, in one of hive-runbook's formats ("markdown", "json" or
- * "prometheus"), added to out; md gets the Markdown in every case (for the step summary).
- * Out of memory sets out->oom or md->oom.
+ * "prometheus", or "otlp" and "otlp-logs" for lib/otlp.c's export), added to out; md gets the
+ * Markdown in every case (for the step summary). Out of memory sets out->oom or md->oom.
  */
 void hive_report_render(const struct hive_facts *f, const char *which, const char *format,
 			const struct cJSON *findings, struct hive_buf *out, struct hive_buf *md);

@@ -13,10 +13,13 @@ case $prefix in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
 # to build hive (and run make demo)
 packages="build-essential pkg-config cmake dpkg-dev libyaml-dev libssl-dev zlib1g-dev
 libhttp-parser-dev libpcre2-dev git jq"
-# to test it (make check, make bench); HIVE_DEPS_TESTS=0 leaves them out
+# to test it (make check, make bench); HIVE_DEPS_TESTS=0 leaves them out. postgresql:
+# export.bats starts its own server (PostgreSQL 15, /usr/lib/postgresql/15/bin); lintian:
+# release.bats holds make deb to it; curl: export.bats posts OTLP with it
 if [ "${HIVE_DEPS_TESTS:-1}" != 0 ]; then
 	packages="$packages libcmocka-dev bats bats-assert bats-support libxml2-utils mandoc
-shellcheck hyperfine prometheus curl python3 pre-commit valgrind clang clang-format libclang-rt-14-dev"
+shellcheck hyperfine prometheus curl python3 pre-commit valgrind clang clang-format libclang-rt-14-dev
+postgresql lintian"
 fi
 
 say() { printf 'deps: %s\n' "$*" >&2; }

@@ -247,6 +247,8 @@ for r in deployment incident infrastructure all; do
 done
 vg "--format json" 0 hive-runbook --session v1 --format json
 vg "--format prometheus" 0 hive-runbook --session v1 --format prometheus
+vg "--format otlp" 0 hive-runbook --session v1 --format otlp
+vg "--format otlp-logs" 0 hive-runbook --session v1 --format otlp-logs
 vg "-o FILE" 0 hive-runbook --session v1 -o "$T/runbook.md"
 with_env "GITHUB_STEP_SUMMARY=$T/summary.md"
 vg "--step-summary" 0 hive-runbook --session v1 --step-summary
@@ -276,6 +278,7 @@ vg "an event into a finished session (exit 2)" 2 hive-emit --session v1 monitori
 	--resource api --action create --platform K8s --status success
 vg "--all (markdown)" 0 hive-runbook --all
 vg "--all --format json" 0 hive-runbook --all --format json
+vg "--all --format events" 0 hive-runbook --all --format events
 vg "--all --format prometheus" 0 hive-runbook --all --format prometheus
 vg "a bad --report" 2 hive-runbook --session v1 --report nonsense
 vg "a session that does not exist" 2 hive-runbook --session nope

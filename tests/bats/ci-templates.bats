@@ -1355,7 +1355,7 @@ saved_session() {
 
 	gcl hive-init
 	assert_failure
-	grep -q '^hive: hive-init is not on PATH: use an image with hive installed, or set HIVE_GIT_URL to build it$' \
+	grep -q '^hive: hive-init is not on PATH: use an image with hive installed, or set HIVE_RELEASE_VERSION to install a release or HIVE_GIT_URL to build it$' \
 		"$LOGS/hive-init.log"
 	[ ! -e "$log" ]
 
@@ -1566,4 +1566,181 @@ gitlab_job_vars() {
 		[ ! -e "$pwned" ] || fail "HIVE_INSTALL_PREFIX $prefix ran shell"
 		[ ! -e "$log" ] || fail "HIVE_INSTALL_PREFIX $prefix reached make: $(cat "$log")"
 	done
+}
+# --- releases: the templates install a release tarball (issue 16) -------------------------
+
+# release_dir: a release as make dist lays it out, made from the tools under test (make dist
+# itself is release.bats'): $REL/hive-$V-linux-ARCH.tar.gz and $REL/SHA256SUMS; sets REL
+# and V (the version the tools say).
+release_dir() {
+	local name
+	V=$(hive-init --version | cut -d' ' -f2)
+	REL="$BATS_TEST_TMPDIR/releases/v$V"
+	name="hive-$V-linux-$(uname -m)"
+	mkdir -p "$REL" "$BATS_TEST_TMPDIR/stage/$name/bin"
+	cp "$BUILD_DIR"/hive-init "$BUILD_DIR"/hive-emit "$BUILD_DIR"/hive-check "$BUILD_DIR"/hive-runbook \
+		"$BATS_TEST_TMPDIR/stage/$name/bin/"
+	tar -czf "$REL/$name.tar.gz" -C "$BATS_TEST_TMPDIR/stage" "$name"
+	(cd "$REL" && sha256sum -- "$name.tar.gz" >SHA256SUMS)
+}
+
+# no_hive_stubs LOG: PATH without hive, with sudo, apt-get and make that only log to LOG
+no_hive_stubs() {
+	local stubs="$BATS_TEST_TMPDIR/stubs"
+	mkdir -p "$stubs"
+	for t in sudo apt-get make; do
+		printf '#!/bin/sh\necho "%s $*" >>"%s"\nexit 1\n' "$t" "$1" >"$stubs/$t"
+	done
+	chmod +x "$stubs"/*
+	PATH="$stubs:$(path_without_hive)"
+}
+
+@test "the action's version input installs the release from release-url (a local file): checked, unpacked into the prefix, no apt-get, no make" {
+	gha_env
+	release_dir
+	log="$BATS_TEST_TMPDIR/install.log"
+	no_hive_stubs "$log"
+	run command -v hive-init
+	assert_failure
+	workflow <<YAML
+- id: init
+  uses: ./ci-templates/github
+  with:
+    command: init
+    version: "$V"
+    release-url: file://$BATS_TEST_TMPDIR/releases/v{version}/hive-{version}-linux-{arch}.tar.gz
+- id: emit
+  uses: ./ci-templates/github
+  with:
+    command: emit
+    version: "$V"
+    args: pipeline_updated --resource ci --action update --platform Docker --status success
+YAML
+	gha_run "$WF"
+	assert_success
+	[ ! -e "$log" ] || fail "$(printf 'apt-get, sudo or make ran:\n%s' "$(cat "$log")")"
+	prefix="$HOME/.local"
+	[[ -x "$prefix/bin/hive-check" ]]
+	trace 'deploy/init/Install hive if it is missing' .stdout | grep -qx "hive: installed hive-init $V into $prefix"
+	[ "$(trace deploy/init/run .PATH_first)" = "$prefix/bin" ]
+	# the second step finds the version it asks for on PATH
+	trace 'deploy/emit/Install hive if it is missing' .stdout | grep -qx "hive: using $prefix/bin/hive-init"
+	[ "$(wc -l <"$(session_dir gh-8812-3)/EVENTS.jsonl")" -eq 2 ]
+}
+
+@test "the action refuses a release tarball that does not match its SHA256SUMS: the step fails, nothing is installed or run" {
+	gha_env
+	release_dir
+	printf 'tampered\n' >>"$REL"/hive-*.tar.gz
+	log="$BATS_TEST_TMPDIR/install.log"
+	no_hive_stubs "$log"
+	workflow <<YAML
+- uses: ./ci-templates/github
+  with:
+    command: init
+    version: "$V"
+    release-url: file://$BATS_TEST_TMPDIR/releases/v{version}/hive-{version}-linux-{arch}.tar.gz
+YAML
+	gha_run "$WF"
+	assert_failure
+	trace 'deploy/1/Install hive if it is missing' .stdout |
+		grep -qx "::error title=hive::hive-$V-linux-$(uname -m).tar.gz does not match the SHA256SUMS beside it: not installed"
+	[ ! -e "$HOME/.local/bin/hive-init" ]
+	[ ! -e "$log" ]
+	[ ! -e "$REPO/Docs" ]
+}
+
+@test "the action falls back to the source build, with a warning, when the release cannot be downloaded" {
+	gha_env
+	release_dir
+	log="$BATS_TEST_TMPDIR/install.log"
+	no_hive_stubs "$log"
+	workflow <<YAML
+- uses: ./ci-templates/github
+  with:
+    command: init
+    version: "9.9.9"
+    release-url: file://$BATS_TEST_TMPDIR/releases/v{version}/hive-{version}-linux-{arch}.tar.gz
+YAML
+	gha_run "$WF"
+	# the stubbed make fails: what matters is that the source build was tried
+	assert_failure
+	trace 'deploy/1/Install hive if it is missing' .stdout |
+		grep -qx "::warning title=hive::cannot download hive 9.9.9 from file://$BATS_TEST_TMPDIR/releases/v9.9.9/hive-9.9.9-linux-$(uname -m).tar.gz: building it from source"
+	grep -Eq '^(sudo )?apt-get update' "$log"
+}
+
+@test "GitLab: HIVE_RELEASE_VERSION installs the release from HIVE_RELEASE_URL (a local file); a tampered one stops the job" {
+	git remote add origin https://gitlab.example.com/acme/app.git
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	cat >.gitlab-ci.yml <<-'YAML'
+		include:
+		  - local: ci-templates/gitlab/hive.gitlab-ci.yml
+		hive-init:
+		  extends: .hive-init
+		which:
+		  extends: .hive-session
+		  script:
+		    - command -v hive-init
+	YAML
+	git add -A && git commit -q -m 'gitlab ci'
+	release_dir
+	log="$BATS_TEST_TMPDIR/install.log" prefix="$BATS_TEST_TMPDIR/prefix"
+	no_hive_stubs "$log"
+	gcl --variable "HIVE_RELEASE_VERSION=$V" --variable "HIVE_INSTALL_PREFIX=$prefix" \
+		--variable "HIVE_RELEASE_URL=file://$BATS_TEST_TMPDIR/releases/v{version}/hive-{version}-linux-{arch}.tar.gz"
+	assert_success
+	[ ! -e "$log" ] || fail "$(printf 'apt-get, sudo or make ran:\n%s' "$(cat "$log")")"
+	grep -qx "hive: installed hive-init $V into $prefix" "$LOGS/hive-init.log"
+	grep -qx "$prefix/bin/hive-init" "$LOGS/which.log"
+	# tampered: the job stops before anything is unpacked
+	rm -rf .gitlab-ci-local "$prefix"
+	printf 'tampered\n' >>"$REL"/hive-*.tar.gz
+	gcl hive-init --variable "HIVE_RELEASE_VERSION=$V" --variable "HIVE_INSTALL_PREFIX=$prefix" \
+		--variable "HIVE_RELEASE_URL=file://$BATS_TEST_TMPDIR/releases/v{version}/hive-{version}-linux-{arch}.tar.gz"
+	assert_failure
+	grep -q "^hive: hive-$V-linux-$(uname -m).tar.gz does not match the SHA256SUMS beside it: not installed$" "$LOGS/hive-init.log"
+	[ ! -e "$prefix/bin/hive-init" ]
+}
+
+@test "GitLab: a release that cannot be fetched falls back to HIVE_GIT_URL; without it the job stops with a message" {
+	git remote add origin https://gitlab.example.com/acme/app.git
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	cat >.gitlab-ci.yml <<-'YAML'
+		include:
+		  - local: ci-templates/gitlab/hive.gitlab-ci.yml
+		hive-init:
+		  extends: .hive-init
+	YAML
+	git add -A && git commit -q -m 'gitlab ci'
+	src="$BATS_TEST_TMPDIR/hive-src"
+	git init -q "$src" && git -C "$src" commit -q --allow-empty -m hive
+	stubs="$BATS_TEST_TMPDIR/stubs" log="$BATS_TEST_TMPDIR/make.log" prefix="$BATS_TEST_TMPDIR/prefix"
+	mkdir -p "$stubs"
+	cat >"$stubs/make" <<-EOF
+		#!/bin/sh
+		echo "make \$*" >>"$log"
+		for a in "\$@"; do case \$a in PREFIX=*) p=\${a#PREFIX=} ;; esac; done
+		mkdir -p "\$p/bin" && cp "$BUILD_DIR"/hive-init "\$p/bin/"
+	EOF
+	chmod +x "$stubs/make"
+	PATH="$stubs:$(path_without_hive)"
+	url="file://$BATS_TEST_TMPDIR/nowhere/hive-{version}-linux-{arch}.tar.gz"
+	gcl --variable HIVE_RELEASE_VERSION=9.9.9 --variable "HIVE_RELEASE_URL=$url" \
+		--variable "HIVE_INSTALL_PREFIX=$prefix"
+	assert_failure
+	grep -q '^hive: and HIVE_GIT_URL is not set to build it instead$' "$LOGS/hive-init.log"
+	[ ! -e "$log" ]
+	rm -rf .gitlab-ci-local
+	gcl --variable HIVE_RELEASE_VERSION=9.9.9 --variable "HIVE_RELEASE_URL=$url" \
+		--variable "HIVE_INSTALL_PREFIX=$prefix" --variable "HIVE_GIT_URL=file://$src" \
+		--variable HIVE_GIT_REF=main
+	assert_success
+	grep -q "^hive: cannot get hive 9.9.9 from file://$BATS_TEST_TMPDIR/nowhere/hive-9.9.9-linux-$(uname -m).tar.gz$" \
+		"$LOGS/hive-init.log"
+	grep -q '^hive: building it from HIVE_GIT_URL instead$' "$LOGS/hive-init.log"
+	run cat "$log"
+	assert_line --regexp "^make -C [^ ]+/hive-src\\.[0-9]+ install PREFIX=$prefix\$"
 }

@@ -848,7 +848,7 @@ requirements() {
 	snapshot "$BATS_TEST_TMPDIR"
 	run --separate-stderr hive-init --version
 	assert_success
-	assert_output --regexp '^hive-init [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output --regexp '^hive-init [0-9]+\.[0-9]+\.[0-9]+(-[0-9]+-g[0-9a-f]+)?(-dirty)?$'
 	assert_stderr_empty
 	assert_unchanged "$BATS_TEST_TMPDIR"
 }

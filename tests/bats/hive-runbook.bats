@@ -882,7 +882,7 @@ ms() {
 	install_session rb-full
 	run_refused 2 '^hive-runbook: error: --report: "bogus" is not one of runbook, deployment, incident, infrastructure, all, dashboard$' \
 		hive-runbook --session rb-full --report bogus
-	run_refused 2 '^hive-runbook: error: --format: "bogus" is not one of markdown, json, prometheus$' \
+	run_refused 2 '^hive-runbook: error: --format: "bogus" is not one of markdown, json, prometheus, otlp, otlp-logs, events$' \
 		hive-runbook --session rb-full --format bogus
 	run_refused 2 '^hive-runbook: error: --status goes with --finish$' \
 		hive-runbook --session rb-full --status failure

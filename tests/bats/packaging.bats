@@ -104,10 +104,10 @@ write_config() {
 
 # --- the schemas themselves -------------------------------------------------------------
 
-@test "schemas: the four files, each a draft-07 JSON Schema that compiles in strict mode" {
+@test "schemas: the five files, each a draft-07 JSON Schema that compiles in strict mode" {
 	require_ajv
 	run ls "$SCHEMAS"
-	assert_output $'event.schema.json\nhive-config.schema.json\nmetrics.schema.json\nstate.schema.json'
+	assert_output $'event.schema.json\nexport.schema.json\nhive-config.schema.json\nmetrics.schema.json\nstate.schema.json'
 	for s in "$SCHEMAS"/*.json; do
 		run "$AJV" compile --spec=draft7 --strict=true -c ajv-formats -s "$s"
 		[[ $status -eq 0 ]] || fail "$(printf '%s does not compile:\n%s' "$s" "$output")"
@@ -126,9 +126,9 @@ write_config() {
 		assert_success
 		[[ -z $output ]] || fail "$(printf '%s: properties without a description:\n%s' "${s##*/}" "$output")"
 	done
-	# the $ids differ
+	# the $ids differ, one per file
 	run jq -r '."$id"' "$SCHEMAS"/*.json
-	[[ $(sort -u <<<"$output" | wc -l) -eq 4 ]]
+	[[ $(sort -u <<<"$output" | wc -l) -eq $(find "$SCHEMAS" -name '*.json' | wc -l) ]]
 }
 
 @test "schemas: git, ci, id, timestamp and hash are defined the same way in every schema that has them" {
@@ -653,6 +653,7 @@ make_in_src() {
 		for m in "$SRC_TOP"/man/*.1; do echo "usr/share/man/man1/${m##*/}"; done
 		for m in "$SRC_TOP"/man/*.7; do echo "usr/share/man/man7/${m##*/}"; done
 		for s in "$SRC_TOP"/schemas/*.json; do echo "usr/share/hive/schemas/${s##*/}"; done
+		for q in "$SRC_TOP"/share/hive/sql/*.sql; do echo "usr/share/hive/sql/${q##*/}"; done
 		(cd "$SRC_TOP" && find hooks ci-templates -type f 2>/dev/null) | sed 's|^|usr/share/hive/|'
 	)
 	got=$(cd "$D" && find . \( -type f -o -type l \) | sed 's|^\./||')
@@ -673,6 +674,7 @@ make_in_src() {
 		cmp "$h" "$D/usr/share/hive/hooks/${h##*/}"
 		if [[ -x $h ]]; then [[ -x "$D/usr/share/hive/hooks/${h##*/}" ]]; fi
 	done
+	cmp "$SRC_TOP/share/hive/sql/postgres.sql" "$D/usr/share/hive/sql/postgres.sql"
 	cmp "$BUILD_DIR/hive.bash" "$D/usr/share/bash-completion/completions/hive-init"
 }
 
@@ -985,7 +987,7 @@ complete_words() {
 	run complete_words hive-check --format=co
 	assert_output 'codequality'
 	run complete_words hive-runbook --format ''
-	assert_output $'markdown\njson\nprometheus'
+	assert_output $'markdown\njson\nprometheus\notlp\notlp-logs\nevents'
 	run complete_words hive-runbook --report ''
 	assert_output $'runbook\ndeployment\nincident\ninfrastructure\nall\ndashboard'
 	run complete_words hive-init --export ''

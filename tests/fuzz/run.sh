@@ -47,6 +47,8 @@ mkdir -p "$OUT/obj" "$OUT/crashes" "$OUT/gen" || exit 2
 
 # lib/hooks.c embeds hooks/pre-push through a generated header, as the Makefile makes it
 sh scripts/embed.sh hooks/pre-push >"$OUT/gen/hook-pre-push.h" || exit 2
+# and lib/version.c the version, as the Makefile makes it
+sh scripts/version.sh --header >"$OUT/gen/version.h" || exit 2
 CFLAGS="$CFLAGS -I$OUT/gen"
 
 # lib/*.c (and cJSON) once, instrumented for coverage and the sanitizers, shared by every
