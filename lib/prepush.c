@@ -330,10 +330,10 @@ struct seed {
  * to its log (the published segments but the last kept by object id, the last one grown, new
  * segments after it, STATE.json changed, nothing else changed or added, no CHECKPOINT, and no
  * session_completed among the new lines), in is made to check only the new lines, seeded from
- * the last published one; ts holds them. One segment is held in memory at a time. Returns 1 then, 0
- * when the whole log must be read (then ts is empty), -1 on a read error (err). The published lines
- * are not parsed again: they were checked when they were pushed, and rule history holds their
- * bytes.
+ * the last published one; ts holds them. At most two segments are in memory at once. Returns 1
+ * then, 0 when the whole log must be read (then ts is empty), -1 on a read error (err). The
+ * published lines are not parsed again: they were checked when they were pushed, and rule history
+ * holds their bytes.
  */
 static int seed_input(git_repository *repo, const git_tree *pdir, const git_tree *dir,
 		      struct hive_check_input *in, struct tree_segs *ts, struct seed *sd,
@@ -391,13 +391,15 @@ static int seed_input(git_repository *repo, const git_tree *pdir, const git_tree
 	 * holds a pushed session whatever its age; max_session_minutes needs session_completed,
 	 * which takes the full path): line 1 is not read */
 	in->seed_started_ms = ms;
-	git_blob_free(pub); /* before the new version is read: one segment in memory at a time */
-	pub = NULL;
-	/* what follows: the new bytes of the last published segment, then every new segment */
+	/* what follows: the new bytes of the last published segment, then every new segment; a
+	 * new version that does not start with the published bytes takes the full path (rule
+	 * history reports where, the other rules what the edit broke) */
 	if (load_seg(repo, dir, np - 1, ts, err) < 0)
 		goto fail;
-	if (ts->lens[0] < publen)
-		goto full; /* cut short: rule history reports it, the full check the rest */
+	if (ts->lens[0] < publen || memcmp(ts->bufs[0], git_blob_rawcontent(pub), publen))
+		goto full;
+	git_blob_free(pub); /* before any new segment is read: two segments in memory at most */
+	pub = NULL;
 	ts->bufs[0] += publen;
 	ts->lens[0] -= publen;
 	for (i = np; i < nn; i++)
