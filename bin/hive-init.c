@@ -13,6 +13,7 @@
 #include "../lib/event.h"
 #include "../lib/gitctx.h"
 #include "../lib/hooks.h"
+#include "../lib/ops.h"
 #include "../lib/requirements.h"
 #include "../lib/start.h"
 #include "../lib/redact.h"
@@ -127,16 +128,11 @@ int main(int argc, char **argv)
 	struct init_opts opts = {0};
 	struct hive_cli_tool tool = {synopsis, init_options, epilogue, init_option, &opts};
 	struct hive_ctx ctx = {0};
-	struct hive_start_opts so = {0};
 	struct hive_start_result res = {0};
-	struct hive_redactor *red = NULL;
 	struct hive_hooks *hooks = NULL;
-	cJSON *profile = NULL, *reqs = NULL, *git = NULL, *ci = NULL, *details = NULL;
 	cJSON *out = NULL, *hook = NULL;
-	char *text = NULL, *missing = NULL;
-	const char *worker;
+	char *text = NULL;
 	int rc, first, generated;
-	size_t dropped = 0;
 
 	hive_progname = "hive-init";
 	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first)))
@@ -178,46 +174,8 @@ int main(int argc, char **argv)
 			goto flush;
 		}
 	}
-	if ((rc = hive_ctx_session(&ctx, 1, &generated)))
-		goto fail;
-	worker = hive_ctx_worker(&ctx, opts.worker);
-	if ((rc = hive_id_check("worker", worker, strlen(worker), &ctx.err)))
-		goto fail;
-
-	/* Everything is read and checked before anything is written. */
-	if ((rc = hive_worker_profile_load(&ctx.cfg, ctx.top, worker, &profile, &missing,
-					   &ctx.err)) ||
-	    (rc = hive_requirements_detect(ctx.git, &reqs, &dropped, &ctx.err)) ||
-	    (rc = hive_git_context(ctx.git, hive_ctx_want_dirty(&ctx), &git, &ctx.err)) ||
-	    (rc = hive_redactor_new(&ctx.cfg, &red, &ctx.err)))
-		goto fail;
-	if (missing)
-		hive_warn(ctx.quiet, "no worker definition at %s: worker_profile is null", missing);
-	if (dropped)
-		hive_warn(ctx.quiet,
-			  "requirements: %zu more paths not recorded (at most %d of each kind)",
-			  dropped, HIVE_REQUIREMENTS_MAX);
-	ci = hive_ci_context();
-	if (hive_redact(red, git, 0) < 0 || hive_redact(red, ci, 0) < 0 ||
-	    hive_redact(red, profile, 0) < 0) {
-		rc = hive_err_set(&ctx.err, HIVE_EENV, "out of memory");
-		goto fail;
-	}
-	details = cJSON_CreateObject();
-	cJSON_AddItemToObject(details, "worker_profile", profile);
-	cJSON_AddItemToObject(details, "requirements", reqs);
-	profile = reqs = NULL;
-	so.cfg = &ctx.cfg;
-	so.git = git;
-	so.ci = ci;
-	so.worker = worker;
-	so.details = details;
-	so.dotenv_dir = getenv("CI_PROJECT_DIR") && *getenv("CI_PROJECT_DIR")
-				? getenv("CI_PROJECT_DIR")
-				: ctx.top;
-	so.worktree = hive_git_workdir(ctx.git) ? ctx.top : NULL;
-	so.findings = stderr;
-	if ((rc = hive_start(ctx.root, ctx.session_id, &so, &res, &ctx.err)))
+	if ((rc = hive_ctx_session(&ctx, 1, &generated)) ||
+	    (rc = hive_op_start(&ctx, opts.worker, &res)))
 		goto fail;
 	if (!res.created && strcmp(hive_json_str(res.state, "status"), "active"))
 		hive_warn(ctx.quiet, "session %s is %s: no more events can be added to it (%s)",
@@ -257,14 +215,7 @@ fail:
 done:
 	cJSON_Delete(out);
 	cJSON_Delete(hook);
-	cJSON_Delete(profile);
-	cJSON_Delete(reqs);
-	cJSON_Delete(git);
-	cJSON_Delete(ci);
-	cJSON_Delete(details);
 	free(text);
-	free(missing);
-	hive_redactor_free(red);
 	hive_start_result_clear(&res);
 	hive_hooks_free(hooks);
 	hive_ctx_free(&ctx);
