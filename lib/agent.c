@@ -367,34 +367,52 @@ static cJSON *hive_group(const char *event)
 	return g;
 }
 
-/* cJSON_Print indents with tabs; settings.json is conventionally 2 spaces. A JSON string
- * never holds a raw tab, so every tab cJSON writes is indentation. */
-static char *two_spaces(const char *text)
+/* v as JSON indented by two spaces a level, one member a line, as settings.json files are
+ * written by hand and by Claude Code (cJSON_Print indents with tabs, after colons too). */
+static void pretty(const cJSON *v, int depth, struct hive_buf *b)
 {
-	size_t tabs = 0, i, o = 0, len = strlen(text);
-	char *p;
+	const cJSON *c;
+	char *t;
+	int i;
 
-	for (i = 0; i < len; i++)
-		tabs += text[i] == '\t';
-	if (!(p = malloc(len + tabs + 2)))
-		return NULL;
-	for (i = 0; i < len; i++) {
-		if (text[i] == '\t') {
-			p[o++] = ' ';
-			p[o++] = ' ';
-		} else {
-			p[o++] = text[i];
+	if ((cJSON_IsArray(v) || cJSON_IsObject(v)) && v->child) {
+		hive_buf_puts(b, cJSON_IsArray(v) ? "[\n" : "{\n");
+		for (c = v->child; c; c = c->next) {
+			for (i = 0; i < depth + 1; i++)
+				hive_buf_puts(b, "  ");
+			if (cJSON_IsObject(v)) {
+				cJSON *k = cJSON_CreateStringReference(c->string);
+				t = k ? cJSON_PrintUnformatted(k) : NULL;
+				cJSON_Delete(k);
+				if (!t) {
+					b->oom = 1;
+					return;
+				}
+				hive_buf_puts(b, t);
+				hive_buf_puts(b, ": ");
+				free(t);
+			}
+			pretty(c, depth + 1, b);
+			hive_buf_puts(b, c->next ? ",\n" : "\n");
 		}
+		for (i = 0; i < depth; i++)
+			hive_buf_puts(b, "  ");
+		hive_buf_puts(b, cJSON_IsArray(v) ? "]" : "}");
+		return;
 	}
-	p[o++] = '\n';
-	p[o] = '\0';
-	return p;
+	if (!(t = cJSON_PrintUnformatted(v))) {
+		b->oom = 1;
+		return;
+	}
+	hive_buf_puts(b, t);
+	free(t);
 }
 
 int hive_agent_hooks_install(const char *top, struct hive_agent_hooks *res, struct hive_err *err)
 {
 	int topfd = -1, dirfd = -1, made_dir = 0, rc, found, i;
-	char *buf = NULL, *text = NULL, *out = NULL, shown[4200];
+	char *buf = NULL, shown[4200];
+	struct hive_buf out = {0};
 	cJSON *root = NULL, *hooks, *groups, *g;
 	size_t len = 0;
 
@@ -474,11 +492,13 @@ int hive_agent_hooks_install(const char *top, struct hive_agent_hooks *res, stru
 		rc = HIVE_OK;
 		goto out;
 	}
-	if (!(text = cJSON_Print(root)) || !(out = two_spaces(text))) {
+	pretty(root, 0, &out);
+	hive_buf_puts(&out, "\n");
+	if (out.oom) {
 		rc = hive_err_set(err, HIVE_EENV, "out of memory");
 		goto out;
 	}
-	rc = hive_write_atomic(dirfd, "settings.json", out, strlen(out), shown, err);
+	rc = hive_write_atomic(dirfd, "settings.json", out.p, out.len, shown, err);
 out:
 	if (rc && made_dir)
 		unlinkat(topfd, ".claude", AT_REMOVEDIR);
@@ -487,8 +507,7 @@ out:
 	if (topfd >= 0)
 		close(topfd);
 	free(buf);
-	free(text);
-	free(out);
+	hive_buf_free(&out);
 	cJSON_Delete(root);
 	return rc;
 }
