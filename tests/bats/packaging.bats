@@ -630,7 +630,7 @@ make_in_src() {
 	run make_in_src install DESTDIR="$D" PREFIX=/usr
 	assert_success
 	want=$(
-		for t in hive-init hive-emit hive-check hive-runbook; do
+		for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 			echo "usr/bin/$t"
 			echo "usr/share/bash-completion/completions/$t"
 		done
@@ -644,7 +644,7 @@ make_in_src() {
 		fail "$(printf 'installed files differ from the expected list:\n%s' "$(diff <(sort <<<"$want") <(sort <<<"$got"))")"
 	grep -q 'usr/share/man/man7/hive.7' <<<"$got"
 	# modes and contents
-	for t in hive-init hive-emit hive-check hive-runbook; do
+	for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 		[[ -x "$D/usr/bin/$t" && -f "$D/usr/bin/$t" ]]
 		cmp "$BUILD_DIR/$t" "$D/usr/bin/$t"
 	done
@@ -686,7 +686,7 @@ make_in_src() {
 	run mandoc -Tlint -W warning "$D"/usr/share/man/man1/*.1 "$D"/usr/share/man/man7/hive.7
 	assert_success
 	assert_output ''
-	for p in hive-init hive-emit hive-check hive-runbook; do
+	for p in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 		run mandoc -Tascii "$D/usr/share/man/man1/$p.1"
 		assert_success
 		# without the overstrike that makes bold
@@ -694,7 +694,7 @@ make_in_src() {
 			fail "$p.1 as rendered has no EXIT STATUS and EXAMPLES sections"
 	done
 	# the completion, as bash-completion would load it for each name
-	for t in hive-init hive-emit hive-check hive-runbook; do
+	for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 		run bash --norc --noprofile -c 'source "$1" && complete -p "$2"' _ \
 			"$D/usr/share/bash-completion/completions/$t" "$t"
 		assert_success
@@ -728,7 +728,7 @@ make_in_src() {
 		run make_in_src install DESTDIR="$D" PREFIX="$prefix"
 		assert_success
 		[ ! -e "$pwned" ] || fail "PREFIX $prefix ran shell"
-		for t in hive-init hive-emit hive-check hive-runbook; do
+		for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 			cmp "$BUILD_DIR/$t" "$D$prefix/bin/$t"
 		done
 		[ -f "$D$prefix/share/man/man1/hive-emit.1" ]
@@ -765,7 +765,7 @@ make_in_src() {
 	assert_success
 	assert_output ''
 	pages=("$SRC_TOP"/man/*.1 "$SRC_TOP"/man/*.7)
-	[[ ${#pages[@]} -eq 5 ]] || fail "expected 4 tool pages and hive.7, found ${pages[*]}"
+	[[ ${#pages[@]} -eq 6 ]] || fail "expected 5 tool pages and hive.7, found ${pages[*]}"
 	for p in "${pages[@]}"; do
 		grep -qx '\.Sh EXIT STATUS' "$p" || fail "$p has no EXIT STATUS section"
 		grep -qx '\.Sh EXAMPLES' "$p" || fail "$p has no EXAMPLES section"
@@ -800,7 +800,7 @@ synopsis_options() {
 }
 
 @test "each tool's --help lists exactly the options its man page's SYNOPSIS names" {
-	for t in hive-init hive-emit hive-check hive-runbook; do
+	for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 		page="$SRC_TOP/man/$t.1"
 		syn="$(synopsis_options "$page")"
 		help="$(help_options "$t")"
@@ -878,6 +878,15 @@ run_examples() {
 	assert_jq '.deployment.version == "1.4.2"' "$(cat "$(session_dir gh-8812-1)/STATE.json")"
 }
 
+@test "hive-mcp(1) EXAMPLES run as written" {
+	run --separate-stderr run_examples "$SRC_TOP/man/hive-mcp.1"
+	[[ $status -eq 0 ]] || fail "$stderr"
+	assert_output $'false\nfalse\nfalse'
+	assert_jq '.command == "hive-mcp"' "$(jq -c .mcpServers.hive .mcp.json)"
+	[[ -f "$(session_dir mcp-7)/METRICS.json" ]]
+	assert_jq '.event_type == "deployment_configured"' "$(event_line "$(session_dir mcp-7)/EVENTS.jsonl" 2)"
+}
+
 @test "hive-check(1) EXAMPLES run as written" {
 	run --separate-stderr run_examples "$SRC_TOP/man/hive-check.1"
 	[[ $status -eq 0 ]] || fail "$stderr"
@@ -952,9 +961,9 @@ complete_words() {
 }
 
 @test "completion: sources cleanly in plain bash and registers all four tools" {
-	run bash --norc --noprofile -c 'set -eu; source "$1"; complete -p hive-init hive-emit hive-check hive-runbook' _ "$BUILD_DIR/hive.bash"
+	run bash --norc --noprofile -c 'set -eu; source "$1"; complete -p hive-init hive-emit hive-check hive-runbook hive-mcp' _ "$BUILD_DIR/hive.bash"
 	assert_success
-	assert_output "$(printf 'complete -F _hive %s\n' hive-init hive-emit hive-check hive-runbook)"
+	assert_output "$(printf 'complete -F _hive %s\n' hive-init hive-emit hive-check hive-runbook hive-mcp)"
 	run shellcheck -s bash "$BUILD_DIR/hive.bash"
 	assert_success
 }
@@ -1040,7 +1049,7 @@ complete_words() {
 }
 
 @test "completion: each tool's options are exactly those its --help lists" {
-	for t in hive-init hive-emit hive-check hive-runbook; do
+	for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 		run complete_words "$t" -
 		assert_success
 		got="$(grep -vx -- - <<<"$output" | sort)"
