@@ -1001,7 +1001,7 @@ complete_words() {
 	run complete_words hive-emit ''
 	assert_output "$(printf '%s\n' deployment_configured infrastructure_provisioned pipeline_updated \
 		monitoring_added security_hardened incident_detected incident_responded incident_resolved \
-		metric_recorded -)"
+		metric_recorded tool_used -)"
 	run complete_words hive-emit --session s1 --resource api inc
 	assert_output $'incident_detected\nincident_responded\nincident_resolved'
 	run complete_words hive-emit --platform=K8s -C . met
@@ -1015,7 +1015,7 @@ complete_words() {
 		grep -qx "$t" <<<"$output" || fail "hive-emit --help names $t, the completion does not offer it"
 		n=$((n + 1))
 	done
-	[[ "$n" -eq 9 ]] || fail "hive-emit --help names $n built-in event types, expected 9"
+	[[ "$n" -eq 10 ]] || fail "hive-emit --help names $n built-in event types, expected 10"
 }
 
 @test "completion: session ids from <root>/sessions/ (--root, HIVE_ROOT, root: in .hive.yml, -C)" {
