@@ -218,6 +218,11 @@ write_config() {
 	printf '%s\n' '{"event_type":"monitoring_added","details":{"resource":"db","action":"create","platform":"AWS","status":"success"}}' \
 		'{"event_type":"metric_recorded","details":{"configuration":{"name":"rows","value":7,"unit":""}}}' |
 		hive-emit - >/dev/null
+	# an agent's tool calls, as Claude Code's hooks hand them to hive-emit --from
+	echo '{"session_id":"s-1","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"kubectl get pods"},"tool_use_id":"toolu_1","tool_response":{"stdout":"x"}}' |
+		hive-emit --session gh-8812-1 --from claude-code
+	echo '{"session_id":"s-1","hook_event_name":"PostToolUseFailure","tool_name":"mcp__db__query","tool_input":{"sql":"select 1","password":"hunter2"},"error":"timeout"}' |
+		hive-emit --session gh-8812-1 --from claude-code
 	run --separate-stderr hive-runbook --finish
 	assert_success
 	log="$(session_dir gh-8812-1)/EVENTS.jsonl"
@@ -367,6 +372,13 @@ write_config() {
 			invalid	.event_type = "metric_recorded" | .details = {"configuration":{"name":"","value":1,"unit":"USD"}}
 			invalid	.event_type = "metric_recorded" | .details = {"configuration":{"name":"cost","value":1}}
 			invalid	.event_type = "metric_recorded" | .details = {}
+			valid	.event_type = "tool_used" | .details = {"resource":"Bash","configuration":{"agent":"claude-code","hook":"PostToolUse","input":"ls","input_bytes":2,"input_truncated":false},"status":"success"}
+			valid	.event_type = "tool_used" | .details = {"resource":"Bash","status":"failure"}
+			invalid	.event_type = "tool_used" | .details = {"resource":"Bash"}
+			invalid	.event_type = "tool_used" | .details = {"status":"success"}
+			invalid	.event_type = "tool_used" | .details = {"resource":"Bash","configuration":{"input":1},"status":"success"}
+			invalid	.event_type = "tool_used" | .details = {"resource":"Bash","configuration":{"tool_response":"x"},"status":"success"}
+			invalid	.event_type = "tool_used" | .details = {"resource":"Bash","configuration":{"input":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},"status":"success"}
 			invalid	.event_type = "metric_recorded" | .details.action = "destroy" | .details.configuration = {"name":"c","value":1,"unit":"u"}
 			valid	.event_type = "session_started" | .details = {"worker_profile":null,"requirements":{}}
 			valid	.event_type = "session_started" | .details = {"requirements":{"docker":["Dockerfile"]},"anything":1}
@@ -525,7 +537,8 @@ hive_accepts() {
 		 "policy": {"require_clean_tree": [], "require_ci": ["deployment_configured"],
 		            "require_tags": ["team"], "require_events": ["security_hardened"],
 		            "require_rollback": false, "max_session_minutes": 999999,
-		            "require_signed": 1, "require_completed": 1, "require_infra_events": true}}
+		            "require_signed": 1, "require_completed": 1, "require_infra_events": true,
+		            "agent_require_session": ["terraform\\s+apply"]}}
 	EOF
 	cat >block.yml <<-'EOF'
 		git:
