@@ -224,6 +224,17 @@ out:
 	return rc;
 }
 
+/* Does the command line ask for --from (as --from, --from=…), whether or not it parsed? */
+static int agent_hook_argv(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strncmp(argv[i], "--from", 6) && (!argv[i][6] || argv[i][6] == '='))
+			return 1;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct emit_opts eo = {{0}, 0, NULL};
@@ -236,8 +247,15 @@ int main(int argc, char **argv)
 	int rc, first, generated, redacted = 0, stream;
 
 	hive_progname = "hive-emit";
-	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first)))
+	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first))) {
+		/* a hook's command line is the agent's configuration: never block the agent */
+		if (eo.from || agent_hook_argv(argc, argv)) {
+			hive_err_print(&ctx.err);
+			hive_ctx_free(&ctx);
+			return HIVE_OK;
+		}
 		goto fail;
+	}
 	if (ctx.want_help)
 		return hive_cli_help(&tool, ctx.want_help, stdout);
 	if (ctx.want_version) {

@@ -469,6 +469,17 @@ int hive_agent_hooks_install(const char *top, struct hive_agent_hooks *res, stru
 		rc = hive_err_set(err, HIVE_EUSAGE, "%s: \"hooks\" is not an object", shown);
 		goto out;
 	}
+	/* the hooks of the events hive does not install on, counted as kept */
+	cJSON_ArrayForEach(groups, hooks)
+	{
+		for (i = 0; hive_agent_hook_events[i]; i++)
+			if (!strcmp(groups->string, hive_agent_hook_events[i]))
+				break;
+		if (hive_agent_hook_events[i] || !cJSON_IsArray(groups))
+			continue;
+		cJSON_ArrayForEach(g, groups) res->kept +=
+			cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g, "hooks"));
+	}
 	for (i = 0; hive_agent_hook_events[i]; i++) {
 		const char *ev = hive_agent_hook_events[i];
 
