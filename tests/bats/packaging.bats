@@ -1110,6 +1110,19 @@ complete_words() {
 	for f in EVENTS.jsonl STATE.json METRICS.json RUNBOOK.md; do
 		[[ -s "$demo/Docs/hive-mind/sessions/demo-1/$f" ]] || fail "demo-1/$f is missing"
 	done
+	# the agent section: the policy blocked a PreToolUse, the payloads became a checked
+	# session with a runbook, hive-mcp answered a tool error as a result
+	assert_output --partial '(exit status 2: Claude Code blocks the call and shows the agent why)'
+	assert_output --partial '(the session is active: the call goes on)'
+	assert_stderr --partial 'refused: Bash call matches policy.agent_require_session'
+	agent_dir="$demo/Docs/hive-mind/sessions/claude-4b1d7c2e-9a60-4f0b-8d3e-2c5a7e91f0aa"
+	run jq -r .event_type "$agent_dir/EVENTS.jsonl"
+	assert_output $'session_started\ntool_used\ntool_used\ntool_used\nsession_completed'
+	[[ -s $agent_dir/RUNBOOK.md && -s $agent_dir/METRICS.json ]]
+	grep -q '| tool_used | Bash |' "$agent_dir/RUNBOOK.md"
+	run hive-check -C "$demo" --session claude-4b1d7c2e-9a60-4f0b-8d3e-2c5a7e91f0aa
+	assert_success
+	assert_jq '.status == "completed"' "$(cat "$demo/Docs/hive-mind/sessions/mcp-demo/STATE.json")"
 	# the secrets the demo hands hive (a token, a password in the remote URL) are on no disk
 	if grep -r -e ghp_0123456789 -e s3cr3t "$demo/Docs" "$demo.remote.git"; then
 		fail "a secret reached the disk"
