@@ -341,3 +341,26 @@ agent_refused() {
 	ln -s "$BATS_TEST_TMPDIR/claude-dir" .claude
 	run_refused 3 '.claude must be a folder, not a symbolic link' hive-init --install-agent-hooks
 }
+
+@test "the README's settings.json is what --install-agent-hooks writes; its Codex hooks.json runs the command" {
+	run --separate-stderr hive-init -q --install-agent-hooks
+	assert_success
+	# the first json block after "What it writes:"
+	awk '/^it writes:$/ { on = 1; next } on && /^```json$/ { b = 1; next } b && /^```$/ { exit } b' \
+		"$SRC_TOP/README.md" >readme.json
+	[[ -s readme.json ]] || fail "no settings.json example found in the README"
+	[[ $(jq -S . readme.json) == "$(jq -S . .claude/settings.json)" ]] ||
+		fail "$(diff <(jq -S . readme.json) <(jq -S . .claude/settings.json))"
+	# the Codex example: every command it names records a Codex session
+	awk '/^### Codex$/ { on = 1 } on && /^```json$/ { b = 1; next } b && /^```$/ { exit } b' \
+		"$SRC_TOP/README.md" >codex.json
+	cmd=$(jq -r '[.hooks[][] | .hooks[] | .command] | unique | .[]' codex.json)
+	[[ $cmd == "hive-emit --from codex" ]] || fail "the Codex example runs '$cmd'"
+	for ev in SessionStart PostToolUse; do
+		run --separate-stderr bash -c "printf '%s\n' \"\$1\" | $cmd" _ \
+			"$(payload "$ev" '.source = "startup" | .tool_name = "Bash" | .tool_input = {command: "ls"}')"
+		assert_success
+	done
+	run jq -r .event_type "$(session_dir "codex-$SID")/EVENTS.jsonl"
+	assert_output $'session_started\ntool_used'
+}
