@@ -203,9 +203,12 @@ int main(int argc, char **argv)
 			if (opts.export_fmt) {
 				rc = hive_err_set(
 					&ctx.err, HIVE_EUSAGE,
-					"--export needs a session: --install-hooks and "
-					"--install-agent-hooks start none without --session, "
-					"HIVE_SESSION_ID or a CI id");
+					"--export needs a session: %s none without --session, "
+					"HIVE_SESSION_ID or a CI id",
+					!opts.install_agent_hooks ? "--install-hooks starts"
+					: !opts.install_hooks	  ? "--install-agent-hooks starts"
+								  : "--install-hooks and "
+								"--install-agent-hooks start");
 				goto fail;
 			}
 			if ((hooks && (rc = install_hooks(&ctx, hooks, &hook))) ||

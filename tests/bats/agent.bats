@@ -364,3 +364,9 @@ agent_refused() {
 	run jq -r .event_type "$(session_dir "codex-$SID")/EVENTS.jsonl"
 	assert_output $'session_started\ntool_used'
 }
+
+@test "--install-agent-hooks --export without a session id is exit 2 and changes nothing" {
+	run_refused 2 '^hive-init: error: --export needs a session: --install-agent-hooks starts none' \
+		hive-init --install-agent-hooks --export sh
+	[[ ! -e .claude/settings.json ]]
+}
