@@ -208,7 +208,7 @@ int main(int argc, char **argv)
 					!opts.install_agent_hooks ? "--install-hooks starts"
 					: !opts.install_hooks	  ? "--install-agent-hooks starts"
 								  : "--install-hooks and "
-								"--install-agent-hooks start");
+								    "--install-agent-hooks start");
 				goto fail;
 			}
 			if ((hooks && (rc = install_hooks(&ctx, hooks, &hook))) ||

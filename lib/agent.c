@@ -591,7 +591,7 @@ int hive_agent_handle(struct hive_ctx *ctx, const struct hive_agent_call *call,
 		hive_start_result_clear(&res);
 		return HIVE_OK;
 	case HIVE_AGENT_END:
-		if ((rc = hive_op_finish(ctx, NULL, stderr, &o->was, NULL)))
+		if ((rc = hive_op_finish(ctx, NULL, stderr, &o->was, NULL, NULL)))
 			return rc;
 		o->did = "finished";
 		return HIVE_OK;

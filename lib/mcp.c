@@ -325,7 +325,7 @@ static int tool_finish(struct hive_ctx *ctx, const cJSON *args, struct hive_buf 
 	    (rc = arg_str(args, "status", &status, &ctx->err)) ||
 	    (status && (rc = one_of("status", status, statuses, &ctx->err))) ||
 	    (rc = hive_ctx_session(ctx, 0, &generated)) ||
-	    (rc = hive_op_finish(ctx, status, stderr, &was, NULL)))
+	    (rc = hive_op_finish(ctx, status, stderr, &was, NULL, NULL)))
 		return rc;
 	hive_buf_printf(out, "{\"session_id\":\"%s\",\"finished\":%s,\"status\":\"%s\"}",
 			ctx->session_id, was ? "false" : "true",

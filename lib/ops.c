@@ -142,7 +142,7 @@ out:
 }
 
 int hive_op_finish(struct hive_ctx *ctx, const char *status, FILE *findings, const char **was,
-		   cJSON **verdict)
+		   cJSON **verdict, struct hive_facts **preview)
 {
 	struct hive_finish_opts fo = {&ctx->cfg, NULL,	   NULL, hive_git_repo(ctx->git),
 				      status,	 findings, NULL, verdict,
@@ -158,7 +158,9 @@ int hive_op_finish(struct hive_ctx *ctx, const char *status, FILE *findings, con
 	fo.signing_key = key;
 	fo.git = git;
 	fo.ci = ci;
-	rc = hive_finish(ctx->root, ctx->session_id, &fo, was, &ctx->err);
+	*was = NULL;
+	rc = preview ? hive_finish_preview(ctx->root, ctx->session_id, &fo, preview, &ctx->err)
+		     : hive_finish(ctx->root, ctx->session_id, &fo, was, &ctx->err);
 out:
 	free(key);
 	cJSON_Delete(git);

@@ -13,6 +13,7 @@
 
 struct cJSON;
 struct hive_args_events;
+struct hive_facts;
 
 /*
  * Each call takes a context that hive_ctx_setup has resolved and whose session id is set
@@ -33,9 +34,10 @@ int hive_op_start(struct hive_ctx *ctx, const char *worker, struct hive_start_re
  * hive-emit's append: git and CI context (once, redacted), then one transaction adding
  * every event of b (already prepared: hive_args_prepare). deliver, when not NULL, is called
  * with the lines as written while the lock is still held; if it fails (non-zero) the lines
- * are taken back out of the log and the call is HIVE_EENV with deliver's message (set in
- * err by deliver). dry_run: validated and delivered, never committed. create: a session
- * that does not exist yet is refused as hive_txn_begin does (the caller starts it first).
+ * are taken back out of the log and the call fails with deliver's error (set in err by
+ * deliver). dry_run: validated and delivered, never committed. A session that does not
+ * exist is HIVE_EUSAGE with ctx->err.sys ENOENT, as hive_txn_begin says (the caller may
+ * start it and call again).
  */
 int hive_op_emit(struct hive_ctx *ctx, const struct hive_args_events *b, int dry_run,
 		 int (*deliver)(const char *lines, size_t len, void *arg, struct hive_err *err),
@@ -45,10 +47,11 @@ int hive_op_emit(struct hive_ctx *ctx, const struct hive_args_events *b, int dry
  * hive-runbook --finish (status NULL or "success", or "failure"): hive_finish with git and
  * CI context and the configured signing key. *was as hive_finish's; *verdict (the caller's,
  * or NULL when not wanted) the gate's findings on the finished session. findings: where a
- * refusal's findings go (stderr for a main).
+ * refusal's findings go (stderr for a main). With preview not NULL (--dry-run) nothing is
+ * written: hive_finish_preview, *preview the facts the reports would be made from.
  */
 int hive_op_finish(struct hive_ctx *ctx, const char *status, FILE *findings, const char **was,
-		   struct cJSON **verdict);
+		   struct cJSON **verdict, struct hive_facts **preview);
 
 /*
  * hive-runbook without --finish: the report `which` (runbook, deployment, incident,
