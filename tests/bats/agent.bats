@@ -370,3 +370,17 @@ agent_refused() {
 		hive-init --install-agent-hooks --export sh
 	[[ ! -e .claude/settings.json ]]
 }
+
+@test "SessionEnd the gate refuses (a policy unmet): findings on stderr, exit 0, the session stays active" {
+	printf 'policy:\n  require_events: [security_hardened]\n' >.hive.yml
+	hook SessionStart '.source = "startup"'
+	cp "$LOG" before
+	hook SessionEnd '.reason = "other"'
+	assert_success
+	assert_output ''
+	assert_stderr --partial '[policy.require_events]'
+	assert_stderr --partial 'claude-code hook SessionEnd (the agent goes on)'
+	cmp before "$LOG"
+	assert_jq '.status == "active"' "$(cat "$(session_dir "claude-$SID")/STATE.json")"
+	[[ ! -e "$(session_dir "claude-$SID")/METRICS.json" ]]
+}
