@@ -191,17 +191,15 @@ out:
 	return rc;
 }
 
-int hive_op_check(struct hive_ctx *ctx, int all, const char *format, FILE *out, size_t *errors,
-		  size_t *warnings)
+int hive_op_gate_open(struct hive_ctx *ctx, struct hive_findings *f, struct hive_gate *g)
 {
-	struct hive_gate g = {0};
 	struct hive_signers *signers = NULL;
 	int rc;
 
-	*errors = *warnings = 0;
-	if ((rc = hive_findings_new(format, out, 0, &g.f, &ctx->err)) ||
-	    (rc = hive_redactor_new(&ctx->cfg, &g.checker.red, &ctx->err)))
-		goto out;
+	memset(g, 0, sizeof(*g));
+	g->f = f;
+	if ((rc = hive_redactor_new(&ctx->cfg, &g->checker.red, &ctx->err)))
+		goto fail;
 	if (ctx->cfg.allowed_signers) {
 		/* trust.allowed_signers, relative to the top of the work tree (SPEC 10) */
 		const char *p = ctx->cfg.allowed_signers;
@@ -210,17 +208,45 @@ int hive_op_check(struct hive_ctx *ctx, int all, const char *format, FILE *out, 
 		snprintf(path, sizeof(path), "%s%s%s", *p == '/' ? "" : ctx->top,
 			 *p == '/' ? "" : "/", p);
 		if ((rc = hive_signers_load(path, p, &signers, &ctx->err)))
-			goto out;
+			goto fail;
 	}
-	g.checker.signers = signers;
-	g.checker.cfg = &ctx->cfg;
-	g.top = ctx->top;
-	g.repo = hive_git_repo(ctx->git);
-	g.notes = ctx->quiet ? NULL : stderr;
-	g.nrules = hive_check_rules(&ctx->cfg, g.rules);
-	g.config_path = ctx->config_rel;
-	g.config_disk = ctx->cfg.path;
-	g.root_given = ctx->root_given;
+	g->checker.signers = signers;
+	g->checker.cfg = &ctx->cfg;
+	g->top = ctx->top;
+	g->repo = hive_git_repo(ctx->git);
+	g->notes = ctx->quiet ? NULL : stderr;
+	g->nrules = hive_check_rules(&ctx->cfg, g->rules);
+	g->config_path = ctx->config_rel;
+	g->config_disk = ctx->cfg.path;
+	g->root_given = ctx->root_given;
+	return HIVE_OK;
+fail:
+	hive_op_gate_close(g);
+	return rc;
+}
+
+void hive_op_gate_close(struct hive_gate *g)
+{
+	if (!g)
+		return;
+	hive_findings_free(g->f);
+	hive_redactor_free(g->checker.red);
+	/* the signers were loaded here: the gate only borrows them */
+	hive_signers_free((struct hive_signers *)g->checker.signers);
+	memset(g, 0, sizeof(*g));
+}
+
+int hive_op_check(struct hive_ctx *ctx, int all, const char *format, FILE *out, size_t *errors,
+		  size_t *warnings)
+{
+	struct hive_findings *f = NULL;
+	struct hive_gate g;
+	int rc;
+
+	*errors = *warnings = 0;
+	if ((rc = hive_findings_new(format, out, 0, &f, &ctx->err)) ||
+	    (rc = hive_op_gate_open(ctx, f, &g)))
+		return rc;
 	rc = all ? hive_gate_all(&g, ctx->root, &ctx->err)
 		 : hive_gate_folder(&g, ctx->root, ctx->session_id, &ctx->err);
 	if (rc)
@@ -232,8 +258,6 @@ int hive_op_check(struct hive_ctx *ctx, int all, const char *format, FILE *out, 
 	*errors = hive_findings_errors(g.f);
 	*warnings = hive_findings_warnings(g.f);
 out:
-	hive_findings_free(g.f);
-	hive_redactor_free(g.checker.red);
-	hive_signers_free(signers);
+	hive_op_gate_close(&g);
 	return rc;
 }

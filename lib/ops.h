@@ -14,6 +14,8 @@
 struct cJSON;
 struct hive_args_events;
 struct hive_facts;
+struct hive_gate;
+struct hive_findings;
 
 /*
  * Each call takes a context that hive_ctx_setup has resolved and whose session id is set
@@ -59,6 +61,18 @@ int hive_op_finish(struct hive_ctx *ctx, const char *status, FILE *findings, con
  * scrubbed of secrets, appended to out, read under the session's shared lock.
  */
 int hive_op_show(struct hive_ctx *ctx, const char *which, const char *format, struct hive_buf *out);
+
+/*
+ * What every hive-check run reads sessions with: g (the caller's, zeroed here) takes over
+ * the findings sink f (hive_findings_new) and gets the redactor, the trust.allowed_signers
+ * of the configuration, the rules and where the configuration is. On failure (HIVE_EUSAGE
+ * for an allowed_signers file it cannot read, HIVE_EENV out of memory) f is freed too and
+ * g left zeroed; otherwise release it all with hive_op_gate_close.
+ */
+int hive_op_gate_open(struct hive_ctx *ctx, struct hive_findings *f, struct hive_gate *g);
+
+/* Free what hive_op_gate_open put in g. Accepts NULL and a zeroed gate. */
+void hive_op_gate_close(struct hive_gate *g);
 
 /*
  * hive-check on the context's session (all: every session under the root instead) with
