@@ -29,7 +29,7 @@ shq = '$(subst ','\'',$(1))'
 # $(call shqall,WORDS): each word as its own quoted word.
 shqall = $(foreach w,$(1),$(call shq,$(w)))
 
-TOOLS := hive-init hive-emit hive-check hive-runbook
+TOOLS := hive-init hive-emit hive-check hive-runbook hive-mcp
 LIB_SRC := $(wildcard lib/*.c)
 LIB_OBJ := $(LIB_SRC:lib/%.c=$(BUILD)/obj/lib/%.o)
 BIN := $(TOOLS:%=$(BUILD)/%)

@@ -12,6 +12,7 @@
 #include "../lib/gate.h"
 #include "../lib/sshsig.h"
 #include "../lib/gitctx.h"
+#include "../lib/ops.h"
 #include "../lib/redact.h"
 
 static const char synopsis[] =
@@ -93,23 +94,13 @@ static int check_option(void *tool, int key, const char *arg, struct hive_err *e
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
 }
 
-/* trust.allowed_signers, relative to the top of the work tree (SPEC 10). */
-static int load_signers(struct hive_ctx *ctx, struct hive_signers **out)
-{
-	const char *p = ctx->cfg.allowed_signers;
-	char path[4200];
-
-	snprintf(path, sizeof(path), "%s%s%s", *p == '/' ? "" : ctx->top, *p == '/' ? "" : "/", p);
-	return hive_signers_load(path, p, out, &ctx->err);
-}
-
 int main(int argc, char **argv)
 {
 	struct check_opts opts = {0, 0, 0, 0, "text", NULL, NULL};
 	struct hive_cli_tool tool = {synopsis, check_options, epilogue, check_option, &opts};
 	struct hive_ctx ctx = {0};
 	struct hive_gate g = {0};
-	struct hive_signers *signers = NULL;
+	struct hive_findings *f = NULL;
 	const char *no_color = getenv("NO_COLOR");
 	char buf[192];
 	int rc, first, generated, i, color;
@@ -146,22 +137,16 @@ int main(int argc, char **argv)
 		goto fail;
 	}
 	color = !strcmp(opts.format, "text") && isatty(1) && !(no_color && *no_color);
-	if ((rc = hive_findings_new(opts.format, stdout, color, &g.f, &ctx.err)) ||
-	    (rc = hive_ctx_setup(&ctx)) ||
-	    (rc = hive_redactor_new(&ctx.cfg, &g.checker.red, &ctx.err)))
+	if ((rc = hive_findings_new(opts.format, stdout, color, &f, &ctx.err)))
 		goto fail;
-	if (ctx.cfg.allowed_signers && (rc = load_signers(&ctx, &signers)))
+	if ((rc = hive_ctx_setup(&ctx))) {
+		hive_findings_free(f);
 		goto fail;
-	g.checker.signers = signers;
-	g.top = ctx.top;
+	}
+	rc = hive_op_gate_open(&ctx, f, &g); /* takes f over, whatever it returns */
+	if (rc)
+		goto fail;
 	g.repair = opts.repair;
-	g.repo = hive_git_repo(ctx.git);
-	g.notes = ctx.quiet ? NULL : stderr;
-	g.checker.cfg = &ctx.cfg;
-	g.nrules = hive_check_rules(&ctx.cfg, g.rules);
-	g.config_path = ctx.config_rel;
-	g.config_disk = ctx.cfg.path;
-	g.root_given = ctx.root_given;
 
 	if (opts.pre_push) {
 		rc = hive_gate_prepush(&g, hive_git_repo(ctx.git), ctx.root,
@@ -201,9 +186,7 @@ int main(int argc, char **argv)
 fail:
 	hive_err_print(&ctx.err);
 done:
-	hive_findings_free(g.f);
-	hive_redactor_free(g.checker.red);
-	hive_signers_free(signers);
+	hive_op_gate_close(&g);
 	hive_ctx_free(&ctx);
 	return rc;
 }

@@ -7,11 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/agent.h"
 #include "../lib/args.h"
 #include "../lib/cictx.h"
 #include "../lib/cli.h"
 #include "../lib/event.h"
 #include "../lib/gitctx.h"
+#include "../lib/ops.h"
 #include "../lib/session.h"
 #include "../lib/redact.h"
 #include "../lib/util.h"
@@ -27,12 +29,13 @@ static const char synopsis[] =
 	"Each event is printed on stdout exactly as written.\n"
 	"\n";
 
-enum { OPT_RESOURCE = 1, OPT_ACTION, OPT_PLATFORM, OPT_STATUS, OPT_JSON, OPT_DRY_RUN };
+enum { OPT_RESOURCE = 1, OPT_ACTION, OPT_PLATFORM, OPT_STATUS, OPT_JSON, OPT_DRY_RUN, OPT_FROM };
 
-/* What the options fill: the event's fields, and --dry-run. */
+/* What the options fill: the event's fields, --dry-run and --from. */
 struct emit_opts {
 	struct hive_args_fields f;
 	int dry_run;
+	const char *from; /* --from AGENT: "claude-code" or "codex", else NULL */
 };
 
 /* hive-emit's options; -C, --root, --session, --config, -q, --help and --version are
@@ -48,6 +51,10 @@ static const struct hive_opt emit_options[] = {
 	HIVE_OPT_FLAG(0, "dry-run", OPT_DRY_RUN,
 		      "validate the events (schema and policies) and print them as\n"
 		      "they would be written, without writing"),
+	HIVE_OPT_STRING(0, "from", "AGENT", OPT_FROM,
+			"read one hook payload of AGENT (claude-code or codex) on\n"
+			"stdin and record it: SessionStart starts the session, a tool\n"
+			"call is a tool_used event, SessionEnd finishes it"),
 	HIVE_OPT_OPERAND("KEY=VALUE",
 			 "details.configuration.KEY as a string (tags.team=infra nests)"),
 	HIVE_OPT_OPERAND("KEY:=JSON", "details.configuration.KEY as a JSON value (replicas:=3)"),
@@ -64,13 +71,17 @@ static const char epilogue[] =
 	"      the same, and severity=P1|P2|P3|P4\n"
 	"  metric_recorded\n"
 	"      name=NAME value:=NUMBER unit=UNIT\n"
+	"  tool_used (written by --from from an agent's hook payloads)\n"
+	"      resource (the tool) and status; configuration.input and .error at most\n"
+	"      1024 bytes\n"
 	"  events.types from .hive.yml\n"
 	"      nothing (any of the fields above that is given is checked)\n"
 	"Policies in .hive.yml may require more (tags.KEY=, rollback=): a refusal names them.\n"
 	"\n"
 	"Exit status: 0 success, 1 a policy of the configuration refused the event (nothing\n"
 	"written), 2 usage or invalid input (nothing written), 3 environment or I/O failure\n"
-	"(nothing written).\n";
+	"(nothing written). With --from: 0 whatever hive's own failure (printed on stderr;\n"
+	"the agent goes on), 2 only when policy.agent_require_session refuses a PreToolUse.\n";
 
 static int emit_option(void *tool, int key, const char *arg, struct hive_err *err)
 {
@@ -96,68 +107,174 @@ static int emit_option(void *tool, int key, const char *arg, struct hive_err *er
 	case OPT_JSON:
 		o->json = arg;
 		return HIVE_OK;
+	case OPT_FROM:
+		if (strcmp(arg, "claude-code") && strcmp(arg, "codex")) {
+			char q[128];
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "--from: %s is not one of claude-code, codex",
+					    hive_quote(q, sizeof(q), arg));
+		}
+		e->from = arg;
+		return HIVE_OK;
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
 }
 
-/* The events reach stdout before the lock is let go: if they cannot, they are taken back
- * out of the log, so exit 3 always means "nothing was added". dry_run: the events are
- * validated and printed as they would be written, and the transaction is never committed. */
-static int add_and_print(struct hive_ctx *ctx, const struct hive_args_events *b, cJSON *git,
-			 cJSON *ci, int dry_run)
+/* hive_op_emit's delivery: the events on stdout, exactly as written, while the lock is held
+ * (if they cannot be printed they are taken back out of the log: exit 3 always means
+ * "nothing was added"). */
+static int print_lines(const char *lines, size_t len, void *arg, struct hive_err *err)
 {
-	struct hive_txn_opts o = {&ctx->cfg, git, ci, NULL, 0, 0, ctx->session_from};
-	struct hive_txn *t = NULL;
-	const char *lines;
-	size_t i, len;
+	(void)arg;
+	errno = 0;
+	if ((len && fwrite(lines, 1, len, stdout) != len) || fflush(stdout) != 0)
+		return hive_err_sys(
+			err, HIVE_EENV, errno ? errno : EIO,
+			"cannot write the events to standard output, so they were not added");
+	return HIVE_OK;
+}
+
+/* --from AGENT: one hook payload on stdin, recorded (SPEC 12). The agent is never blocked by
+ * hive's own failures: they are printed and the exit status is 0; only a refusal by
+ * policy.agent_require_session of a PreToolUse exits 2 (Claude Code's and Codex's "block"),
+ * its reason on stderr, which the agent is shown. */
+static int from_agent(struct hive_ctx *ctx, const char *agent)
+{
+	struct hive_agent_call call = {0};
+	struct hive_agent_outcome o = {0};
+	char *buf = NULL;
+	size_t len;
 	int rc;
 
-	if ((rc = hive_txn_begin(ctx->root, ctx->session_id, &o, &t, &ctx->err)))
-		return rc;
-	if (hive_txn_rebuilt(t))
-		hive_note(ctx->quiet, "%s/STATE.json disagreed with the log (%s): rebuilt from it",
-			  hive_txn_session(t)->dir, hive_txn_rebuilt(t));
-	for (i = 0; i < b->n; i++)
-		if ((rc = hive_txn_add(t, b->v[i].type, b->v[i].details, &ctx->err))) {
-			if (b->n > 1)
-				hive_err_prefix(&ctx->err, "stdin");
-			goto out;
-		}
-	if (!dry_run && (rc = hive_txn_commit(t, &ctx->err)))
+	if ((rc = hive_args_read_fd(0, "stdin", HIVE_INPUT_MAX, &buf, &len, &ctx->err)) ||
+	    (rc = hive_agent_read(agent, buf, len, &call, &ctx->err)))
 		goto out;
-	lines = hive_txn_lines(t, &len);
-	errno = 0;
-	if ((len && fwrite(lines, 1, len, stdout) != len) || fflush(stdout) != 0) {
-		if (!dry_run)
-			hive_txn_rollback(t);
-		rc = hive_err_sys(
-			&ctx->err, HIVE_EENV, errno ? errno : EIO,
-			"cannot write the events to standard output, so they were not added");
+	/* the hook runs where the agent works; its cwd says where that is */
+	if (!ctx->chdir_opt && call.cwd && call.cwd[0] == '/')
+		ctx->chdir_opt = call.cwd;
+	if ((rc = hive_ctx_setup(ctx)))
+		goto out;
+	if (ctx->session_opt) {
+		int generated;
+		if ((rc = hive_ctx_session(ctx, 0, &generated)))
+			goto out;
+	} else {
+		memcpy(ctx->session_id, call.session_id, sizeof(ctx->session_id));
+		ctx->session_from = "the agent's session_id";
 	}
+	if ((rc = hive_agent_handle(ctx, &call, &o)))
+		goto out;
+	if (o.refused_by) {
+		/* not through hive_err_print: this is the agent's answer, not hive's failure */
+		hive_note(0,
+			  "refused: %s %s matches policy.agent_require_session %s, and hive "
+			  "session %s is not active: start it first (hive-init --session %s)",
+			  call.tool ? call.tool : "the tool", "call", o.refused_by, ctx->session_id,
+			  ctx->session_id);
+		rc = HIVE_EUSAGE;
+		goto out;
+	}
+	if (o.redacted)
+		hive_note(ctx->quiet, "redacted %d secret value%s before writing", o.redacted,
+			  o.redacted == 1 ? "" : "s");
+	if (o.was)
+		hive_note(ctx->quiet, "session %s is already %s: nothing more is recorded in it",
+			  ctx->session_id, o.was);
+	if (call.kind == HIVE_AGENT_START && !o.was) {
+		const char *envf = !strcmp(agent, "claude-code") ? getenv("CLAUDE_ENV_FILE") : NULL;
+		cJSON *out = cJSON_CreateObject(),
+		      *h = cJSON_AddObjectToObject(out, "hookSpecificOutput");
+		char ctxt[512], *text;
+
+		snprintf(ctxt, sizeof(ctxt),
+			 "hive records this session as %s (%s/sessions/%s). Record changes you "
+			 "make with hive-emit --session %s EVENT_TYPE ...",
+			 ctx->session_id, ctx->root, ctx->session_id, ctx->session_id);
+		cJSON_AddStringToObject(h, "hookEventName", "SessionStart");
+		cJSON_AddStringToObject(h, "additionalContext", ctxt);
+		text = cJSON_PrintUnformatted(out);
+		if (text)
+			printf("%s\n", text);
+		free(text);
+		cJSON_Delete(out);
+		/* later Bash commands of the agent find the id in their environment */
+		if (envf && *envf) {
+			int fd = open(envf, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+				      0600);
+			char line[HIVE_ID_MAX + 40];
+			int n = snprintf(line, sizeof(line), "export HIVE_SESSION_ID=%s\n",
+					 ctx->session_id);
+			if (fd < 0 || write(fd, line, (size_t)n) != n)
+				hive_warn(ctx->quiet, "CLAUDE_ENV_FILE: cannot append to %s", envf);
+			if (fd >= 0)
+				close(fd);
+		}
+	}
+	if (fflush(stdout) != 0)
+		rc = hive_err_set(&ctx->err, HIVE_EENV, "cannot write to standard output");
 out:
-	hive_txn_free(t);
+	if (rc && !o.refused_by) {
+		hive_err_prefix(&ctx->err, "%s hook %s (the agent goes on)", agent,
+				call.hook ? call.hook : "payload");
+		hive_err_print(&ctx->err);
+		rc = HIVE_OK;
+	}
+	hive_agent_call_clear(&call);
+	free(buf);
 	return rc;
+}
+
+/* Does the command line ask for --from (as --from, --from=…), whether or not it parsed? */
+static int agent_hook_argv(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strncmp(argv[i], "--from", 6) && (!argv[i][6] || argv[i][6] == '='))
+			return 1;
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct emit_opts eo = {{0}, 0};
+	struct emit_opts eo = {{0}, 0, NULL};
 	struct hive_args_fields *o = &eo.f;
 	struct hive_cli_tool tool = {synopsis, emit_options, epilogue, emit_option, &eo};
 	struct hive_ctx ctx = {0};
 	struct hive_redactor *red = NULL;
 	struct hive_args_events b = {0};
-	cJSON *details = NULL, *git = NULL, *ci = NULL;
+	cJSON *details = NULL;
 	int rc, first, generated, redacted = 0, stream;
 
 	hive_progname = "hive-emit";
-	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first)))
+	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first))) {
+		/* a hook's command line is the agent's configuration: never block the agent */
+		if (eo.from || agent_hook_argv(argc, argv)) {
+			hive_err_print(&ctx.err);
+			hive_ctx_free(&ctx);
+			return HIVE_OK;
+		}
 		goto fail;
+	}
 	if (ctx.want_help)
 		return hive_cli_help(&tool, ctx.want_help, stdout);
 	if (ctx.want_version) {
 		printf("hive-emit %s\n", HIVE_VERSION);
 		return 0;
+	}
+	if (eo.from) {
+		if (first < argc || o->resource || o->action || o->platform || o->status ||
+		    o->json || eo.dry_run) {
+			rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
+					  "--from reads its event from the hook payload on stdin: "
+					  "no EVENT_TYPE, fields, --json or --dry-run");
+			/* a hook's command line is the agent's configuration: never block it */
+			hive_err_print(&ctx.err);
+			return HIVE_OK;
+		}
+		rc = from_agent(&ctx, eo.from);
+		hive_ctx_free(&ctx);
+		return rc;
 	}
 	if (first >= argc) {
 		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "no event type given (see --help)");
@@ -191,15 +308,7 @@ int main(int argc, char **argv)
 		}
 		details = NULL;
 	}
-	/* git context once per process, whatever the number of events */
-	if ((rc = hive_git_context(ctx.git, hive_ctx_want_dirty(&ctx), &git, &ctx.err)))
-		goto fail;
-	ci = hive_ci_context();
-	if (hive_redact(red, git, 0) < 0 || hive_redact(red, ci, 0) < 0) {
-		rc = hive_err_set(&ctx.err, HIVE_EENV, "out of memory");
-		goto fail;
-	}
-	if ((rc = add_and_print(&ctx, &b, git, ci, eo.dry_run)))
+	if ((rc = hive_op_emit(&ctx, &b, eo.dry_run, print_lines, NULL)))
 		goto fail;
 	if (redacted)
 		hive_note(ctx.quiet, "redacted %d secret value%s before writing", redacted,
@@ -212,8 +321,6 @@ fail:
 	hive_err_print(&ctx.err);
 done:
 	cJSON_Delete(details);
-	cJSON_Delete(git);
-	cJSON_Delete(ci);
 	hive_args_events_free(&b);
 	hive_redactor_free(red);
 	hive_ctx_free(&ctx);

@@ -7,12 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../lib/agent.h"
 #include "../lib/cictx.h"
 #include "../lib/cli.h"
 #include "../lib/config.h"
 #include "../lib/event.h"
 #include "../lib/gitctx.h"
 #include "../lib/hooks.h"
+#include "../lib/ops.h"
 #include "../lib/requirements.h"
 #include "../lib/start.h"
 #include "../lib/redact.h"
@@ -20,14 +22,15 @@
 #include "../lib/util.h"
 
 static const char synopsis[] =
-	"usage: hive-init [--worker NAME] [--export sh|github|gitlab] [--install-hooks] [options]\n"
+	"usage: hive-init [--worker NAME] [--export sh|github|gitlab] [--install-hooks]\n"
+	"                 [--install-agent-hooks] [options]\n"
 	"\n"
 	"Start (or rejoin) a session: create <root>/sessions/<id>/ with STATE.json and an\n"
 	"EVENTS.jsonl whose first line is session_started, stamped with git and CI context.\n"
 	"Running it again for the same session changes nothing (\"created\":false).\n"
 	"\n";
 
-enum { OPT_WORKER = 1, OPT_EXPORT, OPT_INSTALL_HOOKS };
+enum { OPT_WORKER = 1, OPT_EXPORT, OPT_INSTALL_HOOKS, OPT_INSTALL_AGENT_HOOKS };
 
 /* hive-init's options; -C, --root, --session, --config, -q, --help and --version are
  * cli.c's (SPEC 2). Each is in man/hive-init.1's OPTIONS (tests/bats/options.bats). */
@@ -44,6 +47,12 @@ static const struct hive_opt init_options[] = {
 		      "dir's hooks); a pre-push already there is kept as\n"
 		      "pre-push.local and runs first; with no session id given\n"
 		      "(--session, HIVE_SESSION_ID, CI) no session is started"),
+	HIVE_OPT_FLAG(0, "install-agent-hooks", OPT_INSTALL_AGENT_HOOKS,
+		      "merge hive's Claude Code hooks (hive-emit --from claude-code\n"
+		      "on SessionStart, PreToolUse, PostToolUse, PostToolUseFailure,\n"
+		      "SessionEnd) into .claude/settings.json at the top of the\n"
+		      "work tree, keeping every hook there; starts no session\n"
+		      "unless an id is given"),
 	HIVE_OPT_COMMON_HELP(0, "session",
 			     "session id (env HIVE_SESSION_ID; CI ids; else generated)"),
 	HIVE_OPT_COMMON_HELP(0, "quiet", "no warnings"),
@@ -60,8 +69,9 @@ static const char epilogue[] =
 
 struct init_opts {
 	const char *worker;
-	const char *export_fmt; /* NULL, "sh", "github" or "gitlab" */
-	int install_hooks;	/* --install-hooks */
+	const char *export_fmt;	 /* NULL, "sh", "github" or "gitlab" */
+	int install_hooks;	 /* --install-hooks */
+	int install_agent_hooks; /* --install-agent-hooks */
 };
 
 static int init_option(void *tool, int key, const char *arg, struct hive_err *err)
@@ -82,6 +92,9 @@ static int init_option(void *tool, int key, const char *arg, struct hive_err *er
 		return HIVE_OK;
 	case OPT_INSTALL_HOOKS:
 		o->install_hooks = 1;
+		return HIVE_OK;
+	case OPT_INSTALL_AGENT_HOOKS:
+		o->install_agent_hooks = 1;
 		return HIVE_OK;
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
@@ -122,21 +135,47 @@ static int install_hooks(struct hive_ctx *ctx, struct hive_hooks *hooks, cJSON *
 	return HIVE_OK;
 }
 
+/* --install-agent-hooks: merge hive's hooks into .claude/settings.json, say what was done
+ * on stderr, and describe it as the "agent_hooks" object of the output. */
+static int install_agent_hooks(struct hive_ctx *ctx, cJSON **out)
+{
+	struct hive_agent_hooks r = {0};
+	const char *result;
+	cJSON *o;
+	int rc;
+
+	if ((rc = hive_agent_hooks_install(ctx->top, &r, &ctx->err)))
+		goto out;
+	result = !r.added ? "unchanged" : r.created ? "installed" : "merged";
+	if (!r.added)
+		hive_note(ctx->quiet, "%s: hive's agent hooks are already there", r.path);
+	else
+		hive_note(ctx->quiet, "%s: hive's hook added to %d event%s, %d other hook%s kept",
+			  r.path, r.added, r.added == 1 ? "" : "s", r.kept, r.kept == 1 ? "" : "s");
+	if (!(o = cJSON_CreateObject()) || !cJSON_AddStringToObject(o, "path", r.path) ||
+	    !cJSON_AddStringToObject(o, "result", result) ||
+	    !cJSON_AddNumberToObject(o, "added", r.added) ||
+	    !cJSON_AddNumberToObject(o, "kept", r.kept)) {
+		cJSON_Delete(o);
+		rc = hive_err_set(&ctx->err, HIVE_EENV, "out of memory");
+		goto out;
+	}
+	*out = o;
+out:
+	hive_agent_hooks_clear(&r);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct init_opts opts = {0};
 	struct hive_cli_tool tool = {synopsis, init_options, epilogue, init_option, &opts};
 	struct hive_ctx ctx = {0};
-	struct hive_start_opts so = {0};
 	struct hive_start_result res = {0};
-	struct hive_redactor *red = NULL;
 	struct hive_hooks *hooks = NULL;
-	cJSON *profile = NULL, *reqs = NULL, *git = NULL, *ci = NULL, *details = NULL;
-	cJSON *out = NULL, *hook = NULL;
-	char *text = NULL, *missing = NULL;
-	const char *worker;
+	cJSON *out = NULL, *hook = NULL, *agent = NULL;
+	char *text = NULL;
 	int rc, first, generated;
-	size_t dropped = 0;
 
 	hive_progname = "hive-init";
 	if ((rc = hive_cli_parse(&ctx, &tool, argc, argv, &first)))
@@ -154,70 +193,40 @@ int main(int argc, char **argv)
 	}
 	if ((rc = hive_ctx_setup(&ctx)))
 		goto fail;
-	if (opts.install_hooks) {
-		/* checked before anything is written; installed after the session */
-		if ((rc = hive_hooks_plan(ctx.git, &hooks, &ctx.err)))
-			goto fail;
+	/* checked before anything is written; installed after the session */
+	if (opts.install_hooks && (rc = hive_hooks_plan(ctx.git, &hooks, &ctx.err)))
+		goto fail;
+	if (opts.install_hooks || opts.install_agent_hooks) {
 		/* a developer's one-time set-up starts no session: a generated id would make
 		 * every run a new session, and running it twice must change nothing */
 		if (!session_given(&ctx)) {
 			if (opts.export_fmt) {
 				rc = hive_err_set(
 					&ctx.err, HIVE_EUSAGE,
-					"--export needs a session: --install-hooks starts "
-					"none without --session, HIVE_SESSION_ID or a CI id");
+					"--export needs a session: %s none without --session, "
+					"HIVE_SESSION_ID or a CI id",
+					!opts.install_agent_hooks ? "--install-hooks starts"
+					: !opts.install_hooks	  ? "--install-agent-hooks starts"
+								  : "--install-hooks and "
+								    "--install-agent-hooks start");
 				goto fail;
 			}
-			if ((rc = install_hooks(&ctx, hooks, &hook)))
+			if ((hooks && (rc = install_hooks(&ctx, hooks, &hook))) ||
+			    (opts.install_agent_hooks && (rc = install_agent_hooks(&ctx, &agent))))
 				goto fail;
 			out = cJSON_CreateObject();
-			cJSON_AddItemToObject(out, "hook", hook);
-			hook = NULL;
+			if (hook)
+				cJSON_AddItemToObject(out, "hook", hook);
+			if (agent)
+				cJSON_AddItemToObject(out, "agent_hooks", agent);
+			hook = agent = NULL;
 			text = cJSON_PrintUnformatted(out);
 			printf("%s\n", text ? text : "{}");
 			goto flush;
 		}
 	}
-	if ((rc = hive_ctx_session(&ctx, 1, &generated)))
-		goto fail;
-	worker = hive_ctx_worker(&ctx, opts.worker);
-	if ((rc = hive_id_check("worker", worker, strlen(worker), &ctx.err)))
-		goto fail;
-
-	/* Everything is read and checked before anything is written. */
-	if ((rc = hive_worker_profile_load(&ctx.cfg, ctx.top, worker, &profile, &missing,
-					   &ctx.err)) ||
-	    (rc = hive_requirements_detect(ctx.git, &reqs, &dropped, &ctx.err)) ||
-	    (rc = hive_git_context(ctx.git, hive_ctx_want_dirty(&ctx), &git, &ctx.err)) ||
-	    (rc = hive_redactor_new(&ctx.cfg, &red, &ctx.err)))
-		goto fail;
-	if (missing)
-		hive_warn(ctx.quiet, "no worker definition at %s: worker_profile is null", missing);
-	if (dropped)
-		hive_warn(ctx.quiet,
-			  "requirements: %zu more paths not recorded (at most %d of each kind)",
-			  dropped, HIVE_REQUIREMENTS_MAX);
-	ci = hive_ci_context();
-	if (hive_redact(red, git, 0) < 0 || hive_redact(red, ci, 0) < 0 ||
-	    hive_redact(red, profile, 0) < 0) {
-		rc = hive_err_set(&ctx.err, HIVE_EENV, "out of memory");
-		goto fail;
-	}
-	details = cJSON_CreateObject();
-	cJSON_AddItemToObject(details, "worker_profile", profile);
-	cJSON_AddItemToObject(details, "requirements", reqs);
-	profile = reqs = NULL;
-	so.cfg = &ctx.cfg;
-	so.git = git;
-	so.ci = ci;
-	so.worker = worker;
-	so.details = details;
-	so.dotenv_dir = getenv("CI_PROJECT_DIR") && *getenv("CI_PROJECT_DIR")
-				? getenv("CI_PROJECT_DIR")
-				: ctx.top;
-	so.worktree = hive_git_workdir(ctx.git) ? ctx.top : NULL;
-	so.findings = stderr;
-	if ((rc = hive_start(ctx.root, ctx.session_id, &so, &res, &ctx.err)))
+	if ((rc = hive_ctx_session(&ctx, 1, &generated)) ||
+	    (rc = hive_op_start(&ctx, opts.worker, &res)))
 		goto fail;
 	if (!res.created && strcmp(hive_json_str(res.state, "status"), "active"))
 		hive_warn(ctx.quiet, "session %s is %s: no more events can be added to it (%s)",
@@ -234,7 +243,8 @@ int main(int argc, char **argv)
 	if (res.wrote)
 		hive_note(ctx.quiet, "session id %s handed on through %s", ctx.session_id,
 			  res.wrote);
-	if (hooks && (rc = install_hooks(&ctx, hooks, &hook)))
+	if ((hooks && (rc = install_hooks(&ctx, hooks, &hook))) ||
+	    (opts.install_agent_hooks && (rc = install_agent_hooks(&ctx, &agent))))
 		goto fail;
 	if (opts.export_fmt) {
 		printf("%sHIVE_SESSION_ID=%s\n", strcmp(opts.export_fmt, "sh") ? "" : "export ",
@@ -242,6 +252,10 @@ int main(int argc, char **argv)
 	} else {
 		out = hive_start_describe(ctx.session_id, &res, hook);
 		hook = NULL;
+		if (out && agent) {
+			cJSON_AddItemToObject(out, "agent_hooks", agent);
+			agent = NULL;
+		}
 		text = out ? cJSON_PrintUnformatted(out) : NULL;
 		printf("%s\n", text ? text : "{}");
 	}
@@ -257,14 +271,8 @@ fail:
 done:
 	cJSON_Delete(out);
 	cJSON_Delete(hook);
-	cJSON_Delete(profile);
-	cJSON_Delete(reqs);
-	cJSON_Delete(git);
-	cJSON_Delete(ci);
-	cJSON_Delete(details);
+	cJSON_Delete(agent);
 	free(text);
-	free(missing);
-	hive_redactor_free(red);
 	hive_start_result_clear(&res);
 	hive_hooks_free(hooks);
 	hive_ctx_free(&ctx);

@@ -12,6 +12,7 @@
 #include "../lib/findings.h"
 #include "../lib/finish.h"
 #include "../lib/gitctx.h"
+#include "../lib/ops.h"
 #include "../lib/publish.h"
 #include "../lib/session.h"
 #include "../lib/redact.h"
@@ -206,40 +207,12 @@ static int runbook_option(void *tool, int key, const char *arg, struct hive_err 
 static int finish(struct hive_ctx *ctx, const struct runbook_opts *o, struct hive_facts **preview,
 		  cJSON **verdict)
 {
-	struct hive_finish_opts fo = {&ctx->cfg, NULL,	 NULL, hive_git_repo(ctx->git),
-				      o->status, stderr, NULL, verdict,
-				      ctx->top};
-	struct hive_redactor *red = NULL;
-	cJSON *git = NULL, *ci = hive_ci_context();
 	const char *was;
-	char *key = NULL;
-	int rc;
+	int rc = hive_op_finish(ctx, o->status, stderr, &was, verdict, o->dry_run ? preview : NULL);
 
-	if ((rc = hive_checkpoint_signing_key(&ctx->cfg, ctx->top, hive_git_repo(ctx->git), &key,
-					      &ctx->err)) ||
-	    (rc = hive_git_context(ctx->git, hive_ctx_want_dirty(ctx), &git, &ctx->err)) ||
-	    (rc = hive_redactor_new(&ctx->cfg, &red, &ctx->err)))
-		goto out;
-	fo.signing_key = key;
-	if (hive_redact(red, git, 0) < 0 || hive_redact(red, ci, 0) < 0) {
-		rc = hive_err_set(&ctx->err, HIVE_EENV, "out of memory");
-		goto out;
-	}
-	fo.git = git;
-	fo.ci = ci;
-	if (o->dry_run) {
-		rc = hive_finish_preview(ctx->root, ctx->session_id, &fo, preview, &ctx->err);
-		goto out;
-	}
-	rc = hive_finish(ctx->root, ctx->session_id, &fo, &was, &ctx->err);
 	if (!rc && was && o->status)
 		hive_note(ctx->quiet, "session %s is already %s: --status %s changes nothing",
 			  ctx->session_id, was, o->status);
-out:
-	free(key);
-	cJSON_Delete(git);
-	cJSON_Delete(ci);
-	hive_redactor_free(red);
 	return rc;
 }
 

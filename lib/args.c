@@ -57,6 +57,12 @@ static int slurp_fd(int fd, const char *what, size_t max, char **out, size_t *le
 	return HIVE_OK;
 }
 
+int hive_args_read_fd(int fd, const char *what, size_t max, char **out, size_t *len,
+		      struct hive_err *err)
+{
+	return slurp_fd(fd, what, max, out, len, err);
+}
+
 /* --json JSON|@FILE|-: the object to merge into configuration (caller owns *out). */
 static int read_json_opt(const char *arg, cJSON **out, struct hive_err *err)
 {

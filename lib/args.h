@@ -74,6 +74,12 @@ int hive_args_events_add(struct hive_args_events *b, struct cJSON *owner, const 
 int hive_args_stream(int fd, const struct hive_config *cfg, struct hive_redactor *red,
 		     struct hive_args_events *b, int *redacted, struct hive_err *err);
 
+/* Read all of fd into a NUL-terminated buffer (*out the caller's; *len its length): what
+ * `what` names in messages ("stdin"). More than max bytes is HIVE_EUSAGE, reading stopping
+ * there; a read error HIVE_EENV. */
+int hive_args_read_fd(int fd, const char *what, size_t max, char **out, size_t *len,
+		      struct hive_err *err);
+
 /* Free the list and the JSON it owns. Accepts an empty list. */
 void hive_args_events_free(struct hive_args_events *b);
 

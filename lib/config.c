@@ -301,10 +301,10 @@ static int rd_redact_keys(const struct where *w, yaml_document_t *d, yaml_node_t
  * that would run away (backtracking, backreferences) stops at the match limit. */
 #define PATTERN_OPTIONS (PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_NEVER_BACKSLASH_C)
 
-static int rd_patterns(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
-		       void *c, struct hive_err *e)
+/* A list of PCRE2 patterns into *out and *n (redact.patterns, policy.agent_require_session). */
+static int compile_patterns(const struct where *w, yaml_document_t *d, yaml_node_t *v,
+			    const char *p, struct hive_pattern **out, size_t *n, struct hive_err *e)
 {
-	struct hive_config *cfg = CFG(c);
 	struct hive_strv sv = {0};
 	yaml_node_item_t *it;
 	char msg[512], why[256], q[128];
@@ -313,8 +313,8 @@ static int rd_patterns(const struct where *w, yaml_document_t *d, yaml_node_t *v
 
 	if ((rc = want_strings(w, d, v, p, &sv, e)))
 		goto out;
-	cfg->patterns = calloc(sv.n ? sv.n : 1, sizeof(*cfg->patterns));
-	if (!cfg->patterns) {
+	*out = calloc(sv.n ? sv.n : 1, sizeof(**out));
+	if (!*out) {
 		rc = hive_err_set(e, HIVE_EENV, "out of memory");
 		goto out;
 	}
@@ -322,9 +322,9 @@ static int rd_patterns(const struct where *w, yaml_document_t *d, yaml_node_t *v
 		int code;
 		PCRE2_SIZE off;
 
-		cfg->patterns[i].re = pcre2_compile((PCRE2_SPTR)sv.v[i], PCRE2_ZERO_TERMINATED,
-						    PATTERN_OPTIONS, &code, &off, NULL);
-		if (!cfg->patterns[i].re) {
+		(*out)[i].re = pcre2_compile((PCRE2_SPTR)sv.v[i], PCRE2_ZERO_TERMINATED,
+					     PATTERN_OPTIONS, &code, &off, NULL);
+		if (!(*out)[i].re) {
 			if (pcre2_get_error_message(code, (PCRE2_UCHAR *)why, sizeof(why)) < 0)
 				snprintf(why, sizeof(why), "error %d", code);
 			snprintf(msg, sizeof(msg),
@@ -333,15 +333,28 @@ static int rd_patterns(const struct where *w, yaml_document_t *d, yaml_node_t *v
 			rc = node_err(w, yaml_document_get_node(d, *it), e, msg);
 			goto out;
 		}
-		cfg->patterns[i].source = sv.v[i];
+		(*out)[i].source = sv.v[i];
 		sv.v[i] = NULL;
-		cfg->npatterns++;
+		(*n)++;
 	}
 out:
 	for (i = 0; i < sv.n; i++)
 		free(sv.v[i]);
 	free(sv.v);
 	return rc;
+}
+
+static int rd_patterns(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
+		       void *c, struct hive_err *e)
+{
+	return compile_patterns(w, d, v, p, &CFG(c)->patterns, &CFG(c)->npatterns, e);
+}
+
+static int rd_agent_session(const struct where *w, yaml_document_t *d, yaml_node_t *v,
+			    const char *p, void *c, struct hive_err *e)
+{
+	return compile_patterns(w, d, v, p, &CFG(c)->agent_require_session,
+				&CFG(c)->nagent_require_session, e);
 }
 static int rd_req_clean(const struct where *w, yaml_document_t *d, yaml_node_t *v, const char *p,
 			void *c, struct hive_err *e)
@@ -422,7 +435,7 @@ static const struct key_rule policy_rules[] = {
 	{"require_tags", rd_req_tags},		{"require_events", rd_req_events},
 	{"require_rollback", rd_req_rollback},	{"max_session_minutes", rd_max_minutes},
 	{"require_signed", rd_req_signed},	{"require_completed", rd_req_completed},
-	{"require_infra_events", rd_req_infra},
+	{"require_infra_events", rd_req_infra}, {"agent_require_session", rd_agent_session},
 };
 static const struct key_rule trust_rules[] = {
 	{"signing_key", rd_signing_key},
@@ -521,6 +534,11 @@ void hive_config_free(struct hive_config *cfg)
 		free(cfg->patterns[i].source);
 	}
 	free(cfg->patterns);
+	for (i = 0; i < cfg->nagent_require_session; i++) {
+		pcre2_code_free(cfg->agent_require_session[i].re);
+		free(cfg->agent_require_session[i].source);
+	}
+	free(cfg->agent_require_session);
 	hive_strv_clear(&cfg->require_clean_tree);
 	hive_strv_clear(&cfg->require_ci);
 	hive_strv_clear(&cfg->require_tags);

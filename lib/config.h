@@ -38,8 +38,10 @@ struct hive_config {
 	long require_signed;	  /* policy.require_signed: distinct valid signers, -1 unset */
 	long require_completed;	  /* policy.require_completed: minutes, -1 unset */
 	int require_infra_events; /* policy.require_infra_events: -1 unset, 0 or 1 */
-	char *signing_key;	  /* trust.signing_key as written (a path), NULL when unset */
-	char *allowed_signers;	  /* trust.allowed_signers as written (a path), NULL when unset */
+	struct hive_pattern *agent_require_session; /* policy.agent_require_session, compiled */
+	size_t nagent_require_session;
+	char *signing_key;     /* trust.signing_key as written (a path), NULL when unset */
+	char *allowed_signers; /* trust.allowed_signers as written (a path), NULL when unset */
 	char *publish_ref; /* publish.ref: the sessions ref (SPEC 11), NULL for refs/hive/sessions
 			    */
 };

@@ -13,7 +13,7 @@
 #include "redact.h"
 #include "util.h"
 
-enum type_class { T_UNKNOWN, T_SEED, T_INCIDENT, T_METRIC, T_INTERNAL, T_CUSTOM };
+enum type_class { T_UNKNOWN, T_SEED, T_INCIDENT, T_METRIC, T_TOOL, T_INTERNAL, T_CUSTOM };
 
 static const char *seed_types[] = {"deployment_configured", "infrastructure_provisioned",
 				   "pipeline_updated", "monitoring_added", "security_hardened"};
@@ -42,6 +42,10 @@ static enum type_class classify(const char *type, const struct hive_config *cfg)
 	case 'm':
 	case 's':
 		break;
+	case 't':
+		if (!strcmp(type, "tool_used"))
+			return T_TOOL;
+		goto configured;
 	default:
 		goto configured;
 	}
@@ -298,6 +302,35 @@ static int check_metric(const cJSON *conf, struct hive_err *err)
 	return check_string(conf, "details.configuration", "unit", 1, 0, err);
 }
 
+/* tool_used's configuration (SPEC 12): what the agent gave the tool is a summary, never
+ * the whole of it, and what the tool answered is never stored; the gate holds a log to
+ * that as the writer does. */
+static int check_tool(const cJSON *conf, struct hive_err *err)
+{
+	static const char *const capped[] = {"input", "error"};
+	const cJSON *v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < N(capped); i++) {
+		if ((rc = check_string(conf, "details.configuration", capped[i], 0, 0, err)))
+			return rc;
+		v = cJSON_GetObjectItemCaseSensitive(conf, capped[i]);
+		if (v && strlen(v->valuestring) > HIVE_TOOL_SUMMARY_MAX)
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "details.configuration.%s: %zu bytes, more than the %d "
+					    "a tool_used summary may hold",
+					    capped[i], strlen(v->valuestring),
+					    HIVE_TOOL_SUMMARY_MAX);
+	}
+	if (cJSON_GetObjectItemCaseSensitive(conf, "response") ||
+	    cJSON_GetObjectItemCaseSensitive(conf, "tool_response"))
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "details.configuration: a tool_used event never stores the "
+				    "tool's response");
+	return HIVE_OK;
+}
+
 /* More than one required field missing: all of them in one message, with the options that
  * give them (one missing field gets its own message, with the values it may take). */
 static int all_missing(const cJSON *details, const char *type, struct hive_err *err)
@@ -342,17 +375,23 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 	const struct hive_strv *platforms = cfg ? &cfg->platforms : NULL;
 	const cJSON *conf, *item;
 	int required = cls == T_SEED || cls == T_INCIDENT, rc;
+	int tool = cls == T_TOOL;
 	char q[128];
 	size_t i;
 
 	if (cls == T_UNKNOWN) {
 		/* name the allowed values, as every other refusal does */
-		static const char *emittable[] = {
-			"deployment_configured", "infrastructure_provisioned",
-			"pipeline_updated",	 "monitoring_added",
-			"security_hardened",	 "incident_detected",
-			"incident_responded",	 "incident_resolved",
-			"metric_recorded",	 NULL};
+		static const char *emittable[] = {"deployment_configured",
+						  "infrastructure_provisioned",
+						  "pipeline_updated",
+						  "monitoring_added",
+						  "security_hardened",
+						  "incident_detected",
+						  "incident_responded",
+						  "incident_resolved",
+						  "metric_recorded",
+						  "tool_used",
+						  NULL};
 		char allowed[700];
 
 		join(allowed, sizeof(allowed), emittable, cfg ? &cfg->types : NULL);
@@ -394,7 +433,7 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 	}
 	if (required && (rc = all_missing(details, type, err)))
 		return rc;
-	if ((rc = check_string(details, "details", "resource", required, 1, err)) ||
+	if ((rc = check_string(details, "details", "resource", required || tool, 1, err)) ||
 	    (rc = check_resource_not_secret(details, err)) ||
 	    (rc = check_enum(details, "details", "action", actions, NULL, required, err)))
 		return rc;
@@ -414,8 +453,10 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 				    json_kind(conf));
 	if ((rc = check_enum(details, "details", "status",
 			     strcmp(type, "deployment_configured") ? statuses : deploy_statuses,
-			     NULL, required, err)))
+			     NULL, required || tool, err)))
 		return rc;
+	if (tool)
+		return conf ? check_tool(conf, err) : HIVE_OK;
 	if (cls == T_INCIDENT) {
 		/* a follow-up (responded, resolved) may leave severity to incident_detected */
 		int detected = !strcmp(type, "incident_detected");

@@ -10,6 +10,11 @@
 
 struct cJSON;
 
+/* The most bytes of a tool_used event's configuration.input and configuration.error: the
+ * summary of what an agent gave a tool, and what went wrong (SPEC 12). Longer text is cut
+ * at a character boundary by the writer (lib/agent.c) and refused by the schema. */
+#define HIVE_TOOL_SUMMARY_MAX 1024
+
 /* Is type an event type hive knows (built in, or in the config's events.types)? */
 int hive_event_type_known(const char *type, const struct hive_config *cfg);
 

@@ -3,7 +3,7 @@
 #
 #   sh scripts/completion.sh TEMPLATE BUILD > BUILD/hive.bash
 #
-# Runs BUILD/hive-init, hive-emit, hive-check and hive-runbook with --help-options (one
+# Runs BUILD/hive-init, hive-emit, hive-check, hive-runbook and hive-mcp with --help-options (one
 # option a line: "-o<TAB>--output<TAB>FILE", fields empty when the option has none) and
 # writes TEMPLATE with its @HIVE_OPTIONS@ line replaced by a _hive_options function (each
 # tool's option names) and _hive_value_options (every name that takes a value). So the
@@ -12,7 +12,7 @@ set -e
 [ $# -eq 2 ] || { echo "usage: sh scripts/completion.sh TEMPLATE BUILD" >&2; exit 2; }
 template=$1
 build=$2
-tools="hive-init hive-emit hive-check hive-runbook"
+tools="hive-init hive-emit hive-check hive-runbook hive-mcp"
 tab=$(printf '\t')
 export LC_ALL=C
 

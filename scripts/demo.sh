@@ -1,5 +1,6 @@
 #!/bin/sh
-# demo.sh - the main job on a throwaway repository: start a session, log work, show the record
+# demo.sh - the main job on a throwaway repository: start a session, log work, show the record;
+# then an AI agent's session recorded by its hooks (hive-emit --from claude-code) and hive-mcp
 #
 # Usage: scripts/demo.sh BUILD_DIR   (run by `make demo`)
 set -eu
@@ -134,5 +135,52 @@ printf 'root: ops/hive\n' > .hive.yml
 git add -A && git commit -qm "move the hive root"
 show git push -q origin main || echo "(refused: the sessions the published root holds are gone)"
 git reset -q --hard origin/main # the repository is left as the remote has it
+
+step "Agents record themselves: Claude Code's hooks merged into .claude/settings.json"
+unset HIVE_SESSION_ID # each agent session is its own hive session
+printf '{"permissions":{"allow":["Bash(make:*)"]},"hooks":{"PostToolUse":[{"matcher":"Edit","hooks":[{"type":"command","command":"true"}]}]}}\n' \
+	> .claude/settings.json
+show hive-init --install-agent-hooks | jq -c .agent_hooks
+hook=$(jq -r '.hooks.PostToolUse[1].hooks[0].command' .claude/settings.json)
+# infrastructure-changing commands need an active session (.hive.yml policy)
+printf 'policy:\n  agent_require_session: ['"'"'terraform +(apply|destroy)'"'"']\n' > .hive.yml
+
+step "A scripted agent session: the payloads Claude Code sends, through the installed command"
+sid=4b1d7c2e-9a60-4f0b-8d3e-2c5a7e91f0aa
+# agent EVENT JQ: one hook payload, as Claude Code hands it to the command on stdin
+agent() {
+	jq -cn --arg sid "$sid" --arg cwd "$demo" --arg ev "$1" \
+		'{session_id: $sid, transcript_path: "~/.claude/projects/demo/\\($sid).jsonl", cwd: $cwd,
+		  hook_event_name: $ev} | '"$2" | sh -c "$hook"
+}
+printf '$ %s\n' "PreToolUse Bash terraform apply, before any session" >&2
+agent PreToolUse '.tool_name = "Bash" | .tool_input = {command: "terraform apply -auto-approve"}' ||
+	echo "(exit status $?: Claude Code blocks the call and shows the agent why)"
+agent SessionStart '.source = "startup"' | jq -c .hookSpecificOutput
+agent PreToolUse '.tool_name = "Bash" | .tool_input = {command: "terraform apply -auto-approve"}' &&
+	echo "(the session is active: the call goes on)"
+agent PostToolUse '.tool_name = "Bash" | .tool_input = {command: "terraform apply -auto-approve", description: "apply"} |
+	.tool_use_id = "toolu_01" | .tool_response = {stdout: "Apply complete! Resources: 1 added.", stderr: "", interrupted: false}'
+agent PostToolUse '.tool_name = "Edit" | .tool_input = {file_path: "k8s/web.yaml", old_string: "a", new_string: "b"} |
+	.tool_use_id = "toolu_02" | .tool_response = {filePath: "k8s/web.yaml"}'
+agent PostToolUseFailure '.tool_name = "Bash" | .tool_input = {command: "kubectl --token=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB rollout status deploy/web"} |
+	.tool_use_id = "toolu_03" | .error = "error: deployment \"web\" exceeded its progress deadline"'
+agent Stop '.stop_hook_active = false'
+agent SessionEnd '.reason = "prompt_input_exit"'
+alog=Docs/hive-mind/sessions/claude-$sid/EVENTS.jsonl
+jq -c '{seq, event_type, tool: .details.resource, input: .details.configuration.input, status: .details.status}' "$alog"
+
+step "The agent's session is a checked session with a runbook, like any other"
+show hive-check --session "claude-$sid"
+show sed -n '/^## Timeline/,/^## DEPLOYMENT/p' "Docs/hive-mind/sessions/claude-$sid/RUNBOOK.md"
+
+step "The same through the Model Context Protocol: hive-mcp's tools"
+printf '%s\n' \
+	'{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"demo","version":"1"}}}' \
+	'{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"hive_start","arguments":{"session":"mcp-demo"}}}' \
+	'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"hive_emit","arguments":{"session":"mcp-demo","event_type":"deployment_configured","resource":"web","action":"destroy","platform":"K8s","status":"success"}}}' \
+	'{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"hive_finish","arguments":{"session":"mcp-demo"}}}' |
+	hive-mcp -q | jq -c 'select(.id > 1) | {id, isError: .result.isError, text: .result.content[0].text[0:100]}'
+rm .hive.yml
 
 printf '\nThe demo repository is kept at %s (RUNBOOK.md is in its session folder)\n' "$demo"

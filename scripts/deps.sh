@@ -42,7 +42,8 @@ fi
 # --- npm test tools (ci-templates) ---
 # tests/package.json's tools (@action-validator/cli, gitlab-ci-local, yaml, ajv-cli,
 # ajv-formats; lefthook and husky for hook-managers.bats; @grafana/schema and typescript for
-# dashboard.bats) go into tests/node_modules, exactly
+# dashboard.bats; @modelcontextprotocol/sdk, the MCP client of mcp.bats; protobufjs and
+# @opentelemetry/otlp-transformer for export.bats) go into tests/node_modules, exactly
 # as tests/package-lock.json pins them; gitlab-ci-local's shell isolation copies with rsync.
 # Skipped when already installed from the same lock file, and when HIVE_DEPS_TESTS=0 (the CI
 # templates set it when they build hive on a runner). --ignore-scripts: lefthook's

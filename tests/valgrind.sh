@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.." || exit 2
 SRC_TOP=$(pwd)
 case $BUILD in /*) ;; *) BUILD=$SRC_TOP/$BUILD ;; esac
 
-for t in hive-init hive-emit hive-check hive-runbook; do
+for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 	if [ ! -x "$BUILD/$t" ]; then
 		echo "not ok - $BUILD/$t is not built (run make)"
 		echo "valgrind: 0 passed, 1 failed"
@@ -333,6 +333,34 @@ printf 'refs/heads/main %s refs/heads/main %s\n' "$(git rev-parse HEAD)" "$base"
 vg "--pre-push: a tampered session in the pushed commit" 1 hive-check --pre-push <"$T/push-bad"
 printf 'refs/heads/main nothex refs/heads/main %s\n' "$base" >"$T/push-malformed"
 vg "--pre-push: a malformed line" 2 hive-check --pre-push <"$T/push-malformed"
+
+# --- agents: hive-emit --from claude-code, hive-init --install-agent-hooks, hive-mcp -----
+
+A=$T/agent
+mkdir -p "$A"
+for ev in SessionStart PostToolUse PostToolUseFailure PreToolUse Stop SessionEnd; do
+	printf '{"session_id":"vg-agent","hook_event_name":"%s","source":"startup","tool_name":"mcp__db__q","tool_input":{"sql":"select 1","password":"p"},"tool_use_id":"t1","tool_response":{"stdout":"x"},"error":"boom"}\n' \
+		"$ev" >"$A/$ev.json"
+	vg "--from claude-code: $ev" 0 hive-emit --from claude-code <"$A/$ev.json"
+done
+printf 'not json' >"$A/bad.json"
+vg "--from claude-code: a payload that is not JSON (exit 0: the agent goes on)" 0 \
+	hive-emit --from claude-code <"$A/bad.json"
+printf '%s\n' 'policy:' "  agent_require_session: ['select']" >"$T/agent-policy.yml"
+vg "--from claude-code: PreToolUse refused by policy.agent_require_session" 2 \
+	hive-emit --from claude-code --config "$T/agent-policy.yml" <"$A/PreToolUse.json"
+vg "--install-agent-hooks" 0 hive-init --install-agent-hooks
+vg "--install-agent-hooks again (unchanged)" 0 hive-init --install-agent-hooks
+printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25"}}' \
+	'{bad' '[1]' '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' \
+	'{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"hive_start","arguments":{"session":"vg-mcp"}}}' \
+	'{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"hive_emit","arguments":{"session":"vg-mcp","event_type":"metric_recorded","configuration":{"name":"c","value":1,"unit":"u"}}}}' \
+	'{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"hive_emit","arguments":{"session":"vg-mcp","event_type":"nope"}}}' \
+	'{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"hive_check","arguments":{"session":"vg-mcp"}}}' \
+	'{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"hive_show","arguments":{"session":"vg-mcp"}}}' \
+	'{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"hive_finish","arguments":{"session":"vg-mcp"}}}' \
+	>"$A/mcp.ndjson"
+vg "hive-mcp: a whole session and malformed messages" 0 hive-mcp <"$A/mcp.ndjson"
 
 echo "valgrind: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

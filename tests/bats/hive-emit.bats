@@ -392,7 +392,7 @@ assert_nowhere() {
 # --- rejections: exit 2, the field and its allowed values, nothing written -------------------
 
 @test "unknown event type is refused and the message lists the known types" {
-	local known='deployment_configured, infrastructure_provisioned, pipeline_updated, monitoring_added, security_hardened, incident_detected, incident_responded, incident_resolved, metric_recorded'
+	local known='deployment_configured, infrastructure_provisioned, pipeline_updated, monitoring_added, security_hardened, incident_detected, incident_responded, incident_resolved, metric_recorded, tool_used'
 	refused 2 "hive-emit: error: event_type: \"deploy_done\" is not one of $known (add types with events.types in .hive.yml)" \
 		deploy_done --resource api --action update --platform K8s --status success
 	# configured types are among the allowed values

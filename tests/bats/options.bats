@@ -77,6 +77,10 @@ same_entries() {
 	same_entries hive-runbook "$SRC_TOP/man/hive-runbook.1"
 }
 
+@test "hive-mcp: every option of its table is in hive-mcp(1) OPTIONS, and the other way round" {
+	same_entries hive-mcp "$SRC_TOP/man/hive-mcp.1"
+}
+
 @test "hive(7) OPTIONS are exactly the options every tool shares (lib/cli.c's table)" {
 	local common man
 	common="$(comm -12 <(table_entries hive-init) <(table_entries hive-emit) |
@@ -88,7 +92,7 @@ same_entries() {
 }
 
 @test "--help-options lists the table: the common options of SPEC 2 in every tool, nothing hidden" {
-	for t in hive-init hive-emit hive-check hive-runbook; do
+	for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 		run --separate-stderr "$t" --help-options
 		assert_success
 		assert_stderr_empty
@@ -111,6 +115,9 @@ same_entries() {
 	run hive-init --help-options
 	assert_line $'\t--export\tFORMAT'
 	assert_line $'\t--install-hooks\t'
+	assert_line $'\t--install-agent-hooks\t'
+	run hive-emit --help-options
+	assert_line $'\t--from\tAGENT'
 }
 
 @test "the check finds a difference either way, and an option documented without its value" {

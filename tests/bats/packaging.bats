@@ -218,6 +218,11 @@ write_config() {
 	printf '%s\n' '{"event_type":"monitoring_added","details":{"resource":"db","action":"create","platform":"AWS","status":"success"}}' \
 		'{"event_type":"metric_recorded","details":{"configuration":{"name":"rows","value":7,"unit":""}}}' |
 		hive-emit - >/dev/null
+	# an agent's tool calls, as Claude Code's hooks hand them to hive-emit --from
+	echo '{"session_id":"s-1","hook_event_name":"PostToolUse","tool_name":"Bash","tool_input":{"command":"kubectl get pods"},"tool_use_id":"toolu_1","tool_response":{"stdout":"x"}}' |
+		hive-emit --session gh-8812-1 --from claude-code
+	echo '{"session_id":"s-1","hook_event_name":"PostToolUseFailure","tool_name":"mcp__db__query","tool_input":{"sql":"select 1","password":"hunter2"},"error":"timeout"}' |
+		hive-emit --session gh-8812-1 --from claude-code
 	run --separate-stderr hive-runbook --finish
 	assert_success
 	log="$(session_dir gh-8812-1)/EVENTS.jsonl"
@@ -370,6 +375,13 @@ write_config() {
 			invalid	.event_type = "metric_recorded" | .details = {"configuration":{"name":"","value":1,"unit":"USD"}}
 			invalid	.event_type = "metric_recorded" | .details = {"configuration":{"name":"cost","value":1}}
 			invalid	.event_type = "metric_recorded" | .details = {}
+			valid	.event_type = "tool_used" | .details = {"resource":"Bash","configuration":{"agent":"claude-code","hook":"PostToolUse","input":"ls","input_bytes":2,"input_truncated":false},"status":"success"}
+			valid	.event_type = "tool_used" | .details = {"resource":"Bash","status":"failure"}
+			invalid	.event_type = "tool_used" | .details = {"resource":"Bash"}
+			invalid	.event_type = "tool_used" | .details = {"status":"success"}
+			invalid	.event_type = "tool_used" | .details = {"resource":"Bash","configuration":{"input":1},"status":"success"}
+			invalid	.event_type = "tool_used" | .details = {"resource":"Bash","configuration":{"tool_response":"x"},"status":"success"}
+			invalid	.event_type = "tool_used" | .details = {"resource":"Bash","configuration":{"input":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},"status":"success"}
 			invalid	.event_type = "metric_recorded" | .details.action = "destroy" | .details.configuration = {"name":"c","value":1,"unit":"u"}
 			valid	.event_type = "session_started" | .details = {"worker_profile":null,"requirements":{}}
 			valid	.event_type = "session_started" | .details = {"requirements":{"docker":["Dockerfile"]},"anything":1}
@@ -541,7 +553,8 @@ hive_accepts() {
 		 "policy": {"require_clean_tree": [], "require_ci": ["deployment_configured"],
 		            "require_tags": ["team"], "require_events": ["security_hardened"],
 		            "require_rollback": false, "max_session_minutes": 999999,
-		            "require_signed": 1, "require_completed": 1, "require_infra_events": true}}
+		            "require_signed": 1, "require_completed": 1, "require_infra_events": true,
+		            "agent_require_session": ["terraform\\s+apply"]}}
 	EOF
 	cat >block.yml <<-'EOF'
 		git:
@@ -646,7 +659,7 @@ make_in_src() {
 	run make_in_src install DESTDIR="$D" PREFIX=/usr
 	assert_success
 	want=$(
-		for t in hive-init hive-emit hive-check hive-runbook; do
+		for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 			echo "usr/bin/$t"
 			echo "usr/share/bash-completion/completions/$t"
 		done
@@ -661,7 +674,7 @@ make_in_src() {
 		fail "$(printf 'installed files differ from the expected list:\n%s' "$(diff <(sort <<<"$want") <(sort <<<"$got"))")"
 	grep -q 'usr/share/man/man7/hive.7' <<<"$got"
 	# modes and contents
-	for t in hive-init hive-emit hive-check hive-runbook; do
+	for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 		[[ -x "$D/usr/bin/$t" && -f "$D/usr/bin/$t" ]]
 		cmp "$BUILD_DIR/$t" "$D/usr/bin/$t"
 	done
@@ -704,7 +717,7 @@ make_in_src() {
 	run mandoc -Tlint -W warning "$D"/usr/share/man/man1/*.1 "$D"/usr/share/man/man7/hive.7
 	assert_success
 	assert_output ''
-	for p in hive-init hive-emit hive-check hive-runbook; do
+	for p in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 		run mandoc -Tascii "$D/usr/share/man/man1/$p.1"
 		assert_success
 		# without the overstrike that makes bold
@@ -712,7 +725,7 @@ make_in_src() {
 			fail "$p.1 as rendered has no EXIT STATUS and EXAMPLES sections"
 	done
 	# the completion, as bash-completion would load it for each name
-	for t in hive-init hive-emit hive-check hive-runbook; do
+	for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 		run bash --norc --noprofile -c 'source "$1" && complete -p "$2"' _ \
 			"$D/usr/share/bash-completion/completions/$t" "$t"
 		assert_success
@@ -746,7 +759,7 @@ make_in_src() {
 		run make_in_src install DESTDIR="$D" PREFIX="$prefix"
 		assert_success
 		[ ! -e "$pwned" ] || fail "PREFIX $prefix ran shell"
-		for t in hive-init hive-emit hive-check hive-runbook; do
+		for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 			cmp "$BUILD_DIR/$t" "$D$prefix/bin/$t"
 		done
 		[ -f "$D$prefix/share/man/man1/hive-emit.1" ]
@@ -783,7 +796,7 @@ make_in_src() {
 	assert_success
 	assert_output ''
 	pages=("$SRC_TOP"/man/*.1 "$SRC_TOP"/man/*.7)
-	[[ ${#pages[@]} -eq 5 ]] || fail "expected 4 tool pages and hive.7, found ${pages[*]}"
+	[[ ${#pages[@]} -eq 6 ]] || fail "expected 5 tool pages and hive.7, found ${pages[*]}"
 	for p in "${pages[@]}"; do
 		grep -qx '\.Sh EXIT STATUS' "$p" || fail "$p has no EXIT STATUS section"
 		grep -qx '\.Sh EXAMPLES' "$p" || fail "$p has no EXAMPLES section"
@@ -818,7 +831,7 @@ synopsis_options() {
 }
 
 @test "each tool's --help lists exactly the options its man page's SYNOPSIS names" {
-	for t in hive-init hive-emit hive-check hive-runbook; do
+	for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 		page="$SRC_TOP/man/$t.1"
 		syn="$(synopsis_options "$page")"
 		help="$(help_options "$t")"
@@ -896,6 +909,15 @@ run_examples() {
 	assert_jq '.deployment.version == "1.4.2"' "$(cat "$(session_dir gh-8812-1)/STATE.json")"
 }
 
+@test "hive-mcp(1) EXAMPLES run as written" {
+	run --separate-stderr run_examples "$SRC_TOP/man/hive-mcp.1"
+	[[ $status -eq 0 ]] || fail "$stderr"
+	assert_output $'false\nfalse\nfalse'
+	assert_jq '.command == "hive-mcp"' "$(jq -c .mcpServers.hive .mcp.json)"
+	[[ -f "$(session_dir mcp-7)/METRICS.json" ]]
+	assert_jq '.event_type == "deployment_configured"' "$(event_line "$(session_dir mcp-7)/EVENTS.jsonl" 2)"
+}
+
 @test "hive-check(1) EXAMPLES run as written" {
 	run --separate-stderr run_examples "$SRC_TOP/man/hive-check.1"
 	[[ $status -eq 0 ]] || fail "$stderr"
@@ -970,9 +992,9 @@ complete_words() {
 }
 
 @test "completion: sources cleanly in plain bash and registers all four tools" {
-	run bash --norc --noprofile -c 'set -eu; source "$1"; complete -p hive-init hive-emit hive-check hive-runbook' _ "$BUILD_DIR/hive.bash"
+	run bash --norc --noprofile -c 'set -eu; source "$1"; complete -p hive-init hive-emit hive-check hive-runbook hive-mcp' _ "$BUILD_DIR/hive.bash"
 	assert_success
-	assert_output "$(printf 'complete -F _hive %s\n' hive-init hive-emit hive-check hive-runbook)"
+	assert_output "$(printf 'complete -F _hive %s\n' hive-init hive-emit hive-check hive-runbook hive-mcp)"
 	run shellcheck -s bash "$BUILD_DIR/hive.bash"
 	assert_success
 }
@@ -1013,7 +1035,7 @@ complete_words() {
 	run complete_words hive-emit ''
 	assert_output "$(printf '%s\n' deployment_configured infrastructure_provisioned pipeline_updated \
 		monitoring_added security_hardened incident_detected incident_responded incident_resolved \
-		metric_recorded -)"
+		metric_recorded tool_used -)"
 	run complete_words hive-emit --session s1 --resource api inc
 	assert_output $'incident_detected\nincident_responded\nincident_resolved'
 	run complete_words hive-emit --platform=K8s -C . met
@@ -1027,7 +1049,7 @@ complete_words() {
 		grep -qx "$t" <<<"$output" || fail "hive-emit --help names $t, the completion does not offer it"
 		n=$((n + 1))
 	done
-	[[ "$n" -eq 9 ]] || fail "hive-emit --help names $n built-in event types, expected 9"
+	[[ "$n" -eq 10 ]] || fail "hive-emit --help names $n built-in event types, expected 10"
 }
 
 @test "completion: session ids from <root>/sessions/ (--root, HIVE_ROOT, root: in .hive.yml, -C)" {
@@ -1061,7 +1083,7 @@ complete_words() {
 }
 
 @test "completion: each tool's options are exactly those its --help lists" {
-	for t in hive-init hive-emit hive-check hive-runbook; do
+	for t in hive-init hive-emit hive-check hive-runbook hive-mcp; do
 		run complete_words "$t" -
 		assert_success
 		got="$(grep -vx -- - <<<"$output" | sort)"
@@ -1109,6 +1131,19 @@ complete_words() {
 	for f in EVENTS.jsonl STATE.json METRICS.json RUNBOOK.md; do
 		[[ -s "$demo/Docs/hive-mind/sessions/demo-1/$f" ]] || fail "demo-1/$f is missing"
 	done
+	# the agent section: the policy blocked a PreToolUse, the payloads became a checked
+	# session with a runbook, hive-mcp answered a tool error as a result
+	assert_output --partial '(exit status 2: Claude Code blocks the call and shows the agent why)'
+	assert_output --partial '(the session is active: the call goes on)'
+	assert_stderr --partial 'refused: Bash call matches policy.agent_require_session'
+	agent_dir="$demo/Docs/hive-mind/sessions/claude-4b1d7c2e-9a60-4f0b-8d3e-2c5a7e91f0aa"
+	run jq -r .event_type "$agent_dir/EVENTS.jsonl"
+	assert_output $'session_started\ntool_used\ntool_used\ntool_used\nsession_completed'
+	[[ -s $agent_dir/RUNBOOK.md && -s $agent_dir/METRICS.json ]]
+	grep -q '| tool_used | Bash |' "$agent_dir/RUNBOOK.md"
+	run hive-check -C "$demo" --session claude-4b1d7c2e-9a60-4f0b-8d3e-2c5a7e91f0aa
+	assert_success
+	assert_jq '.status == "completed"' "$(cat "$demo/Docs/hive-mind/sessions/mcp-demo/STATE.json")"
 	# the secrets the demo hands hive (a token, a password in the remote URL) are on no disk
 	if grep -r -e ghp_0123456789 -e s3cr3t "$demo/Docs" "$demo.remote.git"; then
 		fail "a secret reached the disk"

@@ -14,7 +14,7 @@ trap 'rm -f "$log"' EXIT
 trap 'exit 130' INT TERM
 
 status=0
-for script in "$here"/init.sh "$here"/emit.sh "$here"/check.sh "$here"/push.sh "$here"/install.sh; do
+for script in "$here"/init.sh "$here"/emit.sh "$here"/check.sh "$here"/push.sh "$here"/install.sh "$here"/agent.sh; do
 	sh "$script" "$build" 2>&1 | tee -a "$log" || status=1
 	# tee hides the script's status: a script that failed prints no bench lines
 done

@@ -331,7 +331,8 @@ static void test_prepare_unknown_type(void **state)
 		   "event_type: \"cache_exploded\" is not one of deployment_configured, "
 		   "infrastructure_provisioned, pipeline_updated, monitoring_added, "
 		   "security_hardened, incident_detected, incident_responded, incident_resolved, "
-		   "metric_recorded, cache_flushed (add types with events.types in .hive.yml)",
+		   "metric_recorded, tool_used, cache_flushed (add types with events.types in "
+		   ".hive.yml)",
 		   0);
 	/* a configured type is known: its details are checked like the seed's */
 	prepare_is(

@@ -418,14 +418,13 @@ static void test_rule_schema(void **state)
 		  "\"configuration\":{},\"status\":\"success\"}");
 	add_event(&b, "2025-01-15T10:32:00.000Z", "made_up", OK_DETAILS);
 	check_expect(NULL, &b, state_for(&b, "active"), 0,
-		     EVENTS
-		     ":2: error: [schema] details.action: \"destroy\" is not one of "
-		     "create, update, delete\n" EVENTS
-		     ":3: error: [schema] event_type: \"made_up\" is not one of "
-		     "deployment_configured, infrastructure_provisioned, pipeline_updated, "
-		     "monitoring_added, security_hardened, incident_detected, "
-		     "incident_responded, incident_resolved, metric_recorded (add types with "
-		     "events.types in .hive.yml)\n",
+		     EVENTS ":2: error: [schema] details.action: \"destroy\" is not one of "
+			    "create, update, delete\n" EVENTS
+			    ":3: error: [schema] event_type: \"made_up\" is not one of "
+			    "deployment_configured, infrastructure_provisioned, pipeline_updated, "
+			    "monitoring_added, security_hardened, incident_detected, "
+			    "incident_responded, incident_resolved, metric_recorded, tool_used "
+			    "(add types with events.types in .hive.yml)\n",
 		     2, 0);
 }
 

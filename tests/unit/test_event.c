@@ -65,7 +65,7 @@ static const char *const INCIDENT_TYPES[] = {"incident_detected", "incident_resp
 #define BUILTIN_TYPES                                                                              \
 	"deployment_configured, infrastructure_provisioned, pipeline_updated, "                    \
 	"monitoring_added, security_hardened, incident_detected, incident_responded, "             \
-	"incident_resolved, metric_recorded"
+	"incident_resolved, metric_recorded, tool_used"
 
 static void test_event_types(void **state)
 {
