@@ -19,6 +19,7 @@
 static const char synopsis[] =
 	"usage: hive-emit [options] EVENT_TYPE [KEY=VALUE | KEY:=JSON ...]\n"
 	"       hive-emit [options] -\n"
+	"       hive-emit --join [options]\n"
 	"\n"
 	"Validate one event, redact secrets from it, and append it to the session's\n"
 	"EVENTS.jsonl (stamped with seq, timestamp, worker, git and CI context and the\n"
@@ -27,12 +28,22 @@ static const char synopsis[] =
 	"Each event is printed on stdout exactly as written.\n"
 	"\n";
 
-enum { OPT_RESOURCE = 1, OPT_ACTION, OPT_PLATFORM, OPT_STATUS, OPT_JSON, OPT_DRY_RUN };
+enum {
+	OPT_RESOURCE = 1,
+	OPT_ACTION,
+	OPT_PLATFORM,
+	OPT_STATUS,
+	OPT_JSON,
+	OPT_DRY_RUN,
+	OPT_LANE,
+	OPT_JOIN
+};
 
-/* What the options fill: the event's fields, and --dry-run. */
+/* What the options fill: the event's fields, --dry-run, --lane and --join. */
 struct emit_opts {
 	struct hive_args_fields f;
-	int dry_run;
+	int dry_run, join;
+	const char *lane; /* --lane, else HIVE_LANE, else NULL (EVENTS.jsonl) */
 };
 
 /* hive-emit's options; -C, --root, --session, --config, -q, --help and --version are
@@ -48,6 +59,12 @@ static const struct hive_opt emit_options[] = {
 	HIVE_OPT_FLAG(0, "dry-run", OPT_DRY_RUN,
 		      "validate the events (schema and policies) and print them as\n"
 		      "they would be written, without writing"),
+	HIVE_OPT_STRING(0, "lane", "NAME", OPT_LANE,
+			"write to the session's lane NAME, lanes/NAME.jsonl (env\n"
+			"HIVE_LANE): one per parallel writer, joined later"),
+	HIVE_OPT_FLAG(0, "join", OPT_JOIN,
+		      "append session_joined to EVENTS.jsonl: every lane's lines so\n"
+		      "far (no event; --finish joins too)"),
 	HIVE_OPT_OPERAND("KEY=VALUE",
 			 "details.configuration.KEY as a string (tags.team=infra nests)"),
 	HIVE_OPT_OPERAND("KEY:=JSON", "details.configuration.KEY as a JSON value (replicas:=3)"),
@@ -81,6 +98,12 @@ static int emit_option(void *tool, int key, const char *arg, struct hive_err *er
 	case OPT_DRY_RUN:
 		e->dry_run = 1;
 		return HIVE_OK;
+	case OPT_LANE:
+		e->lane = arg;
+		return HIVE_OK;
+	case OPT_JOIN:
+		e->join = 1;
+		return HIVE_OK;
 	case OPT_RESOURCE:
 		o->resource = arg;
 		return HIVE_OK;
@@ -104,19 +127,26 @@ static int emit_option(void *tool, int key, const char *arg, struct hive_err *er
  * out of the log, so exit 3 always means "nothing was added". dry_run: the events are
  * validated and printed as they would be written, and the transaction is never committed. */
 static int add_and_print(struct hive_ctx *ctx, const struct hive_args_events *b, cJSON *git,
-			 cJSON *ci, int dry_run)
+			 cJSON *ci, const struct emit_opts *eo)
 {
-	struct hive_txn_opts o = {&ctx->cfg, git, ci, NULL, 0, 0, ctx->session_from};
+	struct hive_txn_opts o = {&ctx->cfg, git, ci, NULL, 0, 0, ctx->session_from, eo->lane};
 	struct hive_txn *t = NULL;
 	const char *lines;
-	size_t i, len;
-	int rc;
+	size_t i, len, joined = 0;
+	int rc, dry_run = eo->dry_run;
 
 	if ((rc = hive_txn_begin(ctx->root, ctx->session_id, &o, &t, &ctx->err)))
 		return rc;
 	if (hive_txn_rebuilt(t))
 		hive_note(ctx->quiet, "%s/STATE.json disagreed with the log (%s): rebuilt from it",
 			  hive_txn_session(t)->dir, hive_txn_rebuilt(t));
+	if (eo->join) {
+		if ((rc = hive_txn_join(t, &joined, &ctx->err)))
+			goto out;
+		if (!joined)
+			hive_note(ctx->quiet, "session %s: no lane has lines to join",
+				  ctx->session_id);
+	}
 	for (i = 0; i < b->n; i++)
 		if ((rc = hive_txn_add(t, b->v[i].type, b->v[i].details, &ctx->err))) {
 			if (b->n > 1)
@@ -141,7 +171,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct emit_opts eo = {{0}, 0};
+	struct emit_opts eo = {{0}, 0, 0, NULL};
 	struct hive_args_fields *o = &eo.f;
 	struct hive_cli_tool tool = {synopsis, emit_options, epilogue, emit_option, &eo};
 	struct hive_ctx ctx = {0};
@@ -158,6 +188,30 @@ int main(int argc, char **argv)
 	if (ctx.want_version) {
 		printf("hive-emit %s\n", HIVE_VERSION);
 		return 0;
+	}
+	if (!eo.lane && getenv("HIVE_LANE") && *getenv("HIVE_LANE"))
+		eo.lane = getenv("HIVE_LANE");
+	if (eo.join && (first < argc || o->resource || o->action || o->platform || o->status ||
+			o->json || eo.lane)) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
+				  "--join writes session_joined to EVENTS.jsonl: no event, fields "
+				  "or --lane (HIVE_LANE)");
+		goto fail;
+	}
+	if (eo.join) {
+		if ((rc = hive_ctx_setup(&ctx)) || (rc = hive_ctx_session(&ctx, 0, &generated)) ||
+		    (rc = hive_git_context(ctx.git, hive_ctx_want_dirty(&ctx), &git, &ctx.err)))
+			goto fail;
+		ci = hive_ci_context();
+		if ((rc = hive_redactor_new(&ctx.cfg, &red, &ctx.err)))
+			goto fail;
+		if (hive_redact(red, git, 0) < 0 || hive_redact(red, ci, 0) < 0) {
+			rc = hive_err_set(&ctx.err, HIVE_EENV, "out of memory");
+			goto fail;
+		}
+		if ((rc = add_and_print(&ctx, &b, git, ci, &eo)))
+			goto fail;
+		goto done;
 	}
 	if (first >= argc) {
 		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "no event type given (see --help)");
@@ -199,7 +253,7 @@ int main(int argc, char **argv)
 		rc = hive_err_set(&ctx.err, HIVE_EENV, "out of memory");
 		goto fail;
 	}
-	if ((rc = add_and_print(&ctx, &b, git, ci, eo.dry_run)))
+	if ((rc = add_and_print(&ctx, &b, git, ci, &eo)))
 		goto fail;
 	if (redacted)
 		hive_note(ctx.quiet, "redacted %d secret value%s before writing", redacted,
