@@ -21,6 +21,7 @@
 static const char synopsis[] =
 	"usage: hive-emit [options] EVENT_TYPE [KEY=VALUE | KEY:=JSON ...]\n"
 	"       hive-emit [options] -\n"
+	"       hive-emit --join [options]\n"
 	"\n"
 	"Validate one event, redact secrets from it, and append it to the session's\n"
 	"EVENTS.jsonl (stamped with seq, timestamp, worker, git and CI context and the\n"
@@ -29,13 +30,24 @@ static const char synopsis[] =
 	"Each event is printed on stdout exactly as written.\n"
 	"\n";
 
-enum { OPT_RESOURCE = 1, OPT_ACTION, OPT_PLATFORM, OPT_STATUS, OPT_JSON, OPT_DRY_RUN, OPT_FROM };
+enum {
+	OPT_RESOURCE = 1,
+	OPT_ACTION,
+	OPT_PLATFORM,
+	OPT_STATUS,
+	OPT_JSON,
+	OPT_DRY_RUN,
+	OPT_FROM,
+	OPT_LANE,
+	OPT_JOIN
+};
 
-/* What the options fill: the event's fields, --dry-run and --from. */
+/* What the options fill: the event's fields, --dry-run, --from, --lane and --join. */
 struct emit_opts {
 	struct hive_args_fields f;
-	int dry_run;
+	int dry_run, join;
 	const char *from; /* --from AGENT: "claude-code" or "codex", else NULL */
+	const char *lane; /* --lane, else HIVE_LANE, else NULL (EVENTS.jsonl) */
 };
 
 /* hive-emit's options; -C, --root, --session, --config, -q, --help and --version are
@@ -55,6 +67,12 @@ static const struct hive_opt emit_options[] = {
 			"read one hook payload of AGENT (claude-code or codex) on\n"
 			"stdin and record it: SessionStart starts the session, a tool\n"
 			"call is a tool_used event, SessionEnd finishes it"),
+	HIVE_OPT_STRING(0, "lane", "NAME", OPT_LANE,
+			"write to the session's lane NAME, lanes/NAME.jsonl (env\n"
+			"HIVE_LANE): one per parallel writer, joined later"),
+	HIVE_OPT_FLAG(0, "join", OPT_JOIN,
+		      "append session_joined to EVENTS.jsonl: every lane's lines so\n"
+		      "far (no event; --finish joins too)"),
 	HIVE_OPT_OPERAND("KEY=VALUE",
 			 "details.configuration.KEY as a string (tags.team=infra nests)"),
 	HIVE_OPT_OPERAND("KEY:=JSON", "details.configuration.KEY as a JSON value (replicas:=3)"),
@@ -91,6 +109,12 @@ static int emit_option(void *tool, int key, const char *arg, struct hive_err *er
 	switch (key) {
 	case OPT_DRY_RUN:
 		e->dry_run = 1;
+		return HIVE_OK;
+	case OPT_LANE:
+		e->lane = arg;
+		return HIVE_OK;
+	case OPT_JOIN:
+		e->join = 1;
 		return HIVE_OK;
 	case OPT_RESOURCE:
 		o->resource = arg;
@@ -237,7 +261,7 @@ static int agent_hook_argv(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	struct emit_opts eo = {{0}, 0, NULL};
+	struct emit_opts eo = {{0}, 0, 0, NULL, NULL};
 	struct hive_args_fields *o = &eo.f;
 	struct hive_cli_tool tool = {synopsis, emit_options, epilogue, emit_option, &eo};
 	struct hive_ctx ctx = {0};
@@ -264,10 +288,11 @@ int main(int argc, char **argv)
 	}
 	if (eo.from) {
 		if (first < argc || o->resource || o->action || o->platform || o->status ||
-		    o->json || eo.dry_run) {
-			rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
-					  "--from reads its event from the hook payload on stdin: "
-					  "no EVENT_TYPE, fields, --json or --dry-run");
+		    o->json || eo.dry_run || eo.lane || eo.join) {
+			rc = hive_err_set(
+				&ctx.err, HIVE_EUSAGE,
+				"--from reads its event from the hook payload on stdin: "
+				"no EVENT_TYPE, fields, --json, --dry-run, --lane or --join");
 			/* a hook's command line is the agent's configuration: never block it */
 			hive_err_print(&ctx.err);
 			return HIVE_OK;
@@ -275,6 +300,21 @@ int main(int argc, char **argv)
 		rc = from_agent(&ctx, eo.from);
 		hive_ctx_free(&ctx);
 		return rc;
+	}
+	if (!eo.lane && getenv("HIVE_LANE") && *getenv("HIVE_LANE"))
+		eo.lane = getenv("HIVE_LANE");
+	if (eo.join && (first < argc || o->resource || o->action || o->platform || o->status ||
+			o->json || eo.lane)) {
+		rc = hive_err_set(&ctx.err, HIVE_EUSAGE,
+				  "--join writes session_joined to EVENTS.jsonl: no event, fields "
+				  "or --lane (HIVE_LANE)");
+		goto fail;
+	}
+	if (eo.join) {
+		if ((rc = hive_ctx_setup(&ctx)) || (rc = hive_ctx_session(&ctx, 0, &generated)) ||
+		    (rc = hive_op_emit_lane(&ctx, &b, eo.dry_run, NULL, 1, print_lines, NULL)))
+			goto fail;
+		goto done;
 	}
 	if (first >= argc) {
 		rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "no event type given (see --help)");
@@ -308,7 +348,7 @@ int main(int argc, char **argv)
 		}
 		details = NULL;
 	}
-	if ((rc = hive_op_emit(&ctx, &b, eo.dry_run, print_lines, NULL)))
+	if ((rc = hive_op_emit_lane(&ctx, &b, eo.dry_run, eo.lane, 0, print_lines, NULL)))
 		goto fail;
 	if (redacted)
 		hive_note(ctx.quiet, "redacted %d secret value%s before writing", redacted,

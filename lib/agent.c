@@ -529,7 +529,7 @@ out:
  * when it could not be read. Asked of the transaction, which derives the view from the log. */
 static int session_active(struct hive_ctx *ctx)
 {
-	struct hive_txn_opts o = {&ctx->cfg, NULL, NULL, NULL, 0, 0, ctx->session_from};
+	struct hive_txn_opts o = {&ctx->cfg, NULL, NULL, NULL, 0, 0, ctx->session_from, NULL};
 	struct hive_txn *t = NULL;
 	int rc = hive_txn_begin(ctx->root, ctx->session_id, &o, &t, &ctx->err);
 

@@ -122,6 +122,15 @@ struct run {
 	size_t nstarts, seg0_lines;
 	int seg_local; /* the line being checked is line seg_local of segment cur_seg */
 	size_t cur_seg;
+	/* lanes (SPEC 11): for each of in->lanes, the main log's line its lane_started names
+	 * (seq and hash; 0 when none) and whether the pass met it, and its lines the last
+	 * session_joined counted */
+	struct lane_seen {
+		int64_t main_seq;
+		char main_hash[HIVE_HASH_SIZE];
+		int met;
+		size_t joined;
+	} * lane;
 };
 
 /* Where line `line` (as counted across the segments) of the log is: its file, written into
@@ -282,6 +291,7 @@ static void secret_json_file(struct run *r, const char *file, const char *buf, s
 /* hive_policy_event's findings, each under its rule. */
 struct policy_line {
 	struct run *r;
+	const char *file; /* NULL: the main log */
 	size_t line;
 };
 
@@ -294,13 +304,13 @@ static void policy_found(void *arg, const char *rule, const char *message, const
 	for (i = R_CLEAN_TREE; i < NRULES && strcmp(rule_names[i], rule); i++)
 		;
 	if (i < NRULES) /* "policy.require_tags" is reported "(policy: require_tags)" */
-		report(p->r, HIVE_LEVEL_ERROR, i, NULL, p->line, "%s (policy: %s)", message,
+		report(p->r, HIVE_LEVEL_ERROR, i, p->file, p->line, "%s (policy: %s)", message,
 		       rule + strlen("policy."));
 }
 
-static void check_policies(struct run *r, const cJSON *ev, size_t line)
+static void check_policies(struct run *r, const cJSON *ev, const char *file, size_t line)
 {
-	struct policy_line p = {r, line};
+	struct policy_line p = {r, file, line};
 
 	hive_policy_event(r->c->cfg, ev, policy_found, &p);
 }
@@ -356,6 +366,250 @@ static void secret_files(struct run *r, const char *state_shown, const char *met
 	}
 }
 
+/* lane_started names the main log's line `seq` with its hash: the line with that seq, met in
+ * the pass, must have it. */
+static void lane_heads_seen(struct run *r, int64_t seq, const char *hash)
+{
+	size_t i;
+	char shown[4400];
+
+	for (i = 0; r->lane && i < r->in->nlanes; i++) {
+		if (r->lane[i].main_seq != seq || r->lane[i].met)
+			continue;
+		r->lane[i].met = 1;
+		if (strcmp(r->lane[i].main_hash, hash)) {
+			snprintf(shown, sizeof(shown), "%.4000s/%.200s",
+				 r->in->dir_shown ? r->in->dir_shown : ".", r->in->lanes[i].name);
+			report(r, HIVE_LEVEL_ERROR, R_CHAIN, shown, 1,
+			       "lane_started names line %lld of EVENTS.jsonl with hash %s, which "
+			       "is not that line's (%s): the lane forked from another log",
+			       (long long)seq, r->lane[i].main_hash, hash);
+		}
+	}
+}
+
+/* The lane log lanes/<name>.jsonl among in->lanes, or -1. */
+static long lane_index(const struct hive_check_input *in, const char *name)
+{
+	char want[200];
+	size_t i;
+
+	snprintf(want, sizeof(want), "lanes/%s.jsonl", name);
+	for (i = 0; i < in->nlanes; i++)
+		if (!strcmp(in->lanes[i].name, want))
+			return (long)i;
+	return -1;
+}
+
+/* Line n of buf[0..len) (1-based, whole): its hash into hash; 0 when there is no such line. */
+static int nth_line_hash(const char *buf, size_t len, size_t n, char hash[HIVE_HASH_SIZE])
+{
+	const char *p = buf, *end = buf + len, *nl;
+	size_t i;
+
+	for (i = 1; p && p < end; i++, p = nl + 1) {
+		if (!(nl = memchr(p, '\n', (size_t)(end - p))))
+			return 0;
+		if (i == n) {
+			hive_sha256(p, (size_t)(nl - p), hash);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* chain: a session_joined at line no of the main log names each lane's line count and last
+ * hash; the lane must have that line with that hash, and a join never goes back. */
+static void check_join(struct run *r, const cJSON *ev, size_t no)
+{
+	const cJSON *lanes = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(ev, "details"), "lanes");
+	const cJSON *item, *n;
+	const char *want;
+	char hash[HIVE_HASH_SIZE];
+	long i;
+	size_t lines;
+
+	cJSON_ArrayForEach(item, lanes)
+	{
+		n = cJSON_GetObjectItemCaseSensitive(item, "lines");
+		want = hive_json_str(item, "hash");
+		if (!cJSON_IsNumber(n) || !want || n->valuedouble < 1 || n->valuedouble > 1e15)
+			continue; /* the schema reports it */
+		lines = (size_t)n->valuedouble;
+		if ((i = lane_index(r->in, item->string)) < 0) {
+			report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no,
+			       "session_joined names lane %s, which the session does not have "
+			       "(lanes/%s.jsonl)",
+			       item->string, item->string);
+			continue;
+		}
+		if (!nth_line_hash(r->in->lanes[i].buf, r->in->lanes[i].len, lines, hash))
+			report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no,
+			       "session_joined counts %zu lines of lane %s, which has fewer: lines "
+			       "were removed from it",
+			       lines, item->string);
+		else if (strcmp(hash, want))
+			report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no,
+			       "session_joined names %s as the hash of line %zu of lane %s, which "
+			       "is %s: the lane was edited",
+			       want, lines, item->string, hash);
+		if (r->lane && lines < r->lane[i].joined)
+			report(r, HIVE_LEVEL_ERROR, R_CHAIN, NULL, no,
+			       "session_joined counts %zu lines of lane %s, fewer than the join "
+			       "before (%zu)",
+			       lines, item->string, r->lane[i].joined);
+		if (r->lane)
+			r->lane[i].joined = lines;
+	}
+}
+
+/* Before the pass: each lane's line 1, lane_started, read for the main log's line it names. */
+static int lanes_prepare(struct run *r)
+{
+	const struct hive_check_input *in = r->in;
+	const char *nl, *hash;
+	const cJSON *main, *seq;
+	cJSON *ev;
+	size_t i;
+
+	if (!in->nlanes)
+		return 0;
+	if (!(r->lane = calloc(in->nlanes, sizeof(*r->lane))))
+		return -1;
+	for (i = 0; i < in->nlanes; i++) {
+		if (!in->lanes[i].buf || !(nl = memchr(in->lanes[i].buf, '\n', in->lanes[i].len)))
+			continue;
+		ev = hive_json_parse(in->lanes[i].buf, (size_t)(nl - in->lanes[i].buf));
+		main = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(ev, "details"), "main");
+		seq = cJSON_GetObjectItemCaseSensitive(main, "seq");
+		hash = hive_json_str(main, "hash");
+		if (cJSON_IsNumber(seq) && hive_seq_ok(seq->valuedouble) && hash &&
+		    strlen(hash) < HIVE_HASH_SIZE) {
+			r->lane[i].main_seq = (int64_t)seq->valuedouble;
+			snprintf(r->lane[i].main_hash, HIVE_HASH_SIZE, "%s", hash);
+		}
+		cJSON_Delete(ev);
+	}
+	return 0;
+}
+
+/* After the pass: every lane's own log (json, schema, its chain, line 1 lane_started, its
+ * name and session), the main line its lane_started names, and, in a completed session, no
+ * line left unjoined. */
+static void lanes_check(struct run *r)
+{
+	const struct hive_check_input *in = r->in;
+	const char *p, *end, *nl, *type, *lane, *sid;
+	char shown[4400], name[200], hash[HIVE_HASH_SIZE], prev[HIVE_HASH_SIZE], q[160];
+	const cJSON *seq, *pv;
+	struct hive_err e = {0};
+	cJSON *ev;
+	size_t i, line, n;
+	int64_t next;
+
+	for (i = 0; i < in->nlanes; i++) {
+		snprintf(shown, sizeof(shown), "%.4000s/%.200s",
+			 in->dir_shown ? in->dir_shown : ".", in->lanes[i].name);
+		n = strlen(in->lanes[i].name);
+		snprintf(name, sizeof(name), "%.*s", n > 12 ? (int)(n - 12) : 0,
+			 in->lanes[i].name + 6); /* "lanes/NAME.jsonl" */
+		if (hive_id_check("lane", name, strlen(name), NULL) || !strcmp(name, "main")) {
+			report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, shown, 0,
+			       "not a lane's log: a lane's name follows the session id rule and is "
+			       "not main");
+			continue;
+		}
+		p = in->lanes[i].buf;
+		end = p ? p + in->lanes[i].len : p;
+		prev[0] = '\0';
+		next = 1;
+		for (line = 1; p && p < end; line++, p = nl ? nl + 1 : end) {
+			nl = memchr(p, '\n', (size_t)(end - p));
+			if (!nl) {
+				report(r, HIVE_LEVEL_ERROR, R_JSON, shown, line,
+				       "the file does not end with a newline: the last line is cut "
+				       "off");
+				break;
+			}
+			hive_sha256(p, (size_t)(nl - p), hash);
+			ev = hive_json_parse_in_why(&r->arena, p, (size_t)(nl - p), &e);
+			if (!ev || !cJSON_IsObject(ev)) {
+				report(r, HIVE_LEVEL_ERROR, R_JSON, shown, line, "%s%s",
+				       ev ? "not a JSON object" : "not valid JSON: ",
+				       ev ? "" : e.msg);
+				memcpy(prev, hash, sizeof(prev));
+				next++;
+				hive_arena_reset(&r->arena);
+				continue;
+			}
+			if (hive_event_validate(ev, r->c->cfg, &e))
+				report(r, HIVE_LEVEL_ERROR, R_SCHEMA, shown, line, "%s", e.msg);
+			seq = cJSON_GetObjectItemCaseSensitive(ev, "seq");
+			if (cJSON_IsNumber(seq) && hive_seq_ok(seq->valuedouble)) {
+				if ((int64_t)seq->valuedouble != next)
+					report(r, HIVE_LEVEL_ERROR, R_CHAIN, shown, line,
+					       "seq is %lld, expected %lld (a line was removed, "
+					       "inserted, duplicated or moved)",
+					       (long long)seq->valuedouble, (long long)next);
+				next = (int64_t)seq->valuedouble + 1;
+			} else {
+				next++;
+			}
+			pv = cJSON_GetObjectItemCaseSensitive(ev, "prev");
+			if (line == 1 ? !cJSON_IsNull(pv)
+				      : !(cJSON_IsString(pv) && !strcmp(pv->valuestring, prev)))
+				report(r, HIVE_LEVEL_ERROR, R_CHAIN, shown, line,
+				       line == 1 ? "line 1 must have prev null"
+						 : "prev does not match the SHA-256 of the line "
+						   "before: "
+						   "that line was edited, or lines were removed, "
+						   "inserted or reordered");
+			memcpy(prev, hash, sizeof(prev));
+			type = hive_json_str(ev, "event_type");
+			lane = hive_json_str(ev, "lane");
+			sid = hive_json_str(ev, "session_id");
+			if (line == 1 && (!type || strcmp(type, "lane_started")))
+				report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, shown, line,
+				       "line 1 of a lane must be lane_started, found %s",
+				       type ? hive_quote(q, sizeof(q), type) : "no event_type");
+			else if (line > 1 && type && hive_event_type_is_internal(type))
+				report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, shown, line,
+				       "%s in a lane (only EVENTS.jsonl starts, joins and "
+				       "completes "
+				       "the session)",
+				       type);
+			if (!lane || strcmp(lane, name))
+				report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, shown, line,
+				       "lane %s does not match the file's lane %s",
+				       lane ? hive_quote(q, sizeof(q), lane) : "(missing)", name);
+			if (in->session && sid && strcmp(sid, in->session))
+				report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, shown, line,
+				       "session_id %s does not match the session folder %s",
+				       hive_quote(q, sizeof(q), sid), in->session);
+			if (type)
+				check_policies(r, ev, shown, line);
+			hive_arena_reset(&r->arena);
+		}
+		if (r->lane && r->lane[i].main_seq && !r->lane[i].met &&
+		    (size_t)r->lane[i].main_seq >
+			    in->seed_lines) /* a published line: checked then */
+			report(r, HIVE_LEVEL_ERROR, R_CHAIN, shown, 1,
+			       "lane_started names line %lld of EVENTS.jsonl, which the log does "
+			       "not have",
+			       (long long)r->lane[i].main_seq);
+		if (r->lane && r->completed_line && line - 1 > r->lane[i].joined)
+			report(r, HIVE_LEVEL_ERROR, R_PROTOCOL, shown, r->lane[i].joined + 1,
+			       "%zu line%s of the lane %s not joined before session_completed "
+			       "(line %zu of EVENTS.jsonl)",
+			       line - 1 - r->lane[i].joined,
+			       line - 1 - r->lane[i].joined == 1 ? "" : "s",
+			       line - 1 - r->lane[i].joined == 1 ? "was" : "were",
+			       r->completed_line);
+	}
+}
+
 /* Every rule that looks at one line. */
 static void check_line(struct run *r, const char *text, size_t len, enum hive_line_kind kind,
 		       size_t no)
@@ -385,6 +639,7 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 		       "the file does not end with a newline: the last line is cut off "
 		       "(hive-check --repair moves it aside)");
 	hive_sha256(text, len, hash);
+	lane_heads_seen(r, r->next_seq, hash);
 	if (r->cp.n && r->cur_seg == 0 && (size_t)r->seg_local == r->cp.logs[0].lines &&
 	    kind == HIVE_LINE_OK)
 		memcpy(r->cp_hash, hash, sizeof(hash));
@@ -482,7 +737,9 @@ static void check_line(struct run *r, const char *text, size_t len, enum hive_li
 	if (type) {
 		if (!hive_strv_has(&r->types, type))
 			hive_strv_push(&r->types, type);
-		check_policies(r, ev, no);
+		check_policies(r, ev, NULL, no);
+		if (!strcmp(type, "session_joined"))
+			check_join(r, ev, no);
 		if (r->c->recorded && hive_event_type_is_change(type))
 			note_recorded(r->c->recorded, ev);
 	}
@@ -708,7 +965,7 @@ static int read_optional(int dirfd, const char *name, char **buf, size_t *len, s
 /* Every lanes/NAME.jsonl of the folder at dirfd into owned->lanes, in name order (none
  * when there is no lanes folder). HIVE_EENV when one cannot be read; what was read stays in
  * owned for hive_check_owned_free. */
-static int read_lanes(int dirfd, struct hive_check_owned *owned, struct hive_err *err)
+int hive_check_read_lanes(int dirfd, struct hive_check_owned *owned, struct hive_err *err)
 {
 	struct hive_strv names = {0};
 	struct hive_check_file *f;
@@ -815,7 +1072,7 @@ int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
 	if ((rc = read_optional(s->dirfd, "METRICS.json", &owned->metrics, &in->metrics_len,
 				err)) ||
 	    (rc = read_optional(s->dirfd, "RUNBOOK.md", &owned->runbook, &in->runbook_len, err)) ||
-	    (rc = read_lanes(s->dirfd, owned, err))) {
+	    (rc = hive_check_read_lanes(s->dirfd, owned, err))) {
 		hive_check_owned_free(owned);
 		return rc;
 	}
@@ -969,6 +1226,10 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 		       "%s is a segment after a gap in the numbering: the segments before it are "
 		       "missing",
 		       in->stray_segment);
+	if (lanes_prepare(&r) < 0) {
+		rc = hive_err_set(err, HIVE_EENV, "out of memory");
+		goto out;
+	}
 	if (in->seed_lines) {
 		r.lines = in->seed_lines;
 		r.last_seq = in->seed_seq;
@@ -1009,6 +1270,7 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 		report(&r, HIVE_LEVEL_ERROR, R_PROTOCOL, NULL, 0,
 		       "the log is empty: line 1 must be session_started");
 	empty_segments(&r);
+	lanes_check(&r);
 	if (in->session) {
 		check_state(&r, state_shown);
 		check_signature(&r, cp_shown, sig_shown);
@@ -1042,6 +1304,7 @@ int hive_check_session(const struct hive_checker *c, const struct hive_check_inp
 					  "%zu more %s findings not shown",
 					  r.count[i] - CAP_PER_RULE, rule_names[i]);
 out:
+	free(r.lane);
 	free(r.starts);
 	hive_lines_free(lines);
 	hive_arena_release(&r.arena);

@@ -101,6 +101,10 @@ int hive_check_input_from_session(struct hive_session *s, const char *dir_shown,
 				  const char *events_shown, struct hive_check_input *in,
 				  struct hive_check_owned *owned, struct hive_err *err);
 void hive_check_owned_free(struct hive_check_owned *owned);
+/* Every lanes/NAME.jsonl of the folder at dirfd into owned->lanes, in name order (none when
+ * there is no lanes folder; a link is not followed). HIVE_EENV when one cannot be read; what
+ * was read stays in owned for hive_check_owned_free. */
+int hive_check_read_lanes(int dirfd, struct hive_check_owned *owned, struct hive_err *err);
 
 /* The names of the rules hive-check applies with cfg (policy.<name> for configured ones),
  * for junit's testcases. Fills names (at least HIVE_CHECK_RULES_MAX slots); returns the

@@ -38,6 +38,7 @@ static enum type_class classify(const char *type, const struct hive_config *cfg)
 	switch (type[0]) { /* built-in types start with one of these */
 	case 'd':
 	case 'i':
+	case 'l':
 	case 'p':
 	case 'm':
 	case 's':
@@ -77,7 +78,66 @@ int hive_event_type_is_change(const char *type)
 
 int hive_event_type_is_internal(const char *type)
 {
-	return type && (!strcmp(type, "session_started") || !strcmp(type, "session_completed"));
+	return type && (!strcmp(type, "session_started") || !strcmp(type, "session_completed") ||
+			!strcmp(type, "lane_started") || !strcmp(type, "session_joined"));
+}
+
+/* "sha256:<64 lowercase hex>" */
+static int is_hash(const cJSON *v)
+{
+	size_t i;
+
+	if (!cJSON_IsString(v) || strncmp(v->valuestring, "sha256:", 7) ||
+	    strlen(v->valuestring) != 71)
+		return 0;
+	for (i = 7; i < 71; i++)
+		if (!strchr("0123456789abcdef", v->valuestring[i]))
+			return 0;
+	return 1;
+}
+
+/* A whole number from lo, as JSON gives it. */
+static int is_count(const cJSON *v, double lo)
+{
+	return cJSON_IsNumber(v) && v->valuedouble >= lo && v->valuedouble <= 9007199254740991.0 &&
+	       v->valuedouble == (double)(int64_t)v->valuedouble;
+}
+
+/* lane_started: details.main {seq, hash}, the head of the main log the lane started from.
+ * session_joined: details.lanes {NAME: {lines, hash}}, each lane's line count and last hash. */
+static int check_lane_details(const char *type, const cJSON *details, struct hive_err *err)
+{
+	const cJSON *main, *lanes, *item;
+
+	if (!strcmp(type, "lane_started")) {
+		main = cJSON_GetObjectItemCaseSensitive(details, "main");
+		if (!cJSON_IsObject(main) ||
+		    !is_count(cJSON_GetObjectItemCaseSensitive(main, "seq"), 1) ||
+		    !is_hash(cJSON_GetObjectItemCaseSensitive(main, "hash")))
+			return hive_err_set(
+				err, HIVE_EUSAGE,
+				"details.main: expected {\"seq\": N, \"hash\": "
+				"\"sha256:<64 hex>\"}, the head of EVENTS.jsonl the lane "
+				"started from");
+		return HIVE_OK;
+	}
+	lanes = cJSON_GetObjectItemCaseSensitive(details, "lanes");
+	if (!cJSON_IsObject(lanes) || !lanes->child)
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "details.lanes: expected an object naming at least one lane");
+	cJSON_ArrayForEach(item, lanes)
+	{
+		if (hive_id_check("lane", item->string, strlen(item->string), err))
+			return HIVE_EUSAGE;
+		if (!cJSON_IsObject(item) ||
+		    !is_count(cJSON_GetObjectItemCaseSensitive(item, "lines"), 1) ||
+		    !is_hash(cJSON_GetObjectItemCaseSensitive(item, "hash")))
+			return hive_err_set(err, HIVE_EUSAGE,
+					    "details.lanes.%s: expected {\"lines\": N, \"hash\": "
+					    "\"sha256:<64 hex>\"}",
+					    item->string);
+	}
+	return HIVE_OK;
 }
 
 /* "a, b, c" (and the configured extras) for messages. */
@@ -406,6 +466,8 @@ int hive_event_validate_details(const char *type, const cJSON *details,
 	if (cls == T_INTERNAL) {
 		if (!strcmp(type, "session_completed"))
 			return check_enum(details, "details", "status", statuses, NULL, 1, err);
+		if (!strcmp(type, "lane_started") || !strcmp(type, "session_joined"))
+			return check_lane_details(type, details, err);
 		item = cJSON_GetObjectItemCaseSensitive(details, "requirements");
 		if (!cJSON_IsObject(item))
 			return hive_err_set(err, HIVE_EUSAGE,
@@ -568,8 +630,9 @@ int hive_seq_ok(double v)
 int hive_event_validate(const cJSON *event, const struct hive_config *cfg, struct hive_err *err)
 {
 	static const char *keys[] = {"seq",	"timestamp", "event_type", "worker", "session_id",
-				     "details", "git",	     "ci",	   "prev"};
-	const cJSON *item, *seq, *ts, *type, *worker, *sid, *prev, *at[9];
+				     "details", "git",	     "ci",	   "prev",   "lane"};
+	const size_t required = N(keys) - 1; /* lane: only in a lane's log */
+	const cJSON *item, *seq, *ts, *type, *worker, *sid, *prev, *lane, *at[10] = {0};
 	int64_t ms;
 	char q[200];
 	size_t i;
@@ -583,7 +646,7 @@ int hive_event_validate(const cJSON *event, const struct hive_config *cfg, struc
 	for (i = 0, item = event->child; i < N(keys) && item && !strcmp(item->string, keys[i]);
 	     i++, item = item->next)
 		at[i] = item;
-	if (i < N(keys) || item) {
+	if (i < required || item) {
 		cJSON_ArrayForEach(item, event)
 		{
 			for (i = 0; i < N(keys) && strcmp(item->string, keys[i]); i++)
@@ -593,9 +656,20 @@ int hive_event_validate(const cJSON *event, const struct hive_config *cfg, struc
 						    hive_quote(q, sizeof(q), item->string));
 		}
 		for (i = 0; i < N(keys); i++)
-			if (!(at[i] = cJSON_GetObjectItemCaseSensitive(event, keys[i])))
+			if (!(at[i] = cJSON_GetObjectItemCaseSensitive(event, keys[i])) &&
+			    i < required)
 				return hive_err_set(err, HIVE_EUSAGE, "%s: missing", keys[i]);
 	}
+	lane = at[9];
+	if (lane && (!cJSON_IsString(lane) ||
+		     hive_id_check("lane", lane->valuestring, strlen(lane->valuestring), err) ||
+		     !strcmp(lane->valuestring, "main")))
+		return cJSON_IsString(lane) && strcmp(lane->valuestring, "main")
+			       ? HIVE_EUSAGE
+			       : hive_err_set(
+					 err, HIVE_EUSAGE,
+					 "lane: expected a lane's name (not main: EVENTS.jsonl "
+					 "is the lane main and its lines name none)");
 	seq = at[0];
 	/* bounded before the cast: converting an out-of-range double is undefined */
 	if (!cJSON_IsNumber(seq) || !hive_seq_ok(seq->valuedouble))

@@ -149,6 +149,7 @@ static int gate_verdict(const struct hive_finish_opts *o, struct hive_session *s
 {
 	struct hive_checker checker = {o->cfg, NULL, NULL, NULL};
 	struct hive_check_input in = {0};
+	struct hive_check_owned lanes = {0};
 	struct hive_findings *f = NULL;
 	struct hive_buf log = {0};
 	char *statebuf = NULL, *json = NULL, events[4300], *line, *save = NULL, name[32];
@@ -195,6 +196,10 @@ static int gate_verdict(const struct hive_finish_opts *o, struct hive_session *s
 	in.state_buf = statebuf;
 	in.state_len = strlen(statebuf);
 	in.metrics_present = 1; /* --finish writes it */
+	if ((rc = hive_check_read_lanes(s->dirfd, &lanes, err)))
+		goto out;
+	in.lanes = lanes.lanes;
+	in.nlanes = lanes.nlanes;
 	if ((rc = hive_redactor_new(o->cfg, &checker.red, err)) ||
 	    (rc = hive_findings_new("json", sink, 0, &f, err)))
 		goto out;
@@ -227,6 +232,7 @@ out:
 	hive_redactor_free(checker.red);
 	hive_buf_free(&log);
 	cJSON_free(statebuf);
+	hive_check_owned_free(&lanes);
 	for (i = 0; segs && i < n; i++)
 		free(segs[i]);
 	free(segs);
@@ -271,11 +277,14 @@ static int complete(const struct hive_finish_opts *o, struct hive_txn *t, const 
 	size_t len, errors = 0;
 	int rc;
 
+	size_t joined;
+
 	*verdict = NULL;
+	/* every lane joined first (SPEC 11): the completion covers all of them */
 	if (!details ||
 	    !cJSON_AddStringToObject(details, "status", failure ? "failure" : "success"))
 		rc = hive_err_set(err, HIVE_EENV, "out of memory");
-	else
+	else if (!(rc = hive_txn_join(t, &joined, err)))
 		rc = hive_txn_add(t, "session_completed", details, err);
 	cJSON_Delete(details);
 	if (rc)
@@ -298,7 +307,7 @@ static int complete(const struct hive_finish_opts *o, struct hive_txn *t, const 
 int hive_finish(const char *root, const char *id, const struct hive_finish_opts *o,
 		const char **was, struct hive_err *err)
 {
-	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL};
+	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL, NULL};
 	struct hive_session *s = NULL;
 	struct hive_txn *t = NULL;
 	struct reports rep = {o->repo, NULL, NULL, 0, 0, {0, 0, ""}};
@@ -353,7 +362,7 @@ out:
 int hive_finish_preview(const char *root, const char *id, const struct hive_finish_opts *o,
 			struct hive_facts **facts, struct hive_err *err)
 {
-	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL};
+	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL, NULL};
 	struct hive_session *s = NULL;
 	struct hive_txn *t = NULL;
 	cJSON *verdict = NULL;
@@ -386,7 +395,7 @@ out:
 int hive_finish_checkpoint(const char *root, const char *id, const struct hive_finish_opts *o,
 			   struct hive_err *err)
 {
-	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL};
+	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL, NULL};
 	struct hive_checkpoint_undo u = {0};
 	struct hive_session *s = NULL;
 	struct hive_txn *t = NULL;
@@ -416,7 +425,7 @@ out:
 int hive_finish_sign(const char *root, const char *id, const struct hive_finish_opts *o,
 		     int *already, struct hive_err *err)
 {
-	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL};
+	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, NULL, 0, 1, NULL, NULL};
 	struct hive_txn *t = NULL;
 	int rc;
 

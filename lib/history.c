@@ -4,6 +4,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,30 +105,18 @@ static int read_now(git_repository *repo, const git_tree *now_dir, int now_dirfd
 	return HIVE_OK;
 }
 
-int hive_history_session(git_repository *repo, const git_tree *pub_dir, const git_tree *now_dir,
-			 int now_dirfd, const char *shown_dir, const char *label,
-			 struct hive_findings *f, struct hive_err *err)
+/* The published folder pub_dir against now (now_dir, or the folder open as now_dirfd), file by
+ * file; lanes/ (SPEC 11) the same, one level down. A published lanes/ that is gone leaves every
+ * lane of it "gone". */
+static int history_dir(git_repository *repo, const git_tree *pub_dir, const git_tree *now_dir,
+		       int now_dirfd, const char *shown_dir, const char *label, int sealed, int top,
+		       struct hive_findings *f, struct hive_err *err)
 {
 	const git_tree_entry *e;
-	git_blob *events = NULL;
 	size_t i, n = git_tree_entrycount(pub_dir);
-	long seg, last = -1;
-	int sealed = 0, rc = HIVE_OK;
-	char shown[4400], name_last[32];
+	int rc = HIVE_OK;
+	char shown[4400];
 
-	/* sealed: the published log (its last segment) ends in session_completed */
-	for (i = 0; i < n; i++)
-		if ((seg = hive_log_segment_index(
-			     git_tree_entry_name(git_tree_entry_byindex(pub_dir, i)))) > last)
-			last = seg;
-	if (last >= 0 &&
-	    (e = git_tree_entry_byname(pub_dir, hive_log_segment_name((size_t)last, name_last))) &&
-	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
-	    git_blob_lookup(&events, repo, git_tree_entry_id(e)) == 0) {
-		sealed = is_sealed(git_blob_rawcontent(events), (size_t)git_blob_rawsize(events));
-		git_blob_free(events);
-	}
-	git_error_clear();
 	for (i = 0; !rc && i < n; i++) {
 		const char *name, *why;
 		git_blob *pub = NULL;
@@ -139,16 +128,57 @@ int hive_history_session(git_repository *repo, const git_tree *pub_dir, const gi
 
 		e = git_tree_entry_byindex(pub_dir, i);
 		name = git_tree_entry_name(e);
+		snprintf(shown, sizeof(shown), "%.4200s/%.150s", shown_dir, name);
+		if (top && !strcmp(name, "lanes") && git_tree_entry_type(e) == GIT_OBJECT_TREE) {
+			git_tree *psub = NULL, *nsub = NULL;
+			const git_tree_entry *ne =
+				now_dir ? git_tree_entry_byname(now_dir, name) : NULL;
+			int fd = -1;
+			if (ne && git_oid_equal(git_tree_entry_id(ne), git_tree_entry_id(e)))
+				continue; /* every lane kept: read nothing */
+			if (git_tree_lookup(&psub, repo, git_tree_entry_id(e)) < 0) {
+				rc = hive_err_set(err, HIVE_EENV, "git: %s: %s", shown,
+						  git_error_last() ? git_error_last()->message
+								   : "?");
+				break;
+			}
+			if (ne && git_tree_entry_type(ne) == GIT_OBJECT_TREE)
+				git_tree_lookup(&nsub, repo, git_tree_entry_id(ne));
+			if (!now_dir)
+				fd = openat(now_dirfd, "lanes",
+					    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (now_dir ? !nsub : fd < 0) { /* the lanes folder is gone */
+				size_t j;
+				char lane[4600];
+				for (j = 0; j < git_tree_entrycount(psub); j++) {
+					snprintf(lane, sizeof(lane), "%.4400s/%.150s", shown,
+						 git_tree_entry_name(
+							 git_tree_entry_byindex(psub, j)));
+					hive_findings_add(f, HIVE_LEVEL_ERROR, HIVE_HISTORY_RULE,
+							  lane, 0,
+							  "published in %s and gone: a published "
+							  "record only grows",
+							  label);
+				}
+			} else {
+				rc = history_dir(repo, psub, nsub, fd, shown, label, sealed, 0, f,
+						 err);
+			}
+			if (fd >= 0)
+				close(fd);
+			git_tree_free(nsub);
+			git_tree_free(psub);
+			continue;
+		}
 		is_log = is_log_name(name);
-		kept_whole = sealed &&
+		kept_whole = sealed && top &&
 			     (hive_log_segment_index(name) >= 0 || !strcmp(name, "METRICS.json") ||
 			      !strcmp(name, "RUNBOOK.md") || !strcmp(name, "CHECKPOINT"));
 		/* a sealed session's signatures only grow: cosignatures are appended (SPEC 10) */
-		if (sealed && !strcmp(name, "CHECKPOINT.sig"))
+		if (sealed && top && !strcmp(name, "CHECKPOINT.sig"))
 			is_log = 1;
 		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || (!is_log && !kept_whole))
 			continue; /* STATE.json and the like are derived: they may change */
-		snprintf(shown, sizeof(shown), "%.4200s/%.150s", shown_dir, name);
 		if (now_dir) {
 			const git_tree_entry *ne = git_tree_entry_byname(now_dir, name);
 			if (ne && git_oid_equal(git_tree_entry_id(ne), git_tree_entry_id(e)))
@@ -182,6 +212,33 @@ int hive_history_session(git_repository *repo, const git_tree *pub_dir, const gi
 	}
 	git_error_clear();
 	return rc;
+}
+
+int hive_history_session(git_repository *repo, const git_tree *pub_dir, const git_tree *now_dir,
+			 int now_dirfd, const char *shown_dir, const char *label,
+			 struct hive_findings *f, struct hive_err *err)
+{
+	const git_tree_entry *e;
+	git_blob *events = NULL;
+	size_t i, n = git_tree_entrycount(pub_dir);
+	long seg, last = -1;
+	int sealed = 0;
+	char name_last[32];
+
+	/* sealed: the published log (its last segment) ends in session_completed */
+	for (i = 0; i < n; i++)
+		if ((seg = hive_log_segment_index(
+			     git_tree_entry_name(git_tree_entry_byindex(pub_dir, i)))) > last)
+			last = seg;
+	if (last >= 0 &&
+	    (e = git_tree_entry_byname(pub_dir, hive_log_segment_name((size_t)last, name_last))) &&
+	    git_tree_entry_type(e) == GIT_OBJECT_BLOB &&
+	    git_blob_lookup(&events, repo, git_tree_entry_id(e)) == 0) {
+		sealed = is_sealed(git_blob_rawcontent(events), (size_t)git_blob_rawsize(events));
+		git_blob_free(events);
+	}
+	git_error_clear();
+	return history_dir(repo, pub_dir, now_dir, now_dirfd, shown_dir, label, sealed, 1, f, err);
 }
 
 void hive_history_gone(struct hive_findings *f, const char *shown_dir, const char *label)

@@ -253,9 +253,10 @@ void hive_session_unlock(struct hive_session *s)
 	}
 }
 
-int hive_log_tail(struct hive_session *s, struct hive_tail *t, struct hive_err *err)
+int hive_log_tail_fd(int fd, const char *dir, const char *name, struct hive_tail *t,
+		     struct hive_err *err)
 {
-	char *buf = NULL, last, an[32];
+	char *buf = NULL, last;
 	struct stat st;
 	off_t start, end;
 	size_t cap = 0, n;
@@ -266,18 +267,18 @@ int hive_log_tail(struct hive_session *s, struct hive_tail *t, struct hive_err *
 
 	memset(t, 0, sizeof(*t));
 	t->status = "active";
-	if (fstat(s->eventsfd, &st) < 0)
-		return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", s->dir, active_name(s, an));
+	if (fstat(fd, &st) < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", dir, name);
 	t->size = st.st_size;
 	if (st.st_size == 0)
 		return HIVE_OK;
-	if (pread(s->eventsfd, &last, 1, st.st_size - 1) != 1)
-		return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", s->dir, active_name(s, an));
+	if (pread(fd, &last, 1, st.st_size - 1) != 1)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", dir, name);
 	if (last != '\n')
 		return hive_err_set(err, HIVE_EENV,
 				    "%s/%s: the last line is cut off (no newline): run "
 				    "hive-check --repair",
-				    s->dir, active_name(s, an));
+				    dir, name);
 	/* Read backwards in growing windows until the previous newline is in view. */
 	end = st.st_size - 1; /* the last line's newline */
 	for (cap = 4096;; cap *= 4) {
@@ -288,8 +289,8 @@ int hive_log_tail(struct hive_session *s, struct hive_tail *t, struct hive_err *
 		if (!(buf = malloc((size_t)(end - start) + 1)))
 			return hive_err_set(err, HIVE_EENV, "out of memory");
 		n = (size_t)(end - start);
-		if (pread(s->eventsfd, buf, n, start) != (ssize_t)n) {
-			hive_err_sys(err, HIVE_EENV, errno, "%s/%s", s->dir, active_name(s, an));
+		if (pread(fd, buf, n, start) != (ssize_t)n) {
+			hive_err_sys(err, HIVE_EENV, errno, "%s/%s", dir, name);
 			goto out;
 		}
 		buf[n] = '\0';
@@ -297,8 +298,8 @@ int hive_log_tail(struct hive_session *s, struct hive_tail *t, struct hive_err *
 		if (nl || start == 0)
 			break;
 		if (cap >= HIVE_LINE_MAX + 2) {
-			hive_err_set(err, HIVE_EENV, "%s/%s: the last line is over %d bytes",
-				     s->dir, active_name(s, an), HIVE_LINE_MAX);
+			hive_err_set(err, HIVE_EENV, "%s/%s: the last line is over %d bytes", dir,
+				     name, HIVE_LINE_MAX);
 			goto out;
 		}
 	}
@@ -311,7 +312,7 @@ int hive_log_tail(struct hive_session *s, struct hive_tail *t, struct hive_err *
 		hive_err_set(err, HIVE_EENV,
 			     "%s/%s: the last line is not an event with a seq: run "
 			     "hive-check",
-			     s->dir, active_name(s, an));
+			     dir, name);
 		goto out;
 	}
 	t->last_seq = (int64_t)seq->valuedouble;
@@ -325,6 +326,13 @@ out:
 	cJSON_Delete(obj);
 	free(buf);
 	return rc;
+}
+
+int hive_log_tail(struct hive_session *s, struct hive_tail *t, struct hive_err *err)
+{
+	char an[32];
+
+	return hive_log_tail_fd(s->eventsfd, s->dir, active_name(s, an), t, err);
 }
 
 /* buf as the first lines of a new segment, made the active one (under the caller's lock). */

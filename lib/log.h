@@ -73,6 +73,9 @@ void hive_session_unlock(struct hive_session *s);
 /* HIVE_LOCK_TIMEOUT, or 10 seconds. */
 double hive_lock_timeout(void);
 
+/* hive_log_tail for any log open as fd (a lane), named dir/name in messages. */
+int hive_log_tail_fd(int fd, const char *dir, const char *name, struct hive_tail *t,
+		     struct hive_err *err);
 /* Read the last line of EVENTS.jsonl. A log whose last line has no newline is HIVE_EENV
  * ("cut off: run hive-check --repair"); one whose last line is not an event, HIVE_EENV.
  * Nothing is changed. */

@@ -101,11 +101,20 @@ int hive_op_emit(struct hive_ctx *ctx, const struct hive_args_events *b, int dry
 		 int (*deliver)(const char *lines, size_t len, void *arg, struct hive_err *err),
 		 void *arg)
 {
-	struct hive_txn_opts o = {&ctx->cfg, NULL, NULL, NULL, 0, 0, ctx->session_from};
+	return hive_op_emit_lane(ctx, b, dry_run, NULL, 0, deliver, arg);
+}
+
+int hive_op_emit_lane(struct hive_ctx *ctx, const struct hive_args_events *b, int dry_run,
+		      const char *lane, int join,
+		      int (*deliver)(const char *lines, size_t len, void *arg,
+				     struct hive_err *err),
+		      void *arg)
+{
+	struct hive_txn_opts o = {&ctx->cfg, NULL, NULL, NULL, 0, 0, ctx->session_from, lane};
 	struct hive_txn *t = NULL;
 	cJSON *git = NULL, *ci = NULL;
 	const char *lines;
-	size_t i, len;
+	size_t i, len, joined = 0;
 	int rc;
 
 	/* git context once per call, whatever the number of events */
@@ -118,6 +127,13 @@ int hive_op_emit(struct hive_ctx *ctx, const struct hive_args_events *b, int dry
 	if (hive_txn_rebuilt(t))
 		hive_note(ctx->quiet, "%s/STATE.json disagreed with the log (%s): rebuilt from it",
 			  hive_txn_session(t)->dir, hive_txn_rebuilt(t));
+	if (join) {
+		if ((rc = hive_txn_join(t, &joined, &ctx->err)))
+			goto out;
+		if (!joined)
+			hive_note(ctx->quiet, "session %s: no lane has lines to join",
+				  ctx->session_id);
+	}
 	for (i = 0; i < b->n; i++)
 		if ((rc = hive_txn_add(t, b->v[i].type, b->v[i].details, &ctx->err))) {
 			if (b->n > 1)

@@ -45,6 +45,14 @@ int hive_op_emit(struct hive_ctx *ctx, const struct hive_args_events *b, int dry
 		 int (*deliver)(const char *lines, size_t len, void *arg, struct hive_err *err),
 		 void *arg);
 
+/* The same into lane `lane` (lanes/<lane>.jsonl, SPEC 11; NULL: EVENTS.jsonl), and with join
+ * a session_joined first (every lane's new lines: hive_txn_join; b may then be empty). */
+int hive_op_emit_lane(struct hive_ctx *ctx, const struct hive_args_events *b, int dry_run,
+		      const char *lane, int join,
+		      int (*deliver)(const char *lines, size_t len, void *arg,
+				     struct hive_err *err),
+		      void *arg);
+
 /*
  * hive-runbook --finish (status NULL or "success", or "failure"): hive_finish with git and
  * CI context and the configured signing key. *was as hive_finish's; *verdict (the caller's,

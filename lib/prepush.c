@@ -449,10 +449,85 @@ static int full_input(git_repository *repo, const git_tree *dir, struct hive_che
 	return HIVE_OK;
 }
 
+/* A session folder tree's lanes/NAME.jsonl files, in memory for the checker. */
+struct tree_lanes {
+	struct hive_check_file *files;
+	size_t n;
+};
+
+static void lanes_free(struct tree_lanes *tl)
+{
+	size_t i;
+
+	for (i = 0; i < tl->n; i++) {
+		free(tl->files[i].name);
+		free(tl->files[i].buf);
+	}
+	free(tl->files);
+	tl->files = NULL;
+	tl->n = 0;
+}
+
+/* Every *.jsonl blob of dir's lanes/ subtree into tl (none without one). HIVE_EENV when one
+ * cannot be read. */
+static int tree_lanes(git_repository *repo, const git_tree *dir, struct tree_lanes *tl,
+		      struct hive_err *err)
+{
+	const git_tree_entry *e = git_tree_entry_byname(dir, "lanes");
+	git_tree *sub = NULL;
+	git_blob *blob = NULL;
+	size_t i, n, len;
+	const char *name;
+	char shown[300];
+
+	if (!e || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		return HIVE_OK;
+	if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0)
+		return hive_err_set(err, HIVE_EENV, "git: lanes: %s",
+				    git_error_last() ? git_error_last()->message : "?");
+	n = git_tree_entrycount(sub);
+	if (n && !(tl->files = calloc(n, sizeof(*tl->files)))) {
+		git_tree_free(sub);
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	}
+	for (i = 0; i < n; i++) {
+		e = git_tree_entry_byindex(sub, i);
+		name = git_tree_entry_name(e);
+		len = strlen(name);
+		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB || len <= 6 || len > 200 ||
+		    strcmp(name + len - 6, ".jsonl"))
+			continue;
+		snprintf(shown, sizeof(shown), "lanes/%s", name);
+		if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0) {
+			hive_err_set(err, HIVE_EENV, "git: lanes/%s: %s", name,
+				     git_error_last() ? git_error_last()->message : "?");
+			git_tree_free(sub);
+			return HIVE_EENV;
+		}
+		tl->files[tl->n].len = (size_t)git_blob_rawsize(blob);
+		tl->files[tl->n].name = strdup(shown);
+		tl->files[tl->n].buf = malloc(tl->files[tl->n].len + 1);
+		if (tl->files[tl->n].buf)
+			memcpy(tl->files[tl->n].buf, git_blob_rawcontent(blob),
+			       tl->files[tl->n].len);
+		git_blob_free(blob);
+		blob = NULL;
+		if (!tl->files[tl->n].name || !tl->files[tl->n].buf) {
+			tl->n++;
+			git_tree_free(sub);
+			return hive_err_set(err, HIVE_EENV, "out of memory");
+		}
+		tl->n++;
+	}
+	git_tree_free(sub);
+	return HIVE_OK;
+}
+
 static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const char *label,
 			const char *id)
 {
 	struct tree_segs segs = {0};
+	struct tree_lanes lanes = {NULL, 0};
 	struct seed seed;
 	struct hive_check_input in = {0};
 	struct hive_pushed p = {0};
@@ -523,11 +598,16 @@ static int give_session(struct push_walk *w, git_tree *now, git_tree *pub, const
 	/* for the secrets rule, as on disk */
 	give_blob(w->repo, dir, "METRICS.json", &metrics, &in.metrics_buf, &in.metrics_len);
 	give_blob(w->repo, dir, "RUNBOOK.md", &runbook, &in.runbook_buf, &in.runbook_len);
+	if ((rc = tree_lanes(w->repo, dir, &lanes, w->err)))
+		goto out;
+	in.lanes = lanes.files;
+	in.nlanes = lanes.n;
 	logs.dir = dir;
 	in.read_log = read_tree_log;
 	in.read_log_arg = &logs;
 	rc = w->fn(w->arg, &p);
 out:
+	lanes_free(&lanes);
 	segs_free(&segs);
 	git_blob_free(state);
 	git_blob_free(cp);

@@ -3,6 +3,9 @@
 #include "report.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <math.h>
 #include <stdio.h>
@@ -334,6 +337,122 @@ int hive_facts_load(struct hive_session *s, git_repository *repo, struct hive_fa
 }
 
 /* The log of s folded into *out; derived (derive) when `finish`. */
+/* One event of the merged timeline, with where it stood (ties keep that order). */
+struct timed {
+	cJSON *ev;
+	int64_t ms;
+	size_t at;
+};
+
+static int timed_cmp(const void *a, const void *b)
+{
+	const struct timed *x = a, *y = b;
+
+	if (x->ms != y->ms)
+		return x->ms < y->ms ? -1 : 1;
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+/* Every lane of the folder (lanes/NAME.jsonl, SPEC 11) into f: the events of the main log and
+ * of the lanes merged in timestamp order (the main log first at equal times), and the view
+ * folded again over all of them, so every report, METRICS.json and DORA count the lanes.
+ * No lanes folder: nothing changes. HIVE_EENV naming a lane line that is not whole JSON. */
+static int fold_lanes(struct hive_session *s, struct hive_facts *f, struct hive_err *err)
+{
+	struct hive_strv names = {0};
+	struct timed *all = NULL;
+	struct dirent *de;
+	struct hive_lines *r = NULL;
+	enum hive_line_kind kind;
+	const char *line, *ts;
+	char hash[HIVE_HASH_SIZE];
+	struct hive_err ignored = {0};
+	size_t i, n = 0, cap = 0, len;
+	int fd, lfd, got, rc = HIVE_OK;
+	cJSON *ev;
+	DIR *d;
+
+	if ((fd = openat(s->dirfd, "lanes", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? HIVE_OK
+				       : hive_err_sys(err, HIVE_EENV, errno, "%s/lanes", s->dir);
+	if (!(d = fdopendir(dup(fd)))) {
+		close(fd);
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/lanes", s->dir);
+	}
+	while ((de = readdir(d)))
+		if ((len = strlen(de->d_name)) > 6 && de->d_name[0] != '.' &&
+		    !strcmp(de->d_name + len - 6, ".jsonl"))
+			hive_strv_push(&names, de->d_name);
+	closedir(d);
+	hive_strv_sort(&names);
+	/* the main log's events, where they are */
+	while ((ev = f->events->child)) {
+		if (n == cap && !(all = realloc(all, (cap = cap ? cap * 2 : 256) * sizeof(*all))))
+			goto oom;
+		ts = hive_json_str(ev, "timestamp");
+		all[n].ev = cJSON_DetachItemViaPointer(f->events, ev);
+		all[n].ms = ts && hive_time_parse(ts, &all[n].ms) == 0 ? all[n].ms : 0;
+		all[n].at = n;
+		n++;
+	}
+	for (i = 0; !rc && i < names.n; i++) {
+		if ((lfd = openat(fd, names.v[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			rc = hive_err_sys(err, HIVE_EENV, errno, "%s/lanes/%s", s->dir, names.v[i]);
+			break;
+		}
+		if (!(rc = hive_lines_from_fd(lfd, &r, err))) {
+			while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
+				if (kind != HIVE_LINE_OK || !(ev = hive_json_parse(line, len))) {
+					rc = hive_err_set(err, HIVE_EENV,
+							  "%s/lanes/%s:%zu: not a whole JSON line: "
+							  "run hive-check",
+							  s->dir, names.v[i], hive_lines_number(r));
+					break;
+				}
+				if (n == cap && !(all = realloc(all, (cap = cap ? cap * 2 : 256) *
+									     sizeof(*all)))) {
+					cJSON_Delete(ev);
+					hive_lines_free(r);
+					close(lfd);
+					goto oom;
+				}
+				ts = hive_json_str(ev, "timestamp");
+				all[n].ev = ev;
+				all[n].ms =
+					ts && hive_time_parse(ts, &all[n].ms) == 0 ? all[n].ms : 0;
+				all[n].at = n;
+				n++;
+			}
+			if (!rc && got < 0)
+				rc = HIVE_EENV;
+		}
+		hive_lines_free(r);
+		r = NULL;
+		close(lfd);
+	}
+	qsort(all, n, sizeof(*all), timed_cmp);
+	cJSON_Delete(f->state);
+	f->state = NULL;
+	for (i = 0; i < n; i++) {
+		char *text = cJSON_PrintUnformatted(all[i].ev);
+		hive_sha256(text ? text : "", text ? strlen(text) : 0, hash);
+		cJSON_free(text);
+		hive_state_apply(&f->state, all[i].ev, hash, &ignored);
+		cJSON_AddItemToArray(f->events, all[i].ev);
+	}
+	free(all);
+	close(fd);
+	hive_strv_clear(&names);
+	return rc;
+oom:
+	for (i = 0; i < n; i++)
+		cJSON_AddItemToArray(f->events, all[i].ev);
+	free(all);
+	close(fd);
+	hive_strv_clear(&names);
+	return hive_err_set(err, HIVE_EENV, "out of memory");
+}
+
 static int load(struct hive_session *s, git_repository *repo, struct hive_facts **out, int finish,
 		struct hive_err *err)
 {
@@ -344,8 +463,14 @@ static int load(struct hive_session *s, git_repository *repo, struct hive_facts 
 	/* the view is folded from the log here, never read from STATE.json */
 	if ((rc = hive_log_lines(s, &r, err)))
 		return rc;
-	rc = load_lines(r, s->dir, repo, out, finish, err);
+	rc = load_lines(r, s->dir, repo, out, 0, err);
 	hive_lines_free(r);
+	if (!rc && (rc = fold_lanes(s, *out, err))) {
+		hive_facts_free(*out);
+		*out = NULL;
+	}
+	if (!rc && finish)
+		derive(*out, repo);
 	return rc;
 }
 

@@ -632,7 +632,111 @@ struct hive_txn {
 	const char *rebuilt;   /* why the view was rebuilt from the log, or NULL */
 	int is_new, created, committed;
 	int made[2]; /* a created session: root folders made, and whether sessions/ was */
+	/* a lane (opts.lane, SPEC 11): its log lanes/<lane>.jsonl instead of EVENTS.jsonl;
+	 * STATE.json, the view of the main log, is not touched */
+	int lanesfd, lanefd; /* <session>/lanes and the lane's log, -1 until they exist */
+	struct hive_tail lane_tail;
+	int lane_new; /* the lane's log is made by the commit (its first line lane_started) */
+	char lanes_dir[4200];
 };
+
+/* The lane's log (t->opts.lane) opened for appending, its tail read: HIVE_OK with
+ * t->lane_new set when it does not exist yet. A link or anything but a file is refused. */
+static int lane_open(struct hive_txn *t, struct hive_err *err)
+{
+	char name[200];
+
+	snprintf(t->lanes_dir, sizeof(t->lanes_dir), "%.4000s/lanes", t->s->dir);
+	snprintf(name, sizeof(name), "%s.jsonl", t->opts.lane);
+	t->lanesfd = openat(t->s->dirfd, "lanes", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (t->lanesfd < 0) {
+		if (errno != ENOENT)
+			return hive_err_sys(err, HIVE_EENV, errno, "%s", t->lanes_dir);
+		t->lane_new = 1;
+		return HIVE_OK;
+	}
+	t->lanefd = openat(t->lanesfd, name, O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (t->lanefd < 0) {
+		if (errno == ENOENT) {
+			t->lane_new = 1;
+			return HIVE_OK;
+		}
+		return errno == ELOOP
+			       ? hive_err_set(err, HIVE_EENV, "%s/%s: is a symbolic link (refused)",
+					      t->lanes_dir, name)
+			       : hive_err_sys(err, HIVE_EENV, errno, "%s/%s", t->lanes_dir, name);
+	}
+	if (hive_log_tail_fd(t->lanefd, t->lanes_dir, name, &t->lane_tail, err))
+		return HIVE_EENV;
+	t->lane_new = t->lane_tail.size == 0;
+	return HIVE_OK;
+}
+
+/* Commit a lane's lines: a new lane's log is written under a temporary name and linked into
+ * place (whole or not at all), an existing one appended to with one write(2) (truncated back
+ * on failure). */
+static int lane_commit(struct hive_txn *t, struct hive_err *err)
+{
+	char name[200], tmp[220];
+	int fd, saved;
+
+	snprintf(name, sizeof(name), "%s.jsonl", t->opts.lane);
+	if (!t->lane_new) {
+		if (hive_write_all_or_truncate(t->lanefd, t->lines.p, t->lines.len,
+					       t->lane_tail.size) < 0 ||
+		    fsync(t->lanefd) < 0) {
+			saved = errno;
+			if (ftruncate(t->lanefd, t->lane_tail.size) < 0) {
+				/* the first failure is what we report */
+			}
+			return hive_err_sys(err, HIVE_EENV, saved,
+					    "%s/%s: append failed, log left as it was",
+					    t->lanes_dir, name);
+		}
+		return HIVE_OK;
+	}
+	if (t->lanesfd < 0) {
+		if (mkdirat(t->s->dirfd, "lanes", 0755) < 0 && errno != EEXIST)
+			return hive_err_sys(err, HIVE_EENV, errno, "%s", t->lanes_dir);
+		t->lanesfd = openat(t->s->dirfd, "lanes",
+				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (t->lanesfd < 0 || fsync(t->s->dirfd) < 0)
+			return hive_err_sys(err, HIVE_EENV, errno, "%s", t->lanes_dir);
+	}
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	unlinkat(t->lanesfd, tmp, 0); /* a killed writer's (the lock is ours) */
+	if ((fd = openat(t->lanesfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			 0644)) < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", t->lanes_dir, tmp);
+	if (hive_write_all_or_truncate(fd, t->lines.p, t->lines.len, 0) < 0 || fsync(fd) < 0 ||
+	    (t->lanefd >= 0 && unlinkat(t->lanesfd, name, 0) < 0) || /* an empty one */
+	    linkat(t->lanesfd, tmp, t->lanesfd, name, 0) < 0) {
+		saved = errno;
+		close(fd);
+		unlinkat(t->lanesfd, tmp, 0);
+		return hive_err_sys(err, HIVE_EENV, saved, "%s/%s: not written", t->lanes_dir,
+				    name);
+	}
+	close(fd);
+	unlinkat(t->lanesfd, tmp, 0);
+	if (fsync(t->lanesfd) < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s", t->lanes_dir);
+	return HIVE_OK;
+}
+
+/* Take a committed lane append back. */
+static void lane_undo(struct hive_txn *t)
+{
+	char name[200];
+
+	snprintf(name, sizeof(name), "%s.jsonl", t->opts.lane);
+	if (t->lane_new) {
+		if (t->lanesfd >= 0)
+			unlinkat(t->lanesfd, name, 0);
+	} else if (ftruncate(t->lanefd, t->lane_tail.size) < 0 || fsync(t->lanefd) < 0) {
+		/* nothing more can be done */
+	}
+}
 
 /* The view for an existing session, derived from the log: STATE.json when it agrees with
  * the log's tail and its first line, else rebuilt from the whole log. */
@@ -693,6 +797,16 @@ int hive_txn_begin(const char *root, const char *id, const struct hive_txn_opts 
 	if (!t)
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	t->opts = *opts;
+	t->lanesfd = t->lanefd = -1;
+	if (opts->lane && (hive_id_check("lane", opts->lane, strlen(opts->lane), err) ||
+			   !strcmp(opts->lane, "main"))) {
+		if (!strcmp(opts->lane, "main"))
+			hive_err_set(err, HIVE_EUSAGE,
+				     "lane: main is EVENTS.jsonl itself: leave --lane out to write "
+				     "it");
+		free(t);
+		return HIVE_EUSAGE;
+	}
 	t->root = strdup(root);
 	t->id = strdup(id);
 	hive_now_rfc3339(t->ts);
@@ -711,7 +825,7 @@ int hive_txn_begin(const char *root, const char *id, const struct hive_txn_opts 
 			rc = no_such_session(id, err);
 		}
 	}
-	if (rc == HIVE_EUSAGE && err->sys == ENOENT && opts->create) {
+	if (rc == HIVE_EUSAGE && err->sys == ENOENT && opts->create && !opts->lane) {
 		hive_err_clear(err);
 		t->is_new = 1;
 		t->next_seq = 1;
@@ -752,6 +866,27 @@ int hive_txn_begin(const char *root, const char *id, const struct hive_txn_opts 
 	}
 	t->next_seq = t->tail.last_seq + 1;
 	memcpy(t->prev, t->tail.last_hash, sizeof(t->prev));
+	if (opts->lane) {
+		cJSON *details = NULL, *head;
+		if ((rc = lane_open(t, err)))
+			goto fail;
+		t->next_seq = t->lane_new ? 1 : t->lane_tail.last_seq + 1;
+		memcpy(t->prev, t->lane_tail.last_hash, sizeof(t->prev));
+		if (t->lane_new) { /* line 1: where in the main log the lane starts */
+			if (!(details = cJSON_CreateObject()) ||
+			    !(head = cJSON_AddObjectToObject(details, "main")) ||
+			    !cJSON_AddNumberToObject(head, "seq", (double)t->tail.last_seq) ||
+			    !cJSON_AddStringToObject(head, "hash", t->tail.last_hash)) {
+				cJSON_Delete(details);
+				rc = hive_err_set(err, HIVE_EENV, "out of memory");
+				goto fail;
+			}
+			rc = hive_txn_add(t, "lane_started", details, err);
+			cJSON_Delete(details);
+			if (rc)
+				goto fail;
+		}
+	}
 	*out = t;
 	return HIVE_OK;
 fail:
@@ -790,7 +925,10 @@ int hive_txn_add(struct hive_txn *t, const char *type, const cJSON *details, str
 {
 	cJSON *ev = NULL, *back = NULL, *git, *ci;
 	char *text = NULL, hash[HIVE_HASH_SIZE];
-	size_t len, nadded = (size_t)(t->next_seq - (t->is_new ? 1 : t->tail.last_seq + 1));
+	size_t len, nadded = (size_t)(t->next_seq -
+				      (t->opts.lane ? (t->lane_new ? 1 : t->lane_tail.last_seq + 1)
+				       : t->is_new  ? 1
+						    : t->tail.last_seq + 1));
 	int rc = HIVE_EENV;
 
 	if (t->committed)
@@ -800,6 +938,10 @@ int hive_txn_add(struct hive_txn *t, const char *type, const cJSON *details, str
 	ev = hive_event_build(t->next_seq, t->ts, type, t->worker, t->id,
 			      details ? cJSON_Duplicate(details, 1) : cJSON_CreateObject(), git, ci,
 			      t->next_seq == 1 ? NULL : t->prev);
+	if (ev && t->opts.lane && !cJSON_AddStringToObject(ev, "lane", t->opts.lane)) {
+		cJSON_Delete(ev);
+		ev = NULL;
+	}
 	if (!ev || !(text = cJSON_PrintUnformatted(ev))) {
 		hive_err_set(err, HIVE_EENV, "out of memory");
 		goto out;
@@ -826,7 +968,8 @@ int hive_txn_add(struct hive_txn *t, const char *type, const cJSON *details, str
 		goto out;
 	rc = HIVE_EENV;
 	hive_sha256(text, len, hash);
-	if (hive_state_apply(&t->state, back, hash, err))
+	/* the view is the main log's: a lane's lines are folded by the reports, not here */
+	if (!t->opts.lane && hive_state_apply(&t->state, back, hash, err))
 		goto out;
 	hive_buf_add(&t->lines, text, len);
 	hive_buf_add(&t->lines, "\n", 1);
@@ -841,6 +984,146 @@ out:
 	cJSON_free(text);
 	cJSON_Delete(ev);
 	cJSON_Delete(back);
+	return rc;
+}
+
+/* Each lane's line count as the main log's session_joined events last recorded it, into the
+ * object *out (lane name: lines). HIVE_EENV when the log cannot be read. */
+static int joined_so_far(struct hive_session *s, cJSON **out, struct hive_err *err)
+{
+	struct hive_lines *r = NULL;
+	enum hive_line_kind kind;
+	const char *line;
+	size_t len;
+	cJSON *ev, *lanes, *item, *map = cJSON_CreateObject();
+	int got, rc;
+
+	*out = NULL;
+	if (!map)
+		return hive_err_set(err, HIVE_EENV, "out of memory");
+	if ((rc = hive_log_lines(s, &r, err))) {
+		cJSON_Delete(map);
+		return rc;
+	}
+	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
+		if (kind != HIVE_LINE_OK || !memmem(line, len, "\"session_joined\"", 16))
+			continue;
+		ev = hive_json_parse(line, len);
+		lanes = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(ev, "details"), "lanes");
+		if (hive_json_str(ev, "event_type") &&
+		    !strcmp(hive_json_str(ev, "event_type"), "session_joined"))
+			cJSON_ArrayForEach(item, lanes)
+			{
+				const cJSON *n = cJSON_GetObjectItemCaseSensitive(item, "lines");
+				cJSON_DeleteItemFromObjectCaseSensitive(map, item->string);
+				cJSON_AddNumberToObject(map, item->string,
+							cJSON_IsNumber(n) ? n->valuedouble : 0);
+			}
+		cJSON_Delete(ev);
+	}
+	hive_lines_free(r);
+	if (got < 0) {
+		cJSON_Delete(map);
+		return HIVE_EENV;
+	}
+	*out = map;
+	return HIVE_OK;
+}
+
+/* The line count and last line hash of the lane log lanes/<name> (whole lines only). */
+static int lane_head(int lanesfd, const char *dir, const char *name, size_t *lines,
+		     char hash[HIVE_HASH_SIZE], struct hive_err *err)
+{
+	struct hive_lines *r = NULL;
+	enum hive_line_kind kind;
+	const char *line;
+	size_t len;
+	int fd, got, rc;
+
+	*lines = 0;
+	hash[0] = '\0';
+	if ((fd = openat(lanesfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", dir, name);
+	if ((rc = hive_lines_from_fd(fd, &r, err))) {
+		close(fd);
+		return rc;
+	}
+	while ((got = hive_lines_next(r, &line, &len, &kind, err)) > 0) {
+		if (kind != HIVE_LINE_OK) {
+			got = -1;
+			hive_err_set(err, HIVE_EENV,
+				     "%s/%s:%zu: not a whole line: the lane cannot be joined", dir,
+				     name, hive_lines_number(r));
+			break;
+		}
+		(*lines)++;
+		hive_sha256(line, len, hash);
+	}
+	hive_lines_free(r);
+	close(fd);
+	return got < 0 ? HIVE_EENV : HIVE_OK;
+}
+
+int hive_txn_join(struct hive_txn *t, size_t *joined, struct hive_err *err)
+{
+	struct hive_strv names = {0};
+	struct dirent *de;
+	cJSON *so_far = NULL, *details = NULL, *lanes = NULL, *one;
+	const cJSON *n;
+	char dir[4300], hash[HIVE_HASH_SIZE];
+	size_t i, lines, len;
+	int fd, rc = HIVE_OK;
+	DIR *d;
+
+	*joined = 0;
+	if (t->opts.lane || t->is_new || !t->s)
+		return hive_err_set(err, HIVE_EUSAGE, "a join is written to EVENTS.jsonl itself");
+	snprintf(dir, sizeof(dir), "%.4000s/lanes", t->s->dir);
+	if ((fd = openat(t->s->dirfd, "lanes", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
+	    0)
+		return errno == ENOENT ? HIVE_OK : hive_err_sys(err, HIVE_EENV, errno, "%s", dir);
+	if (!(d = fdopendir(dup(fd)))) {
+		close(fd);
+		return hive_err_sys(err, HIVE_EENV, errno, "%s", dir);
+	}
+	while ((de = readdir(d)))
+		if ((len = strlen(de->d_name)) > 6 && de->d_name[0] != '.' &&
+		    !strcmp(de->d_name + len - 6, ".jsonl") &&
+		    hive_strv_push(&names, de->d_name) < 0)
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
+	closedir(d);
+	hive_strv_sort(&names);
+	if (!rc && names.n && !(rc = joined_so_far(t->s, &so_far, err)) &&
+	    (!(details = cJSON_CreateObject()) ||
+	     !(lanes = cJSON_AddObjectToObject(details, "lanes"))))
+		rc = hive_err_set(err, HIVE_EENV, "out of memory");
+	for (i = 0; !rc && i < names.n; i++) {
+		char lane[200];
+		snprintf(lane, sizeof(lane), "%.*s", (int)(strlen(names.v[i]) - 6), names.v[i]);
+		if (hive_id_check("lane", lane, strlen(lane), NULL) || !strcmp(lane, "main"))
+			continue; /* not a lane's log: the gate reports it */
+		if ((rc = lane_head(fd, dir, names.v[i], &lines, hash, err)))
+			break;
+		n = cJSON_GetObjectItemCaseSensitive(so_far, lane);
+		if (!lines || (cJSON_IsNumber(n) && (double)lines <= n->valuedouble))
+			continue;
+		if (!(one = cJSON_AddObjectToObject(lanes, lane)) ||
+		    !cJSON_AddNumberToObject(one, "lines", (double)lines) ||
+		    !cJSON_AddStringToObject(one, "hash", hash)) {
+			rc = hive_err_set(err, HIVE_EENV, "out of memory");
+			break;
+		}
+		(*joined)++;
+	}
+	if (!rc && *joined)
+		rc = hive_txn_add(t, "session_joined", details, err);
+	if (rc)
+		*joined = 0;
+	close(fd);
+	cJSON_Delete(details);
+	cJSON_Delete(so_far);
+	hive_strv_clear(&names);
 	return rc;
 }
 
@@ -867,6 +1150,12 @@ int hive_txn_commit(struct hive_txn *t, struct hive_err *err)
 		return HIVE_OK;
 	if (t->lines.len == 0)
 		return HIVE_OK;
+	if (t->opts.lane) {
+		if ((rc = lane_commit(t, err)))
+			return rc;
+		t->committed = 1;
+		return HIVE_OK;
+	}
 	if (t->is_new) {
 		if ((rc = session_create(t->root, t->id, t->lines.p, t->lines.len, t->state, 1,
 					 &t->created, t->made, &t->s, err)))
@@ -899,7 +1188,9 @@ void hive_txn_rollback(struct hive_txn *t)
 
 	if (!t || !t->committed || !t->s)
 		return;
-	if (!t->is_new) {
+	if (t->opts.lane) {
+		lane_undo(t);
+	} else if (!t->is_new) {
 		undo_existing(t);
 	} else if (t->created) {
 		/* nobody else can have written: we hold the lock since before it was published */
@@ -925,6 +1216,10 @@ void hive_txn_free(struct hive_txn *t)
 {
 	if (!t)
 		return;
+	if (t->lanefd >= 0)
+		close(t->lanefd);
+	if (t->lanesfd >= 0)
+		close(t->lanesfd);
 	hive_session_close(t->s);
 	cJSON_Delete(t->state);
 	hive_buf_free(&t->lines);

@@ -62,12 +62,20 @@ struct hive_txn_opts {
 	int closed_ok;		       /* allow a completed or failed session (reports only) */
 	const char *id_from; /* where the id came from (hive_ctx's session_from), for the message
 				naming a closed session, or NULL */
+	const char *lane;    /* a lane (SPEC 11): the lines go to lanes/<lane>.jsonl with their own
+				seq and prev chain and a "lane" key, line 1 lane_started naming the
+				main log's head; STATE.json is not touched. NULL: EVENTS.jsonl */
 };
 
 int hive_txn_begin(const char *root, const char *id, const struct hive_txn_opts *opts,
 		   struct hive_txn **out, struct hive_err *err);
 int hive_txn_add(struct hive_txn *t, const char *type, const struct cJSON *details,
 		 struct hive_err *err);
+/* Add session_joined (SPEC 11) to a transaction on EVENTS.jsonl: every lane of the folder
+ * (lanes/<lane>.jsonl) with lines the main log has not joined yet, with its line count and last
+ * line's hash. *joined: how many lanes (0: nothing added). A lane whose last line is cut off
+ * is HIVE_EENV; HIVE_EUSAGE for a lane's own transaction. On failure nothing is added. */
+int hive_txn_join(struct hive_txn *t, size_t *joined, struct hive_err *err);
 int hive_txn_commit(struct hive_txn *t, struct hive_err *err);
 void hive_txn_rollback(struct hive_txn *t);
 void hive_txn_free(struct hive_txn *t);

@@ -134,7 +134,7 @@ static int rejoin_integrity(const struct hive_start_opts *o, struct hive_session
 int hive_start(const char *root, const char *id, const struct hive_start_opts *o,
 	       struct hive_start_result *res, struct hive_err *err)
 {
-	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, o->worker, 1, 1, NULL};
+	struct hive_txn_opts topts = {o->cfg, o->git, o->ci, o->worker, 1, 1, NULL, NULL};
 	struct hive_txn *t = NULL;
 	struct hive_session *s;
 	char *old_attr = NULL;

@@ -75,7 +75,7 @@ static cJSON *deploy_details(const char *status)
 /* A new session s1 made through a transaction (worker "w1"). */
 static void make_s1(struct fx *fx)
 {
-	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, "w1", 1, 0, NULL};
+	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, "w1", 1, 0, NULL, NULL};
 	struct hive_txn *t = NULL;
 	struct hive_err err = {0};
 	cJSON *d = started_details();
@@ -92,7 +92,7 @@ static void make_s1(struct fx *fx)
 /* Add one event of type to s1 in its own transaction; returns the status. */
 static int add_one(struct fx *fx, const char *type, cJSON *details, struct hive_err *err)
 {
-	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL};
+	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL, NULL};
 	struct hive_txn *t = NULL;
 	int rc;
 
@@ -109,7 +109,7 @@ static int add_one(struct fx *fx, const char *type, cJSON *details, struct hive_
 static void test_begin_missing(void **state)
 {
 	struct fx *fx = *state;
-	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL};
+	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL, NULL};
 	struct hive_txn *t = NULL;
 	struct hive_err err = {0};
 
@@ -125,7 +125,7 @@ static void test_begin_missing(void **state)
 static void test_create_and_chain(void **state)
 {
 	struct fx *fx = *state;
-	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL};
+	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL, NULL};
 	struct hive_txn *t = NULL;
 	struct hive_err err = {0};
 	char *log1, *log2, *st, hash[HIVE_HASH_SIZE], *expect;
@@ -179,7 +179,7 @@ static void test_create_and_chain(void **state)
 static void test_add_invalid_changes_nothing(void **state)
 {
 	struct fx *fx = *state;
-	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL};
+	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL, NULL};
 	struct hive_txn *t = NULL;
 	struct hive_err err = {0};
 	cJSON *bad =
@@ -241,7 +241,7 @@ static void test_add_too_deep(void **state)
 static void test_closed_by_the_log_not_state(void **state)
 {
 	struct fx *fx = *state;
-	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL};
+	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL, NULL};
 	struct hive_txn *t = NULL;
 	struct hive_err err = {0};
 	cJSON *done = cJSON_Parse("{\"status\":\"success\"}"), *d = deploy_details("success");
@@ -298,7 +298,7 @@ static void test_state_completed_in_active_session_is_rebuilt(void **state)
 static void test_worker_from_line1(void **state)
 {
 	struct fx *fx = *state;
-	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL};
+	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL, NULL};
 	struct hive_txn *t = NULL;
 	struct hive_err err = {0};
 	cJSON *d = deploy_details("success"), *ev;
@@ -326,7 +326,7 @@ static void test_worker_from_line1(void **state)
 static void test_rollback_existing(void **state)
 {
 	struct fx *fx = *state;
-	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL};
+	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, NULL, 0, 0, NULL, NULL};
 	struct hive_txn *t = NULL;
 	struct hive_err err = {0};
 	cJSON *d = deploy_details("success");
@@ -357,7 +357,7 @@ static void test_rollback_existing(void **state)
 static void test_rollback_created(void **state)
 {
 	struct fx *fx = *state;
-	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, "w1", 1, 0, NULL};
+	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, "w1", 1, 0, NULL, NULL};
 	struct hive_txn *t = NULL;
 	struct hive_err err = {0};
 	struct stat st;
@@ -380,7 +380,7 @@ static void test_rollback_created(void **state)
 static void test_create_lost_race(void **state)
 {
 	struct fx *fx = *state;
-	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, "w1", 1, 0, NULL};
+	struct hive_txn_opts o = {&fx->cfg, NULL, NULL, "w1", 1, 0, NULL, NULL};
 	struct hive_txn *t = NULL;
 	struct hive_session *theirs = NULL;
 	struct hive_err err = {0};
