@@ -217,7 +217,7 @@ start_prometheus() {
 		([.templating.list[].name] == ["datasource", "worker", "environment"]) and
 		([.panels[].targets[0].expr | test("\\bsession\\b")] | any | not) and
 		([.panels[].datasource.uid] | unique == ["${datasource}"])' <<<"$output" >/dev/null
-	local msg='^hive-runbook: error: --report dashboard is a Grafana dashboard in JSON: no --finish, --all, --findings, --step-summary, --checkpoint, --sign or --format other than json$'
+	local msg='^hive-runbook: error: --report dashboard is a Grafana dashboard in JSON: no --finish, --all, --findings, --step-summary, --checkpoint, --sign, --publish or --format other than json$'
 	run_refused 2 "$msg" hive-runbook --report dashboard --format prometheus
 	run_refused 2 "$msg" hive-runbook --report dashboard --format markdown
 	run_refused 2 "$msg" hive-runbook --report dashboard --finish
