@@ -40,7 +40,7 @@ static int since_session(struct hive_gate *g, const char *id, int dirfd, const c
 		git_error_clear();
 		return HIVE_OK; /* a session new since then */
 	}
-	rc = hive_history_session(g->since->repo, pub, NULL, dirfd, shown, g->since->label, g->f,
+	rc = hive_history_session(g->since->repo, pub, NULL, dirfd, shown, g->since->label, 0, g->f,
 				  err);
 	git_tree_free(pub);
 	return rc;
@@ -490,7 +490,7 @@ static int check_pushed(void *arg, const struct hive_pushed *p)
 		hive_history_gone(g->f, p->dir_shown, p->label);
 	else if (p->now)
 		rc = hive_history_session(p->repo, p->published, p->now, -1, p->dir_shown, p->label,
-					  g->f, w->err);
+					  0, g->f, w->err);
 	return rc;
 }
 

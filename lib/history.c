@@ -110,7 +110,7 @@ static int read_now(git_repository *repo, const git_tree *now_dir, int now_dirfd
  * lane of it "gone". */
 static int history_dir(git_repository *repo, const git_tree *pub_dir, const git_tree *now_dir,
 		       int now_dirfd, const char *shown_dir, const char *label, int sealed, int top,
-		       struct hive_findings *f, struct hive_err *err)
+		       int missing_ok, struct hive_findings *f, struct hive_err *err)
 {
 	const git_tree_entry *e;
 	size_t i, n = git_tree_entrycount(pub_dir);
@@ -148,6 +148,10 @@ static int history_dir(git_repository *repo, const git_tree *pub_dir, const git_
 				fd = openat(now_dirfd, "lanes",
 					    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (now_dir ? !nsub : fd < 0) { /* the lanes folder is gone */
+				if (missing_ok) {
+					git_tree_free(psub);
+					continue;
+				}
 				size_t j;
 				char lane[4600];
 				for (j = 0; j < git_tree_entrycount(psub); j++) {
@@ -161,8 +165,8 @@ static int history_dir(git_repository *repo, const git_tree *pub_dir, const git_
 							  label);
 				}
 			} else {
-				rc = history_dir(repo, psub, nsub, fd, shown, label, sealed, 0, f,
-						 err);
+				rc = history_dir(repo, psub, nsub, fd, shown, label, sealed, 0,
+						 missing_ok, f, err);
 			}
 			if (fd >= 0)
 				close(fd);
@@ -187,6 +191,8 @@ static int history_dir(git_repository *repo, const git_tree *pub_dir, const git_
 		if ((rc = read_now(repo, now_dir, now_dirfd, name, &now, &nowblob, &bytes, &nowlen,
 				   &missing, err)))
 			break;
+		if (missing && missing_ok)
+			continue;
 		if (missing) {
 			hive_findings_add(f, HIVE_LEVEL_ERROR, HIVE_HISTORY_RULE, shown, 0,
 					  "published in %s and gone: a published record only grows",
@@ -215,7 +221,7 @@ static int history_dir(git_repository *repo, const git_tree *pub_dir, const git_
 }
 
 int hive_history_session(git_repository *repo, const git_tree *pub_dir, const git_tree *now_dir,
-			 int now_dirfd, const char *shown_dir, const char *label,
+			 int now_dirfd, const char *shown_dir, const char *label, int missing_ok,
 			 struct hive_findings *f, struct hive_err *err)
 {
 	const git_tree_entry *e;
@@ -238,7 +244,8 @@ int hive_history_session(git_repository *repo, const git_tree *pub_dir, const gi
 		git_blob_free(events);
 	}
 	git_error_clear();
-	return history_dir(repo, pub_dir, now_dir, now_dirfd, shown_dir, label, sealed, 1, f, err);
+	return history_dir(repo, pub_dir, now_dir, now_dirfd, shown_dir, label, sealed, 1,
+			   missing_ok, f, err);
 }
 
 void hive_history_gone(struct hive_findings *f, const char *shown_dir, const char *label)

@@ -35,11 +35,14 @@ size_t hive_history_file(const char *pub, size_t publen, const char *now, size_t
  * session's CHECKPOINT and CHECKPOINT.sig (hive-runbook --checkpoint replaces them). Each break is
  * an error finding of rule "history" in the current session of f, naming "<shown_dir>/<file>" and
  * the first differing line, with label (the published commit, abbreviated) in the message.
- * HIVE_OK, or HIVE_EENV when a blob or file cannot be read.
+ * With missing_ok, a published file (or lane) the new version lacks is no finding: what is
+ * there must still extend what was published (hive-runbook --publish, whose commit keeps the
+ * files the folder lacks). HIVE_OK, or HIVE_EENV when a blob or file cannot be read.
  */
 int hive_history_session(struct git_repository *repo, const struct git_tree *pub_dir,
 			 const struct git_tree *now_dir, int now_dirfd, const char *shown_dir,
-			 const char *label, struct hive_findings *f, struct hive_err *err);
+			 const char *label, int missing_ok, struct hive_findings *f,
+			 struct hive_err *err);
 
 /* The finding for a published session that is gone from the new version (deleted or
  * moved), in the current session of f. */

@@ -213,7 +213,8 @@ static int add_session(git_repository *repo, git_tree *tip_tree, const char *lab
 		snprintf(shown, sizeof(shown), "%s/EVENTS.jsonl", prefix);
 		hive_findings_session(f, id, shown, NULL, 0);
 		before = hive_findings_errors(f);
-		if ((rc = hive_history_session(repo, pub, NULL, s->dirfd, prefix, label, f, err)))
+		if ((rc = hive_history_session(repo, pub, NULL, s->dirfd, prefix, label, 1, f,
+					       err)))
 			goto out;
 		if (hive_findings_errors(f) > before)
 			*broken = 1;

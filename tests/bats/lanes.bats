@@ -199,3 +199,23 @@ deploy() {
 	assert_output --partial 'Docs/hive-mind/sessions/s1/lanes/eu.jsonl:3: error: [history] line 3 is missing'
 	assert_equal "$(git ls-remote "$remote" refs/heads/main | cut -f1)" "$pushed"
 }
+
+@test "lanes: two runners publish their lanes of one session onto the sessions ref; both land and check clean" {
+	local remote="$BATS_TEST_TMPDIR/remote.git" r
+	git init -q --bare "$remote"
+	git remote add origin "$remote"
+	git add -A && git commit -q -m 'session s1'
+	git push -q origin main
+	for r in eu us; do
+		git clone -q "$remote" "$BATS_TEST_TMPDIR/$r"
+		(cd "$BATS_TEST_TMPDIR/$r" && deploy "$r" "$r" success &&
+			"$SRC_TOP/hooks/hive-push-sessions" --session s1 2>/dev/null) ||
+			fail "runner $r could not publish"
+	done
+	git fetch -q origin '+refs/hive/sessions:refs/hive/sessions'
+	run git ls-tree --name-only refs/hive/sessions:Docs/hive-mind/sessions/s1/lanes
+	assert_output "$(printf '%s\n' eu.jsonl us.jsonl)"
+	run hive-check --ref refs/hive/sessions --session s1
+	assert_success
+	assert_output --partial '0 errors'
+}
