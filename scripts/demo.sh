@@ -136,6 +136,25 @@ git add -A && git commit -qm "move the hive root"
 show git push -q origin main || echo "(refused: the sessions the published root holds are gone)"
 git reset -q --hard origin/main # the repository is left as the remote has it
 
+step "Two parallel jobs deploy two regions into one session: each writes its own lane"
+hive-init -q --session release-2 >/dev/null
+show hive-emit --session release-2 --lane deploy-eu deployment_configured --resource web \
+	--action update --platform K8s --status success environment=eu version=1.4.3 |
+	jq -c '{lane, seq, event_type}'
+HIVE_LANE=deploy-us show hive-emit --session release-2 deployment_configured --resource web \
+	--action update --platform K8s --status success environment=us version=1.4.3 |
+	jq -c '{lane, seq, event_type}'
+ls Docs/hive-mind/sessions/release-2/lanes
+step "--finish joins the lanes (session_joined), and the reports count both regions"
+show hive-runbook -q --finish --session release-2 --format json | jq -c '.metrics.deployments'
+jq -c 'select(.event_type == "session_joined") | .details.lanes | map_values(.lines)' \
+	Docs/hive-mind/sessions/release-2/EVENTS.jsonl
+
+step "The sessions ref: finished sessions committed onto refs/hive/sessions, no branch touched"
+show hive-runbook --publish --session release-2
+git ls-tree -r --name-only refs/hive/sessions
+show git push -q origin refs/hive/sessions:refs/hive/sessions && echo "(the hook checked it too)"
+
 step "Agents record themselves: Claude Code's hooks merged into .claude/settings.json"
 unset HIVE_SESSION_ID # each agent session is its own hive session
 printf '{"permissions":{"allow":["Bash(make:*)"]},"hooks":{"PostToolUse":[{"matcher":"Edit","hooks":[{"type":"command","command":"true"}]}]}}\n' \
