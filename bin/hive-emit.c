@@ -57,7 +57,9 @@ static const struct hive_opt emit_options[] = {
 	HIVE_OPT_STRING(0, "action", "A", OPT_ACTION, "details.action: create, update or delete"),
 	HIVE_OPT_STRING(0, "platform", "P", OPT_PLATFORM,
 			"details.platform: AWS, GCP, Azure, Docker, K8s or configured"),
-	HIVE_OPT_STRING(0, "status", "S", OPT_STATUS, "details.status: success or failure"),
+	HIVE_OPT_STRING(
+		0, "status", "S", OPT_STATUS,
+		"details.status: success or failure\n(deployment_configured: also in_progress)"),
 	HIVE_OPT_STRING(0, "json", "JSON|@FILE|-", OPT_JSON,
 			"an object merged into details.configuration"),
 	HIVE_OPT_FLAG(0, "dry-run", OPT_DRY_RUN,
