@@ -10,6 +10,7 @@
 #include "../lib/agent.h"
 #include "../lib/cictx.h"
 #include "../lib/cli.h"
+#include "../lib/publish.h"
 #include "../lib/config.h"
 #include "../lib/event.h"
 #include "../lib/gitctx.h"
@@ -23,14 +24,14 @@
 
 static const char synopsis[] =
 	"usage: hive-init [--worker NAME] [--export sh|github|gitlab] [--install-hooks]\n"
-	"                 [--install-agent-hooks] [options]\n"
+	"                 [--install-agent-hooks] [--ref REF] [options]\n"
 	"\n"
 	"Start (or rejoin) a session: create <root>/sessions/<id>/ with STATE.json and an\n"
 	"EVENTS.jsonl whose first line is session_started, stamped with git and CI context.\n"
 	"Running it again for the same session changes nothing (\"created\":false).\n"
 	"\n";
 
-enum { OPT_WORKER = 1, OPT_EXPORT, OPT_INSTALL_HOOKS, OPT_INSTALL_AGENT_HOOKS };
+enum { OPT_WORKER = 1, OPT_EXPORT, OPT_INSTALL_HOOKS, OPT_INSTALL_AGENT_HOOKS, OPT_REF };
 
 /* hive-init's options; -C, --root, --session, --config, -q, --help and --version are
  * cli.c's (SPEC 2). Each is in man/hive-init.1's OPTIONS (tests/bats/options.bats). */
@@ -53,6 +54,9 @@ static const struct hive_opt init_options[] = {
 		      "SessionEnd) into .claude/settings.json at the top of the\n"
 		      "work tree, keeping every hook there; starts no session\n"
 		      "unless an id is given"),
+	HIVE_OPT_STRING(0, "ref", "REF", OPT_REF,
+			"rejoin the session from the sessions ref REF when its folder is\n"
+			"not here (another runner published it), else start it"),
 	HIVE_OPT_COMMON_HELP(0, "session",
 			     "session id (env HIVE_SESSION_ID; CI ids; else generated)"),
 	HIVE_OPT_COMMON_HELP(0, "quiet", "no warnings"),
@@ -72,6 +76,7 @@ struct init_opts {
 	const char *export_fmt;	 /* NULL, "sh", "github" or "gitlab" */
 	int install_hooks;	 /* --install-hooks */
 	int install_agent_hooks; /* --install-agent-hooks */
+	const char *ref;	 /* --ref: the sessions ref to rejoin the session from */
 };
 
 static int init_option(void *tool, int key, const char *arg, struct hive_err *err)
@@ -95,6 +100,9 @@ static int init_option(void *tool, int key, const char *arg, struct hive_err *er
 		return HIVE_OK;
 	case OPT_INSTALL_AGENT_HOOKS:
 		o->install_agent_hooks = 1;
+		return HIVE_OK;
+	case OPT_REF:
+		o->ref = arg;
 		return HIVE_OK;
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
@@ -225,8 +233,23 @@ int main(int argc, char **argv)
 			goto flush;
 		}
 	}
-	if ((rc = hive_ctx_session(&ctx, 1, &generated)) ||
-	    (rc = hive_op_start(&ctx, opts.worker, &res)))
+	if ((rc = hive_ctx_session(&ctx, 1, &generated)))
+		goto fail;
+	if (opts.ref) { /* the session another runner published, brought here first */
+		const char *ref;
+		int restored = 0;
+		if (!hive_git_repo(ctx.git)) {
+			rc = hive_err_set(&ctx.err, HIVE_EUSAGE, "--ref: not in a git repository");
+			goto fail;
+		}
+		if ((rc = hive_publish_ref(opts.ref, NULL, &ref, &ctx.err)) ||
+		    (rc = hive_publish_restore(hive_git_repo(ctx.git), ctx.top, ctx.root, ref,
+					       ctx.session_id, &restored, &ctx.err)))
+			goto fail;
+		if (restored)
+			hive_note(ctx.quiet, "session %s restored from %s", ctx.session_id, ref);
+	}
+	if ((rc = hive_op_start(&ctx, opts.worker, &res)))
 		goto fail;
 	if (!res.created && strcmp(hive_json_str(res.state, "status"), "active"))
 		hive_warn(ctx.quiet, "session %s is %s: no more events can be added to it (%s)",

@@ -366,3 +366,172 @@ int hive_publish(git_repository *repo, const char *top, const char *root, const 
 				  ref, ATTEMPTS);
 	return rc;
 }
+
+/* Write the blobs of tree into the folder at dirfd (new files, never through a link), and its
+ * lanes/ subtree one level down. */
+static int write_tree(git_repository *repo, const git_tree *tree, int dirfd, int top,
+		      const char *shown, struct hive_err *err)
+{
+	size_t i, n = git_tree_entrycount(tree);
+	int fd, rc = HIVE_OK;
+
+	for (i = 0; !rc && i < n; i++) {
+		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+		const char *name = git_tree_entry_name(e);
+		git_blob *blob = NULL;
+		git_tree *sub = NULL;
+
+		if (name[0] == '.' || strchr(name, '/'))
+			continue;
+		if (top && git_tree_entry_type(e) == GIT_OBJECT_TREE && !strcmp(name, "lanes")) {
+			if (mkdirat(dirfd, name, 0755) < 0 ||
+			    (fd = openat(dirfd, name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+				return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, name);
+			if (git_tree_lookup(&sub, repo, git_tree_entry_id(e)) < 0)
+				rc = git_fail(err, name);
+			else
+				rc = write_tree(repo, sub, fd, 0, shown, err);
+			git_tree_free(sub);
+			if (!rc && fsync(fd) < 0)
+				rc = hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, name);
+			close(fd);
+			continue;
+		}
+		if (git_tree_entry_type(e) != GIT_OBJECT_BLOB ||
+		    git_tree_entry_filemode(e) == GIT_FILEMODE_LINK)
+			continue;
+		if (git_blob_lookup(&blob, repo, git_tree_entry_id(e)) < 0)
+			return git_fail(err, name);
+		if ((fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				 0644)) < 0 ||
+		    hive_write_all_or_truncate(fd, git_blob_rawcontent(blob),
+					       (size_t)git_blob_rawsize(blob), 0) < 0 ||
+		    fsync(fd) < 0)
+			rc = hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, name);
+		if (fd >= 0)
+			close(fd);
+		git_blob_free(blob);
+	}
+	return rc;
+}
+
+/* Remove the temporary folder name of sessfd that hive_publish_restore was filling: its files,
+ * its lanes/ folder's, then the folders (nothing is followed). */
+static void remove_restored(int sessfd, const char *name)
+{
+	struct dirent *de;
+	int fd, lfd;
+	DIR *d;
+
+	if ((fd = openat(sessfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	if ((lfd = openat(fd, "lanes", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
+	    (d = fdopendir(lfd))) {
+		while ((de = readdir(d)))
+			unlinkat(lfd, de->d_name, 0);
+		closedir(d);
+		unlinkat(fd, "lanes", AT_REMOVEDIR);
+	} else if (lfd >= 0) {
+		close(lfd);
+	}
+	if ((d = fdopendir(fd))) {
+		while ((de = readdir(d)))
+			unlinkat(fd, de->d_name, 0);
+		closedir(d);
+	} else {
+		close(fd);
+	}
+	unlinkat(sessfd, name, AT_REMOVEDIR);
+}
+
+int hive_publish_restore(git_repository *repo, const char *top, const char *root, const char *ref,
+			 const char *id, int *restored, struct hive_err *err)
+{
+	const char *under = hive_path_under(top, root);
+	git_tree_entry *e = NULL;
+	git_commit *c = NULL;
+	git_tree *tree = NULL, *dir = NULL;
+	char path[4400], tmp[4500], shown[4500];
+	int sessfd = -1, fd = -1, rc = HIVE_OK, made = 0, made_root = 0;
+	struct stat st;
+	git_oid tip;
+
+	*restored = 0;
+	if (!under)
+		return hive_err_set(err, HIVE_EUSAGE, "--ref: the root %s is outside the work tree",
+				    root);
+	if ((rc = hive_id_check("session", id, strlen(id), err)))
+		return rc;
+	snprintf(path, sizeof(path), "%s/sessions/%s", root, id);
+	if (lstat(path, &st) == 0 || errno != ENOENT)
+		return HIVE_OK; /* the folder is here: hive-init rejoins or refuses it */
+	if (git_reference_name_to_id(&tip, repo, ref) < 0) {
+		git_error_clear();
+		return HIVE_OK; /* nothing published yet: a new session */
+	}
+	snprintf(shown, sizeof(shown), "%s/sessions/%s", under, id);
+	if (git_commit_lookup(&c, repo, &tip) < 0 || git_commit_tree(&tree, c) < 0) {
+		rc = git_fail(err, ref);
+		goto out;
+	}
+	if (git_tree_entry_bypath(&e, tree, shown) < 0 || git_tree_entry_type(e) != GIT_OBJECT_TREE)
+		goto out; /* not published: a new session */
+	if (git_tree_lookup(&dir, repo, git_tree_entry_id(e)) < 0) {
+		rc = git_fail(err, shown);
+		goto out;
+	}
+	/* assembled under a temporary name, then renamed into place: whole or not at all */
+	snprintf(tmp, sizeof(tmp), "%s/sessions", root);
+	if ((rc = hive_mkdir_parents(tmp, &made_root, err)))
+		goto out;
+	if ((sessfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		rc = hive_err_sys(err, HIVE_EENV, errno, "%s", tmp);
+		goto out;
+	}
+	snprintf(tmp, sizeof(tmp), ".tmp-%s-%ld-restore", id, (long)getpid());
+	if (mkdirat(sessfd, tmp, 0755) < 0 ||
+	    (fd = openat(sessfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		rc = hive_err_sys(err, HIVE_EENV, errno, "%s/sessions/%s", root, tmp);
+		goto out;
+	}
+	made = 1;
+	if ((rc = write_tree(repo, dir, fd, 1, path, err)))
+		goto out;
+	{
+		int lfd = openat(fd, ".lock", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				 0644);
+		if (lfd < 0 || fsync(fd) < 0) {
+			rc = hive_err_sys(err, HIVE_EENV, errno, "%s/.lock", path);
+			if (lfd >= 0)
+				close(lfd);
+			goto out;
+		}
+		close(lfd);
+	}
+	if (renameat2(sessfd, tmp, sessfd, id, RENAME_NOREPLACE) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			rc = hive_err_sys(err, HIVE_EENV, errno, "%s", path);
+		goto out; /* another process made the folder first: it is used */
+	}
+	made = made_root = 0;
+	fsync(sessfd);
+	*restored = 1;
+out:
+	if (made) /* take the temporary folder back out, and the folders made for it */
+		remove_restored(sessfd, tmp);
+	if (made_root) {
+		snprintf(tmp, sizeof(tmp), "%s/sessions", root);
+		hive_rmdir_parents(tmp, made_root);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (sessfd >= 0)
+		close(sessfd);
+	git_tree_free(dir);
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	git_error_clear();
+	return rc;
+}

@@ -47,4 +47,16 @@ int hive_publish(git_repository *repo, const char *top, const char *root, const 
 		 const char *signers_rel, struct hive_findings *f, struct hive_publish_result *r,
 		 struct hive_err *err);
 
+/*
+ * A session that runs on more than one runner (SPEC 11): when <root>/sessions/<id> does not
+ * exist and the sessions ref holds it, write the ref's version of the folder there (its files
+ * and lanes/, with a new .lock), assembled under a temporary name and renamed into place, so it
+ * is there whole or not at all; *restored says whether it was. A folder that exists, a ref that
+ * does not, and a session the ref lacks are HIVE_OK with *restored 0 (nothing touched).
+ * HIVE_EUSAGE for a root outside the work tree or a bad id; HIVE_EENV when the ref or a file
+ * cannot be read or written (nothing is left behind).
+ */
+int hive_publish_restore(git_repository *repo, const char *top, const char *root, const char *ref,
+			 const char *id, int *restored, struct hive_err *err);
+
 #endif

@@ -130,51 +130,6 @@ int hive_session_open_ro(const char *root, const char *id, struct hive_session *
 	return session_open(root, id, 1, out, err);
 }
 
-/* mkdir -p for the root; *made counts the trailing components it created, so that a
- * failure can remove them again. */
-static int mkdir_parents(const char *path, int *made, struct hive_err *err)
-{
-	char buf[4096], *p;
-	size_t n = strlen(path);
-
-	*made = 0;
-	if (n == 0 || n >= sizeof(buf))
-		return hive_err_set(err, HIVE_EUSAGE, "root path is empty or too long");
-	memcpy(buf, path, n + 1);
-	while (n > 1 && buf[n - 1] == '/')
-		buf[--n] = '\0';
-	for (p = buf + 1;; p++) {
-		if (*p == '/' || *p == '\0') {
-			char c = *p;
-			*p = '\0';
-			if (mkdir(buf, 0755) == 0)
-				(*made)++;
-			else if (errno != EEXIST)
-				return hive_err_sys(err, HIVE_EENV, errno, "%s", buf);
-			else
-				*made = 0; /* only a trailing run of new folders is ours */
-			*p = c;
-			if (!c)
-				break;
-		}
-	}
-	return HIVE_OK;
-}
-
-static void rmdir_parents(const char *path, int made)
-{
-	char buf[4096], *slash;
-
-	snprintf(buf, sizeof(buf), "%s", path);
-	while (made-- > 0) {
-		if (rmdir(buf) < 0)
-			return;
-		if (!(slash = strrchr(buf, '/')) || slash == buf)
-			return;
-		*slash = '\0';
-	}
-}
-
 static int write_new_file(int dirfd, const char *name, const char *buf, size_t len,
 			  const char *shown, struct hive_err *err)
 {
@@ -334,7 +289,7 @@ static int session_create(const char *root, const char *id, const char *first_li
 	if ((rc = hive_state_text(state, &state_text, &state_len, err)))
 		return rc;
 	rc = HIVE_EENV;
-	if (mkdir_parents(root, &made_root, err))
+	if (hive_mkdir_parents(root, &made_root, err))
 		goto out;
 	if ((rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		hive_err_sys(err, HIVE_EENV, errno, "%s", root);
@@ -434,7 +389,7 @@ out:
 	if (rootfd >= 0)
 		close(rootfd);
 	if (made_root)
-		rmdir_parents(root, made_root);
+		hive_rmdir_parents(root, made_root);
 	return rc;
 }
 
@@ -1204,7 +1159,7 @@ void hive_txn_rollback(struct hive_txn *t)
 			/* and the folders the creation made for it, as if it never ran */
 			if (t->made[1])
 				rmdir(parent);
-			rmdir_parents(t->root, t->made[0]);
+			hive_rmdir_parents(t->root, t->made[0]);
 		}
 		free(parent);
 		t->created = 0;

@@ -532,3 +532,46 @@ int hive_path_dir_writable(const char *path, const char *shown, struct hive_err 
 	free(a);
 	return rc;
 }
+
+int hive_mkdir_parents(const char *path, int *made, struct hive_err *err)
+{
+	char buf[4096], *p;
+	size_t n = strlen(path);
+
+	*made = 0;
+	if (n == 0 || n >= sizeof(buf))
+		return hive_err_set(err, HIVE_EUSAGE, "root path is empty or too long");
+	memcpy(buf, path, n + 1);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	for (p = buf + 1;; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0755) == 0)
+				(*made)++;
+			else if (errno != EEXIST)
+				return hive_err_sys(err, HIVE_EENV, errno, "%s", buf);
+			else
+				*made = 0; /* only a trailing run of new folders is ours */
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	return HIVE_OK;
+}
+
+void hive_rmdir_parents(const char *path, int made)
+{
+	char buf[4096], *slash;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	while (made-- > 0) {
+		if (rmdir(buf) < 0)
+			return;
+		if (!(slash = strrchr(buf, '/')) || slash == buf)
+			return;
+		*slash = '\0';
+	}
+}

@@ -109,4 +109,11 @@ int hive_write_atomic_path(const char *path, const char *shown, const char *buf,
  * or HIVE_EENV naming `shown`. */
 int hive_path_dir_writable(const char *path, const char *shown, struct hive_err *err);
 
+/* mkdir -p path (0755): *made is how many folders at the end of path this call made (0 when
+ * the last one existed). HIVE_EUSAGE for an empty or too long path, HIVE_EENV naming the folder
+ * that could not be made. */
+int hive_mkdir_parents(const char *path, int *made, struct hive_err *err);
+/* Take back the `made` last folders of path that hive_mkdir_parents made (each only if empty). */
+void hive_rmdir_parents(const char *path, int made);
+
 #endif

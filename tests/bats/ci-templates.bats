@@ -847,6 +847,80 @@ YAML
 	assert_equal "$(git rev-parse HEAD)" "$GITHUB_SHA"
 }
 
+@test "the action: build, a matrix deploy over two regions on separate runners, and finish share one session through the sessions ref" {
+	local remote="$BATS_TEST_TMPDIR/origin.git" job region
+	git init -q --bare "$remote"
+	git remote add origin "$remote"
+	git push -q origin main
+	# each job runs in its own clone of origin (its runner), in run 8812 attempt 3
+	for job in build eu us finish; do
+		git clone -q "$remote" "$BATS_TEST_TMPDIR/$job"
+	done
+	REPO="$BATS_TEST_TMPDIR/build"
+	cd "$REPO" && gha_env
+	workflow <<'YAML'
+- uses: ./ci-templates/github
+  with:
+    command: init
+    publish: true
+- uses: ./ci-templates/github
+  with:
+    command: emit
+    args: pipeline_updated --resource build --action update --platform Docker --status success
+    publish: true
+YAML
+	gha_run "$WF"
+	assert_success
+	for region in eu us; do
+		REPO="$BATS_TEST_TMPDIR/$region"
+		cd "$REPO" && gha_env
+		workflow <<YAML
+- uses: ./ci-templates/github
+  with:
+    command: init
+    publish: true
+- uses: ./ci-templates/github
+  with:
+    command: emit
+    lane: deploy-$region
+    args: deployment_configured --resource web --action update --platform K8s --status success environment=$region
+    publish: true
+YAML
+		gha_run "$WF"
+		assert_success
+	done
+	REPO="$BATS_TEST_TMPDIR/finish"
+	cd "$REPO" && gha_env
+	workflow <<'YAML'
+- uses: ./ci-templates/github
+  with:
+    command: init
+    publish: true
+- uses: ./ci-templates/github
+  with:
+    command: runbook
+    args: --finish --format json
+    publish: true
+YAML
+	gha_run "$WF"
+	assert_success
+	# origin's sessions ref holds the one session: the build line, both lanes joined, completed
+	git fetch -q origin '+refs/hive/sessions:refs/hive/sessions'
+	run git ls-tree -r --name-only refs/hive/sessions:Docs/hive-mind/sessions/gh-8812-3
+	assert_line lanes/deploy-eu.jsonl
+	assert_line lanes/deploy-us.jsonl
+	assert_line METRICS.json
+	run git show refs/hive/sessions:Docs/hive-mind/sessions/gh-8812-3/METRICS.json
+	assert_jq '.deployments.count == 2 and .events.by_type.pipeline_updated == 1' "$output"
+	run git show refs/hive/sessions:Docs/hive-mind/sessions/gh-8812-3/EVENTS.jsonl
+	assert_line --index 2 --partial '"event_type":"session_joined"'
+	assert_line --index 3 --partial '"event_type":"session_completed"'
+	run hive-check --ref refs/hive/sessions --session gh-8812-3
+	assert_success
+	# and no branch got a commit
+	assert_equal "$(git -C "$remote" rev-parse main)" "$(git -C "$REPO" rev-parse HEAD)"
+}
+
 @test "the action refuses a publish input that is not true or false, and runs nothing" {
 	gha_env
 	workflow <<'YAML'

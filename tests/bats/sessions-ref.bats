@@ -252,3 +252,38 @@ ref_files() {
 	assert_failure 2
 	assert_output --partial '--ref refs/hive/none: no such ref here'
 }
+
+@test "hive-init --ref: a session another runner published is restored whole and rejoined; one here, or none on the ref, is left to hive-init" {
+	hive-emit -q --session s1 --lane eu pipeline_updated --resource ci --action update \
+		--platform Docker --status success >/dev/null
+	hive-runbook -q --publish --session s1
+	git clone -q "$REPO" "$BATS_TEST_TMPDIR/runner"
+	cd "$BATS_TEST_TMPDIR/runner"
+	git fetch -q origin '+refs/hive/sessions:refs/hive/sessions'
+	[[ ! -e Docs/hive-mind/sessions/s1 ]]
+	run --separate-stderr hive-init --session s1 --ref "$REF"
+	assert_success
+	assert_jq '.created == false and .events == 3' "$output"
+	assert_stderr --partial 'hive-init: session s1 restored from refs/hive/sessions'
+	run diff -r -x .lock "$(session_dir s1 "$REPO/Docs/hive-mind")" Docs/hive-mind/sessions/s1
+	assert_success
+	[[ -f Docs/hive-mind/sessions/s1/.lock ]]
+	run hive-check --session s1
+	assert_success
+	# here already: nothing is restored over it
+	snapshot Docs/hive-mind/sessions/s1
+	run --separate-stderr hive-init --session s1 --ref "$REF"
+	assert_success
+	refute_output --partial restored
+	assert_unchanged Docs/hive-mind/sessions/s1
+	# a session the ref does not have, or a ref not fetched: a new session
+	run --separate-stderr hive-init --session s9 --ref "$REF"
+	assert_success
+	assert_jq '.created == true' "$output"
+	run --separate-stderr hive-init --session s8 --ref refs/hive/none
+	assert_success
+	assert_jq '.created == true' "$output"
+	run hive-init --session s7 --ref main
+	assert_failure 2
+	[[ ! -e Docs/hive-mind/sessions/s7 ]]
+}
