@@ -152,9 +152,10 @@ write_config() {
 
 	run --separate-stderr hive-emit --session s1 no_such_type
 	assert_failure 2
-	# the emittable types: every built-in type but the two the tools write themselves
+	# the emittable types: every built-in type but the four the tools write themselves
 	[[ "$(list_of "$stderr")" == "$(jq -r '.properties.event_type.anyOf[0].enum[]
-		| select(. != "session_started" and . != "session_completed")' "$schema" | sort)" ]] ||
+		| select(. != "session_started" and . != "session_completed" and
+			 . != "lane_started" and . != "session_joined")' "$schema" | sort)" ]] ||
 		fail "event types: hive-emit says '$stderr'"
 
 	base=(--session s1 deployment_configured --resource api --action update --platform K8s --status success)
@@ -223,14 +224,20 @@ write_config() {
 		hive-emit --session gh-8812-1 --from claude-code
 	echo '{"session_id":"s-1","hook_event_name":"PostToolUseFailure","tool_name":"mcp__db__query","tool_input":{"sql":"select 1","password":"hunter2"},"error":"timeout"}' |
 		hive-emit --session gh-8812-1 --from claude-code
+	# a lane (lane_started, then its event; --finish writes session_joined)
+	emit --lane deploy-eu deployment_configured --resource api --action update --platform K8s \
+		--status in_progress environment=eu
 	run --separate-stderr hive-runbook --finish
 	assert_success
 	log="$(session_dir gh-8812-1)/EVENTS.jsonl"
+	lane="$(session_dir gh-8812-1)/lanes/deploy-eu.jsonl"
 	# every built-in type is there
 	run jq -rn --slurpfile s "$SCHEMAS/event.schema.json" '$s[0].properties.event_type.anyOf[0].enum[]'
 	for t in $output; do
-		grep -q "\"event_type\":\"$t\"" "$log" || fail "the log has no $t line"
+		grep -q "\"event_type\":\"$t\"" "$log" "$lane" || fail "the logs have no $t line"
 	done
+	split_lines "$lane" lane-lines
+	ajv_valid "$SCHEMAS/event.schema.json" lane-lines/*.json
 	# hive-emit prints each event exactly as written
 	[[ $printed == "$(sed -n 2p "$log")" ]] || fail "hive-emit printed '$printed'"
 	assert_jq '.ci.provider == "github" and .details.configuration.db_password == "[REDACTED]"' "$printed"
