@@ -203,6 +203,15 @@ printf '{"event_type":"monitoring_added","details":{"resource":"\377","action":"
 vg "a stream line that is not UTF-8" 2 hive-emit --session v1 - <"$T/utf8"
 head -c 2097152 /dev/zero | tr '\0' 'a' >"$T/huge"
 vg "a 2 MiB stream line" 2 hive-emit --session v1 - <"$T/huge"
+vg "--lane: a lane's first event (lane_started first)" 0 hive-emit --session v1 --lane eu \
+	deployment_configured --resource web --action update --platform K8s --status success
+vg "--lane: the lane goes on" 0 hive-emit --session v1 --lane eu pipeline_updated --resource ci \
+	--action update --platform Docker --status success
+vg "--join" 0 hive-emit --session v1 --join
+vg "--lane main (refused)" 2 hive-emit --session v1 --lane main pipeline_updated --resource ci \
+	--action update --platform Docker --status success
+with_env "HIVE_SEGMENT_BYTES=4096"
+vg "a stream past HIVE_SEGMENT_BYTES: the next segment" 0 hive-emit --session v1 - <"$T/stream"
 vg "no session" 2 hive-emit deployment_configured
 vg "a session that does not exist" 2 hive-emit --session nope deployment_configured
 rm -f "$S/v2/STATE.json"
@@ -260,6 +269,12 @@ vg "--findings that are not findings" 2 hive-runbook --session v1 --findings "$T
 vg "--finish" 0 hive-runbook --session v1 --finish
 vg "--finish again (changes nothing)" 0 hive-runbook --session v1 --finish
 vg "--finish --status failure" 0 hive-runbook --session v4 --finish --status failure
+vg "--publish (onto refs/hive/sessions)" 0 hive-runbook --session v1 --publish
+vg "hive-check --ref" 0 hive-check --session v1 --ref refs/hive/sessions
+vg "--all --ref" 0 hive-runbook --all --ref refs/hive/sessions
+mv "$S/v1" "$T/v1.away"
+vg "hive-init --ref: the published session restored" 0 hive-init --session v1 --ref refs/hive/sessions
+rm -rf "$T/v1.away"
 # checkpoints and signatures (SPEC 10): ssh-keygen is a child, not traced
 ssh-keygen -q -t ed25519 -N '' -C vg -f "$T/vg_key" || setup_failed "an ed25519 key"
 printf 'vg@example.org %s\n' "$(cut -d' ' -f1,2 "$T/vg_key.pub")" >"$T/allowed_signers"
