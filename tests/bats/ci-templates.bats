@@ -1395,6 +1395,94 @@ saved_session() {
 	[ "$(sed -n 2p "$a")" != "$(sed -n 2p "$b")" ]
 }
 
+@test "GitLab: a parallel matrix deploys two regions into one session, each leg in its own lane; check and runbook see both" {
+	git remote add origin https://gitlab.example.com/acme/app.git
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	cat >.gitlab-ci.yml <<-'YAML'
+		include:
+		  - local: ci-templates/gitlab/hive.gitlab-ci.yml
+		stages: [deploy, verify]
+		hive-init:
+		  extends: .hive-init
+		deploy:
+		  stage: deploy
+		  extends: .hive-session
+		  parallel:
+		    matrix:
+		      - REGION: [eu, us]
+		  variables:
+		    HIVE_LANE: $CI_JOB_NAME_SLUG
+		  script:
+		    - hive-emit deployment_configured --resource web --action update --platform K8s --status success environment=$REGION
+		hive-check:
+		  stage: verify
+		  extends: .hive-check
+		  variables:
+		    HIVE_SINCE: none
+		hive-runbook:
+		  extends: .hive-runbook
+	YAML
+	git add -A && git commit -q -m 'gitlab ci'
+	gcl
+	assert_success
+	assert_line --regexp 'PASS +deploy: \[eu\] *$'
+	assert_line --regexp 'PASS +deploy: \[us\] *$'
+	assert_line --regexp 'PASS +hive-check *$'
+	assert_line --regexp 'PASS +hive-runbook *$'
+	# the check read both lanes (JUnit and Code Quality written), the runbook joined them
+	grep -q 'hive: .* restored from' "$LOGS/hive-check.log"
+	run cat "$ARTS/hive-check/hive-junit.xml"
+	assert_output --partial '<testsuite'
+	refute_output --partial '<failure'
+	run jq -c '.deployments | [.count, .success]' "$ARTS/hive-runbook/hive-report/METRICS.json"
+	assert_output '[2,2]'
+	run grep -c '^## DEPLOYMENT SUMMARY' "$ARTS/hive-runbook/hive-report/RUNBOOK.md"
+	assert_output 2
+	local saved
+	saved="$(saved_session hive-runbook gl-1000)"
+	run ls "$saved/lanes"
+	assert_output "$(printf '%s\n' deploy-eu.jsonl deploy-us.jsonl)"
+	run jq -c 'select(.event_type == "session_joined") | .details.lanes | keys' "$saved/EVENTS.jsonl"
+	assert_output '["deploy-eu","deploy-us"]'
+	run hive-check "$saved"
+	assert_success
+}
+
+@test "GitLab: two parallel jobs given the same lane are caught, not merged by unpacking order" {
+	git remote add origin https://gitlab.example.com/acme/app.git
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	cat >.gitlab-ci.yml <<-'YAML'
+		include:
+		  - local: ci-templates/gitlab/hive.gitlab-ci.yml
+		stages: [deploy, verify]
+		hive-init:
+		  extends: .hive-init
+		deploy:
+		  stage: deploy
+		  extends: .hive-session
+		  parallel:
+		    matrix:
+		      - REGION: [eu, us]
+		  variables:
+		    HIVE_LANE: deploy
+		  script:
+		    - hive-emit deployment_configured --resource web --action update --platform K8s --status success environment=$REGION
+		hive-check:
+		  stage: verify
+		  extends: .hive-check
+		  variables:
+		    HIVE_SINCE: none
+	YAML
+	git add -A && git commit -q -m 'gitlab ci'
+	gcl
+	assert_failure
+	assert_line --regexp 'FAIL +hive-check *$'
+	grep -q 'the copies of lane deploy differ: two jobs wrote to that lane at the same time$' \
+		"$LOGS/hive-check.log"
+}
+
 @test "GitLab: without hive the jobs stop with a message; with HIVE_GIT_URL they clone and make install it" {
 	git remote add origin https://gitlab.example.com/acme/app.git
 	mkdir -p ci-templates/gitlab
