@@ -1395,7 +1395,7 @@ saved_session() {
 	[ "$(sed -n 2p "$a")" != "$(sed -n 2p "$b")" ]
 }
 
-@test "GitLab: a parallel matrix deploys two regions into one session, each leg in its own lane; check and runbook see both" {
+@test "GitLab: a parallel matrix deploys two regions into one session, each leg in its own lane by default; check and runbook see both" {
 	git remote add origin https://gitlab.example.com/acme/app.git
 	mkdir -p ci-templates/gitlab
 	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
@@ -1411,8 +1411,6 @@ saved_session() {
 		  parallel:
 		    matrix:
 		      - REGION: [eu, us]
-		  variables:
-		    HIVE_LANE: $CI_JOB_NAME_SLUG
 		  script:
 		    - hive-emit deployment_configured --resource web --action update --platform K8s --status success environment=$REGION
 		hive-check:
@@ -1430,6 +1428,8 @@ saved_session() {
 	assert_line --regexp 'PASS +deploy: \[us\] *$'
 	assert_line --regexp 'PASS +hive-check *$'
 	assert_line --regexp 'PASS +hive-runbook *$'
+	grep -q 'hive: a parallel leg: its events go to lane deploy-eu$' "$LOGS/deploy: [eu].log" ||
+		grep -rq 'its events go to lane deploy-eu' "$LOGS"
 	# the check read both lanes (JUnit and Code Quality written), the runbook joined them
 	grep -q 'hive: .* restored from' "$LOGS/hive-check.log"
 	run cat "$ARTS/hive-check/hive-junit.xml"
