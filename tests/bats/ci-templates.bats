@@ -115,9 +115,10 @@ gha_event() {
 	printf '%s\n' "$2" >"$GITHUB_EVENT_PATH"
 }
 
-# gha_run WORKFLOW: run its job through the simulated runner (status in $status).
+# gha_run WORKFLOW [JOB]: run its job (the first, or JOB) through the simulated runner (status
+# in $status).
 gha_run() {
-	run --separate-stderr node "$GHA_RUNNER_JS" run "$1"
+	run --separate-stderr node "$GHA_RUNNER_JS" run "$@"
 	if [[ "$status" -eq 2 ]]; then
 		fail "$(printf 'the simulated runner refused the workflow:\n%s\n%s' "${stderr-}" "$output")"
 	fi
@@ -155,6 +156,7 @@ write_gha_runner() {
 //   node gha-runner.cjs runs FILE.yml...            every run: script as JSON lines
 //
 // Environment: HIVE_ACTION_DIR (the folder a `uses: …/ci-templates/github@ref` resolves to),
+// GHA_MATRIX (the matrix leg of the job run, as JSON: matrix.* in expressions),
 // GHA_TRACE (JSON lines, one per step), GHA_SUMMARY (the job summary), RUNNER_TEMP,
 // GITHUB_WORKSPACE and the GITHUB_* variables of the simulated run.
 const fs = require('fs');
@@ -300,6 +302,14 @@ function lookup(name, ctx) {
 	case 'job':
 		if (parts.join('.') === 'status') return ctx.status();
 		throw new Unsupported(name);
+	case 'matrix': {
+		// the leg of a matrix job being run: GHA_MATRIX, a JSON object ({"region": "eu"})
+		const m = JSON.parse(process.env.GHA_MATRIX || 'null');
+		if (!m) throw new Unsupported(`${name}: no matrix leg given (GHA_MATRIX)`);
+		const v = get(m, parts);
+		if (v === null) throw new Unsupported(`${name} is not in the matrix leg`);
+		return v;
+	}
 	default:
 		throw new Unsupported(`context ${head} is not simulated (${name})`);
 	}
@@ -586,10 +596,12 @@ JS
 
 # --- GitHub: static checks -------------------------------------------------------------
 
-@test "action-validator accepts the action and the example workflow" {
+@test "action-validator accepts the action and the example workflows" {
 	run "$NODE_MODULES/.bin/action-validator" "$ACTION_DIR/action.yml"
 	assert_success
 	run "$NODE_MODULES/.bin/action-validator" "$ACTION_DIR/workflow.example.yml"
+	assert_success
+	run "$NODE_MODULES/.bin/action-validator" "$ACTION_DIR/pipeline.example.yml"
 	assert_success
 }
 
@@ -629,7 +641,8 @@ grep_run_blocks() {
 	[ "$(jq -s 'map(select(.file | endswith("workflow.example.yml"))) | length' <<<"$output")" -eq 1 ]
 	run jq -r 'select(.run | contains("${{")) | "\(.file) \(.step)"' <<<"$output"
 	assert_output ''
-	run grep_run_blocks "$ACTION_DIR/action.yml" "$ACTION_DIR/workflow.example.yml"
+	run grep_run_blocks "$ACTION_DIR/action.yml" "$ACTION_DIR/workflow.example.yml" \
+		"$ACTION_DIR/pipeline.example.yml"
 	assert_output ''
 	# and the expressions are there, where they belong: in env: and with:
 	grep -q 'HIVE_ARGS: ${{ inputs.args }}' "$ACTION_DIR/action.yml"
@@ -918,6 +931,39 @@ YAML
 	run hive-check --ref refs/hive/sessions --session gh-8812-3
 	assert_success
 	# and no branch got a commit
+	assert_equal "$(git -C "$remote" rev-parse main)" "$(git -C "$REPO" rev-parse HEAD)"
+}
+
+@test "pipeline.example.yml: build, deploy over two regions (a matrix, each leg on its own runner) and finish give one session on the sessions ref" {
+	local remote="$BATS_TEST_TMPDIR/origin.git" wf="$BATS_TEST_TMPDIR/pipeline.yml" job region
+	git init -q --bare "$remote"
+	git remote add origin "$remote"
+	git push -q origin main
+	cp "$ACTION_DIR/pipeline.example.yml" "$wf"
+	# build, then both legs, then finish: each job in its own clone of origin (its runner)
+	for job in build deploy-eu deploy-us finish; do
+		git clone -q "$remote" "$BATS_TEST_TMPDIR/$job"
+		REPO="$BATS_TEST_TMPDIR/$job"
+		cd "$REPO" && gha_env
+		case $job in
+		deploy-*) region=${job#deploy-}
+			GHA_MATRIX="{\"region\":\"$region\"}" gha_run "$wf" deploy ;;
+		*) gha_run "$wf" "$job" ;;
+		esac
+		assert_success
+	done
+	git fetch -q origin '+refs/hive/sessions:refs/hive/sessions'
+	local s=refs/hive/sessions:Docs/hive-mind/sessions/gh-8812-3
+	run git ls-tree -r --name-only "$s"
+	assert_output "$(printf '%s\n' CHECKPOINT EVENTS.jsonl METRICS.json RUNBOOK.md STATE.json lanes/deploy-eu.jsonl lanes/deploy-us.jsonl)"
+	run git show "$s/METRICS.json"
+	assert_jq '.deployments.count == 2 and .events.by_type.pipeline_updated == 1' "$output"
+	run git show "$s/RUNBOOK.md"
+	assert_output --partial 'environment'
+	run hive-check --ref refs/hive/sessions --session gh-8812-3
+	assert_success
+	# the finish job's summary is the runbook
+	grep -qx '# RUNBOOK: gh-8812-3' "$GHA_SUMMARY"
 	assert_equal "$(git -C "$remote" rev-parse main)" "$(git -C "$REPO" rev-parse HEAD)"
 }
 
