@@ -725,23 +725,6 @@ int hive_gate_ref(struct hive_gate *g, struct git_repository *repo, const char *
 		  const char *ref, struct hive_err *err)
 {
 	struct ref_walk w = {g, err};
-	const char *under = hive_path_under(g->top, root);
-	char rel[4200], prefix[300];
-	git_oid tip;
 
-	if (!repo)
-		return hive_err_set(err, HIVE_EUSAGE, "--ref: not in a git repository");
-	if (!under || strlen(under) > 4000)
-		return hive_err_set(err, HIVE_EUSAGE, "--ref: the root %s is outside the work tree",
-				    root);
-	if (git_reference_name_to_id(&tip, repo, ref) < 0) {
-		git_error_clear();
-		return hive_err_set(err, HIVE_EUSAGE,
-				    "--ref %s: no such ref here (fetch it first: git fetch origin "
-				    "'+%s:%s')",
-				    ref, ref, ref);
-	}
-	snprintf(rel, sizeof(rel), "%s/sessions", under);
-	snprintf(prefix, sizeof(prefix), "%s:", ref);
-	return hive_tree_sessions(repo, &tip, rel, prefix, check_ref_session, &w, err);
+	return hive_ref_sessions(repo, g->top, root, ref, check_ref_session, &w, err);
 }

@@ -748,6 +748,30 @@ int hive_tree_sessions(git_repository *repo, const git_oid *commit, const char *
 	return rc;
 }
 
+int hive_ref_sessions(git_repository *repo, const char *top, const char *root, const char *ref,
+		      hive_prepush_fn fn, void *arg, struct hive_err *err)
+{
+	const char *under = hive_path_under(top, root);
+	char rel[4200], prefix[300];
+	git_oid tip;
+
+	if (!repo)
+		return hive_err_set(err, HIVE_EUSAGE, "--ref: not in a git repository");
+	if (!under || strlen(under) > 4000)
+		return hive_err_set(err, HIVE_EUSAGE, "--ref: the root %s is outside the work tree",
+				    root);
+	if (git_reference_name_to_id(&tip, repo, ref) < 0) {
+		git_error_clear();
+		return hive_err_set(err, HIVE_EUSAGE,
+				    "--ref %s: no such ref here (fetch it first: git fetch origin "
+				    "'+%s:%s')",
+				    ref, ref, ref);
+	}
+	snprintf(rel, sizeof(rel), "%s/sessions", under);
+	snprintf(prefix, sizeof(prefix), "%s:", ref);
+	return hive_tree_sessions(repo, &tip, rel, prefix, fn, arg, err);
+}
+
 /* Resolve one pushed ref (local: a commit; old: the remote's tip, or NULL for a new
  * branch; name: the remote ref, or NULL) and give it to fn. */
 static int give_ref(git_repository *repo, const git_oid *local, const git_oid *old,

@@ -79,6 +79,14 @@ int hive_tree_sessions(git_repository *repo, const git_oid *commit, const char *
 		       const char *prefix, hive_prepush_fn fn, void *arg, struct hive_err *err);
 
 /*
+ * hive_tree_sessions over the tip of the sessions ref `ref` (SPEC 11), the sessions at root's
+ * place below top, shown as "REF:<path>". HIVE_EUSAGE when repo is NULL, root is outside the
+ * work tree or the ref does not exist here (the message says how to fetch it).
+ */
+int hive_ref_sessions(git_repository *repo, const char *top, const char *root, const char *ref,
+		      hive_prepush_fn fn, void *arg, struct hive_err *err);
+
+/*
  * The file at path (from the top) in commit's tree, into *buf (NUL-terminated, the caller
  * frees it) and *len, with its blob id in key; no such file is HIVE_OK with *buf NULL and
  * key "-". HIVE_EENV when the commit or the blob cannot be read.

@@ -2372,26 +2372,9 @@ int hive_dora_collect_ref(struct hive_dora *d, const char *root, const char *top
 {
 	struct hive_strv taken = {0};
 	struct dora_walk w = {root, repo, d, err, &taken};
-	const char *under = hive_path_under(top, root);
-	char rel[4200], prefix[300];
-	git_oid tip;
 	int rc;
 
-	if (!repo)
-		return hive_err_set(err, HIVE_EUSAGE, "--ref: not in a git repository");
-	if (!under || strlen(under) > 4000)
-		return hive_err_set(err, HIVE_EUSAGE, "--ref: the root %s is outside the work tree",
-				    root);
-	if (git_reference_name_to_id(&tip, repo, ref) < 0) {
-		git_error_clear();
-		return hive_err_set(err, HIVE_EUSAGE,
-				    "--ref %s: no such ref here (fetch it first: git fetch origin "
-				    "'+%s:%s')",
-				    ref, ref, ref);
-	}
-	snprintf(rel, sizeof(rel), "%s/sessions", under);
-	snprintf(prefix, sizeof(prefix), "%s:", ref);
-	rc = hive_tree_sessions(repo, &tip, rel, prefix, dora_ref_one, &w, err);
+	rc = hive_ref_sessions(repo, top, root, ref, dora_ref_one, &w, err);
 	if (!rc)
 		rc = hive_session_foreach(root, dora_one, &w, err);
 	hive_strv_clear(&taken);
