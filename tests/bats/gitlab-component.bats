@@ -266,7 +266,7 @@ deploy:
 	{
 		printf 'include:\n  - component: $CI_SERVER_FQDN/$CI_PROJECT_PATH/hive@$CI_COMMIT_SHA\n'
 		printf '    inputs:\n      check_stage: verify\n      since: none\n'
-		sed 's/\[eu, us\]/[eu, ap]/' <<<"$PIPELINE_JOBS"
+		printf '%s\n' "${PIPELINE_JOBS/\[eu, us\]/[eu, ap]}"
 	} >.gitlab-ci.yml
 	git add -A && git commit -q -m 'gitlab ci'
 	gcl

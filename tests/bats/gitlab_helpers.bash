@@ -18,7 +18,10 @@ gcl() {
 		--variable GITLAB_CI=true --ignore-predefined-vars GITLAB_CI "$@"
 }
 
+# where gitlab-ci-local keeps each job's artifacts and log (used by the files that load this)
+# shellcheck disable=SC2034
 ARTS=.gitlab-ci-local/artifacts
+# shellcheck disable=SC2034
 LOGS=.gitlab-ci-local/output
 
 # saved_session JOB ID: the session folder JOB saved (.hive-artifacts/<job id>/), copied to
