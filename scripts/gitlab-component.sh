@@ -141,6 +141,11 @@ spec:
       default: ""
       regex: '^([A-Za-z0-9_][A-Za-z0-9._-]{0,127})?$'
       description: "HIVE_LANE: the lane every hive-emit of the pipeline writes unless its job sets HIVE_LANE. Empty: the main log, and for each leg of a parallel job a lane of its own (CI_JOB_NAME_SLUG)."
+    publish:
+      type: string
+      default: "false"
+      options: ["false", "true"]
+      description: "HIVE_PUBLISH: true publishes the finished session onto refs/hive/sessions and pushes it (hive-runbook, hive-runbook-failed); the push needs a job token allowed to push, or HIVE_PUSH_TOKEN (a masked project variable, never an input)."
     init_stage:
       type: string
       default: ".pre"
@@ -168,6 +173,7 @@ variables:
   HIVE_RELEASE_URL: "$[[ inputs.release_url ]]"
   HIVE_SINCE: "$[[ inputs.since ]]"
   HIVE_LANE: "$[[ inputs.lane ]]"
+  HIVE_PUBLISH: "$[[ inputs.publish ]]"
 
 hive-init:
   extends: .hive-init

@@ -2001,3 +2001,68 @@ YAML
 	run cat "$log"
 	assert_line --regexp "^make -C [^ ]+/hive-src\\.[0-9]+ install PREFIX=$prefix\$"
 }
+
+# hive_prefix DIR: an installed-looking hive in DIR (bin/ with the built tools, share/hive/hooks/
+# with hive-push-sessions), as `make install` lays it out; its bin/ goes first on PATH.
+hive_prefix() {
+	local t
+	mkdir -p "$1/bin" "$1/share/hive/hooks"
+	for t in hive-init hive-emit hive-check hive-runbook; do ln -s "$BUILD_DIR/$t" "$1/bin/$t"; done
+	cp "$SRC_TOP/hooks/hive-push-sessions" "$1/share/hive/hooks/"
+	PATH="$1/bin:$(path_without_hive)"
+	export PATH
+}
+
+@test "GitLab: HIVE_PUBLISH=true publishes the finished session onto refs/hive/sessions and pushes it; with HIVE_PUSH_TOKEN to the project's URL, the token never in the log" {
+	gitlab_repo
+	remote="$BATS_TEST_TMPDIR/remote.git"
+	git init -q --bare "$remote"
+	git remote set-url origin "$remote"
+	git push -q origin HEAD:main
+	hive_prefix "$BATS_TEST_TMPDIR/prefix"
+	gcl --variable HIVE_PUBLISH=true --variable 'HIVE_INIT_ARGS=--session release-7'
+	assert_success
+	assert_line --regexp 'PASS +hive-runbook *$'
+	grep -q "^hive-push-sessions: refs/hive/sessions pushed to origin" "$LOGS/hive-runbook.log"
+	# on the remote: the finished session, checked clean and counted; no branch moved
+	[ "$(git -C "$remote" rev-parse main)" = "$(git rev-parse HEAD)" ]
+	git fetch -q origin '+refs/hive/sessions:refs/hive/sessions'
+	run git ls-tree -r --name-only refs/hive/sessions -- Docs/hive-mind/sessions/release-7
+	assert_line 'Docs/hive-mind/sessions/release-7/EVENTS.jsonl'
+	assert_line 'Docs/hive-mind/sessions/release-7/RUNBOOK.md'
+	run hive-check --ref refs/hive/sessions
+	assert_success
+	run hive-runbook --all --ref refs/hive/sessions --format json
+	assert_success
+	assert_jq '.sessions == 1 and .deployment_frequency.deployments == 1' "$output"
+	run git show refs/hive/sessions:Docs/hive-mind/sessions/release-7/STATE.json
+	assert_jq '.status == "completed"' "$output"
+
+	# a project access token: the push goes to $CI_SERVER_URL/$CI_PROJECT_PATH.git, the token
+	# reaches git only through the credential helper (a file:// remote never asks for it)
+	mkdir -p "$BATS_TEST_TMPDIR/srv/acme"
+	git init -q --bare "$BATS_TEST_TMPDIR/srv/acme/app.git"
+	rm -rf .gitlab-ci-local
+	gcl --variable HIVE_PUBLISH=true --variable 'HIVE_PUSH_TOKEN=glpat-Zq8sEcReT0000000000x' \
+		--variable "CI_SERVER_URL=file://$BATS_TEST_TMPDIR/srv" --variable CI_PROJECT_PATH=acme/app \
+		--variable 'HIVE_INIT_ARGS=--session release-8'
+	assert_success
+	grep -q "^hive-push-sessions: refs/hive/sessions pushed to file://$BATS_TEST_TMPDIR/srv/acme/app.git" \
+		"$LOGS/hive-runbook.log"
+	git -C "$BATS_TEST_TMPDIR/srv/acme/app.git" cat-file -e \
+		refs/hive/sessions:Docs/hive-mind/sessions/release-8/EVENTS.jsonl
+	run grep -rl 'glpat-Zq8sEcReT' .gitlab-ci-local/output
+	assert_failure
+	refute_output --partial glpat
+	# origin was not pushed to this time
+	run git -C "$remote" ls-tree -r --name-only refs/hive/sessions
+	refute_output --partial release-8
+
+	# anything but true or false stops the runbook job before a push
+	before=$(git -C "$remote" rev-parse refs/hive/sessions)
+	rm -rf .gitlab-ci-local
+	gcl --variable HIVE_PUBLISH=yes --variable 'HIVE_INIT_ARGS=--session release-9'
+	assert_failure
+	grep -q '^hive: HIVE_PUBLISH must be true or false: yes$' "$LOGS/hive-runbook.log"
+	[ "$(git -C "$remote" rev-parse refs/hive/sessions)" = "$before" ]
+}

@@ -228,7 +228,7 @@ deploy:
 	assert_success
 	assert_output "$(printf '%s\n' 'session_path string ""' 'init_args string ""' 'check_args string ""' \
 		'runbook_args string ""' 'release_version string ""' 'release_url string ""' 'git_url string ""' \
-		'git_ref string "main"' 'install_prefix string "/usr/local"' 'since string ""' 'lane string ""' \
+		'git_ref string "main"' 'install_prefix string "/usr/local"' 'since string ""' 'lane string ""' 'publish string "false"' \
 		'init_stage string ".pre"' 'check_stage string "test"' 'finish_stage string ".post"')"
 }
 
