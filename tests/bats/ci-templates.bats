@@ -1346,7 +1346,7 @@ saved_session() {
 	run cat "$ARTS/hive-init/.gitlab-ci-reports/dotenv/hive.env"
 	assert_output 'HIVE_SESSION_ID=release-7'
 	grep -q 'in session release-7$' "$LOGS/deploy.log"
-	grep -q '^hive: Docs/hive-mind/sessions/release-7 restored from ' "$LOGS/hive-check.log"
+	grep -q '^hive-init: session release-7 restored from .* copies in .hive-artifacts ' "$LOGS/hive-check.log"
 	# the gate held the record against the push's before commit (rule history)
 	grep -qx "hive: checking against $(git rev-parse HEAD) (the push's before commit)" "$LOGS/hive-check.log"
 	# the session as the runbook job saved it: all three protocols in one chain
@@ -1477,7 +1477,7 @@ saved_session() {
 	grep -q 'hive: a parallel leg: its events go to lane deploy-eu$' "$LOGS/deploy: [eu].log" ||
 		grep -rq 'its events go to lane deploy-eu' "$LOGS"
 	# the check read both lanes (JUnit and Code Quality written), the runbook joined them
-	grep -q 'hive: .* restored from' "$LOGS/hive-check.log"
+	grep -q 'hive-init: session gl-1000 restored from 3 copies in .hive-artifacts (2 lanes;' "$LOGS/hive-check.log"
 	run cat "$ARTS/hive-check/hive-junit.xml"
 	assert_output --partial '<testsuite'
 	refute_output --partial '<failure'
@@ -1525,7 +1525,7 @@ saved_session() {
 	gcl
 	assert_failure
 	assert_line --regexp 'FAIL +hive-check *$'
-	grep -q 'the copies of lane deploy differ: two jobs wrote to that lane at the same time$' \
+	grep -q 'the copies of lane deploy in .hive-artifacts/[0-9]* and .hive-artifacts/[0-9]* differ: two jobs wrote to that lane at the same time$' \
 		"$LOGS/hive-check.log"
 }
 
