@@ -1079,6 +1079,14 @@ YAML
 	assert_equal "$(git -C "$remote" rev-parse main)" "$(git -C "$REPO" rev-parse HEAD)"
 }
 
+@test "README's GitHub Actions pipeline is pipeline.example.yml, word for word (below its header comment)" {
+	run awk '/^## A pipeline of many jobs$/ { p = 1 } p && /^```yaml$/ { y = 1; next } y && /^```$/ { exit } y' \
+		"$SRC_TOP/README.md"
+	assert_success
+	[ -n "$output" ]
+	assert_equal "$output" "$(sed -n '/^name: release$/,$p' "$ACTION_DIR/pipeline.example.yml")"
+}
+
 # pipeline_runners JOB…: a bare origin holding $REPO's main, and a clone of it for each JOB (its
 # runner) in $BATS_TEST_TMPDIR/JOB; $PIPELINE_WF is a copy of pipeline.example.yml.
 pipeline_runners() {
