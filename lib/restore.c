@@ -481,9 +481,9 @@ out:
 
 /* Fill the empty folder fd (shown in messages as dshown) with the merged session: every
  * regular file of the winning copy w but its lanes, each lane from its best copy, a new .lock;
- * then check that it is a sound session. */
-static int assemble(struct merge *m, size_t w, int fd, const char *dshown, const char *real,
-		    struct hive_err *err)
+ * then check that it is a sound session (a problem is named in the winning copy, where its
+ * main log and STATE.json came from). */
+static int assemble(struct merge *m, size_t w, int fd, const char *dshown, struct hive_err *err)
 {
 	struct copy *c = &m->c[w];
 	struct hive_session *t = NULL;
@@ -546,7 +546,7 @@ static int assemble(struct merge *m, size_t w, int fd, const char *dshown, const
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	t->lockfd = t->eventsfd = -1;
 	t->id = strdup(m->id);
-	t->dir = strdup(real);
+	t->dir = strdup(c->s->dir);
 	t->dirfd = dup(fd);
 	if (!t->id || !t->dir || t->dirfd < 0)
 		rc = hive_err_set(err, HIVE_EENV, "out of memory");
@@ -662,7 +662,7 @@ int hive_restore_copies(const char *root, const char *id, const char *dir,
 		goto out;
 	}
 	made = 1;
-	if ((rc = assemble(&m, w, fd, shown, path, err)))
+	if ((rc = assemble(&m, w, fd, shown, err)))
 		goto out;
 	if (m.c[0].local) {
 		if (renameat2(sessfd, tmp, sessfd, id, RENAME_EXCHANGE) < 0) {

@@ -72,7 +72,8 @@ static void test_absent_or_empty_is_a_new_session(void **state)
 static void test_longest_wins_over_segments(void **state)
 {
 	const char *tmp = *state;
-	char *root = unit_path_in(tmp, "root"), *dir = unit_path_in(tmp, "copies"), *a, *b, *t;
+	char *root = unit_path_in(tmp, "root"), *dir = unit_path_in(tmp, "copies"), *a, *b, *t,
+	     *list;
 	struct hive_restore_result r;
 	struct hive_err err = {0};
 
@@ -98,7 +99,9 @@ static void test_longest_wins_over_segments(void **state)
 	assert_non_null((t = result(root, ".lock")));
 	free(t);
 	t = unit_pathf("%s/sessions", root);
-	assert_string_equal(unit_list_dir(t), "s1"); /* no temporary folder left */
+	list = unit_list_dir(t);
+	assert_string_equal(list, "s1"); /* no temporary folder left */
+	free(list);
 	free(t);
 	free(a);
 	free(b);
@@ -175,7 +178,7 @@ static void test_other_sessions_skipped_local_folder_counts(void **state)
 {
 	const char *tmp = *state;
 	char *root = unit_path_in(tmp, "root"), *dir = unit_path_in(tmp, "copies"), *a, *o, *local,
-	     *t;
+	     *t, *list;
 	struct hive_restore_result r;
 	struct hive_err err = {0};
 
@@ -208,11 +211,38 @@ static void test_other_sessions_skipped_local_folder_counts(void **state)
 	free(t);
 	assert_null(result(root, "OLD.md"));
 	t = unit_pathf("%s/sessions", root);
-	assert_string_equal(unit_list_dir(t), "s1");
+	list = unit_list_dir(t);
+	assert_string_equal(list, "s1");
+	free(list);
 	free(t);
 	free(a);
 	free(o);
 	free(local);
+	free(root);
+	free(dir);
+}
+
+/* the merged folder is checked before it goes in: a winning copy cut off mid-line is refused,
+ * named, and nothing is left behind */
+static void test_unsound_result_refused(void **state)
+{
+	const char *tmp = *state;
+	char *root = unit_path_in(tmp, "root"), *dir = unit_path_in(tmp, "copies"), *a, *b, *t;
+	struct hive_restore_result r;
+	struct hive_err err = {0};
+
+	assert_int_equal(mkdir(dir, 0755), 0);
+	a = copy(dir, "a", L1);
+	b = copy(dir, "b", L1 "{\"seq\":2,");
+	assert_int_equal(hive_restore_copies(root, "s1", dir, &r, &err), HIVE_EENV);
+	t = unit_pathf("%s/EVENTS.jsonl", b);
+	assert_true(strstr(err.msg, t) == err.msg);
+	free(t);
+	assert_int_equal(r.restored, 0);
+	assert_false(
+		unit_exists(root)); /* the temporary folder went, and the folders made for it */
+	free(a);
+	free(b);
 	free(root);
 	free(dir);
 }
@@ -246,6 +276,8 @@ int main(void)
 						unit_setup_tmpdir, unit_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_other_sessions_skipped_local_folder_counts,
 						unit_setup_tmpdir, unit_teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_unsound_result_refused, unit_setup_tmpdir,
+						unit_teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_bad_id_and_not_a_folder, unit_setup_tmpdir,
 						unit_teardown_tmpdir),
 	};
