@@ -1164,7 +1164,8 @@ pipeline_legs() {
 	assert_output $'eu\nus'
 	run grep -c '^## DEPLOYMENT SUMMARY' "$dir/RUNBOOK.md"
 	assert_output 2
-	grep -q 'eu' "$dir/RUNBOOK.md" && grep -q 'us' "$dir/RUNBOOK.md"
+	grep -qx '## PROCEDURE: web in eu (line [0-9]*)' "$dir/RUNBOOK.md"
+	grep -qx '## PROCEDURE: web in us (line [0-9]*)' "$dir/RUNBOOK.md"
 	grep -qx "# RUNBOOK: $id" "$GHA_SUMMARY"
 	run hive-check --session "$id"
 	assert_success
