@@ -50,7 +50,7 @@ LDLIBS_ALL = -L$(DEPS)/lib -Wl,-Bstatic -lgit2 -lhttp_parser -lz -lyaml -lcrypto
 	-Wl,-Bdynamic -lpthread -ldl -lrt $(EXTRA_LDFLAGS)
 
 .PHONY: all deps dist deb check unit bats sanitize valgrind fuzz demo install uninstall clean distclean bench \
-	format format-check
+	format format-check gitlab-component
 .SECONDARY:
 
 all: $(BIN) $(BUILD)/hive.bash
@@ -129,6 +129,13 @@ demo: deps all
 
 bench: deps all
 	@sh tests/bench/run.sh $(call shq,$(BUILD))
+
+# The GitLab CI/CD component, templates/hive.yml, is made from the include template: run this
+# after changing ci-templates/gitlab/hive.gitlab-ci.yml and commit both (gitlab-component.bats
+# fails while they disagree).
+gitlab-component:
+	sh scripts/gitlab-component.sh ci-templates/gitlab/hive.gitlab-ci.yml >templates/hive.yml.tmp && \
+		mv templates/hive.yml.tmp templates/hive.yml
 
 # The house layout is .clang-format's (written for clang-format 14, Debian 12's): format-check
 # fails on any file that differs from it, format rewrites them. Generated headers are not

@@ -2,9 +2,11 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../lib/agent.h"
@@ -160,6 +162,75 @@ static int print_lines(const char *lines, size_t len, void *arg, struct hive_err
 	return HIVE_OK;
 }
 
+extern char **environ;
+
+/* --from's SessionEnd: `hive-runbook --finish` on the session, run as its own process, the
+ * hive-runbook installed beside this hive-emit, in the folder and with the --root, --config
+ * and -q this run was given. Run apart so that hive-emit, whose every append is on an agent's
+ * or a pipeline's path, does not link the gate, the reports and the signature code. The
+ * report it prints goes nowhere (an agent reads a hook's stdout), its findings and errors to
+ * stderr. HIVE_OK when it finished the session or found it closed (*was stays NULL: the
+ * child says nothing of it); its exit status (1-3) when it failed; HIVE_EENV when it cannot
+ * be run. */
+static int finish_by_runbook(struct hive_ctx *ctx, const char **was)
+{
+	posix_spawn_file_actions_t fa;
+	char self[4096], *slash, *argv[14];
+	int i = 0, status, rc;
+	ssize_t n;
+	pid_t pid;
+
+	*was = NULL;
+	n = readlink("/proc/self/exe", self, sizeof(self) - sizeof("hive-runbook"));
+	if (n <= 0 || (size_t)n >= sizeof(self) - sizeof("hive-runbook"))
+		return hive_err_sys(&ctx->err, HIVE_EENV, errno,
+				    "cannot find hive-runbook: /proc/self/exe");
+	self[n] = '\0';
+	if (!(slash = strrchr(self, '/')))
+		return hive_err_set(&ctx->err, HIVE_EENV, "cannot find hive-runbook beside %s",
+				    self);
+	strcpy(slash + 1, "hive-runbook");
+	argv[i++] = "hive-runbook";
+	argv[i++] = "-C";
+	argv[i++] = ctx->cwd;
+	if (ctx->root_opt) {
+		argv[i++] = "--root";
+		argv[i++] = (char *)ctx->root_opt;
+	}
+	if (ctx->config_opt) {
+		argv[i++] = "--config";
+		argv[i++] = (char *)ctx->config_opt;
+	}
+	argv[i++] = "--session";
+	argv[i++] = ctx->session_id;
+	argv[i++] = "--finish";
+	if (ctx->quiet)
+		argv[i++] = "-q";
+	argv[i] = NULL;
+	fflush(stderr);
+	if ((errno = posix_spawn_file_actions_init(&fa)))
+		return hive_err_sys(&ctx->err, HIVE_EENV, errno, "cannot run %s", self);
+	rc = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	if (!rc)
+		rc = posix_spawn(&pid, self, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		return hive_err_sys(&ctx->err, HIVE_EENV, rc, "cannot run %s", self);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return hive_err_sys(&ctx->err, HIVE_EENV, errno, "%s", self);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return HIVE_OK;
+	rc = WIFEXITED(status) && WEXITSTATUS(status) <= HIVE_EENV ? WEXITSTATUS(status)
+								   : HIVE_EENV;
+	if (WIFEXITED(status))
+		return hive_err_set(&ctx->err, rc, "hive-runbook --finish --session %s exited %d",
+				    ctx->session_id, WEXITSTATUS(status));
+	return hive_err_set(&ctx->err, rc,
+			    "hive-runbook --finish --session %s was killed (signal %d)",
+			    ctx->session_id, WTERMSIG(status));
+}
+
 /* --from AGENT: one hook payload on stdin, recorded (SPEC 12). The agent is never blocked by
  * hive's own failures: they are printed and the exit status is 0; only a refusal by
  * policy.agent_require_session of a PreToolUse exits 2 (Claude Code's and Codex's "block"),
@@ -188,7 +259,7 @@ static int from_agent(struct hive_ctx *ctx, const char *agent)
 		memcpy(ctx->session_id, call.session_id, sizeof(ctx->session_id));
 		ctx->session_from = "the agent's session_id";
 	}
-	if ((rc = hive_agent_handle(ctx, &call, &o)))
+	if ((rc = hive_agent_handle(ctx, &call, finish_by_runbook, &o)))
 		goto out;
 	if (o.refused_by) {
 		/* not through hive_err_print: this is the agent's answer, not hive's failure */

@@ -558,7 +558,7 @@ static int ensure_started(struct hive_ctx *ctx, struct hive_agent_outcome *o)
 }
 
 int hive_agent_handle(struct hive_ctx *ctx, const struct hive_agent_call *call,
-		      struct hive_agent_outcome *o)
+		      hive_agent_finish_fn finish, struct hive_agent_outcome *o)
 {
 	struct hive_redactor *red = NULL;
 	struct hive_args_events b = {0};
@@ -591,7 +591,7 @@ int hive_agent_handle(struct hive_ctx *ctx, const struct hive_agent_call *call,
 		hive_start_result_clear(&res);
 		return HIVE_OK;
 	case HIVE_AGENT_END:
-		if ((rc = hive_op_finish(ctx, NULL, stderr, &o->was, NULL, NULL)))
+		if ((rc = finish(ctx, &o->was)))
 			return rc;
 		o->did = "finished";
 		return HIVE_OK;

@@ -121,13 +121,20 @@ struct hive_ctx;
  * Record one hook call in ctx's session (ctx set up, its session id set): SessionStart
  * starts or rejoins it (hive_op_start); a tool call appends a tool_used event
  * (hive_op_emit), starting the session first when it does not exist (hooks installed in the
- * middle of an agent's session); SessionEnd finishes it (hive_op_finish, findings to stderr);
- * PreToolUse is held against policy.agent_require_session: a matching call is refused
- * (o->refused_by) unless the session is active; any other event records nothing. Failures
- * as the op that failed, in ctx->err; a closed session is HIVE_EUSAGE saying so.
+ * middle of an agent's session); SessionEnd finishes it through `finish` (findings to
+ * stderr; *was as hive_op_finish's); PreToolUse is held against
+ * policy.agent_require_session: a matching call is refused (o->refused_by) unless the
+ * session is active; any other event records nothing. Failures as the op that failed, in
+ * ctx->err; a closed session is HIVE_EUSAGE saying so.
+ *
+ * finish is the caller's so that this file does not link the gate: hive-emit runs
+ * `hive-runbook --finish` as its own process (the append path stays small, SPEC 6's cost),
+ * a caller that links the gate anyway may pass a wrapper of hive_op_finish.
  */
+typedef int (*hive_agent_finish_fn)(struct hive_ctx *ctx, const char **was);
+
 int hive_agent_handle(struct hive_ctx *ctx, const struct hive_agent_call *call,
-		      struct hive_agent_outcome *o);
+		      hive_agent_finish_fn finish, struct hive_agent_outcome *o);
 
 void hive_agent_call_clear(struct hive_agent_call *call);
 

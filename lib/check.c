@@ -880,8 +880,15 @@ static void check_signature(struct run *r, const char *cp_shown, const char *sig
 			       "out of memory: the signatures were not checked");
 		for (i = 0; valid && i < n; i++) {
 			hive_sshsig_describe(v[i].key, v[i].key_len, who, sizeof(who));
-			if (hive_sshsig_verify(&v[i], HIVE_SSHSIG_NAMESPACE, in->checkpoint_buf,
-					       in->checkpoint_len, &e)) {
+			if (!r->c->verify) {
+				report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, sig_shown, v[i].line,
+				       "the signature by %s was not verified: this check has no "
+				       "verifier",
+				       who);
+				continue;
+			}
+			if (r->c->verify(&v[i], HIVE_SSHSIG_NAMESPACE, in->checkpoint_buf,
+					 in->checkpoint_len, &e)) {
 				report(r, HIVE_LEVEL_ERROR, R_SIGNATURE, sig_shown, v[i].line,
 				       "the signature by %s does not verify over CHECKPOINT: %s",
 				       who, e.msg);

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "err.h"
+#include "sshsig.h"
 #include "findings.h"
 
 struct hive_redactor;
@@ -77,6 +78,11 @@ struct hive_checker {
 	const struct hive_config *cfg;
 	struct hive_redactor *red;
 	const struct hive_signers *signers; /* trust.allowed_signers, or NULL when not set */
+	/* how CHECKPOINT.sig's signatures are verified: hive_sshsig_verify in every gate
+	 * (hive_op_gate_open); NULL only for integrity's checker, which is never given a
+	 * CHECKPOINT.sig (a signature met without it is an error, never a pass). A pointer so
+	 * that the checker links no public-key code: hive-emit and hive-init rejoin through it. */
+	hive_sshsig_verify_fn verify;
 	struct hive_strv *recorded; /* when not NULL, the commits change events were recorded at
 				       are added: "<git.commit>", "<git.commit>+dirty" (once) */
 };

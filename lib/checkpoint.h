@@ -1,5 +1,6 @@
 /* checkpoint.h - <session>/CHECKPOINT (what a session's logs held at a moment) and
- * CHECKPOINT.sig (SSH signatures over it): make, read, compare, sign, cosign */
+ * CHECKPOINT.sig (SSH signatures over it): make, read, compare (checkpoint.c); write, sign,
+ * cosign (sign.c) */
 #ifndef HIVE_CHECKPOINT_H
 #define HIVE_CHECKPOINT_H
 
@@ -9,6 +10,8 @@
 #include "err.h"
 #include "lines.h"
 #include "util.h"
+
+#define HIVE_CHECKPOINT_MAX (1024 * 1024) /* the largest CHECKPOINT or CHECKPOINT.sig read */
 
 struct git_repository;
 struct hive_session;

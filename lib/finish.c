@@ -14,6 +14,7 @@
 #include "checkpoint.h"
 #include "findings.h"
 #include "integrity.h"
+#include "sshsig.h"
 #include "redact.h"
 #include "report.h"
 #include "session.h"
@@ -147,7 +148,7 @@ static int gate_verdict(const struct hive_finish_opts *o, struct hive_session *s
 			const char *pending, size_t plen, const cJSON *state, cJSON **out,
 			size_t *errors, struct hive_err *err)
 {
-	struct hive_checker checker = {o->cfg, NULL, NULL, NULL};
+	struct hive_checker checker = {o->cfg, NULL, NULL, hive_sshsig_verify, NULL};
 	struct hive_check_input in = {0};
 	struct hive_check_owned lanes = {0};
 	struct hive_findings *f = NULL;

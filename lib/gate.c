@@ -378,6 +378,7 @@ static int conf_commit(struct hive_gate *g, struct confs *cs, struct git_reposit
 	c->checker.cfg = &c->cfg;
 	c->cfg_ptr = &c->cfg;
 	c->checker.signers = signers;
+	c->checker.verify = g->checker.verify; /* the run's verifier */
 	c->nrules = hive_check_rules(&c->cfg, c->rules);
 	add_history_rule(c->rules, &c->nrules);
 	free(buf);

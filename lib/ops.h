@@ -1,5 +1,5 @@
-/* ops.h - the tools' operations as one library call each (start, emit, finish, check, show): what
- * the mains, hive-emit --from claude-code and hive-mcp all call */
+/* ops.h - the tools' operations as one library call each (start, emit: ops.c; finish, check,
+ * show: opsread.c): what the mains, hive-emit --from claude-code and hive-mcp all call */
 #ifndef HIVE_OPS_H
 #define HIVE_OPS_H
 
@@ -24,6 +24,10 @@ struct hive_findings;
  * through hive_note and hive_warn (ctx->quiet silences them); nothing is ever written to
  * stdout: what a main prints is handed back.
  */
+
+/* git and CI context for one run, redacted (the stamp every written event carries): *git and
+ * *ci are the caller's. HIVE_EUSAGE/HIVE_EENV as hive_git_context and the redactor fail. */
+int hive_op_context(struct hive_ctx *ctx, struct cJSON **git, struct cJSON **ci);
 
 /*
  * hive-init's start (SPEC 5.1): the worker's profile (worker NULL: hive_ctx_worker), the

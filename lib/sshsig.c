@@ -1,16 +1,10 @@
-/* sshsig.c - SSH signatures (OpenSSH's SSHSIG): allowed_signers, armored blocks, verification
- * in-process with libcrypto, signing through ssh-keygen */
+/* sshsig.c - SSH signatures (OpenSSH's SSHSIG): allowed_signers, armored blocks, the wire
+ * format, signing through ssh-keygen (verification with libcrypto is sshverify.c's) */
 #include "sshsig.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <openssl/bn.h>
-#include <openssl/core_names.h>
-#include <openssl/ecdsa.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
-#include <openssl/sha.h>
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,13 +110,7 @@ static void b64_encode(const unsigned char *in, size_t len, char *out)
 
 /* --- SSH wire format (RFC 4251 5) ------------------------------------------------------- */
 
-struct wire {
-	const unsigned char *p;
-	size_t left;
-	int bad; /* a read ran past the end */
-};
-
-static uint32_t wire_u32(struct wire *w)
+uint32_t hive_wire_u32(struct hive_wire *w)
 {
 	uint32_t v;
 
@@ -137,9 +125,9 @@ static uint32_t wire_u32(struct wire *w)
 }
 
 /* A string: *s points into the buffer, *n its length. */
-static int wire_string(struct wire *w, const unsigned char **s, size_t *n)
+int hive_wire_string(struct hive_wire *w, const unsigned char **s, size_t *n)
 {
-	uint32_t len = wire_u32(w);
+	uint32_t len = hive_wire_u32(w);
 
 	if (w->bad || len > w->left) {
 		w->bad = 1;
@@ -155,15 +143,15 @@ static int wire_string(struct wire *w, const unsigned char **s, size_t *n)
 }
 
 /* Is the string s/n exactly the text t? */
-static int wire_is(const unsigned char *s, size_t n, const char *t)
+int hive_wire_is(const unsigned char *s, size_t n, const char *t)
 {
 	return s && n == strlen(t) && !memcmp(s, t, n);
 }
 
 /* A non-negative mpint, without its sign byte. */
-static int wire_mpint(struct wire *w, const unsigned char **s, size_t *n)
+int hive_wire_mpint(struct hive_wire *w, const unsigned char **s, size_t *n)
 {
-	if (wire_string(w, s, n) < 0 || (*n && (**s & 0x80)))
+	if (hive_wire_string(w, s, n) < 0 || (*n && (**s & 0x80)))
 		return -1;
 	while (*n && **s == 0) {
 		(*s)++;
@@ -172,7 +160,7 @@ static int wire_mpint(struct wire *w, const unsigned char **s, size_t *n)
 	return 0;
 }
 
-static void put_string(unsigned char *out, size_t *o, const void *s, size_t n)
+void hive_wire_put_string(unsigned char *out, size_t *o, const void *s, size_t n)
 {
 	out[(*o)++] = (unsigned char)(n >> 24);
 	out[(*o)++] = (unsigned char)(n >> 16);
@@ -199,7 +187,7 @@ void hive_sshsig_free_all(struct hive_sshsig *v, size_t n)
 /* Decode one block's base64 body into s. */
 static int parse_blob(const unsigned char *b, size_t n, struct hive_sshsig *s, const char **why)
 {
-	struct wire w = {b, n, 0};
+	struct hive_wire w = {b, n, 0};
 	const unsigned char *key, *ns, *reserved, *alg, *sig;
 	size_t keyn, nsn, resn, algn, sign;
 
@@ -209,20 +197,20 @@ static int parse_blob(const unsigned char *b, size_t n, struct hive_sshsig *s, c
 	}
 	w.p += 6;
 	w.left -= 6;
-	if (wire_u32(&w) != 1 || w.bad) {
+	if (hive_wire_u32(&w) != 1 || w.bad) {
 		*why = "SSHSIG version is not 1";
 		return -1;
 	}
-	wire_string(&w, &key, &keyn);
-	wire_string(&w, &ns, &nsn);
-	wire_string(&w, &reserved, &resn);
-	wire_string(&w, &alg, &algn);
-	wire_string(&w, &sig, &sign);
+	hive_wire_string(&w, &key, &keyn);
+	hive_wire_string(&w, &ns, &nsn);
+	hive_wire_string(&w, &reserved, &resn);
+	hive_wire_string(&w, &alg, &algn);
+	hive_wire_string(&w, &sig, &sign);
 	if (w.bad || w.left) {
 		*why = "the signature blob is cut short or has trailing bytes";
 		return -1;
 	}
-	if (!wire_is(alg, algn, "sha512") && !wire_is(alg, algn, "sha256")) {
+	if (!hive_wire_is(alg, algn, "sha512") && !hive_wire_is(alg, algn, "sha256")) {
 		*why = "hash algorithm is neither sha512 nor sha256";
 		return -1;
 	}
@@ -315,215 +303,22 @@ out:
 	return HIVE_OK;
 }
 
-/* --- verification ----------------------------------------------------------------------- */
+/* --- fingerprints ---------------------------------------------------------------------- */
 
 void hive_sshsig_describe(const unsigned char *key, size_t len, char *out, size_t size)
 {
-	struct wire w = {key, len, 0};
+	struct hive_wire w = {key, len, 0};
 	const unsigned char *type;
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned char md[32];
 	char fp[64];
 	size_t tn;
 
-	SHA256(key, len, md);
+	hive_sha256_bin(key, len, md);
 	b64_encode(md, sizeof(md), fp);
-	if (wire_string(&w, &type, &tn) < 0 || tn > 64)
+	if (hive_wire_string(&w, &type, &tn) < 0 || tn > 64)
 		snprintf(out, size, "SHA256:%s", fp);
 	else
 		snprintf(out, size, "%.*s SHA256:%s", (int)tn, (const char *)type, fp);
-}
-
-/* The signer's key as an EVP_PKEY, and the digest its signature uses with sigtype. */
-static EVP_PKEY *load_key(const unsigned char *key, size_t len, const unsigned char *sigtype,
-			  size_t sigtypen, const EVP_MD **md, const char **why)
-{
-	struct wire w = {key, len, 0};
-	const unsigned char *type, *a, *b;
-	size_t tn, an, bn;
-	EVP_PKEY *pkey = NULL;
-	EVP_PKEY_CTX *ctx = NULL;
-	OSSL_PARAM_BLD *bld = NULL;
-	OSSL_PARAM *params = NULL;
-	BIGNUM *n = NULL, *e = NULL;
-
-	*why = "the public key is malformed";
-	if (wire_string(&w, &type, &tn) < 0)
-		return NULL;
-	if (wire_is(type, tn, "ssh-ed25519")) {
-		if (wire_string(&w, &a, &an) < 0 || an != 32 || w.left)
-			return NULL;
-		if (!wire_is(sigtype, sigtypen, "ssh-ed25519")) {
-			*why = "the signature type does not match the key (ssh-ed25519)";
-			return NULL;
-		}
-		*md = NULL;
-		return EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, a, an);
-	}
-	if (wire_is(type, tn, "ecdsa-sha2-nistp256")) {
-		if (wire_string(&w, &a, &an) < 0 || !wire_is(a, an, "nistp256") ||
-		    wire_string(&w, &b, &bn) < 0 || bn != 65 || b[0] != 4 || w.left)
-			return NULL;
-		if (!wire_is(sigtype, sigtypen, "ecdsa-sha2-nistp256")) {
-			*why = "the signature type does not match the key (ecdsa-sha2-nistp256)";
-			return NULL;
-		}
-		*md = EVP_sha256();
-		if (!(bld = OSSL_PARAM_BLD_new()) ||
-		    !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1",
-						     0) ||
-		    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, b, bn))
-			goto out;
-		if (!(params = OSSL_PARAM_BLD_to_param(bld)) ||
-		    !(ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) ||
-		    EVP_PKEY_fromdata_init(ctx) <= 0 ||
-		    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-			pkey = NULL; /* a point not on the curve */
-		goto out;
-	}
-	if (wire_is(type, tn, "ssh-rsa")) {
-		if (wire_mpint(&w, &a, &an) < 0 || wire_mpint(&w, &b, &bn) < 0 || w.left)
-			return NULL;
-		if (wire_is(sigtype, sigtypen, "rsa-sha2-512")) {
-			*md = EVP_sha512();
-		} else if (wire_is(sigtype, sigtypen, "rsa-sha2-256")) {
-			*md = EVP_sha256();
-		} else {
-			*why = "an RSA signature that is not rsa-sha2-512 or rsa-sha2-256 "
-			       "(ssh-rsa's "
-			       "SHA-1 is refused)";
-			return NULL;
-		}
-		if (bn * 8 < 2048) {
-			*why = "an RSA key shorter than 2048 bits";
-			return NULL;
-		}
-		if (!(e = BN_bin2bn(a, (int)an, NULL)) || !(n = BN_bin2bn(b, (int)bn, NULL)) ||
-		    !(bld = OSSL_PARAM_BLD_new()) ||
-		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, n) ||
-		    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) ||
-		    !(params = OSSL_PARAM_BLD_to_param(bld)) ||
-		    !(ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) ||
-		    EVP_PKEY_fromdata_init(ctx) <= 0 ||
-		    EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-			pkey = NULL;
-		goto out;
-	}
-	*why = "an unsupported key type (hive verifies ssh-ed25519, ecdsa-sha2-nistp256 and "
-	       "ssh-rsa)";
-	return NULL;
-out:
-	OSSL_PARAM_free(params);
-	OSSL_PARAM_BLD_free(bld);
-	EVP_PKEY_CTX_free(ctx);
-	BN_free(n);
-	BN_free(e);
-	return pkey;
-}
-
-/* ECDSA's SSH signature (mpint r, mpint s) as DER, for libcrypto. */
-static unsigned char *ecdsa_der(const unsigned char *sig, size_t len, int *der_len)
-{
-	struct wire w = {sig, len, 0};
-	const unsigned char *r, *s;
-	size_t rn, sn;
-	ECDSA_SIG *es = NULL;
-	BIGNUM *br = NULL, *bs = NULL;
-	unsigned char *der = NULL;
-
-	if (wire_mpint(&w, &r, &rn) < 0 || wire_mpint(&w, &s, &sn) < 0 || w.left || rn > 32 ||
-	    sn > 32)
-		return NULL;
-	if (!(es = ECDSA_SIG_new()) || !(br = BN_bin2bn(r, (int)rn, NULL)) ||
-	    !(bs = BN_bin2bn(s, (int)sn, NULL)) || !ECDSA_SIG_set0(es, br, bs)) {
-		BN_free(br);
-		BN_free(bs);
-		ECDSA_SIG_free(es);
-		return NULL;
-	}
-	if ((*der_len = i2d_ECDSA_SIG(es, &der)) <= 0)
-		der = NULL;
-	ECDSA_SIG_free(es);
-	return der;
-}
-
-int hive_sshsig_verify(const struct hive_sshsig *s, const char *ns, const void *msg, size_t len,
-		       struct hive_err *err)
-{
-	struct wire w = {s->sig, s->sig_len, 0};
-	const unsigned char *sigtype, *sigdata;
-	unsigned char h[SHA512_DIGEST_LENGTH], *data = NULL, *der = NULL, *padded = NULL;
-	const unsigned char *vsig;
-	size_t sigtypen, sigdatan, hn, o = 0, vlen;
-	const EVP_MD *md = NULL;
-	EVP_PKEY *pkey = NULL;
-	EVP_MD_CTX *mctx = NULL;
-	const char *why = NULL;
-	char q[160];
-	int der_len = 0, ok = 0;
-
-	if (strcmp(s->ns, ns))
-		return hive_err_set(err, HIVE_FAIL, "made in namespace %s, not %s",
-				    hive_quote(q, sizeof(q), s->ns), ns);
-	if (wire_string(&w, &sigtype, &sigtypen) < 0 || wire_string(&w, &sigdata, &sigdatan) < 0 ||
-	    w.left)
-		return hive_err_set(err, HIVE_FAIL, "the signature blob is malformed");
-	if (!(pkey = load_key(s->key, s->key_len, sigtype, sigtypen, &md, &why)))
-		return hive_err_set(err, HIVE_FAIL, "%s", why);
-	/* the signed data: "SSHSIG" || string ns || string reserved || string alg || string H */
-	if (!strcmp(s->hash_alg, "sha512")) {
-		SHA512(msg, len, h);
-		hn = SHA512_DIGEST_LENGTH;
-	} else {
-		SHA256(msg, len, h);
-		hn = SHA256_DIGEST_LENGTH;
-	}
-	if (!(data = malloc(6 + 4 * 4 + strlen(ns) + strlen(s->hash_alg) + hn))) {
-		EVP_PKEY_free(pkey);
-		return hive_err_set(err, HIVE_FAIL, "out of memory");
-	}
-	memcpy(data, "SSHSIG", 6);
-	o = 6;
-	put_string(data, &o, ns, strlen(ns));
-	put_string(data, &o, "", 0);
-	put_string(data, &o, s->hash_alg, strlen(s->hash_alg));
-	put_string(data, &o, h, hn);
-	vsig = sigdata;
-	vlen = sigdatan;
-	if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC) {
-		if (!(der = ecdsa_der(sigdata, sigdatan, &der_len))) {
-			why = "the ECDSA signature is malformed";
-			goto out;
-		}
-		vsig = der;
-		vlen = (size_t)der_len;
-	} else if (EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) {
-		size_t mod = (size_t)EVP_PKEY_get_size(pkey);
-		if (sigdatan > mod) {
-			why = "the RSA signature is longer than the key";
-			goto out;
-		}
-		if (sigdatan < mod) { /* OpenSSH accepts a signature shorter than the modulus */
-			if (!(padded = calloc(1, mod)))
-				goto out;
-			memcpy(padded + mod - sigdatan, sigdata, sigdatan);
-			vsig = padded;
-			vlen = mod;
-		}
-	}
-	if (!(mctx = EVP_MD_CTX_new()) || EVP_DigestVerifyInit(mctx, NULL, md, NULL, pkey) <= 0) {
-		why = "libcrypto cannot verify with this key";
-		goto out;
-	}
-	ok = EVP_DigestVerify(mctx, vsig, vlen, data, o) == 1;
-	if (!ok)
-		why = "the signature does not verify: the signed bytes differ from these";
-out:
-	EVP_MD_CTX_free(mctx);
-	EVP_PKEY_free(pkey);
-	OPENSSL_free(der);
-	free(padded);
-	free(data);
-	return ok ? HIVE_OK : hive_err_set(err, HIVE_FAIL, "%s", why ? why : "out of memory");
 }
 
 /* --- allowed_signers -------------------------------------------------------------------- */
@@ -661,7 +456,7 @@ static const char *parse_signer(char *line, struct signer *sg)
 	const unsigned char *kt;
 	const char *why;
 	size_t ktn;
-	struct wire w;
+	struct hive_wire w;
 
 	principals = token(&p);
 	if (!principals || *principals == '#')
@@ -682,7 +477,7 @@ static const char *parse_signer(char *line, struct signer *sg)
 	w.p = sg->key;
 	w.left = sg->key_len;
 	w.bad = 0;
-	if (wire_string(&w, &kt, &ktn) < 0 || !wire_is(kt, ktn, type))
+	if (hive_wire_string(&w, &kt, &ktn) < 0 || !hive_wire_is(kt, ktn, type))
 		return "the key does not match its key type";
 	if (!(sg->principals = strdup(principals)))
 		return "out of memory";

@@ -1,9 +1,10 @@
 /* sshsig.h - SSH signatures (OpenSSH's SSHSIG): allowed_signers, armored blocks, verification
- * in-process with libcrypto, signing through ssh-keygen */
+ * in-process with libcrypto (sshverify.c), signing through ssh-keygen */
 #ifndef HIVE_SSHSIG_H
 #define HIVE_SSHSIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 
@@ -37,15 +38,40 @@ int hive_sshsig_parse(const char *buf, size_t len, struct hive_sshsig **out, siz
 void hive_sshsig_free_all(struct hive_sshsig *v, size_t n);
 
 /*
- * Does s verify over msg in namespace ns? HIVE_OK when it does; HIVE_FAIL with why in err
- * (wrong namespace, unsupported key or signature type, bad signature); never anything else.
- * Keys: ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa (signatures rsa-sha2-512 or -256).
+ * Does s verify over msg in namespace ns (sshverify.c: the only call that links libcrypto's
+ * public-key code; the checker reaches it through hive_checker.verify)? HIVE_OK when it does;
+ * HIVE_FAIL with why in err (wrong namespace, unsupported key or signature type, bad signature);
+ * never anything else. Keys: ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa (signatures rsa-sha2-512 or
+ * -256).
  */
 int hive_sshsig_verify(const struct hive_sshsig *s, const char *ns, const void *msg, size_t len,
 		       struct hive_err *err);
 
 /* "ssh-ed25519 SHA256:<base64>" for a public key blob, as ssh-keygen -l shows keys. */
 void hive_sshsig_describe(const unsigned char *key, size_t len, char *out, size_t size);
+
+/* typedef'd for hive_checker.verify, which holds hive_sshsig_verify in every gate */
+typedef int (*hive_sshsig_verify_fn)(const struct hive_sshsig *s, const char *ns, const void *msg,
+				     size_t len, struct hive_err *err);
+
+/* --- the SSH wire format (RFC 4251 5), shared by sshsig.c and sshverify.c ------------------ */
+
+/* A reader over a buffer: every read past the end sets bad and yields nothing. */
+struct hive_wire {
+	const unsigned char *p;
+	size_t left;
+	int bad; /* a read ran past the end */
+};
+
+uint32_t hive_wire_u32(struct hive_wire *w);
+/* A string: *s points into the buffer, *n its length; -1 (bad set) past the end. */
+int hive_wire_string(struct hive_wire *w, const unsigned char **s, size_t *n);
+/* Is the string s/n exactly the text t? */
+int hive_wire_is(const unsigned char *s, size_t n, const char *t);
+/* A non-negative mpint, without its sign byte (-1: negative, or past the end). */
+int hive_wire_mpint(struct hive_wire *w, const unsigned char **s, size_t *n);
+/* Append string s/n at out + *o (the caller sized out), advancing *o. */
+void hive_wire_put_string(unsigned char *out, size_t *o, const void *s, size_t n);
 
 /* --- allowed_signers (ssh-keygen(1) ALLOWED SIGNERS, git's gpg.ssh.allowedSignersFile) --- */
 

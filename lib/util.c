@@ -18,16 +18,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void hive_sha256(const void *buf, size_t len, char out[HIVE_HASH_SIZE])
+void hive_sha256_bin(const void *buf, size_t len, unsigned char md[32])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[SHA256_DIGEST_LENGTH];
 	SHA256_CTX ctx;
-	size_t i;
 
 	SHA256_Init(&ctx);
 	SHA256_Update(&ctx, buf, len);
 	SHA256_Final(md, &ctx);
+}
+
+void hive_sha256(const void *buf, size_t len, char out[HIVE_HASH_SIZE])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	size_t i;
+
+	hive_sha256_bin(buf, len, md);
 	memcpy(out, "sha256:", 7);
 	for (i = 0; i < sizeof(md); i++) {
 		out[7 + 2 * i] = hex[md[i] >> 4];

@@ -15,6 +15,8 @@
 
 /* The one hash function: out = "sha256:<hex of SHA-256(buf[0..len))>". */
 void hive_sha256(const void *buf, size_t len, char out[HIVE_HASH_SIZE]);
+/* The same digest as 32 bytes (never SHA256(), whose EVP fetch costs an append its time). */
+void hive_sha256_bin(const void *buf, size_t len, unsigned char md[32]);
 
 /* The current UTC time as RFC 3339 with milliseconds: 2025-01-15T10:30:00.123Z. */
 void hive_now_rfc3339(char out[32]);

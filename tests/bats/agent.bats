@@ -384,3 +384,24 @@ agent_refused() {
 	assert_jq '.status == "active"' "$(cat "$(session_dir "claude-$SID")/STATE.json")"
 	[[ ! -e "$(session_dir "claude-$SID")/METRICS.json" ]]
 }
+
+@test "SessionEnd runs the hive-runbook beside hive-emit: without one it says so, exits 0 and writes nothing" {
+	hook SessionStart '.source = "startup"'
+	bash_call 'make deploy'
+	mkdir -p "$BATS_TEST_TMPDIR/lone"
+	cp "$BUILD_DIR/hive-emit" "$BATS_TEST_TMPDIR/lone/hive-emit"
+	snapshot "$REPO"
+	run --separate-stderr bash -c 'printf "%s\n" "$1" | "$2" --from claude-code' _ \
+		"$(payload SessionEnd '.reason = "other"')" "$BATS_TEST_TMPDIR/lone/hive-emit"
+	assert_success
+	assert_output ''
+	assert_stderr --partial 'claude-code hook SessionEnd (the agent goes on)'
+	assert_stderr --partial "cannot run $BATS_TEST_TMPDIR/lone/hive-runbook"
+	assert_unchanged "$REPO"
+	assert_jq '.status == "active"' "$(cat "$(session_dir "claude-$SID")/STATE.json")"
+	# beside its hive-runbook, the same call finishes the session; its report is not on stdout
+	hook SessionEnd '.reason = "other"'
+	assert_success
+	assert_output ''
+	assert_jq '.status == "completed"' "$(cat "$(session_dir "claude-$SID")/STATE.json")"
+}

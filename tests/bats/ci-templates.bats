@@ -22,6 +22,7 @@
 
 load test_helper
 load session_helpers
+load gitlab_helpers
 
 NODE_MODULES="$SRC_TOP/tests/node_modules"
 ACTION_DIR="$SRC_TOP/ci-templates/github"
@@ -1703,35 +1704,6 @@ path_without_hive() {
 	printf '%s' "$p"
 }
 
-# gcl ARGS…: gitlab-ci-local in $PWD, shell executor with artifact isolation, artifacts not
-# copied back into the work tree, GITLAB_CI=true as GitLab sets it (gitlab-ci-local says
-# false), in a network namespace of its own when the kernel allows it, else with every
-# proxy variable pointing at a closed port.
-gcl() {
-	local net=(unshare -n)
-	if ! unshare -n true 2>/dev/null; then
-		net=(env http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9
-			HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 ALL_PROXY=http://127.0.0.1:9
-			no_proxy= NO_PROXY=)
-	fi
-	run "${net[@]}" "$NODE_MODULES/.bin/gitlab-ci-local" --no-color --shell-isolation \
-		--no-artifacts-to-source --max-job-name-padding 0 \
-		--variable GITLAB_CI=true --ignore-predefined-vars GITLAB_CI "$@"
-}
-
-ARTS=.gitlab-ci-local/artifacts
-LOGS=.gitlab-ci-local/output
-
-# saved_session JOB ID: the session folder JOB saved (.hive-artifacts/<job id>/), copied to
-# $BATS_TEST_TMPDIR/saved/sessions/ID so that hive-check can take it as a session folder.
-saved_session() {
-	local copies=("$ARTS/$1"/.hive-artifacts/*/) dest="$BATS_TEST_TMPDIR/saved/sessions/$2"
-	[[ ${#copies[@]} -eq 1 && -f "${copies[0]}EVENTS.jsonl" ]] ||
-		fail "job $1 did not save exactly one session folder: ${copies[*]}"
-	rm -rf "$dest" && mkdir -p "$dest" && cp -R "${copies[0]}." "$dest/"
-	printf '%s' "$dest"
-}
-
 @test "GitLab: the example pipeline passes; dotenv hands HIVE_SESSION_ID on; JUnit and Code Quality reports" {
 	gitlab_repo
 	# a session id of our own: later jobs can only find it through hive.env
@@ -1784,7 +1756,10 @@ saved_session() {
 	assert_failure
 	assert_line --regexp 'PASS +hive-init *$'
 	assert_line --regexp 'FAIL +deploy *$'
-	refute_line --regexp 'PASS +hive-check *$'
+	# the gate still checks what was recorded (when: always), and the session is finished
+	# as failed by hive-runbook-failed; hive-runbook does not run
+	assert_line --regexp 'PASS +hive-check *$'
+	assert_line --regexp 'PASS +hive-runbook-failed *$'
 	refute_line --regexp ' +hive-runbook *$'
 	grep -qF 'policy.require_tags: deployment_configured of api has no configuration.tags.cost-center: add tags.cost-center=VALUE' \
 		"$LOGS/deploy.log"
@@ -1796,8 +1771,82 @@ saved_session() {
 	assert_equal "$(wc -l <"$s/EVENTS.jsonl")" 1
 	run hive-check "$s"
 	assert_success
-	# (GitLab then runs hive-runbook-failed, when: on_failure in .post; gitlab-ci-local 4.69
-	# never starts it here, as it waits for the skipped hive-check to finish)
+	s="$(saved_session hive-runbook-failed "$id")"
+	run jq -r '"\(.event_type) \(.details.status)"' "$s/EVENTS.jsonl"
+	assert_output "$(printf '%s\n' 'session_started null' 'session_completed failure')"
+	assert_jq '.status == "failed"' "$(cat "$s/STATE.json")"
+}
+
+# failing_deploy_repo: $REPO as a GitLab project whose deploy job runs ./deploy.sh REGION
+# (which fails for us), records the deployment either way, then fails when it did: the
+# pattern the README shows. Its .gitlab-ci.yml is written by the caller.
+failing_deploy_repo() {
+	git remote add origin https://gitlab.example.com/acme/app.git
+	printf '#!/bin/sh\ncase "$1" in us) echo "deploy.sh: the rollout in $1 timed out" >&2; exit 1 ;; esac\necho "deploy.sh: $1 rolled out"\n' >deploy.sh
+	chmod +x deploy.sh
+}
+
+@test "GitLab: a deploy that fails records a failed deployment; hive-check still reports; hive-runbook-failed completes the session as failed" {
+	failing_deploy_repo
+	mkdir -p ci-templates/gitlab
+	cp "$GITLAB_DIR/hive.gitlab-ci.yml" ci-templates/gitlab/
+	cat >.gitlab-ci.yml <<-'YAML'
+		include:
+		  - local: ci-templates/gitlab/hive.gitlab-ci.yml
+		stages: [deploy, verify]
+		hive-init:
+		  extends: .hive-init
+		deploy:
+		  stage: deploy
+		  extends: .hive-session
+		  variables:
+		    REGION: us
+		  script:
+		    - |
+		      if ./deploy.sh "$REGION"; then hive_status=success; else hive_status=failure; fi
+		      hive-emit deployment_configured --resource web --action update --platform K8s --status "$hive_status" "environment=$REGION"
+		      [ "$hive_status" = success ]
+		hive-check:
+		  stage: verify
+		  extends: .hive-check
+		  variables:
+		    HIVE_SINCE: none
+		hive-runbook:
+		  extends: .hive-runbook
+		hive-runbook-failed:
+		  extends: .hive-runbook-failed
+	YAML
+	git add -A && git commit -q -m 'gitlab ci'
+	gcl
+	assert_failure
+	assert_line --regexp 'PASS +hive-init *$'
+	assert_line --regexp 'FAIL +deploy *$'
+	assert_line --regexp 'PASS +hive-check *$'
+	assert_line --regexp 'PASS +hive-runbook-failed *$'
+	refute_line --regexp ' +hive-runbook *$'
+	grep -q 'deploy.sh: the rollout in us timed out' "$LOGS/deploy.log"
+	# the gate checked the failed deployment's record: reports written, no finding
+	junit="$ARTS/hive-check/hive-junit.xml"
+	run xmllint --noout "$junit"
+	assert_success
+	[ "$(xmllint --xpath 'string(/testsuites/testsuite/@name)' "$junit")" = gl-1000 ]
+	[ "$(xmllint --xpath 'count(//failure)' "$junit")" -eq 0 ]
+	assert_jq '. == []' "$(cat "$ARTS/hive-check/hive-codequality.json")"
+	# the session hive-runbook-failed saved: the failed deployment, then completed as failed
+	s="$(saved_session hive-runbook-failed gl-1000)"
+	run jq -r '"\(.event_type) \(.details.status)"' "$s/EVENTS.jsonl"
+	assert_output "$(printf '%s\n' 'session_started null' 'deployment_configured failure' 'session_completed failure')"
+	assert_jq '.status == "failed"' "$(cat "$s/STATE.json")"
+	run hive-check "$s"
+	assert_success
+	# RUNBOOK.md and METRICS.json as its report artifacts
+	r="$ARTS/hive-runbook-failed/hive-report"
+	cmp "$r/RUNBOOK.md" "$s/RUNBOOK.md"
+	cmp "$r/METRICS.json" "$s/METRICS.json"
+	grep -qx -- '- Status: failed' "$r/RUNBOOK.md"
+	grep -q '^| 2 | .* | deployment_configured | web | update | K8s | failure |$' "$r/RUNBOOK.md"
+	assert_jq '.status == "failed" and .deployments.count == 1 and .deployments.failure == 1
+		and .deployments.change_failure_rate == 1' "$(cat "$r/METRICS.json")"
 }
 
 @test "GitLab: two jobs writing to the session at once are caught, not merged by unpacking order" {

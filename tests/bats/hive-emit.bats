@@ -1235,3 +1235,19 @@ $line"
 	printf 'policy:\n  require_rollback: true\n' >.hive.yml
 	run_refused 1 'policy\.require_rollback' hive-emit --dry-run "${DEPLOY[@]}"
 }
+
+# Not a timing: what the binary links. An append is on every agent's and pipeline's path, and
+# every page of code it carries is relocated at each start (SPEC 6's cost): the gate, the
+# reports and the signature verification belong to hive-check and hive-runbook.
+@test "hive-emit links no gate, report or signature verification code; hive-check does" {
+	local want='^(hive_sshsig_verify|hive_gate_folder|hive_finish|hive_report_render|EVP_DigestVerify)$'
+	command -v nm >/dev/null || skip "nm (binutils) is not installed"
+	run bash -c 'nm --defined-only "$1" | awk "\$2 == \"T\" {print \$3}" | grep -E "$2" | sort' _ \
+		"$BUILD_DIR/hive-check" "$want"
+	assert_success
+	assert_output $'EVP_DigestVerify\nhive_finish\nhive_gate_folder\nhive_report_render\nhive_sshsig_verify'
+	run bash -c 'nm --defined-only "$1" | awk "\$2 == \"T\" {print \$3}" | grep -E "$2"' _ \
+		"$BUILD_DIR/hive-emit" "$want|^hive_txn_commit$"
+	assert_success
+	assert_output 'hive_txn_commit'
+}

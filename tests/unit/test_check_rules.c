@@ -186,6 +186,38 @@ static void checkpoint_of(char *out, size_t size, int n, const char *hash)
 	snprintf(out, size, "hive-checkpoint/v1\nsession s1\nlog EVENTS.jsonl %d %s\n", n, hash);
 }
 
+/* A checker given no verifier (integrity's: hive-emit and hive-init link no public-key code)
+ * never passes a signature it meets: the signature is an error, not a silent success. */
+static void test_signature_without_verifier(void **state)
+{
+	static const char sig[] =
+		"-----BEGIN SSH SIGNATURE-----\n"
+		"U1NIU0lHAAAAAQAAADMAAAALc3NoLWVkMjU1MTkAAAAg7//DIlOxaAcHff76gxtedIhJ59\n"
+		"R7E7kB6ewlpCsTh0QAAAAPaGl2ZS1jaGVja3BvaW50AAAAAAAAAAZzaGE1MTIAAABTAAAA\n"
+		"C3NzaC1lZDI1NTE5AAAAQBuxQUX9iG5EByAEhyrf5U38N1b8reQQfgT/H/McWUrtFZ6Rhz\n"
+		"5TlYyR42LfJ9rWI9M6V+0vnICp7FY9Im7jfwo=\n"
+		"-----END SSH SIGNATURE-----\n";
+	struct hive_check_input in;
+	struct logb b;
+	char cp[256];
+
+	(void)state;
+	start(&b);
+	add_event(&b, "2025-01-15T10:31:00.000Z", "pipeline_updated", OK_DETAILS);
+	checkpoint_of(cp, sizeof(cp), 2, b.prev);
+	in = input(&b, state_for(&b, "active"), 0);
+	in.checkpoint_buf = cp;
+	in.checkpoint_len = strlen(cp);
+	in.signature_buf = sig;
+	in.signature_len = sizeof(sig) - 1;
+	expect(run_yaml(NULL, &in),
+	       "s/s1/CHECKPOINT.sig:1: error: [signature] the signature by ssh-ed25519 "
+	       "SHA256:apd/sQmFrC1y04F3keinzNpmNjoZrHloYxw+uF+Oz3M was not verified: this check "
+	       "has no verifier\n",
+	       1, 0);
+	hive_buf_free(&b.text);
+}
+
 static void test_signature_checkpoint(void **state)
 {
 	struct hive_check_input in;
@@ -1051,6 +1083,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signature_checkpoint),
+		cmocka_unit_test(test_signature_without_verifier),
 		cmocka_unit_test(test_rules_without_config),
 		cmocka_unit_test(test_rules_with_policies),
 		cmocka_unit_test(test_sound_session),
