@@ -17,6 +17,7 @@
 #include "../lib/hooks.h"
 #include "../lib/ops.h"
 #include "../lib/requirements.h"
+#include "../lib/restore.h"
 #include "../lib/start.h"
 #include "../lib/redact.h"
 #include "../lib/state.h"
@@ -24,14 +25,21 @@
 
 static const char synopsis[] =
 	"usage: hive-init [--worker NAME] [--export sh|github|gitlab] [--install-hooks]\n"
-	"                 [--install-agent-hooks] [--ref REF] [options]\n"
+	"                 [--install-agent-hooks] [--ref REF] [--restore DIR] [options]\n"
 	"\n"
 	"Start (or rejoin) a session: create <root>/sessions/<id>/ with STATE.json and an\n"
 	"EVENTS.jsonl whose first line is session_started, stamped with git and CI context.\n"
 	"Running it again for the same session changes nothing (\"created\":false).\n"
 	"\n";
 
-enum { OPT_WORKER = 1, OPT_EXPORT, OPT_INSTALL_HOOKS, OPT_INSTALL_AGENT_HOOKS, OPT_REF };
+enum {
+	OPT_WORKER = 1,
+	OPT_EXPORT,
+	OPT_INSTALL_HOOKS,
+	OPT_INSTALL_AGENT_HOOKS,
+	OPT_REF,
+	OPT_RESTORE
+};
 
 /* hive-init's options; -C, --root, --session, --config, -q, --help and --version are
  * cli.c's (SPEC 2). Each is in man/hive-init.1's OPTIONS (tests/bats/options.bats). */
@@ -57,6 +65,10 @@ static const struct hive_opt init_options[] = {
 	HIVE_OPT_STRING(0, "ref", "REF", OPT_REF,
 			"rejoin the session from the sessions ref REF when its folder is\n"
 			"not here (another runner published it), else start it"),
+	HIVE_OPT_STRING(0, "restore", "DIR", OPT_RESTORE,
+			"merge the copies of the session folder in DIR (one folder per\n"
+			"artifact, or DIR itself) and the local one: the longest log\n"
+			"and lanes win, the others must be prefixes of them; then rejoin"),
 	HIVE_OPT_COMMON_HELP(0, "session",
 			     "session id (env HIVE_SESSION_ID; CI ids; else generated)"),
 	HIVE_OPT_COMMON_HELP(0, "quiet", "no warnings"),
@@ -77,6 +89,7 @@ struct init_opts {
 	int install_hooks;	 /* --install-hooks */
 	int install_agent_hooks; /* --install-agent-hooks */
 	const char *ref;	 /* --ref: the sessions ref to rejoin the session from */
+	const char *restore;	 /* --restore: a folder of copies of the session folder */
 };
 
 static int init_option(void *tool, int key, const char *arg, struct hive_err *err)
@@ -103,6 +116,9 @@ static int init_option(void *tool, int key, const char *arg, struct hive_err *er
 		return HIVE_OK;
 	case OPT_REF:
 		o->ref = arg;
+		return HIVE_OK;
+	case OPT_RESTORE:
+		o->restore = arg;
 		return HIVE_OK;
 	}
 	return hive_err_set(err, HIVE_EUSAGE, "unknown option");
@@ -235,6 +251,26 @@ int main(int argc, char **argv)
 	}
 	if ((rc = hive_ctx_session(&ctx, 1, &generated)))
 		goto fail;
+	if (opts.restore) { /* copies other jobs left (CI artifacts), merged here first */
+		struct hive_restore_result rr;
+		if ((rc = hive_restore_copies(ctx.root, ctx.session_id, opts.restore, &rr,
+					      &ctx.err)))
+			goto fail;
+		if (rr.restored)
+			hive_note(ctx.quiet,
+				  "session %s restored from %zu cop%s in %s (%zu lane%s; the main "
+				  "log from %s)",
+				  ctx.session_id, rr.copies, rr.copies == 1 ? "y" : "ies",
+				  opts.restore, rr.lanes, rr.lanes == 1 ? "" : "s", rr.from);
+		else if (rr.copies)
+			hive_note(ctx.quiet, "session %s: the local folder already holds all of %s",
+				  ctx.session_id, opts.restore);
+		if (rr.skipped)
+			hive_note(
+				ctx.quiet,
+				"%s: %zu folder%s skipped (no EVENTS.jsonl, or another session's)",
+				opts.restore, rr.skipped, rr.skipped == 1 ? "" : "s");
+	}
 	if (opts.ref) { /* the session another runner published, brought here first */
 		const char *ref;
 		int restored = 0;

@@ -416,35 +416,6 @@ static int write_tree(git_repository *repo, const git_tree *tree, int dirfd, int
 	return rc;
 }
 
-/* Remove the temporary folder name of sessfd that hive_publish_restore was filling: its files,
- * its lanes/ folder's, then the folders (nothing is followed). */
-static void remove_restored(int sessfd, const char *name)
-{
-	struct dirent *de;
-	int fd, lfd;
-	DIR *d;
-
-	if ((fd = openat(sessfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return;
-	if ((lfd = openat(fd, "lanes", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
-	    (d = fdopendir(lfd))) {
-		while ((de = readdir(d)))
-			unlinkat(lfd, de->d_name, 0);
-		closedir(d);
-		unlinkat(fd, "lanes", AT_REMOVEDIR);
-	} else if (lfd >= 0) {
-		close(lfd);
-	}
-	if ((d = fdopendir(fd))) {
-		while ((de = readdir(d)))
-			unlinkat(fd, de->d_name, 0);
-		closedir(d);
-	} else {
-		close(fd);
-	}
-	unlinkat(sessfd, name, AT_REMOVEDIR);
-}
-
 int hive_publish_restore(git_repository *repo, const char *top, const char *root, const char *ref,
 			 const char *id, int *restored, struct hive_err *err)
 {
@@ -519,7 +490,7 @@ int hive_publish_restore(git_repository *repo, const char *top, const char *root
 	*restored = 1;
 out:
 	if (made) /* take the temporary folder back out, and the folders made for it */
-		remove_restored(sessfd, tmp);
+		hive_session_remove_tmp(sessfd, tmp);
 	if (made_root) {
 		snprintf(tmp, sizeof(tmp), "%s/sessions", root);
 		hive_rmdir_parents(tmp, made_root);

@@ -50,6 +50,33 @@ static int open_dir_nofollow(int dirfd, const char *name, const char *shown, str
 	return fd;
 }
 
+void hive_session_remove_tmp(int sessfd, const char *name)
+{
+	struct dirent *de;
+	int fd, lfd;
+	DIR *d;
+
+	if ((fd = openat(sessfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	if ((lfd = openat(fd, "lanes", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
+	    (d = fdopendir(lfd))) {
+		while ((de = readdir(d)))
+			unlinkat(lfd, de->d_name, 0);
+		closedir(d);
+		unlinkat(fd, "lanes", AT_REMOVEDIR);
+	} else if (lfd >= 0) {
+		close(lfd);
+	}
+	if ((d = fdopendir(fd))) {
+		while ((de = readdir(d)))
+			unlinkat(fd, de->d_name, 0);
+		closedir(d);
+	} else {
+		close(fd);
+	}
+	unlinkat(sessfd, name, AT_REMOVEDIR);
+}
+
 static struct hive_session *session_new(const char *root, const char *id)
 {
 	struct hive_session *s = calloc(1, sizeof(*s));

