@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "id.h"
+#include "integrity.h"
 #include "log.h"
 #include "session.h"
 #include "util.h"
@@ -550,8 +551,18 @@ static int assemble(struct merge *m, size_t w, int fd, const char *dshown, struc
 	t->dirfd = dup(fd);
 	if (!t->id || !t->dir || t->dirfd < 0)
 		rc = hive_err_set(err, HIVE_EENV, "out of memory");
-	else if (!(rc = hive_log_open(t, 1, err)))
-		rc = hive_session_check_sound(t, &state, err);
+	else if (!(rc = hive_log_open(t, 1, err)) &&
+		 !(rc = hive_session_check_sound(t, &state, err))) {
+		/* and its log must pass the integrity rules hive-init's rejoin holds it to: a
+		 * copy whose chain was forged never replaces the folder it would be refused in */
+		const char *rule = NULL;
+		rc = hive_integrity_check(NULL, t, stderr, &rule, err);
+		if (rc == HIVE_FAIL)
+			rc = hive_err_set(err, HIVE_EENV,
+					  "%s: the merged log breaks hive-check's %s rule (the "
+					  "findings above): nothing restored",
+					  c->s->dir, rule);
+	}
 	cJSON_Delete(state);
 	hive_session_close(t);
 	return rc;

@@ -34,7 +34,8 @@ struct hive_restore_result {
  * Nothing is followed: dir, a copy, its lanes/ or any file in them that is a symbolic link is
  * refused (HIVE_EENV "is a symbolic link (refused)") before anything is written. The result is
  * assembled in <root>/sessions/.tmp-<id>-<pid>-merge, checked (hive_session_check_sound:
- * line 1 this session's session_started, the last line whole, STATE.json naming it), then
+ * line 1 this session's session_started, the last line whole, STATE.json naming it; and
+ * hive_integrity_check, the json and chain rules, its findings on stderr), then
  * renamed into place (RENAME_NOREPLACE), or exchanged with the local folder
  * (RENAME_EXCHANGE), whose old files are then removed: whole or not at all. When the local
  * folder already holds the longest main log and every lane at its longest, nothing is

@@ -239,3 +239,23 @@ files_of() {
 		hive-init --session s1 --restore "$BATS_TEST_TMPDIR/file"
 	run_refused 2 '^hive-init: error: .*session' hive-init --session ../x --restore "$ART"
 }
+
+@test "restore: a longest copy whose chain was forged is refused (exit 3, the chain finding shown) and the local folder is left as it was" {
+	new_session s1 2
+	mkdir -p "$BATS_TEST_TMPDIR/base" && cp -R "$DIR/." "$BATS_TEST_TMPDIR/base/"
+	emit 3 more
+	copy_to forged
+	# a line past the local folder's log rewritten: the local log is still a prefix of the
+	# copy, strict JSON throughout; only the chain says the copy is not what was written
+	sed -i 's/"more-2"/"more-X"/' "$ART/forged/EVENTS.jsonl"
+	grep -q '"more-X"' "$ART/forged/EVENTS.jsonl"
+	rm -rf "$DIR" && cp -R "$BATS_TEST_TMPDIR/base" "$DIR"
+	snapshot "$REPO"
+	run --separate-stderr hive-init --session s1 --restore "$ART"
+	assert_failure 3
+	assert_stderr --partial '[chain]'
+	assert_stderr --partial "hive-init: error: $ART/forged: the merged log breaks hive-check's chain rule (the findings above): nothing restored"
+	assert_unchanged "$REPO"
+	run ls -A "$(dirname "$DIR")"
+	assert_output s1
+}
