@@ -14,6 +14,7 @@
 #include "history.h"
 #include "id.h"
 #include "log.h"
+#include "restore.h"
 #include "session.h"
 #include "util.h"
 
@@ -423,8 +424,8 @@ int hive_publish_restore(git_repository *repo, const char *top, const char *root
 	git_tree_entry *e = NULL;
 	git_commit *c = NULL;
 	git_tree *tree = NULL, *dir = NULL;
-	char path[4400], tmp[4500], shown[4500];
-	int sessfd = -1, fd = -1, rc = HIVE_OK, made = 0, made_root = 0;
+	char path[4400], tmp[4500], shown[4500], shown_ref[4800];
+	int sessfd = -1, fd = -1, rc = HIVE_OK, made = 0, made_root = 0, raced = 0;
 	struct stat st;
 	git_oid tip;
 
@@ -469,24 +470,10 @@ int hive_publish_restore(git_repository *repo, const char *top, const char *root
 	made = 1;
 	if ((rc = write_tree(repo, dir, fd, 1, path, err)))
 		goto out;
-	{
-		int lfd = openat(fd, ".lock", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				 0644);
-		if (lfd < 0 || fsync(fd) < 0) {
-			rc = hive_err_sys(err, HIVE_EENV, errno, "%s/.lock", path);
-			if (lfd >= 0)
-				close(lfd);
-			goto out;
-		}
-		close(lfd);
-	}
-	if (renameat2(sessfd, tmp, sessfd, id, RENAME_NOREPLACE) < 0) {
-		if (errno != EEXIST && errno != ENOTEMPTY)
-			rc = hive_err_sys(err, HIVE_EENV, errno, "%s", path);
-		goto out; /* another process made the folder first: it is used */
-	}
+	snprintf(shown_ref, sizeof(shown_ref), "%s:%s", ref, shown);
+	if ((rc = hive_restore_install(sessfd, tmp, fd, id, shown_ref, 0, &raced, err)) || raced)
+		goto out; /* raced: another process made the folder first, and it is used */
 	made = made_root = 0;
-	fsync(sessfd);
 	*restored = 1;
 out:
 	if (made) /* take the temporary folder back out, and the folders made for it */

@@ -50,9 +50,11 @@ int hive_publish(git_repository *repo, const char *top, const char *root, const 
 /*
  * A session that runs on more than one runner (SPEC 11): when <root>/sessions/<id> does not
  * exist and the sessions ref holds it, write the ref's version of the folder there (its files
- * and lanes/, with a new .lock), assembled under a temporary name and renamed into place, so it
- * is there whole or not at all; *restored says whether it was. A folder that exists, a ref that
- * does not, and a session the ref lacks are HIVE_OK with *restored 0 (nothing touched).
+ * and lanes/, with a new .lock), assembled under a temporary name, held to what a rejoin
+ * would hold it to and renamed into place (hive_restore_install), so it is there whole or not
+ * at all; *restored says whether it was. A published log whose chain breaks is HIVE_EENV
+ * ("REF:PATH: the log breaks hive-check's chain rule"), nothing written. A folder that exists, a
+ * ref that does not, and a session the ref lacks are HIVE_OK with *restored 0 (nothing touched).
  * HIVE_EUSAGE for a root outside the work tree or a bad id; HIVE_EENV when the ref or a file
  * cannot be read or written (nothing is left behind).
  */

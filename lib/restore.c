@@ -481,17 +481,14 @@ out:
 }
 
 /* Fill the empty folder fd (shown in messages as dshown) with the merged session: every
- * regular file of the winning copy w but its lanes, each lane from its best copy, a new .lock;
- * then check that it is a sound session (a problem is named in the winning copy, where its
- * main log and STATE.json came from). */
+ * regular file of the winning copy w but its lanes, each lane from its best copy (each file
+ * fsync'd; hive_restore_install makes the .lock and checks the whole). */
 static int assemble(struct merge *m, size_t w, int fd, const char *dshown, struct hive_err *err)
 {
 	struct copy *c = &m->c[w];
-	struct hive_session *t = NULL;
 	char lshown[4300];
 	struct dirent *de;
 	struct stat st;
-	cJSON *state = NULL;
 	int dfd, lfd = -1, rc = HIVE_OK, missing;
 	size_t i;
 	DIR *d;
@@ -531,41 +528,55 @@ static int assemble(struct merge *m, size_t w, int fd, const char *dshown, struc
 		close(lfd);
 	if (rc)
 		return rc;
-	{
-		int k = openat(fd, ".lock", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-			       0644);
-		if (k < 0 || fsync(fd) < 0) {
-			rc = hive_err_sys(err, HIVE_EENV, errno, "%s/.lock", dshown);
-			if (k >= 0)
-				close(k);
-			return rc;
-		}
-		close(k);
+	return HIVE_OK;
+}
+
+int hive_restore_install(int sessfd, const char *tmp, int fd, const char *id, const char *from,
+			 int exchange, int *raced, struct hive_err *err)
+{
+	struct hive_session *t = NULL;
+	cJSON *state = NULL;
+	const char *rule = NULL;
+	int k, rc;
+
+	*raced = 0;
+	k = openat(fd, ".lock", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (k < 0 || fsync(fd) < 0) {
+		rc = hive_err_sys(err, HIVE_EENV, errno, "%s/.lock", from);
+		if (k >= 0)
+			close(k);
+		return rc;
 	}
-	/* the result must be a sound session before it replaces anything */
+	close(k);
+	/* what a rejoin would hold it to, before it replaces anything: a sound session whose
+	 * log passes the integrity rules (a copy whose chain was forged never goes in) */
 	if (!(t = calloc(1, sizeof(*t))))
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	t->lockfd = t->eventsfd = -1;
-	t->id = strdup(m->id);
-	t->dir = strdup(c->s->dir);
+	t->id = strdup(id);
+	t->dir = strdup(from);
 	t->dirfd = dup(fd);
 	if (!t->id || !t->dir || t->dirfd < 0)
 		rc = hive_err_set(err, HIVE_EENV, "out of memory");
 	else if (!(rc = hive_log_open(t, 1, err)) &&
-		 !(rc = hive_session_check_sound(t, &state, err))) {
-		/* and its log must pass the integrity rules hive-init's rejoin holds it to: a
-		 * copy whose chain was forged never replaces the folder it would be refused in */
-		const char *rule = NULL;
-		rc = hive_integrity_check(NULL, t, stderr, &rule, err);
-		if (rc == HIVE_FAIL)
-			rc = hive_err_set(err, HIVE_EENV,
-					  "%s: the merged log breaks hive-check's %s rule (the "
-					  "findings above): nothing restored",
-					  c->s->dir, rule);
-	}
+		 !(rc = hive_session_check_sound(t, &state, err)) &&
+		 (rc = hive_integrity_check(NULL, t, stderr, &rule, err)) == HIVE_FAIL)
+		rc = hive_err_set(err, HIVE_EENV,
+				  "%s: the log breaks hive-check's %s rule (the findings above): "
+				  "nothing restored",
+				  from, rule);
 	cJSON_Delete(state);
 	hive_session_close(t);
-	return rc;
+	if (rc)
+		return rc;
+	if (renameat2(sessfd, tmp, sessfd, id, exchange ? RENAME_EXCHANGE : RENAME_NOREPLACE) < 0) {
+		if (exchange || (errno != EEXIST && errno != ENOTEMPTY))
+			return hive_err_sys(err, HIVE_EENV, errno, "%s", id);
+		*raced = 1; /* another process made the folder first */
+		return HIVE_OK;
+	}
+	fsync(sessfd);
+	return HIVE_OK;
 }
 
 int hive_restore_copies(const char *root, const char *id, const char *dir,
@@ -575,7 +586,7 @@ int hive_restore_copies(const char *root, const char *id, const char *dir,
 	struct hive_session *local = NULL;
 	char path[4200], tmp[4300], shown[4400];
 	struct stat st;
-	int absent = 0, sessfd = -1, fd = -1, rc, made = 0, made_root = 0, nothing_new;
+	int absent = 0, sessfd = -1, fd = -1, rc, made = 0, made_root = 0, nothing_new, raced = 0;
 	size_t i, w = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -673,27 +684,22 @@ int hive_restore_copies(const char *root, const char *id, const char *dir,
 		goto out;
 	}
 	made = 1;
-	if ((rc = assemble(&m, w, fd, shown, err)))
+	if ((rc = assemble(&m, w, fd, shown, err)) ||
+	    (rc = hive_restore_install(sessfd, tmp, fd, id, m.c[w].s->dir, m.c[0].local, &raced,
+				       err)))
 		goto out;
-	if (m.c[0].local) {
-		if (renameat2(sessfd, tmp, sessfd, id, RENAME_EXCHANGE) < 0) {
-			rc = hive_err_sys(err, HIVE_EENV, errno, "%s", path);
-			goto out;
-		}
-		r->replaced = 1; /* tmp is the old folder now: removed below */
-	} else if (renameat2(sessfd, tmp, sessfd, id, RENAME_NOREPLACE) < 0) {
-		rc = errno == EEXIST || errno == ENOTEMPTY
-			     ? hive_err_set(err, HIVE_EENV,
-					    "%s: made by another process while the copies were "
-					    "merged: run hive-init again",
-					    path)
-			     : hive_err_sys(err, HIVE_EENV, errno, "%s", path);
+	if (raced) {
+		rc = hive_err_set(err, HIVE_EENV,
+				  "%s: made by another process while the copies were merged: run "
+				  "hive-init again",
+				  path);
 		goto out;
-	} else {
-		made = 0;
 	}
+	if (m.c[0].local)
+		r->replaced = 1; /* tmp is the old folder now: removed below */
+	else
+		made = 0;
 	made_root = 0;
-	fsync(sessfd);
 	r->restored = 1;
 out:
 	if (made) /* the temporary folder, or the replaced one */

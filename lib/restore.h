@@ -34,8 +34,7 @@ struct hive_restore_result {
  * Nothing is followed: dir, a copy, its lanes/ or any file in them that is a symbolic link is
  * refused (HIVE_EENV "is a symbolic link (refused)") before anything is written. The result is
  * assembled in <root>/sessions/.tmp-<id>-<pid>-merge, checked (hive_session_check_sound:
- * line 1 this session's session_started, the last line whole, STATE.json naming it; and
- * hive_integrity_check, the json and chain rules, its findings on stderr), then
+ * hive_restore_install: sound, and the integrity rules), then
  * renamed into place (RENAME_NOREPLACE), or exchanged with the local folder
  * (RENAME_EXCHANGE), whose old files are then removed: whole or not at all. When the local
  * folder already holds the longest main log and every lane at its longest, nothing is
@@ -47,5 +46,20 @@ struct hive_restore_result {
  */
 int hive_restore_copies(const char *root, const char *id, const char *dir,
 			struct hive_restore_result *r, struct hive_err *err);
+
+/*
+ * The one way a session folder assembled elsewhere goes into place (hive_restore_copies,
+ * hive_publish_restore): sessfd/tmp, open as fd, holds every file of session id (written and
+ * fsync'd). Makes its .lock, fsyncs it, holds it to what a rejoin would
+ * (hive_session_check_sound; hive_integrity_check, the json and chain rules, findings on
+ * stderr), then renames it to sessfd/id (RENAME_NOREPLACE), or with exchange swaps it with
+ * the folder there (tmp then holds the old one: the caller removes it). from names where the
+ * files came from, in messages. HIVE_OK when in place, or with *raced set when another
+ * process made sessfd/id first (nothing moved; the caller decides); HIVE_EENV for I/O, an
+ * unsound session or a broken chain ("FROM: the log breaks hive-check's chain rule"). On
+ * failure tmp is left for the caller to remove.
+ */
+int hive_restore_install(int sessfd, const char *tmp, int fd, const char *id, const char *from,
+			 int exchange, int *raced, struct hive_err *err);
 
 #endif

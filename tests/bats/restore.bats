@@ -254,7 +254,7 @@ files_of() {
 	run --separate-stderr hive-init --session s1 --restore "$ART"
 	assert_failure 3
 	assert_stderr --partial '[chain]'
-	assert_stderr --partial "hive-init: error: $ART/forged: the merged log breaks hive-check's chain rule (the findings above): nothing restored"
+	assert_stderr --partial "hive-init: error: $ART/forged: the log breaks hive-check's chain rule (the findings above): nothing restored"
 	assert_unchanged "$REPO"
 	run ls -A "$(dirname "$DIR")"
 	assert_output s1

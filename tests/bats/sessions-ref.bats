@@ -287,3 +287,29 @@ ref_files() {
 	assert_failure 2
 	[[ ! -e Docs/hive-mind/sessions/s7 ]]
 }
+
+@test "hive-init --ref: a published session whose chain was forged on the ref is refused (exit 3, the chain finding), nothing restored" {
+	hive-runbook -q --publish --session s1
+	# the ref rewritten past the gate: line 2 edited, committed with git's plumbing
+	git clone -q "$REPO" "$BATS_TEST_TMPDIR/forger"
+	(
+		cd "$BATS_TEST_TMPDIR/forger" || exit 1
+		git fetch -q origin "+$REF:$REF"
+		git read-tree "$REF"
+		p=Docs/hive-mind/sessions/s1/EVENTS.jsonl
+		git show "$REF:$p" | sed '2s/"status":"success"/"status":"failure"/' >forged
+		cmp -s forged <(git show "$REF:$p") && exit 1
+		git update-index --add --cacheinfo "100644,$(git hash-object -w forged),$p"
+		git update-ref "$REF" "$(git commit-tree -p "$REF" -m forged "$(git write-tree)")"
+		git read-tree HEAD
+	) || fail "could not forge the ref"
+	git clone -q "$BATS_TEST_TMPDIR/forger" "$BATS_TEST_TMPDIR/runner"
+	cd "$BATS_TEST_TMPDIR/runner"
+	git fetch -q origin "+$REF:$REF"
+	snapshot "$BATS_TEST_TMPDIR/runner"
+	run --separate-stderr hive-init --session s1 --ref "$REF"
+	assert_failure 3
+	assert_stderr --partial '[chain]'
+	assert_stderr --partial "hive-init: error: $REF:Docs/hive-mind/sessions/s1: the log breaks hive-check's chain rule (the findings above): nothing restored"
+	assert_unchanged "$BATS_TEST_TMPDIR/runner"
+}
