@@ -424,8 +424,9 @@ int hive_publish_restore(git_repository *repo, const char *top, const char *root
 	git_tree_entry *e = NULL;
 	git_commit *c = NULL;
 	git_tree *tree = NULL, *dir = NULL;
-	char path[4400], tmp[4500], shown[4500], shown_ref[4800];
-	int sessfd = -1, fd = -1, rc = HIVE_OK, made = 0, made_root = 0, raced = 0;
+	struct hive_restore_tmp tmp = {.sessfd = -1, .fd = -1};
+	char path[4400], shown[4500], shown_ref[4800];
+	int rc = HIVE_OK, raced = 0;
 	struct stat st;
 	git_oid tip;
 
@@ -453,39 +454,15 @@ int hive_publish_restore(git_repository *repo, const char *top, const char *root
 		rc = git_fail(err, shown);
 		goto out;
 	}
-	/* assembled under a temporary name, then renamed into place: whole or not at all */
-	snprintf(tmp, sizeof(tmp), "%s/sessions", root);
-	if ((rc = hive_mkdir_parents(tmp, &made_root, err)))
-		goto out;
-	if ((sessfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		rc = hive_err_sys(err, HIVE_EENV, errno, "%s", tmp);
-		goto out;
-	}
-	snprintf(tmp, sizeof(tmp), ".tmp-%s-%ld-restore", id, (long)getpid());
-	if (mkdirat(sessfd, tmp, 0755) < 0 ||
-	    (fd = openat(sessfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		rc = hive_err_sys(err, HIVE_EENV, errno, "%s/sessions/%s", root, tmp);
-		goto out;
-	}
-	made = 1;
-	if ((rc = write_tree(repo, dir, fd, 1, path, err)))
-		goto out;
+	/* assembled under a temporary name, then put into place: whole or not at all */
 	snprintf(shown_ref, sizeof(shown_ref), "%s:%s", ref, shown);
-	if ((rc = hive_restore_install(sessfd, tmp, fd, id, shown_ref, 0, &raced, err)) || raced)
+	if ((rc = hive_restore_tmp_make(root, id, "restore", &tmp, err)) ||
+	    (rc = write_tree(repo, dir, tmp.fd, 1, path, err)) ||
+	    (rc = hive_restore_install(&tmp, id, shown_ref, 0, &raced, err)) || raced)
 		goto out; /* raced: another process made the folder first, and it is used */
-	made = made_root = 0;
 	*restored = 1;
 out:
-	if (made) /* take the temporary folder back out, and the folders made for it */
-		hive_session_remove_tmp(sessfd, tmp);
-	if (made_root) {
-		snprintf(tmp, sizeof(tmp), "%s/sessions", root);
-		hive_rmdir_parents(tmp, made_root);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (sessfd >= 0)
-		close(sessfd);
+	hive_restore_tmp_drop(&tmp);
 	git_tree_free(dir);
 	git_tree_entry_free(e);
 	git_tree_free(tree);

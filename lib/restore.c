@@ -531,7 +531,44 @@ static int assemble(struct merge *m, size_t w, int fd, const char *dshown, struc
 	return HIVE_OK;
 }
 
-int hive_restore_install(int sessfd, const char *tmp, int fd, const char *id, const char *from,
+int hive_restore_tmp_make(const char *root, const char *id, const char *what,
+			  struct hive_restore_tmp *t, struct hive_err *err)
+{
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->sessfd = t->fd = -1;
+	snprintf(t->sessions, sizeof(t->sessions), "%s/sessions", root);
+	snprintf(t->name, sizeof(t->name), ".tmp-%s-%ld-%s", id, (long)getpid(), what);
+	snprintf(t->shown, sizeof(t->shown), "%s/%s", t->sessions, t->name);
+	if ((rc = hive_mkdir_parents(t->sessions, &t->made_root, err)))
+		return rc;
+	if ((t->sessfd = open(t->sessions, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s", t->sessions);
+	hive_session_remove_tmp(t->sessfd, t->name); /* a killed run's, with our pid */
+	if (mkdirat(t->sessfd, t->name, 0755) < 0 ||
+	    (t->fd = openat(t->sessfd, t->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) <
+		    0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s", t->shown);
+	t->made = 1;
+	return HIVE_OK;
+}
+
+void hive_restore_tmp_drop(struct hive_restore_tmp *t)
+{
+	if (t->made && t->sessfd >= 0) /* the temporary folder, or the folder it replaced */
+		hive_session_remove_tmp(t->sessfd, t->name);
+	if (t->made_root)
+		hive_rmdir_parents(t->sessions, t->made_root);
+	if (t->fd >= 0)
+		close(t->fd);
+	if (t->sessfd >= 0)
+		close(t->sessfd);
+	t->fd = t->sessfd = -1;
+	t->made = t->made_root = 0;
+}
+
+int hive_restore_install(struct hive_restore_tmp *tmp, const char *id, const char *from,
 			 int exchange, int *raced, struct hive_err *err)
 {
 	struct hive_session *t = NULL;
@@ -540,9 +577,9 @@ int hive_restore_install(int sessfd, const char *tmp, int fd, const char *id, co
 	int k, rc;
 
 	*raced = 0;
-	k = openat(fd, ".lock", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (k < 0 || fsync(fd) < 0) {
-		rc = hive_err_sys(err, HIVE_EENV, errno, "%s/.lock", from);
+	k = openat(tmp->fd, ".lock", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (k < 0 || fsync(tmp->fd) < 0) {
+		rc = hive_err_sys(err, HIVE_EENV, errno, "%s/.lock", tmp->shown);
 		if (k >= 0)
 			close(k);
 		return rc;
@@ -555,7 +592,7 @@ int hive_restore_install(int sessfd, const char *tmp, int fd, const char *id, co
 	t->lockfd = t->eventsfd = -1;
 	t->id = strdup(id);
 	t->dir = strdup(from);
-	t->dirfd = dup(fd);
+	t->dirfd = dup(tmp->fd);
 	if (!t->id || !t->dir || t->dirfd < 0)
 		rc = hive_err_set(err, HIVE_EENV, "out of memory");
 	else if (!(rc = hive_log_open(t, 1, err)) &&
@@ -569,13 +606,18 @@ int hive_restore_install(int sessfd, const char *tmp, int fd, const char *id, co
 	hive_session_close(t);
 	if (rc)
 		return rc;
-	if (renameat2(sessfd, tmp, sessfd, id, exchange ? RENAME_EXCHANGE : RENAME_NOREPLACE) < 0) {
+	if (renameat2(tmp->sessfd, tmp->name, tmp->sessfd, id,
+		      exchange ? RENAME_EXCHANGE : RENAME_NOREPLACE) < 0) {
 		if (exchange || (errno != EEXIST && errno != ENOTEMPTY))
-			return hive_err_sys(err, HIVE_EENV, errno, "%s", id);
-		*raced = 1; /* another process made the folder first */
+			return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", tmp->sessions, id);
+		*raced = 1; /* another process made the folder first: nothing moved */
 		return HIVE_OK;
 	}
-	fsync(sessfd);
+	fsync(tmp->sessfd);
+	/* in place: the folders made for it stay; with exchange the temporary name now holds
+	 * the folder it replaced, for hive_restore_tmp_drop to remove */
+	tmp->made_root = 0;
+	tmp->made = exchange;
 	return HIVE_OK;
 }
 
@@ -584,9 +626,10 @@ int hive_restore_copies(const char *root, const char *id, const char *dir,
 {
 	struct merge m = {0};
 	struct hive_session *local = NULL;
-	char path[4200], tmp[4300], shown[4400];
+	struct hive_restore_tmp tmp = {.sessfd = -1, .fd = -1};
+	char path[4200];
 	struct stat st;
-	int absent = 0, sessfd = -1, fd = -1, rc, made = 0, made_root = 0, nothing_new, raced = 0;
+	int absent = 0, rc, nothing_new, raced = 0;
 	size_t i, w = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -668,25 +711,9 @@ int hive_restore_copies(const char *root, const char *id, const char *dir,
 		w = 0; /* equal logs: the local folder's other files */
 
 	/* assembled under a temporary name, then renamed into place: whole or not at all */
-	snprintf(tmp, sizeof(tmp), "%s/sessions", root);
-	if ((rc = hive_mkdir_parents(tmp, &made_root, err)))
-		goto out;
-	if ((sessfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		rc = hive_err_sys(err, HIVE_EENV, errno, "%s", tmp);
-		goto out;
-	}
-	snprintf(tmp, sizeof(tmp), ".tmp-%s-%ld-merge", id, (long)getpid());
-	snprintf(shown, sizeof(shown), "%s/sessions/%s", root, tmp);
-	hive_session_remove_tmp(sessfd, tmp); /* a killed run's, with our pid */
-	if (mkdirat(sessfd, tmp, 0755) < 0 ||
-	    (fd = openat(sessfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		rc = hive_err_sys(err, HIVE_EENV, errno, "%s", shown);
-		goto out;
-	}
-	made = 1;
-	if ((rc = assemble(&m, w, fd, shown, err)) ||
-	    (rc = hive_restore_install(sessfd, tmp, fd, id, m.c[w].s->dir, m.c[0].local, &raced,
-				       err)))
+	if ((rc = hive_restore_tmp_make(root, id, "merge", &tmp, err)) ||
+	    (rc = assemble(&m, w, tmp.fd, tmp.shown, err)) ||
+	    (rc = hive_restore_install(&tmp, id, m.c[w].s->dir, m.c[0].local, &raced, err)))
 		goto out;
 	if (raced) {
 		rc = hive_err_set(err, HIVE_EENV,
@@ -695,23 +722,10 @@ int hive_restore_copies(const char *root, const char *id, const char *dir,
 				  path);
 		goto out;
 	}
-	if (m.c[0].local)
-		r->replaced = 1; /* tmp is the old folder now: removed below */
-	else
-		made = 0;
-	made_root = 0;
+	r->replaced = m.c[0].local;
 	r->restored = 1;
 out:
-	if (made) /* the temporary folder, or the replaced one */
-		hive_session_remove_tmp(sessfd, tmp);
-	if (made_root) {
-		snprintf(tmp, sizeof(tmp), "%s/sessions", root);
-		hive_rmdir_parents(tmp, made_root);
-	}
-	if (fd >= 0)
-		close(fd);
-	if (sessfd >= 0)
-		close(sessfd);
+	hive_restore_tmp_drop(&tmp);
 	hive_session_close(local);
 	merge_clear(&m);
 	return rc;

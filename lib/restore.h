@@ -47,19 +47,41 @@ struct hive_restore_result {
 int hive_restore_copies(const char *root, const char *id, const char *dir,
 			struct hive_restore_result *r, struct hive_err *err);
 
+/* A folder a session is assembled in before it goes into place:
+ * <root>/sessions/.tmp-<id>-<pid>-<what> (hive_restore_tmp_make, hive_restore_tmp_drop). */
+struct hive_restore_tmp {
+	int sessfd;    /* <root>/sessions, or -1 */
+	int fd;	       /* the temporary folder, or -1 */
+	int made;      /* the temporary name is ours to remove */
+	int made_root; /* folders made for sessions/ (hive_mkdir_parents), removed unless kept */
+	char sessions[4200]; /* <root>/sessions */
+	char name[300];	     /* .tmp-<id>-<pid>-<what> */
+	char shown[4600];    /* <root>/sessions/<name>, for messages */
+};
+
+/* Make the temporary folder (and sessions/ and its parents when missing; one a killed run with
+ * this pid left is removed first). HIVE_EENV when it cannot; t is then for
+ * hive_restore_tmp_drop all the same. */
+int hive_restore_tmp_make(const char *root, const char *id, const char *what,
+			  struct hive_restore_tmp *t, struct hive_err *err);
+
+/* Remove what is still ours (the temporary folder, or after an exchange the folder it
+ * replaced; the folders made for it when nothing went into place) and close t's folders.
+ * Accepts a zeroed t with both fds -1, and is safe to call twice. */
+void hive_restore_tmp_drop(struct hive_restore_tmp *t);
+
 /*
  * The one way a session folder assembled elsewhere goes into place (hive_restore_copies,
- * hive_publish_restore): sessfd/tmp, open as fd, holds every file of session id (written and
- * fsync'd). Makes its .lock, fsyncs it, holds it to what a rejoin would
- * (hive_session_check_sound; hive_integrity_check, the json and chain rules, findings on
- * stderr), then renames it to sessfd/id (RENAME_NOREPLACE), or with exchange swaps it with
- * the folder there (tmp then holds the old one: the caller removes it). from names where the
- * files came from, in messages. HIVE_OK when in place, or with *raced set when another
- * process made sessfd/id first (nothing moved; the caller decides); HIVE_EENV for I/O, an
- * unsound session or a broken chain ("FROM: the log breaks hive-check's chain rule"). On
- * failure tmp is left for the caller to remove.
+ * hive_publish_restore): tmp holds every file of session id (written and fsync'd). Makes its
+ * .lock, fsyncs it, holds it to what a rejoin would (hive_session_check_sound;
+ * hive_integrity_check, the json and chain rules, findings on stderr), then renames it to
+ * sessions/<id> (RENAME_NOREPLACE), or with exchange swaps it with the folder there (the
+ * temporary name then holds the old one, which hive_restore_tmp_drop removes). from names
+ * where the files came from, in messages. HIVE_OK when in place, or with *raced set when
+ * another process made sessions/<id> first (nothing moved; the caller decides); HIVE_EENV for
+ * I/O, an unsound session or a broken chain ("FROM: the log breaks hive-check's chain rule").
  */
-int hive_restore_install(int sessfd, const char *tmp, int fd, const char *id, const char *from,
+int hive_restore_install(struct hive_restore_tmp *tmp, const char *id, const char *from,
 			 int exchange, int *raced, struct hive_err *err);
 
 #endif
