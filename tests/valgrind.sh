@@ -275,6 +275,18 @@ vg "--all --ref" 0 hive-runbook --all --ref refs/hive/sessions
 mv "$S/v1" "$T/v1.away"
 vg "hive-init --ref: the published session restored" 0 hive-init --session v1 --ref refs/hive/sessions
 rm -rf "$T/v1.away"
+# hive-init --restore: copies of v1 as CI artifacts (a shorter one and the whole), merged over
+# a local folder that is gone; then two that diverge (exit 3, nothing changed)
+mkdir -p "$T/copies/a" "$T/copies/b" "$T/bad/a" "$T/bad/b"
+cp -R "$S/v1/." "$T/copies/b/" && head -n 2 "$S/v1/EVENTS.jsonl" >"$T/copies/a/EVENTS.jsonl" &&
+	cp "$S/v1/STATE.json" "$T/copies/a/" || setup_failed "copies of v1"
+mv "$S/v1" "$T/v1.away"
+vg "hive-init --restore: the copies merged" 0 hive-init --session v1 --restore "$T/copies"
+cp -R "$T/copies/b/." "$T/bad/a/" && cp -R "$T/copies/b/." "$T/bad/b/" &&
+	printf '{"seq":99}\n' >>"$T/bad/b/EVENTS.jsonl" &&
+	sed -i '$ s/.*/{"seq":98}/' "$T/bad/a/EVENTS.jsonl" || setup_failed "diverging copies"
+vg "hive-init --restore: diverging copies (exit 3)" 3 hive-init --session v1 --restore "$T/bad"
+rm -rf "$T/v1.away" "$T/copies" "$T/bad"
 # checkpoints and signatures (SPEC 10): ssh-keygen is a child, not traced
 ssh-keygen -q -t ed25519 -N '' -C vg -f "$T/vg_key" || setup_failed "an ed25519 key"
 printf 'vg@example.org %s\n' "$(cut -d' ' -f1,2 "$T/vg_key.pub")" >"$T/allowed_signers"
