@@ -145,6 +145,17 @@ HIVE_LANE=deploy-us show hive-emit --session release-2 deployment_configured --r
 	--action update --platform K8s --status success environment=us version=1.4.3 |
 	jq -c '{lane, seq, event_type}'
 ls Docs/hive-mind/sessions/release-2/lanes
+step "On separate runners the legs hand the session on as CI artifacts: hive-init --restore merges them"
+arts=$(mktemp -d) # what actions/download-artifact lays out: one folder per job's copy
+for leg in eu us; do
+	mkdir -p "$arts/hive-release-2-deploy-$leg"
+	cp -R Docs/hive-mind/sessions/release-2/. "$arts/hive-release-2-deploy-$leg/"
+done
+rm "$arts/hive-release-2-deploy-eu/lanes/deploy-us.jsonl" "$arts/hive-release-2-deploy-us/lanes/deploy-eu.jsonl"
+rm -rf Docs/hive-mind/sessions/release-2 # the finishing runner has neither lane
+show hive-init --session release-2 --restore "$arts" | jq -c '{session_id, created, events}'
+ls Docs/hive-mind/sessions/release-2/lanes
+rm -rf "$arts"
 step "--finish joins the lanes (session_joined), and the reports count both regions"
 show hive-runbook -q --finish --session release-2 --format json | jq -c '.metrics.deployments'
 jq -c 'select(.event_type == "session_joined") | .details.lanes | map_values(.lines)' \
