@@ -306,7 +306,8 @@ static int add_copies(struct merge *m, const char *dir, int *absent, size_t *ski
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), by_name);
+	if (n) /* qsort may not be given a NULL array, even empty */
+		qsort(names, n, sizeof(*names), by_name);
 	for (i = 0; i < n; i++) {
 		snprintf(shown, sizeof(shown), "%s/%s", dir, names[i]);
 		if ((rc = stat_nofollow(dfd, names[i], dir, &st, &missing, err)))
