@@ -168,38 +168,54 @@ static int stat_nofollow(int dirfd, const char *name, const char *dir, struct st
 	return HIVE_OK;
 }
 
-/* Take the folder dirfd (taken over) named shown as a copy: its main log opened through log.c,
- * its lanes/ folder. A folder without EVENTS.jsonl, an empty log or another session's is
- * skipped (*skipped 1, dirfd closed). */
-static int add_copy(struct merge *m, int dirfd, const char *shown, int *skipped,
-		    struct hive_err *err)
+/* A read-only session over the folder dirfd (taken over, also on failure) of session id, shown
+ * in messages as shown, its main log's segments open (hive_log_open). *out the caller's
+ * (hive_session_close). HIVE_EENV out of memory, else as hive_log_open. */
+static int session_at(int dirfd, const char *id, const char *shown, struct hive_session **out,
+		      struct hive_err *err)
 {
 	struct hive_session *s = calloc(1, sizeof(*s));
-	struct copy *c;
-	struct stat st;
-	int missing, rc, lfd = -1;
-	off_t size;
+	int rc;
 
-	*skipped = 0;
+	*out = NULL;
 	if (!s) {
 		close(dirfd);
 		return hive_err_set(err, HIVE_EENV, "out of memory");
 	}
 	s->dirfd = dirfd;
 	s->lockfd = s->eventsfd = -1;
-	if (!(s->id = strdup(m->id)) || !(s->dir = strdup(shown))) {
+	if (!(s->id = strdup(id)) || !(s->dir = strdup(shown)))
 		rc = hive_err_set(err, HIVE_EENV, "out of memory");
-		goto fail;
+	else
+		rc = hive_log_open(s, 1, err);
+	if (rc) {
+		hive_session_close(s);
+		return rc;
 	}
-	if ((rc = stat_nofollow(dirfd, "EVENTS.jsonl", shown, &st, &missing, err)))
-		goto fail;
-	if (missing) {
-		*skipped = 1;
-		rc = HIVE_OK;
-		goto fail;
+	*out = s;
+	return HIVE_OK;
+}
+
+/* Take the folder dirfd (taken over) named shown as a copy: its main log opened through log.c,
+ * its lanes/ folder. A folder without EVENTS.jsonl, an empty log or another session's is
+ * skipped (*skipped 1, dirfd closed). */
+static int add_copy(struct merge *m, int dirfd, const char *shown, int *skipped,
+		    struct hive_err *err)
+{
+	struct hive_session *s = NULL;
+	struct copy *c;
+	struct stat st;
+	int missing, rc, lfd = -1;
+	off_t size;
+
+	*skipped = 0;
+	if ((rc = stat_nofollow(dirfd, "EVENTS.jsonl", shown, &st, &missing, err)) || missing) {
+		close(dirfd);
+		*skipped = missing;
+		return rc;
 	}
-	if ((rc = hive_log_open(s, 1, err)))
-		goto fail;
+	if ((rc = session_at(dirfd, m->id, shown, &s, err)))
+		return rc;
 	if ((size = fds_size(s->segs, s->nsegs)) < 0) {
 		rc = hive_err_sys(err, HIVE_EENV, errno, "%s/EVENTS.jsonl", shown);
 		goto fail;
@@ -443,7 +459,8 @@ static int copy_file(char *buf, int sfd, int dfd, const char *name, const char *
 		     const char *dshown, struct hive_err *err)
 {
 	int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), out = -1, rc = HIVE_OK;
-	ssize_t k, done, w;
+	off_t done = 0;
+	ssize_t k;
 
 	if (in < 0)
 		return hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, name);
@@ -459,18 +476,11 @@ static int copy_file(char *buf, int sfd, int dfd, const char *name, const char *
 			rc = hive_err_sys(err, HIVE_EENV, errno, "%s/%s", shown, name);
 			goto out;
 		}
-		for (done = 0; done < k; done += w) {
-			if ((w = write(out, buf + done, (size_t)(k - done))) < 0 &&
-			    errno == EINTR) {
-				w = 0;
-				continue;
-			}
-			if (w <= 0) {
-				rc = hive_err_sys(err, HIVE_EENV, w < 0 ? errno : EIO, "%s/%s",
-						  dshown, name);
-				goto out;
-			}
+		if (hive_write_all_or_truncate(out, buf, (size_t)k, done) < 0) {
+			rc = hive_err_sys(err, HIVE_EENV, errno, "%s/%s", dshown, name);
+			goto out;
 		}
+		done += k;
 	}
 	if (fsync(out) < 0)
 		rc = hive_err_sys(err, HIVE_EENV, errno, "%s/%s", dshown, name);
@@ -588,17 +598,11 @@ int hive_restore_install(struct hive_restore_tmp *tmp, const char *id, const cha
 	close(k);
 	/* what a rejoin would hold it to, before it replaces anything: a sound session whose
 	 * log passes the integrity rules (a copy whose chain was forged never goes in) */
-	if (!(t = calloc(1, sizeof(*t))))
-		return hive_err_set(err, HIVE_EENV, "out of memory");
-	t->lockfd = t->eventsfd = -1;
-	t->id = strdup(id);
-	t->dir = strdup(from);
-	t->dirfd = dup(tmp->fd);
-	if (!t->id || !t->dir || t->dirfd < 0)
-		rc = hive_err_set(err, HIVE_EENV, "out of memory");
-	else if (!(rc = hive_log_open(t, 1, err)) &&
-		 !(rc = hive_session_check_sound(t, &state, err)) &&
-		 (rc = hive_integrity_check(NULL, t, stderr, &rule, err)) == HIVE_FAIL)
+	if ((k = dup(tmp->fd)) < 0)
+		return hive_err_sys(err, HIVE_EENV, errno, "%s", tmp->shown);
+	if (!(rc = session_at(k, id, from, &t, err)) &&
+	    !(rc = hive_session_check_sound(t, &state, err)) &&
+	    (rc = hive_integrity_check(NULL, t, stderr, &rule, err)) == HIVE_FAIL)
 		rc = hive_err_set(err, HIVE_EENV,
 				  "%s: the log breaks hive-check's %s rule (the findings above): "
 				  "nothing restored",
